@@ -1,0 +1,141 @@
+# Bulkhead: top-level build. Plain GNU Make.
+#
+#   make [ARCH=aarch64|riscv64]   build the hypervisor image into build/<arch>/
+#   make run                      boot it in QEMU (installs missing packages first)
+#   make test                     every test, both arches (installs missing packages first)
+#   make bench                    benchmarks (instruction counts under -icount shift=0)
+#   make deps | format | format-check | sloc | clean
+#
+# See README.md and docs/build.md.
+
+ARCH ?= aarch64
+BUILD ?= build
+PYTHON ?= /usr/bin/python3
+HOSTCC ?= gcc
+Q ?= @
+ARCHES := aarch64 riscv64
+
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error ARCH must be one of: $(ARCHES))
+endif
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+O := $(BUILD)/$(ARCH)
+BOARD_CONF := configs/boards/qemu-virt-$(ARCH).conf
+include $(BOARD_CONF)
+include arch/$(ARCH)/arch.mk
+
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+
+# ---- libfdt: extracted from Debian's linux-source-6.1 into build/, never into git ----
+LINUX_SRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
+LIBFDT_DIR := $(BUILD)/src/libfdt
+LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
+
+$(LIBFDT_DIR)/.stamp: mk/extract-libfdt.sh
+	$(Q)mk/extract-libfdt.sh $(LINUX_SRC_TAR) $(LIBFDT_DIR)
+	$(Q)touch $@
+
+# ---- Xen public headers (Debian's libxen-dev) plus our RISC-V arch shim ----
+XEN_INC := $(O)/include
+$(XEN_INC)/.stamp: mk/xen-headers.sh $(wildcard arch/$(ARCH)/include/public/xen/*.h)
+	$(Q)mk/xen-headers.sh $(ARCH) $(XEN_INC)
+	$(Q)touch $@
+
+# ---- the hypervisor ----
+HYP_SRCS := $(sort $(wildcard hypervisor/*/*.c)) $(ARCH_HYP_SRCS) \
+	lib/libc/string.c lib/fmt/fmt.c
+HYP_LIBFDT_OBJS := $(patsubst %.c,$(O)/obj/libfdt/%.o,fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c)
+HYP_OWN_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(HYP_SRCS)))
+HYP_OBJS := $(HYP_OWN_OBJS) $(HYP_LIBFDT_OBJS)
+
+HYP_INCLUDES := -Ihypervisor/include -Iarch/$(ARCH)/include -Ilib/include -Ilib/libc/include \
+	-Ilib/libfdt-env -I$(LIBFDT_DIR) -I$(XEN_INC)
+HYP_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-O2 -g -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	-fno-common -fno-stack-protector -fno-pie -fno-tree-loop-distribute-patterns \
+	-ffunction-sections -fdata-sections \
+	-DCONFIG_EARLY_UART_BASE=$(EARLY_UART_BASE) $(ARCH_CFLAGS) $(HYP_INCLUDES)
+HYP_ASFLAGS := -D__ASSEMBLY__ $(ARCH_CFLAGS) $(HYP_INCLUDES)
+# libfdt is another project's code: our warnings, minus the ones it does not aim for.
+LIBFDT_CFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(HYP_CFLAGS)) \
+	-Wno-sign-compare
+
+$(O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HYP_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/obj/%.o: %.S $(XEN_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HYP_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+
+$(O)/bulkhead.elf: $(HYP_OBJS) $(ARCH_LDS)
+	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
+		-Wl,--defsym=LOAD_ADDR=$(LOAD_ADDR) -T $(ARCH_LDS) $(HYP_OBJS) -lgcc -o $@
+
+$(O)/bulkhead.bin: $(O)/bulkhead.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "  built $@ ($$(stat -c %s $@) bytes)"
+
+-include $(HYP_OWN_OBJS:.o=.d)
+
+.PHONY: all hypervisor
+all hypervisor: $(O)/bulkhead.bin
+
+# ---- set-up, run ----
+.PHONY: deps run
+deps:
+ifneq ($(SKIP_DEPS),1)
+	@mk/deps.sh
+endif
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all
+	$(PYTHON) toolstack/bhqemu.py --arch $(ARCH) --image $(O)/bulkhead.bin
+
+# ---- tests ----
+include tests/unit/unit.mk
+include tests/system/system.mk
+-include dom0-lite/xenstored/xenstored.mk
+
+.PHONY: test test-system images
+images:
+	$(Q)for a in $(ARCHES); do $(MAKE) --no-print-directory ARCH=$$a all test-images || exit 1; done
+
+test-system: images
+	$(PYTHON) -m pytest -q tests/system
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 unit-test
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 test-system
+	$(Q)if [ -f dom0-lite/xenstored/xenstored.mk ]; then \
+		$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-test; fi
+
+# ---- benchmarks ----
+.PHONY: bench
+bench: deps images
+	$(PYTHON) tests/bench/boot_insns.py
+	$(Q)if [ -f dom0-lite/xenstored/xenstored.mk ]; then \
+		$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench; fi
+
+# ---- house-keeping ----
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
+.PHONY: format format-check sloc clean
+format:
+	clang-format -i --style=file $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror --style=file $(FORMAT_FILES) && echo "format-check: clean"
+
+sloc:
+	@$(PYTHON) mk/sloc.py $(ARCHES)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GICv3 for the hypervisor itself (Arm IHI 0069): the distributor, this CPU's
+ * redistributor and the system-register CPU interface. All interrupts are Group 1
+ * non-secure; QEMU's virt GIC has a single security state (GICD_CTLR.DS = 1).
+ */
+#include <arch/sysreg.h>
+#include <arch/trap.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/board.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/printk.h>
+
+#define GICD_CTLR        0x0000
+#define GICD_TYPER       0x0004
+#define GICD_IGROUPR     0x0080
+#define GICD_ICENABLER   0x0180
+#define GICD_IPRIORITYR  0x0400
+#define GICD_CTLR_RWP    (1u << 31)
+#define GICD_CTLR_ARE    (1u << 4)
+#define GICD_CTLR_GRP1   (1u << 1)
+
+#define GICR_WAKER       0x0014
+#define GICR_TYPER       0x0008
+#define GICR_WAKER_PSLEEP (1u << 1)
+#define GICR_WAKER_CASLEEP (1u << 2)
+#define GICR_TYPER_VLPIS (1ull << 1)
+#define GICR_TYPER_LAST  (1ull << 4)
+#define GICR_SGI_BASE    0x10000
+#define GICR_IGROUPR0    (GICR_SGI_BASE + 0x0080)
+#define GICR_ISENABLER0  (GICR_SGI_BASE + 0x0100)
+#define GICR_ICENABLER0  (GICR_SGI_BASE + 0x0180)
+#define GICR_IPRIORITYR  (GICR_SGI_BASE + 0x0400)
+
+#define GIC_PRIO_DEFAULT 0xa0
+#define GIC_INTID_SPURIOUS 1020
+
+static uintptr_t gicd;
+static struct mem_range gicr_region;
+static unsigned timer_irq;
+
+static inline uint32_t rd32(uintptr_t a)
+{
+    return *(volatile uint32_t *)a;
+}
+
+static inline void wr32(uintptr_t a, uint32_t v)
+{
+    *(volatile uint32_t *)a = v;
+}
+
+static inline uint64_t rd64(uintptr_t a)
+{
+    return *(volatile uint64_t *)a;
+}
+
+static int wait_clear(uintptr_t reg, uint32_t mask)
+{
+    for (unsigned i = 0; i < 1000000; i++) {
+        if (!(rd32(reg) & mask)) {
+            return 0;
+        }
+    }
+    return -EIO;
+}
+
+int arch_irqc_init(const struct board_info *bi)
+{
+    unsigned lines;
+
+    if (bi->irqc.nr_reg < 2) {
+        return -EINVAL;
+    }
+    gicd = (uintptr_t)pa_addr(bi->irqc.reg[0].base);
+    gicr_region = bi->irqc.reg[1];
+    timer_irq = bi->timer.irq;
+    wr32(gicd + GICD_CTLR, 0);
+    if (wait_clear(gicd + GICD_CTLR, GICD_CTLR_RWP)) {
+        return -EIO;
+    }
+    /* SPIs: group 1, disabled, default priority. SGIs/PPIs live in redistributors. */
+    lines = 32 * ((rd32(gicd + GICD_TYPER) & 0x1f) + 1);
+    for (unsigned i = 32; i < lines; i += 32) {
+        wr32(gicd + GICD_IGROUPR + i / 8, ~0u);
+        wr32(gicd + GICD_ICENABLER + i / 8, ~0u);
+    }
+    for (unsigned i = 32; i < lines; i += 4) {
+        wr32(gicd + GICD_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
+    }
+    wr32(gicd + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_GRP1);
+    if (wait_clear(gicd + GICD_CTLR, GICD_CTLR_RWP)) {
+        return -EIO;
+    }
+    printk("irq: GICv3 distributor at 0x%llx, %u interrupt lines\n",
+           (unsigned long long)pa_addr(bi->irqc.reg[0].base), lines);
+    return 0;
+}
+
+/* Find this CPU's redistributor by its affinity (GICR_TYPER[63:32]). */
+static uintptr_t find_redist(uint64_t mpidr)
+{
+    uint64_t aff = ((mpidr >> 8) & 0xff000000ull) | (mpidr & 0xffffff);
+    uintptr_t rd = (uintptr_t)pa_addr(gicr_region.base);
+    uintptr_t end = rd + gicr_region.size;
+
+    while (rd < end) {
+        uint64_t typer = rd64(rd + GICR_TYPER);
+
+        if ((typer >> 32) == aff) {
+            return rd;
+        }
+        if (typer & GICR_TYPER_LAST) {
+            break;
+        }
+        rd += (typer & GICR_TYPER_VLPIS) ? 0x40000 : 0x20000;
+    }
+    return 0;
+}
+
+int arch_irqc_cpu_init(struct pcpu *cpu)
+{
+    uintptr_t rd = find_redist(cpu->hwid);
+
+    if (!rd) {
+        printk("cpu%u: no GICv3 redistributor for mpidr 0x%llx\n", cpu->id,
+               (unsigned long long)cpu->hwid);
+        return -ENODEV;
+    }
+    cpu->arch.gicr = rd;
+    wr32(rd + GICR_WAKER, rd32(rd + GICR_WAKER) & ~GICR_WAKER_PSLEEP);
+    if (wait_clear(rd + GICR_WAKER, GICR_WAKER_CASLEEP)) {
+        return -EIO;
+    }
+    wr32(rd + GICR_IGROUPR0, ~0u);
+    wr32(rd + GICR_ICENABLER0, ~0u);
+    for (unsigned i = 0; i < 32; i += 4) {
+        wr32(rd + GICR_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
+    }
+    wr32(rd + GICR_ISENABLER0, 1u << timer_irq);
+    /* CPU interface: system registers on, all priorities unmasked, group 1 on. */
+    write_sysreg(ICC_SRE_EL2, read_sysreg(ICC_SRE_EL2) | 0x9); /* SRE | Enable */
+    isb();
+    write_sysreg(ICC_PMR_EL1, 0xff);
+    write_sysreg(ICC_BPR1_EL1, 0);
+    write_sysreg(ICC_CTLR_EL1, 0); /* EOImode 0: EOIR both drops priority and deactivates */
+    write_sysreg(ICC_IGRPEN1_EL1, 1);
+    isb();
+    return 0;
+}
+
+void gic_handle_irq(void)
+{
+    uint32_t intid = (uint32_t)read_sysreg(ICC_IAR1_EL1) & 0xffffff;
+
+    if (intid >= GIC_INTID_SPURIOUS && intid < 1024) {
+        return;
+    }
+    if (intid == timer_irq) {
+        timer_interrupt();
+    } else {
+        printk("irq: unexpected interrupt %u on cpu%u\n", intid, this_cpu()->id);
+    }
+    write_sysreg(ICC_EOIR1_EL1, intid);
+    isb();
+}

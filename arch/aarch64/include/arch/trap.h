@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The register frame saved by hyp/vectors.S (arch/aarch64 internal). */
+#ifndef BULKHEAD_ARCH_AARCH64_TRAP_H
+#define BULKHEAD_ARCH_AARCH64_TRAP_H
+
+#include <stdint.h>
+
+struct trap_frame {
+    uint64_t x[31]; /* x0-x30 */
+    uint64_t sp;    /* stack pointer before the trap */
+    uint64_t elr;
+    uint64_t spsr;
+    uint64_t esr;
+    uint64_t far;
+};
+
+_Static_assert(sizeof(struct trap_frame) == 288, "matches FRAME_SIZE in vectors.S");
+
+/* Vector entry index (Arm ARM D1.10.2): which stack/EL and which exception type. */
+enum trap_kind {
+    TRAP_CUR_SP0_SYNC = 0,
+    TRAP_CUR_SPX_SYNC = 4,
+    TRAP_CUR_SPX_IRQ = 5,
+    TRAP_LOWER64_SYNC = 8,
+    TRAP_LOWER64_IRQ = 9,
+};
+
+void arch_trap_handler(struct trap_frame *f, unsigned kind);
+
+/* The GIC acknowledged an interrupt for the hypervisor; handle it (gicv3.c). */
+void gic_handle_irq(void);
+
+#endif

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unix socket transport. One epoll loop, non-blocking sockets, and per connection a
+ * bounded input buffer. Fairness: connections with input are served round-robin, each
+ * for at most quota.turn_requests requests per turn, and a connection whose replies are
+ * not being read (out_soft pending) is not read from until it drains.
+ */
+#define _GNU_SOURCE
+#include "transport_socket.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SOCK_RX_CAP (64 * 1024)
+#define SOCK_EVENTS 64
+
+struct sock_conn {
+    int fd;
+    struct sock_server *srv;
+    struct xs_conn *conn;
+    uint32_t events;          /* current epoll interest */
+    bool queued;              /* on the ready queue */
+    bool flushing;            /* on the flush list */
+    bool dead;
+    struct sock_conn *rnext;  /* ready queue */
+    struct sock_conn *fnext;  /* flush list */
+    size_t rx_len;
+    uint8_t rx[SOCK_RX_CAP];
+};
+
+struct sock_server {
+    int lfd;
+    int epfd;
+    char *path;
+    struct xs_core *core;
+    unsigned nconns, max_conns;
+    struct sock_conn *ready_head, **ready_tail;
+    struct sock_conn *flush;
+};
+
+static void sock_kick(struct xs_conn *conn);
+
+static const struct xs_conn_ops sock_ops = {.kick = sock_kick};
+
+static void enqueue(struct sock_server *srv, struct sock_conn *sc)
+{
+    if (sc->queued || sc->dead) {
+        return;
+    }
+    sc->queued = true;
+    sc->rnext = NULL;
+    *srv->ready_tail = sc;
+    srv->ready_tail = &sc->rnext;
+}
+
+static void sock_kick(struct xs_conn *conn)
+{
+    struct sock_conn *sc = conn->transport;
+
+    if (!sc->flushing) {
+        sc->flushing = true;
+        sc->fnext = sc->srv->flush;
+        sc->srv->flush = sc;
+    }
+}
+
+static void set_events(struct sock_conn *sc, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = sc};
+
+    if (sc->events != events && !sc->dead) {
+        epoll_ctl(sc->srv->epfd, EPOLL_CTL_MOD, sc->fd, &ev);
+        sc->events = events;
+    }
+}
+
+static void kill_conn(struct sock_conn *sc)
+{
+    if (sc->dead) {
+        return;
+    }
+    sc->dead = true;
+    epoll_ctl(sc->srv->epfd, EPOLL_CTL_DEL, sc->fd, NULL);
+    close(sc->fd);
+    core_conn_free(sc->conn);
+    sc->conn = NULL;
+    sc->srv->nconns--;
+    /* Freed here, or by the loop once it is off the ready queue and the flush list. */
+    if (!sc->queued && !sc->flushing) {
+        free(sc);
+    }
+}
+
+static void update_events(struct sock_conn *sc)
+{
+    const uint8_t *data;
+    uint32_t ev = 0;
+
+    if (core_conn_can_read(sc->conn) && sc->rx_len < SOCK_RX_CAP) {
+        ev |= EPOLLIN;
+    }
+    if (core_conn_output(sc->conn, &data) > 0) {
+        ev |= EPOLLOUT;
+    }
+    set_events(sc, ev);
+}
+
+/* Writes pending output; returns false if the connection died. */
+static bool flush_conn(struct sock_conn *sc)
+{
+    const uint8_t *data;
+    size_t len;
+
+    while ((len = core_conn_output(sc->conn, &data)) > 0) {
+        ssize_t n = send(sc->fd, data, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                break;
+            }
+            kill_conn(sc);
+            return false;
+        }
+        core_conn_consumed(sc->conn, (size_t)n);
+    }
+    update_events(sc);
+    return true;
+}
+
+/* One turn for one connection: read what fits, handle up to a turn's worth of requests. */
+static void serve(struct sock_conn *sc, bool readable)
+{
+    int err = 0;
+    size_t used;
+
+    if (readable && sc->rx_len < SOCK_RX_CAP && core_conn_can_read(sc->conn)) {
+        ssize_t n = recv(sc->fd, sc->rx + sc->rx_len, SOCK_RX_CAP - sc->rx_len, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            kill_conn(sc);
+            return;
+        }
+        if (n > 0) {
+            sc->rx_len += (size_t)n;
+        }
+    }
+    used = core_conn_input(sc->conn, sc->rx, sc->rx_len, &err);
+    if (err != 0) {
+        kill_conn(sc);
+        return;
+    }
+    memmove(sc->rx, sc->rx + used, sc->rx_len - used);
+    sc->rx_len -= used;
+    /* Stay queued while buffered requests remain and we may handle them. */
+    if (used > 0 && sc->rx_len >= XS_HDR_SIZE && core_conn_can_read(sc->conn)) {
+        enqueue(sc->srv, sc);
+    }
+    update_events(sc);
+}
+
+static void accept_conns(struct sock_server *srv)
+{
+    for (;;) {
+        int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            return;
+        }
+        struct sock_conn *sc = srv->nconns < srv->max_conns ? malloc(sizeof(*sc)) : NULL;
+        if (!sc) {
+            close(fd);
+            continue;
+        }
+        memset(sc, 0, offsetof(struct sock_conn, rx));
+        sc->fd = fd;
+        sc->srv = srv;
+        sc->conn = core_conn_new(srv->core, 0, &sock_ops, sc);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = sc};
+        if (!sc->conn || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            if (sc->conn) {
+                core_conn_free(sc->conn);
+            }
+            close(fd);
+            free(sc);
+            continue;
+        }
+        sc->events = EPOLLIN;
+        srv->nconns++;
+    }
+}
+
+static void run_ready(struct sock_server *srv)
+{
+    struct sock_conn *head = srv->ready_head;
+
+    srv->ready_head = NULL;
+    srv->ready_tail = &srv->ready_head;
+    while (head) {
+        struct sock_conn *sc = head;
+        head = sc->rnext;
+        sc->queued = false;
+        if (sc->dead) {
+            if (!sc->flushing) {
+                free(sc);
+            }
+            continue;
+        }
+        serve(sc, sc->events & EPOLLIN);
+    }
+}
+
+static void run_flush(struct sock_server *srv)
+{
+    while (srv->flush) {
+        struct sock_conn *sc = srv->flush;
+        srv->flush = sc->fnext;
+        sc->flushing = false;
+        if (sc->dead) {
+            if (!sc->queued) {
+                free(sc);
+            }
+            continue;
+        }
+        bool was_blocked = !core_conn_can_read(sc->conn);
+        if (flush_conn(sc) && was_blocked && core_conn_can_read(sc->conn) &&
+            sc->rx_len >= XS_HDR_SIZE) {
+            enqueue(srv, sc);
+        }
+    }
+}
+
+int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
+{
+    struct epoll_event evs[SOCK_EVENTS];
+
+    while (!*stop) {
+        int n = epoll_wait(srv->epfd, evs, SOCK_EVENTS, srv->ready_head ? 0 : 1000);
+        if (n < 0 && errno != EINTR) {
+            return -errno;
+        }
+        for (int i = 0; i < n; i++) {
+            struct sock_conn *sc = evs[i].data.ptr;
+            if (!sc) {
+                accept_conns(srv);
+                continue;
+            }
+            if (evs[i].events & EPOLLOUT) {
+                sock_kick(sc->conn);
+            }
+            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                enqueue(srv, sc);
+            }
+        }
+        run_ready(srv);
+        run_flush(srv);
+    }
+    return 0;
+}
+
+int sock_server_open(struct sock_server **out, struct xs_core *core, const char *path,
+                     unsigned max_conns)
+{
+    struct sock_server *srv = calloc(1, sizeof(*srv));
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    int rc = -EINVAL;
+
+    if (!srv) {
+        return -ENOMEM;
+    }
+    srv->lfd = srv->epfd = -1;
+    srv->core = core;
+    srv->max_conns = max_conns;
+    srv->ready_tail = &srv->ready_head;
+    if (strlen(path) >= sizeof(addr.sun_path) || !(srv->path = strdup(path))) {
+        goto out;
+    }
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    srv->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    srv->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->lfd < 0 || srv->epfd < 0 || bind(srv->lfd, (void *)&addr, sizeof(addr)) != 0 ||
+        listen(srv->lfd, 128) != 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &ev) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    *out = srv;
+    return 0;
+out:
+    sock_server_close(srv);
+    return rc;
+}
+
+void sock_server_close(struct sock_server *srv)
+{
+    if (!srv) {
+        return;
+    }
+    while (srv->ready_head) {
+        struct sock_conn *sc = srv->ready_head;
+        srv->ready_head = sc->rnext;
+        sc->queued = false;
+    }
+    srv->flush = NULL;
+    while (srv->core->conns) {
+        struct sock_conn *sc = srv->core->conns->transport;
+        sc->flushing = sc->queued = false;
+        kill_conn(sc);
+    }
+    if (srv->lfd >= 0) {
+        close(srv->lfd);
+        unlink(srv->path);
+    }
+    if (srv->epfd >= 0) {
+        close(srv->epfd);
+    }
+    free(srv->path);
+    free(srv);
+}

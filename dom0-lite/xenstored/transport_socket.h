@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Host transport: a Unix stream socket, one connection per client, all as dom0. */
+#ifndef XENSTORED_TRANSPORT_SOCKET_H
+#define XENSTORED_TRANSPORT_SOCKET_H
+
+#include <signal.h>
+
+#include "core.h"
+
+struct sock_server;
+
+int sock_server_open(struct sock_server **out, struct xs_core *core, const char *path,
+                     unsigned max_conns);
+/* Serves clients until *stop becomes non-zero. */
+int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop);
+void sock_server_close(struct sock_server *srv);
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot: parse the board, start the page allocator, turn the MMU on, bring every CPU
+ * online with its interrupt controller and timer, and power off when there is nothing
+ * to run.
+ */
+#include <string.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/boot.h>
+#include <bulkhead/mm.h>
+#include <bulkhead/page_alloc.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/printk.h>
+
+#define BULKHEAD_VERSION "0.1"
+
+struct board_info board;
+struct pcpu pcpus[MAX_CPUS];
+unsigned nr_pcpus;
+
+static void print_memory(void)
+{
+    struct mem_range img = mm_image_range();
+    uint64_t free = page_alloc_free_pages();
+
+    printk("mm: hypervisor image 0x%llx-0x%llx (%llu KiB)\n",
+           (unsigned long long)pa_addr(img.base),
+           (unsigned long long)(pa_addr(img.base) + img.size - 1),
+           (unsigned long long)(img.size >> 10));
+    printk("mm: page allocator: %llu pages free (%llu MiB)\n", (unsigned long long)free,
+           (unsigned long long)(free >> (20 - PAGE_SHIFT)));
+}
+
+static void run_selftests(void)
+{
+    char opt[16];
+
+    if (cmdline_get(board.bootargs, "selftest", opt, sizeof(opt)) &&
+        !strcmp(opt, "trap")) {
+        printk("selftest: taking an unexpected exception on purpose\n");
+        arch_trigger_unexpected_trap();
+    }
+}
+
+void boot_main(uint64_t hwid, paddr_t fdt)
+{
+    struct pcpu *cpu = &pcpus[0];
+    int rc;
+
+    cpu->id = 0;
+    cpu->hwid = hwid;
+    arch_set_this_cpu(cpu);
+    arch_trap_init();
+    if (board_parse(pa_va(fdt), &board) != 0) {
+        panic("cannot boot: the host device tree is unusable (see above)");
+    }
+    console_use_uart(&board.uart);
+    printk("\nBulkhead hypervisor " BULKHEAD_VERSION " on %s\n", arch_describe());
+    board_print(&board);
+    rc = mm_init_allocator(&board);
+    if (rc) {
+        panic("mm: no usable memory for the page allocator (%d)", rc);
+    }
+    print_memory();
+    rc = mm_build_hyp_tables(&board);
+    if (rc) {
+        panic("mm: cannot build the hypervisor page tables (%d)", rc);
+    }
+    arch_mmu_enable(mm_hyp_root());
+    printk("mm: MMU on: text RX, rodata R, data RW, W^X checked\n");
+    rc = arch_irqc_init(&board);
+    if (rc) {
+        panic("irq: cannot initialise the interrupt controller (%d)", rc);
+    }
+    nr_pcpus = board.nr_cpus;
+    cpu_bring_up(cpu);
+    printk("bulkhead: %u of %u CPUs online\n", smp_boot_secondaries(), board.nr_cpus);
+    run_selftests();
+    printk("bulkhead: nothing to run, powering off\n");
+    arch_system_off();
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* CPU bring-up. */
+#include <bulkhead/arch.h>
+#include <bulkhead/boot.h>
+#include <bulkhead/mm.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/printk.h>
+
+/* Stacks live in BSS: there is no allocator yet when the boot CPU needs one. The arch
+ * entry code starts the boot CPU on hyp_cpu_stacks[0]. */
+uint8_t hyp_cpu_stacks[MAX_CPUS][CPU_STACK_SIZE] __aligned(16);
+
+void cpu_bring_up(struct pcpu *cpu)
+{
+    int rc = arch_irqc_cpu_init(cpu);
+
+    if (rc) {
+        panic("cpu%u: interrupt controller set-up failed (%d)", cpu->id, rc);
+    }
+    rc = timer_selftest(5, 1000);
+    if (rc) {
+        panic("cpu%u: timer self-test failed", cpu->id);
+    }
+    printk("cpu%u: online (hwid 0x%llx)\n", cpu->id, (unsigned long long)cpu->hwid);
+    __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
+    arch_cpu_wake();
+}
+
+void cpu_secondary_main(struct pcpu *cpu)
+{
+    arch_trap_init();
+    cpu_bring_up(cpu);
+    /* Nothing to schedule yet: sleep. The boot CPU powers the board off. */
+    for (;;) {
+        arch_wait_for_interrupt();
+    }
+}
+
+static bool wait_online(struct pcpu *cpu)
+{
+    uint64_t limit = arch_timer_now() + timer_us_to_ticks(1000000);
+
+    while (!__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
+        if (arch_timer_now() > limit) {
+            return false;
+        }
+        arch_cpu_relax();
+    }
+    return true;
+}
+
+unsigned smp_boot_secondaries(void)
+{
+    unsigned online = 1;
+
+    pcpus[0].stack_top = (uintptr_t)&hyp_cpu_stacks[0][CPU_STACK_SIZE];
+    for (unsigned i = 1, dt = 0; i < board.nr_cpus; i++, dt++) {
+        struct pcpu *cpu = &pcpus[i];
+        int rc;
+
+        /* Logical ids follow DT order, skipping the boot CPU wherever it is. */
+        if (board.cpu_hwid[dt] == pcpus[0].hwid) {
+            dt++;
+        }
+        if (dt >= board.nr_cpus) {
+            break;
+        }
+        cpu->id = i;
+        cpu->hwid = board.cpu_hwid[dt];
+        cpu->stack_top = (uintptr_t)&hyp_cpu_stacks[i][CPU_STACK_SIZE];
+        rc = arch_cpu_start(cpu);
+        if (rc) {
+            printk("cpu%u: failed to start (hwid 0x%llx): %d\n", i,
+                   (unsigned long long)cpu->hwid, rc);
+            continue;
+        }
+        if (!wait_online(cpu)) {
+            printk("cpu%u: did not come online within 1 s\n", i);
+            continue;
+        }
+        online++;
+    }
+    return online;
+}

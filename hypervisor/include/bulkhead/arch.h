@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The arch interface: every hook the core needs from an ISA, declared once, each with
+ * its contract. arch/aarch64, arch/riscv64 and arch/fake (host unit tests) implement
+ * it. The core includes only this header and <arch/types.h> (the arch's own state
+ * structs, embedded in core structs as `.arch`), never other arch headers.
+ */
+#ifndef BULKHEAD_ARCH_H
+#define BULKHEAD_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <arch/types.h>
+
+#include "compiler.h"
+#include "types.h"
+
+struct board_info;
+struct pcpu;
+struct pt_format;
+
+/* ---- identity -------------------------------------------------------------------- */
+
+/* Short description of where the hypervisor runs, for the banner ("aarch64 EL2"). */
+const char *arch_describe(void);
+
+/* ---- CPU primitives -------------------------------------------------------------- */
+
+/* Hint inside a spin-wait loop. May sleep until arch_cpu_wake() (WFE), so waiters do
+ * not starve other vCPUs under TCG with -icount. */
+void arch_cpu_relax(void);
+
+/* Wake CPUs waiting in arch_cpu_relax() after a store they may be polling for. */
+void arch_cpu_wake(void);
+
+/* Sleep until an interrupt is pending (WFI); returns with interrupt state unchanged. */
+void arch_wait_for_interrupt(void);
+
+/* Mask / unmask interrupts to this CPU while it runs hypervisor code. */
+void arch_irq_disable(void);
+void arch_irq_enable(void);
+
+/* The calling CPU's per-CPU data, kept in the arch's thread register. */
+struct pcpu *arch_this_cpu(void);
+
+/* Point the thread register at @cpu; called once per CPU during its bring-up. */
+void arch_set_this_cpu(struct pcpu *cpu);
+
+/* ---- console and power ----------------------------------------------------------- */
+
+/* Write a byte to the early console, usable with the MMU off and before the device tree
+ * is parsed. A no-op where the board configuration names none. */
+void arch_early_putc(char c);
+
+/* Power the board off (PSCI SYSTEM_OFF / SBI SRST). Never returns. */
+__noreturn void arch_system_off(void);
+
+/* ---- device tree ----------------------------------------------------------------- */
+
+/* Fill the arch part of @bi from the device tree: interrupt controller, timer frequency
+ * and interrupt, firmware interface (PSCI conduit / SBI). Returns 0 or -errno, with a
+ * message printed naming what is missing. */
+int __must_check arch_dt_parse(const void *fdt, struct board_info *bi);
+
+/* Print the arch part of @bi in the boot log. */
+void arch_dt_print(const struct board_info *bi);
+
+/* ---- MMU ------------------------------------------------------------------------- */
+
+/* Page-table format of the hypervisor's own (stage-1) translation regime. */
+extern const struct pt_format arch_hyp_pt_format;
+
+/* Turn on this CPU's MMU with the hypervisor tables rooted at @root. Called on the boot
+ * CPU first, then on each secondary, with identical tables. */
+void arch_mmu_enable(paddr_t root);
+
+/* Invalidate this CPU's TLB entries for the hypervisor's regime after a table change. */
+void arch_tlb_flush_hyp(void);
+
+/* ---- traps ----------------------------------------------------------------------- */
+
+/* Install this CPU's exception vectors. Unexpected exceptions print a register dump
+ * and panic. */
+void arch_trap_init(void);
+
+/* Deliberately take an exception the hypervisor does not expect (selftest=trap). */
+void arch_trigger_unexpected_trap(void);
+
+/* ---- CPUs ------------------------------------------------------------------------ */
+
+/* Start secondary CPU @cpu (PSCI CPU_ON / SBI HSM hart_start). It enters with its stack
+ * and thread register set and the MMU on, in cpu_secondary_main(cpu). Returns 0 or
+ * -errno from the firmware call. */
+int __must_check arch_cpu_start(struct pcpu *cpu);
+
+/* ---- interrupt controller and timer ---------------------------------------------- */
+
+/* Initialise the global part of the interrupt controller (GIC distributor, PLIC
+ * sources). Boot CPU only, after the MMU is on. */
+int __must_check arch_irqc_init(const struct board_info *bi);
+
+/* Initialise this CPU's part (GIC redistributor + CPU interface, PLIC context) and
+ * enable the hypervisor timer interrupt at the controller. */
+int __must_check arch_irqc_cpu_init(struct pcpu *cpu);
+
+/* The free-running system counter, in ticks of board_info.timer.freq. */
+uint64_t arch_timer_now(void);
+
+/* Raise the timer interrupt on this CPU when the counter reaches @deadline. The
+ * interrupt handler calls timer_interrupt(), which must re-arm or stop the timer. */
+void arch_timer_set_deadline(uint64_t deadline);
+
+/* Stop this CPU's timer interrupt. */
+void arch_timer_stop(void);
+
+/* ---- called by arch code, implemented by the core -------------------------------- */
+
+/* C entry of the boot CPU: stack set, BSS zeroed, MMU off. */
+__noreturn void boot_main(uint64_t hwid, paddr_t fdt);
+
+/* C entry of a secondary CPU started by arch_cpu_start(). */
+__noreturn void cpu_secondary_main(struct pcpu *cpu);
+
+/* The hypervisor timer fired on this CPU. */
+void timer_interrupt(void);
+
+#endif

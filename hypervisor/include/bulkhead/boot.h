@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Boot-time services of the core: options, CPU bring-up, the timer self-test. */
+#ifndef BULKHEAD_BOOT_H
+#define BULKHEAD_BOOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "board.h"
+#include "compiler.h"
+
+/* The parsed board, valid after board_parse() on the boot CPU. */
+extern struct board_info board;
+
+/* Value of option @name in a "name=value name2" command line; NULL if absent. The
+ * value is copied (NUL-terminated) into @buf of @size bytes. A bare "name" yields "". */
+const char *cmdline_get(const char *cmdline, const char *name, char *buf, unsigned size);
+
+/* Bring up every secondary CPU in the board and wait until each reports online or a
+ * one-second timeout passes. Returns the number of CPUs online, boot CPU included. */
+unsigned smp_boot_secondaries(void);
+
+/* Per-CPU bring-up shared by the boot CPU and secondaries: traps, interrupt controller,
+ * timer self-test. */
+void cpu_bring_up(struct pcpu *cpu);
+
+/* Take @n timer interrupts @period_us apart on this CPU; 0 if all arrived on time. */
+int __must_check timer_selftest(unsigned n, unsigned period_us);
+
+/* Microseconds to counter ticks and back. */
+uint64_t timer_us_to_ticks(uint64_t us);
+uint64_t timer_ticks_to_us(uint64_t ticks);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-CPU data, reached through the arch's thread register. */
+#ifndef BULKHEAD_PERCPU_H
+#define BULKHEAD_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "config.h"
+
+struct pcpu {
+    uintptr_t stack_top;  /* initial stack pointer; first, for the arch entry code */
+    unsigned id;          /* logical id: 0 is the boot CPU, then DT order */
+    uint64_t hwid;        /* MPIDR affinity / hart id from the device tree */
+    bool online;          /* set by the CPU itself once it finished bring-up */
+    uint64_t ticks;       /* timer interrupts taken (the tick self-test counts them) */
+    struct arch_pcpu arch;
+};
+
+_Static_assert(__builtin_offsetof(struct pcpu, stack_top) == 0, "entry code loads it at 0");
+
+extern struct pcpu pcpus[MAX_CPUS];
+extern unsigned nr_pcpus;
+
+static inline struct pcpu *this_cpu(void)
+{
+    return arch_this_cpu();
+}
+
+#endif

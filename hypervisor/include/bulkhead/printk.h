@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Console output, panic and invariant checks. */
+#ifndef BULKHEAD_PRINTK_H
+#define BULKHEAD_PRINTK_H
+
+#include <stdarg.h>
+
+#include "compiler.h"
+
+/* Print to the hypervisor console; whole lines from different CPUs never interleave. */
+void printk(const char *fmt, ...) __printf(1, 2);
+void vprintk(const char *fmt, va_list ap);
+
+/*
+ * Report a fatal error in the hypervisor itself and power the board off. The line
+ * starts with "bulkhead: PANIC" so that test harnesses and bh tools can tell a panic
+ * from a clean power-off (QEMU exits 0 in both cases).
+ */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+
+/* Only for the hypervisor's own invariants, never for guest- or toolstack-controlled data. */
+#define BUG_ON(cond)                                                                   \
+    do {                                                                               \
+        if (unlikely(cond)) {                                                          \
+            panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                      \
+        }                                                                              \
+    } while (0)
+
+#define BUG(msg) panic("BUG at %s:%d: %s", __FILE__, __LINE__, msg)
+
+#endif

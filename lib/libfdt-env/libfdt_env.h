@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Environment header for building Debian's libfdt sources freestanding (the set-up step
+ * extracts them from linux-source-6.1 into build/, without their own libfdt_env.h, so
+ * this one is used instead). It provides the fixed-width types, the big-endian
+ * conversions and the few string functions libfdt calls, from our lib/libc.
+ */
+#ifndef LIBFDT_ENV_H
+#define LIBFDT_ENV_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef uint16_t fdt16_t;
+typedef uint32_t fdt32_t;
+typedef uint64_t fdt64_t;
+
+static inline uint16_t fdt16_to_cpu(fdt16_t x)
+{
+    return __builtin_bswap16(x);
+}
+
+static inline fdt16_t cpu_to_fdt16(uint16_t x)
+{
+    return __builtin_bswap16(x);
+}
+
+static inline uint32_t fdt32_to_cpu(fdt32_t x)
+{
+    return __builtin_bswap32(x);
+}
+
+static inline fdt32_t cpu_to_fdt32(uint32_t x)
+{
+    return __builtin_bswap32(x);
+}
+
+static inline uint64_t fdt64_to_cpu(fdt64_t x)
+{
+    return __builtin_bswap64(x);
+}
+
+static inline fdt64_t cpu_to_fdt64(uint64_t x)
+{
+    return __builtin_bswap64(x);
+}
+
+#endif
