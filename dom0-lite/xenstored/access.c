@@ -12,8 +12,8 @@
 
 static bool path_char_ok(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '/' || c == '_' || c == '@';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '/' || c == '_' || c == '@';
 }
 
 /* Absolute, allowed characters only, no doubled or trailing slash, at most @max bytes. */

@@ -155,8 +155,8 @@ static int obuf_reserve(struct xs_obuf *ob, size_t need)
     return 0;
 }
 
-int core_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id,
-               const void *a, size_t alen, const void *b, size_t blen, bool droppable)
+int core_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *a,
+               size_t alen, const void *b, size_t blen, bool droppable)
 {
     struct xs_obuf *ob = &conn->out;
     struct xsd_sockmsg hdr = {type, req_id, tx_id, (uint32_t)(alen + blen)};
@@ -232,8 +232,7 @@ static int do_control(struct xs_req *rq)
 
 int core_run(struct xs_conn *conn, const struct xsd_sockmsg *hdr, char *data, bool replay)
 {
-    struct xs_req rq = {.conn = conn, .hdr = *hdr, .data = data, .len = hdr->len,
-                        .replay = replay};
+    struct xs_req rq = {.conn = conn, .hdr = *hdr, .data = data, .len = hdr->len, .replay = replay};
     const struct handler *h = hdr->type < XS_TYPE_COUNT ? &handlers[hdr->type] : NULL;
     int rc;
 
@@ -253,8 +252,7 @@ int core_run(struct xs_conn *conn, const struct xsd_sockmsg *hdr, char *data, bo
 out:
     if (rc < 0 && !replay) {
         const char *err = core_errstr(rc);
-        core_queue(conn, XS_ERROR, hdr->req_id, hdr->tx_id, err, strlen(err) + 1, NULL, 0,
-                   false);
+        core_queue(conn, XS_ERROR, hdr->req_id, hdr->tx_id, err, strlen(err) + 1, NULL, 0, false);
     }
     return rc;
 }

@@ -16,24 +16,24 @@
 
 #include "store.h"
 
-#define XS_HDR_SIZE     ((uint32_t)sizeof(struct xsd_sockmsg))
-#define XS_MSG_MAX      (XS_HDR_SIZE + XENSTORE_PAYLOAD_MAX)
-#define XS_DOMID_MAX    0xffffu
-#define XS_DOMAIN_HASH  64
-#define XS_WATCH_HASH   1024
-#define XS_TXN_HASH     128
+#define XS_HDR_SIZE    ((uint32_t)sizeof(struct xsd_sockmsg))
+#define XS_MSG_MAX     (XS_HDR_SIZE + XENSTORE_PAYLOAD_MAX)
+#define XS_DOMID_MAX   0xffffu
+#define XS_DOMAIN_HASH 64
+#define XS_WATCH_HASH  1024
+#define XS_TXN_HASH    128
 
 /* Limits; Xen 4.17's defaults unless noted. */
 struct xs_quota {
-    unsigned nodes;        /* nodes owned per unprivileged domain (1000) */
-    unsigned watches;      /* watches per connection (128) */
-    unsigned transactions; /* open transactions per connection (10) */
-    unsigned value_size;   /* value bytes for unprivileged domains (2048) */
-    unsigned perms;        /* ACL entries per node for unprivileged domains (5) */
-    unsigned txn_nodes;    /* nodes a transaction may touch (1024) */
+    unsigned nodes;         /* nodes owned per unprivileged domain (1000) */
+    unsigned watches;       /* watches per connection (128) */
+    unsigned transactions;  /* open transactions per connection (10) */
+    unsigned value_size;    /* value bytes for unprivileged domains (2048) */
+    unsigned perms;         /* ACL entries per node for unprivileged domains (5) */
+    unsigned txn_nodes;     /* nodes a transaction may touch (1024) */
     unsigned turn_requests; /* requests handled per connection per turn (20, "outstanding") */
-    size_t out_soft;       /* stop reading a connection with this much output pending */
-    size_t out_hard;       /* drop watch events beyond this much pending output */
+    size_t out_soft;        /* stop reading a connection with this much output pending */
+    size_t out_hard;        /* drop watch events beyond this much pending output */
 };
 
 struct xs_conn;
@@ -56,13 +56,13 @@ struct xs_conn {
     struct xs_core *core;
     struct xs_conn *next, *prev; /* all connections */
     unsigned domid;
-    bool priv;                   /* dom0: no node quota, may manage domains */
+    bool priv; /* dom0: no node quota, may manage domains */
     const struct xs_conn_ops *ops;
-    void *transport;             /* owned by the transport */
+    void *transport; /* owned by the transport */
     struct xs_obuf out;
-    struct xs_watch *watches;    /* this connection's watches */
+    struct xs_watch *watches; /* this connection's watches */
     unsigned nwatches;
-    struct xs_txn *txns;         /* open transactions */
+    struct xs_txn *txns; /* open transactions */
     unsigned ntxns;
     uint64_t events_dropped;
 };
@@ -71,9 +71,9 @@ struct xs_domain {
     struct xs_domain *next;
     unsigned domid;
     bool introduced;
-    bool released;   /* @releaseDomain already sent (RESUME re-arms) */
-    int target;      /* SET_TARGET: domain this one acts for, -1 if none */
-    unsigned nodes;  /* nodes owned */
+    bool released;  /* @releaseDomain already sent (RESUME re-arms) */
+    int target;     /* SET_TARGET: domain this one acts for, -1 if none */
+    unsigned nodes; /* nodes owned */
     uint64_t mfn;
     unsigned evtchn;
 };
@@ -107,7 +107,7 @@ struct xs_core {
 struct xs_req {
     struct xs_conn *conn;
     struct xsd_sockmsg hdr;
-    char *data;    /* payload, with a NUL appended at data[len] */
+    char *data; /* payload, with a NUL appended at data[len] */
     uint32_t len;
     struct xs_txn *txn; /* NULL outside transactions */
     bool replay;        /* replaying a committed transaction: no reply */
@@ -127,8 +127,8 @@ void core_conn_consumed(struct xs_conn *conn, size_t n);
 /* Message handling internals shared by the core's modules. */
 int core_reply(struct xs_req *rq, uint32_t type, const void *data, size_t len);
 int core_reply_str(struct xs_req *rq, const char *s);
-int core_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id,
-               const void *a, size_t alen, const void *b, size_t blen, bool droppable);
+int core_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id, const void *a,
+               size_t alen, const void *b, size_t blen, bool droppable);
 const char *core_errstr(int err);
 int core_run(struct xs_conn *conn, const struct xsd_sockmsg *hdr, char *data, bool replay);
 unsigned core_split(const char *data, uint32_t len, const char **argv, unsigned max);
@@ -170,8 +170,7 @@ int watch_add(struct xs_req *rq);
 int watch_remove(struct xs_req *rq);
 int watch_reset(struct xs_req *rq);
 void watch_conn_free(struct xs_conn *conn);
-void watch_fire(struct xs_core *core, const char *path, const struct xs_node *node,
-                bool recursive);
+void watch_fire(struct xs_core *core, const char *path, const struct xs_node *node, bool recursive);
 
 /* txn.c */
 struct xs_txn *txn_find(struct xs_conn *conn, uint32_t id);

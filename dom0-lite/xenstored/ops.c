@@ -272,8 +272,8 @@ int ops_rm(struct xs_req *rq)
 struct dir_ctx {
     char *buf;
     size_t len, cap;
-    uint64_t skip;  /* DIRECTORY_PART: bytes of names to skip */
-    uint64_t pos;   /* bytes of names seen */
+    uint64_t skip; /* DIRECTORY_PART: bytes of names to skip */
+    uint64_t pos;  /* bytes of names seen */
     bool full;
 };
 

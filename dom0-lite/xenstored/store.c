@@ -246,8 +246,8 @@ static int chunk_save(struct store *st, const char *path, size_t len, uint32_t i
     return 0;
 }
 
-static int chunk_set_link(struct store *st, const char *path, size_t len, uint32_t id,
-                          bool next, uint32_t value)
+static int chunk_set_link(struct store *st, const char *path, size_t len, uint32_t id, bool next,
+                          uint32_t value)
 {
     int rc = chunk_load(st, path, len, id);
 
@@ -663,7 +663,9 @@ static int check_children(struct check_ctx *c, size_t len)
                 return -EIO;
             }
             char cpath[XS_VALUE_MAX * 2];
-            snprintf(cpath, sizeof(cpath), "%s%s%s", c->path, len > 1 ? "/" : "", names + off);
+            memcpy(cpath, c->path, len);
+            cpath[len] = '/';
+            memcpy(cpath + clen - nlen, names + off, nlen + 1);
             if (get_len(st, cpath, clen, child) != 0 || child->links.parent_chunk != id) {
                 return -EIO;
             }

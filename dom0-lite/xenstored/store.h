@@ -26,7 +26,7 @@
 #define XS_PERM_BOTH  (XS_PERM_READ | XS_PERM_WRITE)
 
 struct xs_perm {
-    uint32_t id;  /* domain id */
+    uint32_t id;   /* domain id */
     uint32_t perm; /* XS_PERM_* */
 };
 
@@ -49,7 +49,7 @@ struct xs_node {
 };
 
 struct store_config {
-    const char *path;       /* tdb file; NULL keeps the database in memory */
+    const char *path;        /* tdb file; NULL keeps the database in memory */
     unsigned expected_nodes; /* sizes the tdb hash table */
 };
 

@@ -23,12 +23,12 @@ struct sock_conn {
     int fd;
     struct sock_server *srv;
     struct xs_conn *conn;
-    uint32_t events;          /* current epoll interest */
-    bool queued;              /* on the ready queue */
-    bool flushing;            /* on the flush list */
+    uint32_t events; /* current epoll interest */
+    bool queued;     /* on the ready queue */
+    bool flushing;   /* on the flush list */
     bool dead;
-    struct sock_conn *rnext;  /* ready queue */
-    struct sock_conn *fnext;  /* flush list */
+    struct sock_conn *rnext; /* ready queue */
+    struct sock_conn *fnext; /* flush list */
     size_t rx_len;
     uint8_t rx[SOCK_RX_CAP];
 };

@@ -17,11 +17,11 @@
 
 struct txn_entry {
     struct txn_entry *hnext;
-    struct txn_entry *next;   /* all entries */
-    uint64_t base_gen;        /* store generation when first seen, 0 if absent */
-    bool present;             /* exists in the transaction's view */
-    bool fresh;               /* created in the transaction: no children in the store */
-    bool in_base;             /* listed by its parent's children in the store */
+    struct txn_entry *next; /* all entries */
+    uint64_t base_gen;      /* store generation when first seen, 0 if absent */
+    bool present;           /* exists in the transaction's view */
+    bool fresh;             /* created in the transaction: no children in the store */
+    bool in_base;           /* listed by its parent's children in the store */
     uint32_t nperms;
     struct xs_perm perms[XS_PERMS_MAX];
     uint32_t vlen;
@@ -41,8 +41,8 @@ struct xs_txn {
     struct txn_entry *hash[XS_TXN_HASH];
     struct txn_entry *entries;
     unsigned nentries;
-    unsigned limit;       /* quota.txn_nodes */
-    int node_delta;       /* nodes created minus removed, for the node quota */
+    unsigned limit; /* quota.txn_nodes */
+    int node_delta; /* nodes created minus removed, for the node quota */
     struct txn_op *ops, **ops_tail;
 };
 

@@ -13,12 +13,12 @@
 #include "core.h"
 
 struct xs_watch {
-    struct xs_watch *hnext;  /* hash chain */
-    struct xs_watch *cnext;  /* connection's list */
+    struct xs_watch *hnext; /* hash chain */
+    struct xs_watch *cnext; /* connection's list */
     struct xs_conn *conn;
-    size_t rel_off;          /* bytes of home prefix stripped for relative watches */
+    size_t rel_off; /* bytes of home prefix stripped for relative watches */
     char *token;
-    char path[];             /* absolute path or @special */
+    char path[]; /* absolute path or @special */
 };
 
 static unsigned hash_path(const char *s, size_t len)
@@ -56,8 +56,7 @@ static void fire_exact(struct xs_core *core, const char *path, size_t len, const
  * Fires watches on @path and its ancestors; with @recursive (a removal) also those below
  * @path, reporting their own path as xenstore.txt specifies.
  */
-void watch_fire(struct xs_core *core, const char *path, const struct xs_node *node,
-                bool recursive)
+void watch_fire(struct xs_core *core, const char *path, const struct xs_node *node, bool recursive)
 {
     size_t len = strlen(path);
 
