@@ -298,6 +298,10 @@ size_t core_conn_input(struct xs_conn *conn, const uint8_t *buf, size_t len, int
 
 size_t core_conn_output(struct xs_conn *conn, const uint8_t **data)
 {
+    if (!conn->out.data) {
+        *data = NULL;
+        return 0;
+    }
     *data = conn->out.data + conn->out.head;
     return conn->out.len - conn->out.head;
 }

@@ -157,7 +157,9 @@ int txn_get(struct xs_txn *tx, struct store *st, const char *path, struct xs_nod
     node->nperms = e->nperms;
     memcpy(node->perms, e->perms, sizeof(e->perms[0]) * e->nperms);
     node->vlen = e->vlen;
-    memcpy(node->value, e->value, e->vlen);
+    if (e->vlen) {
+        memcpy(node->value, e->value, e->vlen);
+    }
     return 0;
 }
 

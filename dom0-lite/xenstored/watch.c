@@ -141,6 +141,10 @@ int watch_add(struct xs_req *rq)
     if (rc != 0) {
         return rc;
     }
+    /* Every event, for any path under the watch, must fit in one message. */
+    if (strlen(token) + XENSTORE_ABS_PATH_MAX + 2 > XENSTORE_PAYLOAD_MAX) {
+        return -EINVAL;
+    }
     if (find(conn, core->path_buf, token)) {
         return -EEXIST;
     }

@@ -70,6 +70,7 @@ xenstored-fuzz-brief: $(XSD_FUZZ_DIR)/fuzz_xenstored $(XSD_FUZZ_DIR)/seeds.stamp
 	@mkdir -p $(XSD_FUZZ_DIR)/corpus
 	timeout $$(( $(XSD_FUZZ_BRIEF_SECS) + 60 )) $(XSD_FUZZ_DIR)/fuzz_xenstored \
 		-max_total_time=$(XSD_FUZZ_BRIEF_SECS) -max_len=8192 -print_final_stats=1 \
+		-artifact_prefix=$(XSD_FUZZ_DIR)/ \
 		$(XSD_FUZZ_DIR)/corpus $(XSD_FUZZ_DIR)/seeds
 
 xenstored-fuzz: $(XSD_FUZZ_DIR)/fuzz_xenstored $(XSD_FUZZ_DIR)/seeds.stamp
