@@ -135,8 +135,9 @@ int domain_introduce(struct xs_req *rq)
     }
     dom->introduced = true;
     dom->released = false;
+    rc = core_reply_str(rq, "OK");
     watch_fire(core, "@introduceDomain", NULL, false);
-    return core_reply_str(rq, "OK");
+    return rc;
 }
 
 int domain_release(struct xs_req *rq)
@@ -161,8 +162,9 @@ int domain_release(struct xs_req *rq)
     }
     dom->introduced = false;
     dom->target = -1;
+    rc = core_reply_str(rq, "OK");
     watch_fire(core, "@releaseDomain", NULL, false);
-    return core_reply_str(rq, "OK");
+    return rc;
 }
 
 int domain_get_path(struct xs_req *rq)
