@@ -103,6 +103,7 @@ run: deps
 # ---- tests ----
 include tests/unit/unit.mk
 include tests/system/system.mk
+include tests/bench/bench.mk
 -include dom0-lite/xenstored/xenstored.mk
 
 .PHONY: test test-system images
@@ -120,7 +121,7 @@ test: deps
 
 # ---- benchmarks ----
 .PHONY: bench
-bench: deps images
+bench: deps images bench-plugin
 	$(PYTHON) tests/bench/boot_insns.py
 	$(Q)if [ -f dom0-lite/xenstored/xenstored.mk ]; then \
 		$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench; fi

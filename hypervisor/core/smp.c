@@ -36,22 +36,31 @@ void cpu_secondary_main(struct pcpu *cpu)
     }
 }
 
-static bool wait_online(struct pcpu *cpu)
+static unsigned count_online(void)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        n += __atomic_load_n(&pcpus[i].online, __ATOMIC_ACQUIRE) ? 1 : 0;
+    }
+    return n;
+}
+
+/* Wait for @n CPUs online, or one second. */
+static unsigned wait_online(unsigned n)
 {
     uint64_t limit = arch_timer_now() + timer_us_to_ticks(1000000);
+    unsigned online;
 
-    while (!__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
-        if (arch_timer_now() > limit) {
-            return false;
-        }
-        arch_cpu_relax();
+    while ((online = count_online()) < n && arch_timer_now() < limit) {
+        timer_sleep_us(100);
     }
-    return true;
+    return online;
 }
 
 unsigned smp_boot_secondaries(void)
 {
-    unsigned online = 1;
+    unsigned started = 1, online;
 
     pcpus[0].stack_top = (uintptr_t)&hyp_cpu_stacks[0][CPU_STACK_SIZE];
     for (unsigned i = 1, dt = 0; i < board.nr_cpus; i++, dt++) {
@@ -74,11 +83,15 @@ unsigned smp_boot_secondaries(void)
                    (unsigned long long)cpu->hwid, rc);
             continue;
         }
-        if (!wait_online(cpu)) {
-            printk("cpu%u: did not come online within 1 s\n", i);
-            continue;
+        started++;
+    }
+    online = wait_online(started);
+    if (online < started) {
+        for (unsigned i = 1; i < nr_pcpus; i++) {
+            if (pcpus[i].hwid && !__atomic_load_n(&pcpus[i].online, __ATOMIC_ACQUIRE)) {
+                printk("cpu%u: did not come online within 1 s\n", i);
+            }
         }
-        online++;
     }
     return online;
 }

@@ -24,6 +24,21 @@ void timer_interrupt(void)
     __atomic_store_n(&cpu->ticks, cpu->ticks + 1, __ATOMIC_RELEASE);
 }
 
+void timer_sleep_us(unsigned us)
+{
+    struct pcpu *cpu = this_cpu();
+    uint64_t before = cpu->ticks;
+
+    /* Sleep in WFI rather than spin: under -icount an idle board costs no instructions,
+     * and a spinning vCPU would starve the others. */
+    arch_timer_set_deadline(arch_timer_now() + timer_us_to_ticks(us));
+    arch_irq_enable();
+    while (__atomic_load_n(&cpu->ticks, __ATOMIC_ACQUIRE) == before) {
+        arch_wait_for_interrupt();
+    }
+    arch_irq_disable();
+}
+
 int timer_selftest(unsigned n, unsigned period_us)
 {
     struct pcpu *cpu = this_cpu();

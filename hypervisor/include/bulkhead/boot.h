@@ -16,7 +16,7 @@ extern struct board_info board;
  * value is copied (NUL-terminated) into @buf of @size bytes. A bare "name" yields "". */
 const char *cmdline_get(const char *cmdline, const char *name, char *buf, unsigned size);
 
-/* Bring up every secondary CPU in the board and wait until each reports online or a
+/* Start every secondary CPU in the board, then wait until each reports online or a
  * one-second timeout passes. Returns the number of CPUs online, boot CPU included. */
 unsigned smp_boot_secondaries(void);
 
@@ -26,6 +26,9 @@ void cpu_bring_up(struct pcpu *cpu);
 
 /* Take @n timer interrupts @period_us apart on this CPU; 0 if all arrived on time. */
 int __must_check timer_selftest(unsigned n, unsigned period_us);
+
+/* Sleep for about @us microseconds on this CPU's timer (which must be working). */
+void timer_sleep_us(unsigned us);
 
 /* Microseconds to counter ticks and back. */
 uint64_t timer_us_to_ticks(uint64_t us);
