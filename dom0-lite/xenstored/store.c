@@ -356,6 +356,9 @@ int store_create(struct store *st, const char *path, struct xs_node *node)
     if (len <= 1) {
         return -EINVAL;
     }
+    if (tdb_exists(st->tdb, node_key(st, path, len))) {
+        return -EEXIST;
+    }
     rc = get_len(st, path, plen, parent);
     if (rc != 0) {
         return rc;
