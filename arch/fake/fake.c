@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fake arch: a host stand-in for every hook in bulkhead/arch.h, so host unit tests
+ * run the unmodified core sources. Nothing here touches hardware: the console is a
+ * capture buffer, the counter a variable, power-off a cmocka assertion, and the
+ * page-table formats use an encoding of their own so the generic walker is tested
+ * through a format that is not the real arch's.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <arch/fake.h>
+#include <libfdt.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/board.h>
+#include <bulkhead/boot.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/printk.h>
+
+/* ---- identity and CPU primitives ---- */
+
+const char *arch_describe(void)
+{
+    return "fake (host unit tests)";
+}
+
+void arch_cpu_relax(void)
+{
+}
+
+void arch_cpu_wake(void)
+{
+}
+
+bool fake_irq_enabled;
+
+void arch_irq_disable(void)
+{
+    fake_irq_enabled = false;
+}
+
+void arch_irq_enable(void)
+{
+    fake_irq_enabled = true;
+}
+
+static struct pcpu fake_boot_cpu;
+static struct pcpu *fake_this_cpu = &fake_boot_cpu;
+
+struct pcpu *arch_this_cpu(void)
+{
+    return fake_this_cpu;
+}
+
+void arch_set_this_cpu(struct pcpu *cpu)
+{
+    fake_this_cpu = cpu;
+}
+
+/* ---- console and power ---- */
+
+#define FAKE_CONSOLE_SIZE (64u << 10)
+
+static char fake_console[FAKE_CONSOLE_SIZE];
+static size_t fake_console_len;
+
+void fake_console_reset(void)
+{
+    fake_console_len = 0;
+    fake_console[0] = '\0';
+}
+
+const char *fake_console_text(void)
+{
+    return fake_console;
+}
+
+bool fake_console_contains(const char *s)
+{
+    return strstr(fake_console, s) != NULL;
+}
+
+void arch_early_putc(char c)
+{
+    static int echo = -1;
+
+    if (echo < 0) {
+        echo = getenv("BULKHEAD_UNIT_ECHO") != NULL;
+    }
+    if (echo && c != '\r') {
+        putchar(c);
+    }
+    if (fake_console_len + 1 < FAKE_CONSOLE_SIZE) {
+        fake_console[fake_console_len++] = c;
+        fake_console[fake_console_len] = '\0';
+    }
+}
+
+unsigned fake_system_off_calls;
+
+void arch_system_off(void)
+{
+    fake_system_off_calls++;
+    /* Inside expect_assert_failure() this longjmps back to the test; anywhere else
+     * cmocka fails the running test. */
+    mock_assert(0, "arch_system_off", __FILE__, __LINE__);
+    abort();
+}
+
+/* ---- device tree ---- */
+
+int fake_dt_parse_rc;
+
+static const char *const fake_irqc_compat[] = {"arm,gic-v3", "riscv,plic0", NULL};
+static const char *const fake_timer_compat[] = {"arm,armv8-timer", NULL};
+
+int arch_dt_parse(const void *fdt, struct board_info *bi)
+{
+    int node = dt_find_compatible(fdt, fake_irqc_compat, &bi->irqc.compat);
+    uint64_t freq = 0;
+
+    if (fake_dt_parse_rc) {
+        printk("dt: fake arch refuses this board (%d)\n", fake_dt_parse_rc);
+        return fake_dt_parse_rc;
+    }
+    if (node < 0) {
+        printk("dt: no interrupt controller: need an arm,gic-v3 or riscv,plic0 node\n");
+        return -ENOENT;
+    }
+    bi->irqc.node = node;
+    while (bi->irqc.nr_reg < BOARD_MAX_IRQC_REGS &&
+           dt_read_reg(fdt, node, (int)bi->irqc.nr_reg, &bi->irqc.reg[bi->irqc.nr_reg]) == 0) {
+        bi->irqc.nr_reg++;
+    }
+    node = dt_find_compatible(fdt, fake_timer_compat, NULL);
+    if (node < 0 || dt_read_u64(fdt, node, "clock-frequency", &freq) != 0) {
+        int cpus = fdt_path_offset(fdt, "/cpus");
+
+        if (cpus < 0 || dt_read_u64(fdt, cpus, "timebase-frequency", &freq) != 0) {
+            freq = 62500000; /* QEMU virt's generic timer */
+        }
+    }
+    bi->timer.freq = freq;
+    bi->timer.irq = 26; /* the EL2 physical timer PPI on GICv3 boards */
+    bi->firmware = "fake firmware";
+    return 0;
+}
+
+void arch_dt_print(const struct board_info *bi)
+{
+    printk("dt: interrupt controller %s, %u regs\n", bi->irqc.compat, bi->irqc.nr_reg);
+    printk("dt: timer %llu Hz, interrupt %u\n", (unsigned long long)bi->timer.freq, bi->timer.irq);
+    printk("dt: firmware %s\n", bi->firmware);
+}
+
+/* ---- MMU: the fake descriptor format (see arch/fake.h) ---- */
+
+static uint64_t fake_pte_table(paddr_t table)
+{
+    return (pa_addr(table) & FAKE_PTE_ADDR_MASK) | FAKE_PTE_KIND_TABLE;
+}
+
+static uint64_t fake_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
+{
+    return (pa_addr(pa) & FAKE_PTE_ADDR_MASK) | FAKE_PTE_KIND_LEAF |
+           ((uint64_t)(attr & 0xf) << FAKE_PTE_ATTR_SHIFT) |
+           ((uint64_t)level << FAKE_PTE_LEVEL_SHIFT);
+}
+
+static enum pte_kind fake_pte_kind(uint64_t pte, unsigned level)
+{
+    switch (pte & FAKE_PTE_KIND_MASK) {
+    case FAKE_PTE_KIND_TABLE:
+        return PTE_TABLE;
+    case FAKE_PTE_KIND_LEAF:
+        /* A leaf written for another level is a walker bug: fail loudly. */
+        if (((pte >> FAKE_PTE_LEVEL_SHIFT) & 7) != level) {
+            panic("fake pte 0x%llx: leaf of level %u read at level %u", (unsigned long long)pte,
+                  (unsigned)((pte >> FAKE_PTE_LEVEL_SHIFT) & 7), level);
+        }
+        return PTE_LEAF;
+    default:
+        return PTE_INVALID;
+    }
+}
+
+static paddr_t fake_pte_addr(uint64_t pte)
+{
+    return pa_init(pte & FAKE_PTE_ADDR_MASK);
+}
+
+static unsigned fake_pte_attr(uint64_t pte)
+{
+    return (unsigned)(pte >> FAKE_PTE_ATTR_SHIFT) & 0xf;
+}
+
+const struct pt_format arch_hyp_pt_format = {
+    .name = "fake 4-level 4K/48-bit",
+    .levels = 4,
+    .page_shift = 12,
+    .level_bits = 9,
+    .root_extra_bits = 0,
+    .leaf_levels = (1u << 1) | (1u << 2) | (1u << 3),
+    .pte_table = fake_pte_table,
+    .pte_leaf = fake_pte_leaf,
+    .pte_kind = fake_pte_kind,
+    .pte_addr = fake_pte_addr,
+    .pte_attr = fake_pte_attr,
+};
+
+const struct pt_format fake_pt_format_3level = {
+    .name = "fake 3-level 4K/39-bit",
+    .levels = 3,
+    .page_shift = 12,
+    .level_bits = 9,
+    .root_extra_bits = 0,
+    .leaf_levels = (1u << 1) | (1u << 2),
+    .pte_table = fake_pte_table,
+    .pte_leaf = fake_pte_leaf,
+    .pte_kind = fake_pte_kind,
+    .pte_addr = fake_pte_addr,
+    .pte_attr = fake_pte_attr,
+};
+
+const struct pt_format fake_pt_format_concat = {
+    .name = "fake 3-level 4K/41-bit, 4-page root",
+    .levels = 3,
+    .page_shift = 12,
+    .level_bits = 9,
+    .root_extra_bits = 2,
+    .leaf_levels = (1u << 1) | (1u << 2),
+    .pte_table = fake_pte_table,
+    .pte_leaf = fake_pte_leaf,
+    .pte_kind = fake_pte_kind,
+    .pte_addr = fake_pte_addr,
+    .pte_attr = fake_pte_attr,
+};
+
+void arch_mmu_enable(paddr_t root)
+{
+    (void)root;
+}
+
+void arch_tlb_flush_hyp(void)
+{
+}
+
+/*
+ * The hypervisor image hyp_mm.c maps, through the symbols a linker script would define:
+ * one page each of text, rodata and data, then one of BSS.
+ */
+_Alignas(4096) char fake_image[FAKE_IMAGE_PAGES * 4096];
+
+__asm__(".globl __image_start\n.set __image_start, fake_image\n"
+        ".globl __text_end\n.set __text_end, fake_image + 4096\n"
+        ".globl __rodata_end\n.set __rodata_end, fake_image + 8192\n"
+        ".globl __image_end\n.set __image_end, fake_image + 16384\n");
+
+/* ---- traps and CPUs ---- */
+
+void arch_trap_init(void)
+{
+}
+
+void arch_trigger_unexpected_trap(void)
+{
+    panic("unexpected trap (fake)");
+}
+
+int arch_cpu_start(struct pcpu *cpu)
+{
+    cpu->online = true;
+    return 0;
+}
+
+/* ---- interrupt controller and timer ---- */
+
+int arch_irqc_init(const struct board_info *bi)
+{
+    return bi->irqc.nr_reg ? 0 : -ENODEV;
+}
+
+int arch_irqc_cpu_init(struct pcpu *cpu)
+{
+    cpu->arch.irqc_inits++;
+    return 0;
+}
+
+uint64_t fake_counter;
+bool fake_timer_armed;
+uint64_t fake_timer_deadline;
+bool fake_timer_dead;
+int64_t fake_timer_skew;
+
+void fake_timer_reset(void)
+{
+    fake_counter = 0;
+    fake_timer_armed = false;
+    fake_timer_deadline = 0;
+    fake_timer_dead = false;
+    fake_timer_skew = 0;
+    fake_irq_enabled = false;
+}
+
+uint64_t arch_timer_now(void)
+{
+    return fake_counter;
+}
+
+void arch_timer_set_deadline(uint64_t deadline)
+{
+    fake_timer_deadline = deadline;
+    fake_timer_armed = true;
+}
+
+void arch_timer_stop(void)
+{
+    fake_timer_armed = false;
+}
+
+/* Time passes only while the CPU sleeps: jump to the armed deadline and take the
+ * interrupt, or (nothing armed, or a dead timer) let a millisecond at 1 GHz go by. */
+void arch_wait_for_interrupt(void)
+{
+    if (fake_timer_armed && fake_irq_enabled && !fake_timer_dead) {
+        uint64_t at = fake_timer_deadline + (uint64_t)fake_timer_skew;
+
+        if (fake_counter < at) {
+            fake_counter = at;
+        }
+        timer_interrupt();
+        return;
+    }
+    fake_counter += 1000000;
+}
+
+/* The parsed board: main.c (not built for the host) owns it on a real arch; timer.c reads
+ * the counter frequency from it. */
+struct board_info board;
