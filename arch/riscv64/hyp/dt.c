@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The riscv64 part of the host device tree: the PLIC, the timebase, the SBI firmware. */
+#include <libfdt.h>
+
+#include <arch/trap.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/board.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/printk.h>
+
+#include "riscv.h"
+#include "sbi.h"
+
+/* True if the ISA string @isa ("rv64imafdch_zicsr_..._sstc") names extension @ext.
+ * Multi-letter extensions follow the single letters, each after an underscore
+ * (unprivileged spec, "ISA Extension Naming Conventions"). */
+static bool isa_has(const char *isa, const char *ext)
+{
+    size_t n = strlen(ext);
+
+    for (const char *p = strchr(isa, '_'); p; p = strchr(p + 1, '_')) {
+        if (strncmp(p + 1, ext, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sstc only if every cpu node lists it: one timer path for all harts. */
+static bool dt_all_harts_have(const void *fdt, int cpus, const char *ext)
+{
+    int node, seen = 0;
+
+    fdt_for_each_subnode(node, fdt, cpus)
+    {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        const char *isa = fdt_getprop(fdt, node, "riscv,isa", NULL);
+
+        if (!type || strcmp(type, "cpu") != 0) {
+            continue;
+        }
+        if (!isa || !isa_has(isa, ext)) {
+            return false;
+        }
+        seen++;
+    }
+    return seen > 0;
+}
+
+static int parse_timer(const void *fdt, struct board_info *bi)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+
+    /* The binding puts timebase-frequency in /cpus, or in each cpu node. */
+    if (cpus < 0 || dt_read_u64(fdt, cpus, "timebase-frequency", &bi->timer.freq) != 0) {
+        int cpu = cpus >= 0 ? fdt_first_subnode(fdt, cpus) : -1;
+
+        if (cpu < 0 || dt_read_u64(fdt, cpu, "timebase-frequency", &bi->timer.freq) != 0) {
+            printk("dt: no timebase-frequency in /cpus\n");
+            return -ENOENT;
+        }
+    }
+    if (bi->timer.freq == 0) {
+        printk("dt: timebase-frequency is 0\n");
+        return -EINVAL;
+    }
+    bi->timer.irq = 0; /* sip.STIP, not a wired interrupt */
+    /* The ISA string may claim Sstc while M-mode left menvcfg.STCE clear: try it. */
+    timer_use_sstc(dt_all_harts_have(fdt, cpus, "sstc") && trap_probe_stimecmp());
+    return 0;
+}
+
+static int parse_firmware(struct board_info *bi)
+{
+    int rc = sbi_init();
+
+    if (!rc) {
+        bi->firmware = sbi_describe();
+    }
+    return rc;
+}
+
+int arch_dt_parse(const void *fdt, struct board_info *bi)
+{
+    int rc = plic_dt_parse(fdt, bi);
+
+    if (!rc) {
+        rc = parse_timer(fdt, bi);
+    }
+    if (!rc) {
+        rc = parse_firmware(bi);
+    }
+    return rc;
+}
+
+void arch_dt_print(const struct board_info *bi)
+{
+    plic_dt_print(bi);
+    printk("dt: timer %llu Hz, hypervisor timer %s\n", (unsigned long long)bi->timer.freq,
+           timer_describe());
+    printk("dt: firmware %s\n", bi->firmware);
+}

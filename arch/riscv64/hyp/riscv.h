@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Interfaces between the files of arch/riscv64/hyp. */
+#ifndef BULKHEAD_ARCH_RISCV64_RISCV_H
+#define BULKHEAD_ARCH_RISCV64_RISCV_H
+
+#include <stdbool.h>
+
+#include <bulkhead/board.h>
+
+/* Find the PLIC in the device tree and its S-mode contexts (plic.c). */
+int __must_check plic_dt_parse(const void *fdt, struct board_info *bi);
+
+/* Print what plic_dt_parse() found. */
+void plic_dt_print(const struct board_info *bi);
+
+/* Program deadlines through stimecmp (Sstc) rather than SBI set_timer (timer.c). */
+void timer_use_sstc(bool sstc);
+
+/* "stimecmp (Sstc)" or "SBI set_timer", for the boot log. */
+const char *timer_describe(void);
+
+#endif
