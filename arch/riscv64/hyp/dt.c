@@ -81,10 +81,26 @@ static int parse_firmware(struct board_info *bi)
     return rc;
 }
 
+/*
+ * OpenSBI describes the memory it keeps for itself as /reserved-memory/mmode_resv@...
+ * and protects it with PMP, so S-mode can never access it. OpenSBI 1.1 omits "no-map"
+ * there; mapping it anyway would only let speculative accesses reach it. Treat it as
+ * no-map whatever the DT says.
+ */
+static void firmware_ranges_no_map(struct board_info *bi)
+{
+    for (unsigned i = 0; i < bi->nr_resv; i++) {
+        if (!strncmp(bi->resv[i].why, "mmode_resv", strlen("mmode_resv"))) {
+            bi->resv[i].no_map = true;
+        }
+    }
+}
+
 int arch_dt_parse(const void *fdt, struct board_info *bi)
 {
     int rc = plic_dt_parse(fdt, bi);
 
+    firmware_ranges_no_map(bi);
     if (!rc) {
         rc = parse_timer(fdt, bi);
     }
