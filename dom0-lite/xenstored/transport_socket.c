@@ -9,6 +9,7 @@
 #include "transport_socket.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -264,6 +265,9 @@ int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
         }
         if (n > 0) {
             spin_until = now_us() + SOCK_SPIN_US;
+        } else if (spin && !srv->ready_head) {
+            /* Let a client sharing our CPU run and send its next request. */
+            sched_yield();
         }
         for (int i = 0; i < n; i++) {
             struct sock_conn *sc = evs[i].data.ptr;
