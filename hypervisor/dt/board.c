@@ -148,8 +148,11 @@ static int find_uart_node(const void *fdt, const struct uart_driver **drv)
     }
     if (node >= 0) {
         const char *compat = fdt_getprop(fdt, node, "compatible", NULL);
+        const char *status = fdt_getprop(fdt, node, "status", NULL);
 
-        *drv = compat ? console_find_driver(compat) : NULL;
+        /* A disabled UART is not ours to drive, even when stdout-path names it. */
+        *drv = compat && (!status || !strcmp(status, "okay")) ? console_find_driver(compat)
+                                                               : NULL;
         if (*drv) {
             return node;
         }
