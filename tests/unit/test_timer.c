@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Timer conversions and the boot self-test (hypervisor/core/timer.c) on the fake counter. */
+#include "unit.h"
+
+#include <bulkhead/boot.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/percpu.h>
+
+static int setup(void **state)
+{
+    (void)state;
+    fake_timer_reset();
+    fake_console_reset();
+    board.timer.freq = 62500000;
+    return 0;
+}
+
+static void test_conversions(void **state)
+{
+    (void)state;
+    assert_int_equal(timer_us_to_ticks(1), 62);
+    assert_int_equal(timer_us_to_ticks(1000000), 62500000);
+    assert_int_equal(timer_ticks_to_us(62500000), 1000000);
+    assert_int_equal(timer_ticks_to_us(625), 10);
+    board.timer.freq = 1000000;
+    assert_int_equal(timer_us_to_ticks(12345), 12345);
+    assert_int_equal(timer_ticks_to_us(12345), 12345);
+}
+
+static void test_selftest_passes(void **state)
+{
+    (void)state;
+    fake_counter = 1000;
+    assert_int_equal(timer_selftest(10, 1000), 0);
+    assert_int_equal(this_cpu()->ticks, 10);
+    assert_int_equal(fake_counter, 1000 + 10 * 62500);
+    assert_false(fake_irq_enabled);
+    assert_false(fake_timer_armed);
+    assert_true(fake_console_contains("timer ok: 10 ticks of 1000 us in 10000 us"));
+}
+
+static void test_late_ticks_pass(void **state)
+{
+    (void)state;
+    fake_timer_skew = 500;
+    assert_int_equal(timer_selftest(3, 100), 0);
+}
+
+static void test_dead_timer_times_out(void **state)
+{
+    (void)state;
+    fake_timer_dead = true;
+    assert_int_equal(timer_selftest(5, 1000), -EIO);
+    assert_true(fake_console_contains("tick 1 of 5 never came"));
+    assert_false(fake_irq_enabled);
+    assert_false(fake_timer_armed);
+}
+
+static void test_early_tick_fails(void **state)
+{
+    (void)state;
+    fake_timer_skew = -10;
+    assert_int_equal(timer_selftest(5, 1000), -EIO);
+    assert_true(fake_console_contains("tick 1 came early"));
+    assert_false(fake_irq_enabled);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_conversions, setup),
+        cmocka_unit_test_setup(test_selftest_passes, setup),
+        cmocka_unit_test_setup(test_late_ticks_pass, setup),
+        cmocka_unit_test_setup(test_dead_timer_times_out, setup),
+        cmocka_unit_test_setup(test_early_tick_fails, setup),
+    };
+
+    return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
+}
