@@ -255,7 +255,7 @@ static uint64_t now_us(void)
 int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[SOCK_EVENTS];
-    uint64_t spin_until = 0;
+    uint64_t spin_until = 0, last_requests = 0;
 
     while (!*stop) {
         bool spin = srv->ready_head || now_us() < spin_until;
@@ -265,10 +265,14 @@ int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
         }
         if (n > 0) {
             spin_until = now_us() + SOCK_SPIN_US;
-        } else if (spin && !srv->ready_head) {
-            /* Let a client sharing our CPU run and send its next request. */
+        } else if (spin && !srv->ready_head && srv->core->requests - last_requests <= 1) {
+            /*
+             * A lone request per round looks like a client waiting for each reply: let it
+             * run if it shares our CPU. Pipelining clients keep us busy without this.
+             */
             sched_yield();
         }
+        last_requests = srv->core->requests;
         for (int i = 0; i < n; i++) {
             struct sock_conn *sc = evs[i].data.ptr;
             if (!sc) {
