@@ -104,6 +104,7 @@ run: deps
 include tests/unit/unit.mk
 include tests/system/system.mk
 include tests/bench/bench.mk
+include tests/toolstack/toolstack.mk
 -include dom0-lite/xenstored/xenstored.mk
 
 .PHONY: test test-system images
