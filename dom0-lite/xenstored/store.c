@@ -20,7 +20,7 @@
 
 #define STORE_CHUNK_BYTES 1024
 #define STORE_KEY_MAX     (XS_VALUE_MAX + 16)
-#define STORE_CHUNK_CAP   (STORE_CHUNK_BYTES + XS_VALUE_MAX + 16)
+#define STORE_CHUNK_CAP   (2 * XS_VALUE_MAX + 16)
 #define STORE_REC_MAX     (64 + XS_PERMS_MAX * 8 + XS_VALUE_MAX)
 
 /* On-disk node header; all fields little-endian host order (the store is private). */
@@ -225,7 +225,7 @@ static int chunk_load(struct store *st, const char *path, size_t len, uint32_t i
         goto out;
     }
     memcpy(&st->chunk, data.dptr, data.dsize);
-    if (st->chunk.hdr.bytes != data.dsize - sizeof(struct chunk_rec)) {
+    if (st->chunk.hdr.bytes > data.dsize - sizeof(struct chunk_rec)) {
         goto out;
     }
     rc = 0;
@@ -234,11 +234,28 @@ out:
     return rc;
 }
 
-static int chunk_save(struct store *st, const char *path, size_t len, uint32_t id,
-                      const struct chunk *c)
+/*
+ * Chunks are stored padded to a power of two (at least 64 bytes), so appending a name
+ * usually fits the record tdb already has and is rewritten in place, instead of freeing
+ * and allocating a record each time and fragmenting tdb's free list.
+ */
+static size_t chunk_class(size_t bytes)
+{
+    size_t size = 64;
+
+    while (size < bytes) {
+        size *= 2;
+    }
+    return size;
+}
+
+static int chunk_save(struct store *st, const char *path, size_t len, uint32_t id, struct chunk *c)
 {
     TDB_DATA key = chunk_key(st, path, len, id);
-    TDB_DATA data = {.dptr = (uint8_t *)c, .dsize = sizeof(c->hdr) + c->hdr.bytes};
+    size_t padded = chunk_class(c->hdr.bytes);
+    TDB_DATA data = {.dptr = (uint8_t *)c, .dsize = sizeof(c->hdr) + padded};
+
+    memset(c->names + c->hdr.bytes, 0, padded - c->hdr.bytes);
 
     if (tdb_store(st->tdb, key, data, TDB_REPLACE) != 0) {
         return -ENOMEM;
