@@ -87,14 +87,17 @@ def main():
         out = run(a.bench, d.sock, "watchlat", 5000)
         fig["watch_mean_us"] = number(out, r"mean ([\d.]+) us")
         fig["watch_max_us"] = number(out, r"max ([\d.]+) us")
-        out = run(a.bench, d.sock, "rate", "/bench/empty", 5000, 0)
-        fig["rate_empty"] = number(out, r": (\d+) creations/s")
         out = run(a.bench, d.sock, "populate", "/bench/big", 100000)
         fig["populate_100k_s"] = number(out, r"in ([\d.]+) s")
-        out = run(a.bench, d.sock, "rate", "/bench/big", 5000, 100000)
-        fig["rate_big"] = number(out, r": (\d+) creations/s")
-        out = run(a.bench, d.sock, "rate", "/bench/empty2", 5000, 0)
-        fig["rate_empty_after"] = number(out, r": (\d+) creations/s")
+        # Interleaved runs, median of five: these machines are shared and noisy.
+        big, empty = [], []
+        for i in range(5):
+            out = run(a.bench, d.sock, "rate", "/bench/big", 5000, 100000 + i * 5000)
+            big.append(number(out, r": (\d+) creations/s"))
+            out = run(a.bench, d.sock, "rate", "/bench/empty%d" % i, 5000, 0)
+            empty.append(number(out, r": (\d+) creations/s"))
+        fig["rate_big"] = sorted(big)[2]
+        fig["rate_empty_after"] = sorted(empty)[2]
         rss_before = d.status("VmRSS")
         d.reset_peak()
         t0 = time.time()
@@ -126,10 +129,9 @@ def main():
     print("  watch event latency: mean %.1f us, max %.1f us" %
           (fig["watch_mean_us"], fig["watch_max_us"]))
     print("  creating 100,000 children (depth 64): %.2f s" % fig["populate_100k_s"])
-    print("  creation rate at depth 1: empty dir %.0f/s; once the store holds 100k more nodes:"
-          " 100k-child dir %.0f/s vs empty dir %.0f/s (%.2fx)" %
-          (fig["rate_empty"], fig["rate_big"], fig["rate_empty_after"],
-           fig["rate_big"] / fig["rate_empty_after"]))
+    print("  creations/s at depth 1 (median of 5): under the 100k-child dir %.0f, under an"
+          " empty dir %.0f (%.2fx)" % (fig["rate_big"], fig["rate_empty_after"],
+                                       fig["rate_big"] / fig["rate_empty_after"]))
     print("  deleting a 100,001-node subtree: %.2f s, RSS before %d KiB, peak %d KiB" %
           (fig["rm_100k_s"], fig["rm_rss_before_kib"], fig["rm_peak_kib"]))
     print("  tdb file: %d bytes empty, %d bytes after 100,000 writes + 100,000 deletes" %
