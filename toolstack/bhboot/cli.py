@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: MIT
+"""bh-boot: boot the hypervisor on QEMU with boot-time guests from xl.cfg files.
+
+  bh-boot --arch aarch64|riscv64 [--smp N] [--mem MiB] [--timeout S] GUEST.cfg...
+
+Steps, all before QEMU starts for the run: parse and check every config, place each
+guest's kernel, ramdisk and device tree in guest memory, generate the guest device
+trees, place the modules in host memory, dump QEMU's own device tree for this -smp/-m
+and add the /chosen domain nodes, then boot with -dtb and one loader device per module.
+
+Exit status:
+  0    the board powered off cleanly
+  1    bad usage, a bad config (FILE:LINE: key 'KEY': problem) or a tool failure;
+       QEMU was not started for the run
+  2    the hypervisor panicked
+  3    QEMU failed
+  124  timeout
+"""
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+from . import guestdt, hostdt, xlcfg
+from .guestdt import MiB, ToolError
+from .xlcfg import ConfigError
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "toolstack"))
+import bhqemu  # noqa: E402
+
+EXIT_USAGE = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"bh-boot: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def parse_mem(text):
+    """QEMU-style size to MiB: 512, 512M, 1G, 1024MiB."""
+    m = re.fullmatch(r"\s*(\d+)\s*(M|MB|MiB|G|GB|GiB)?\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(f"bad size '{text}' (MiB, or with M or G)")
+    n = int(m.group(1))
+    return n * 1024 if (m.group(2) or "M").upper().startswith("G") else n
+
+
+def _args(argv):
+    ap = _Parser(prog="bh-boot", description=__doc__,
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", required=True, choices=["aarch64", "riscv64"])
+    ap.add_argument("--image", help="the hypervisor image (default build/ARCH/bulkhead.bin)")
+    ap.add_argument("--smp", type=int, help="host CPUs (default: the board's)")
+    ap.add_argument("--mem", type=parse_mem, help="host RAM in MiB (default: the board's)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds (default 120)")
+    ap.add_argument("--append", help="hypervisor command line (/chosen bootargs)")
+    ap.add_argument("--icount", action="store_true", help="-icount shift=0")
+    ap.add_argument("--plugin", help="a TCG plugin, QEMU -plugin syntax")
+    ap.add_argument("--log", help="also write the console to this file")
+    ap.add_argument("--workdir", help="keep the generated device trees here "
+                    "(default: a temporary directory, removed afterwards)")
+    ap.add_argument("--dry-run", action="store_true", help="generate everything and print "
+                    "the QEMU command line, but do not boot (QEMU still dumps its DTB)")
+    ap.add_argument("configs", nargs="*", metavar="GUEST.cfg")
+    args = ap.parse_args(argv)
+    conf = bhqemu.board_config(args.arch)
+    if args.smp is None:
+        args.smp = int(conf["QEMU_SMP"])
+    if args.mem is None:
+        args.mem = parse_mem(conf["QEMU_MEM"])
+    if not 1 <= args.smp <= 8:
+        ap.error(f"--smp {args.smp}: 1..8 CPUs")
+    if args.mem < hostdt.MODULE_OFFSET // MiB + 64:
+        ap.error(f"--mem {args.mem}: at least {hostdt.MODULE_OFFSET // MiB + 64} MiB")
+    if args.timeout <= 0:
+        ap.error("--timeout must be positive")
+    if args.image is None:
+        args.image = os.path.join(TOP, "build", args.arch, "bulkhead.bin")
+    if not os.path.isfile(args.image):
+        ap.error(f"{args.image}: no such image (run `make ARCH={args.arch}` first)")
+    args.board = conf
+    return args
+
+
+def load_guests(paths, arch, smp):
+    """Parse and check every config: (guests, errors). Warnings go to stderr at once."""
+    guests, errors = [], []
+
+    def warn(msg):
+        print(msg, file=sys.stderr)
+
+    for p in paths:
+        try:
+            guests.append(xlcfg.load_guest(p, guestdt.max_memory_mib(arch), warn))
+        except ConfigError as e:
+            errors.append(e)
+    if not errors:
+        try:
+            xlcfg.check_set(guests, smp)
+        except ConfigError as e:
+            errors.append(e)
+    return guests, errors
+
+
+def prepare(args, workdir):
+    """Everything up to the QEMU command line of the run. Raises ConfigError/ToolError."""
+    conf = args.board
+    guests, errors = load_guests(args.configs, args.arch, args.smp)
+    if errors:
+        raise _Errors(errors)
+    placements = []
+    for g in guests:
+        placements.append(guestdt.place(args.arch, g))
+    domains = []
+    for i, (g, p) in enumerate(zip(guests, placements), 1):
+        dtb = guestdt.build_guest_dtb(args.arch, g, p, workdir)
+        domains.append(hostdt.Domain(i, g, p, dtb))
+    ram_base = int(conf["RAM_BASE"], 0)
+    hostdt.place_modules(domains, ram_base, args.mem * MiB)
+
+    mem = f"{args.mem}M"
+    base_argv = bhqemu.qemu_argv(args.arch, args.image, smp=args.smp, mem=mem)
+    board_dtb = os.path.join(workdir, "board.dtb")
+    hostdt.dump_board_dtb(base_argv, board_dtb)
+    host_dtb = os.path.join(workdir, "host.dtb")
+    hostdt.build_host_dtb(board_dtb, domains, host_dtb)
+
+    extra = ["-dtb", host_dtb]
+    for d in domains:
+        for m in d.modules:
+            extra += ["-device", f"loader,file={hostdt.qemu_escape(m.path)},"
+                      f"addr={m.host_addr:#x},force-raw=on"]
+    argv = bhqemu.qemu_argv(args.arch, args.image, smp=args.smp, mem=mem,
+                            append=args.append, icount=args.icount, plugin=args.plugin,
+                            extra=extra)
+    return domains, argv
+
+
+class _Errors(Exception):
+    def __init__(self, errors):
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+def _summary(domains):
+    for d in domains:
+        g, p = d.guest, d.placement
+        print(f"bh-boot: d{d.domid} {g.name}: {g.memory_mib} MiB, {g.vcpus} vCPU(s), "
+              f"role {g.role}, kernel ({p.kernel.kind}) at {p.kernel_addr:#x}"
+              + (f", ramdisk at {p.ramdisk_addr:#x}" if p.ramdisk_size else "")
+              + f", dtb at {p.dtb_addr:#x}", file=sys.stderr)
+
+
+def main(argv=None):
+    args = _args(sys.argv[1:] if argv is None else argv)
+    if args.workdir:
+        workdir = args.workdir
+        try:
+            os.makedirs(workdir, exist_ok=True)
+        except OSError as e:
+            print(f"bh-boot: --workdir {workdir}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        workdir = tempfile.mkdtemp(prefix="bh-boot-")
+    try:
+        try:
+            domains, qemu = prepare(args, workdir)
+        except _Errors as e:
+            for err in e.errors:
+                print(err, file=sys.stderr)
+            return EXIT_USAGE
+        except (ConfigError, ToolError) as e:
+            msg = str(e)
+            print(msg if msg.startswith("bh-boot:") else f"bh-boot: {msg}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as e:  # a file vanished or became unreadable meanwhile
+            print(f"bh-boot: {e.filename or ''}: {e.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+        _summary(domains)
+        if args.dry_run:
+            print(" ".join(qemu))
+            return bhqemu.EXIT_OK
+        result = bhqemu.run(qemu, timeout=args.timeout, log_path=args.log)
+        if result.status == bhqemu.EXIT_TIMEOUT:
+            print(f"\nbh-boot: timeout after {args.timeout:g} s", file=sys.stderr)
+        elif result.status == bhqemu.EXIT_PANIC:
+            print("\nbh-boot: the hypervisor panicked", file=sys.stderr)
+        elif result.status == bhqemu.EXIT_QEMU:
+            print(f"\nbh-boot: QEMU failed (exit {result.returncode})", file=sys.stderr)
+        return result.status
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)

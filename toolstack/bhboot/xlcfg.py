@@ -1,0 +1,375 @@
+# SPDX-License-Identifier: MIT
+"""Guest configuration files in Xen's xl.cfg syntax.
+
+The grammar is the one Xen's libxlu accepts: `KEY = VALUE` settings, one per line or
+separated by `;`, `#` comments, and values that are "double" or 'single' quoted strings
+(C escapes), integers (decimal or 0x hex) or lists `[ v, v, ... ]` that may span lines
+and may end with a comma. Two deliberate differences, both stricter: a key given twice
+is an error (xl silently keeps one), and an integer key does not accept a quoted number.
+
+parse() returns the settings with their line numbers; load_guest() checks the keys
+bh-boot knows and turns them into a Guest. Every problem is a ConfigError that names the
+file, the line and the key; unknown keys only produce a warning (xl has many keys we do
+not use yet).
+"""
+import os
+import re
+
+ROLES = ("guest", "control", "stub", "driver")
+NAME_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+NUMBER_RE = re.compile(r"[0-9][0-9A-Za-z_]*")
+MAX_VCPUS = 8
+MIN_MEMORY_MIB = 2
+
+
+class ConfigError(Exception):
+    """A problem in FILE at LINE, about KEY when there is one."""
+
+    def __init__(self, path, line, key, problem):
+        super().__init__(problem)
+        self.path, self.line, self.key, self.problem = path, line, key, problem
+
+    def __str__(self):
+        where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        what = f"key '{self.key}': " if self.key else ""
+        return f"bh-boot: {where}{what}{self.problem}"
+
+
+class Value:
+    """A parsed value: kind is 'string', 'int' or 'list' (of Values)."""
+
+    def __init__(self, kind, value, line):
+        self.kind, self.value, self.line = kind, value, line
+
+    def plain(self):
+        return [v.plain() for v in self.value] if self.kind == "list" else self.value
+
+
+class Setting:
+    """`key = value` at line."""
+
+    def __init__(self, key, value, line):
+        self.key, self.value, self.line = key, value, line
+
+
+# ---- lexer ----
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+            "\\": "\\", '"': '"', "'": "'"}
+
+
+class _Lexer:
+    """Tokens of one file: (kind, text/value, line). Kinds: ident = += ; , [ ] str num nl."""
+
+    def __init__(self, path, text):
+        self.path, self.text, self.pos, self.line = path, text, 0, 1
+        self.key = None  # the key of the setting being read, for error messages
+
+    def error(self, problem, line=None):
+        return ConfigError(self.path, line or self.line, self.key, problem)
+
+    def tokens(self):
+        text = self.text
+        while self.pos < len(text):
+            c = text[self.pos]
+            if c == "\n":
+                yield ("nl", None, self.line)
+                self.line += 1
+                self.pos += 1
+            elif c in " \t\r\f\v":
+                self.pos += 1
+            elif c == "#":
+                end = text.find("\n", self.pos)
+                self.pos = len(text) if end < 0 else end
+            elif c in "=;,[]":
+                yield (c, c, self.line)
+                self.pos += 1
+            elif c == "+" and text.startswith("+=", self.pos):
+                yield ("+=", "+=", self.line)
+                self.pos += 2
+            elif c in "\"'":
+                yield ("str", self._string(c), self.line)
+            elif c.isdigit():
+                m = NUMBER_RE.match(text, self.pos)
+                self.pos = m.end()
+                yield ("num", m.group(0), self.line)
+            elif c.isalpha() or c == "_":
+                m = IDENT_RE.match(text, self.pos)
+                self.pos = m.end()
+                yield ("ident", m.group(0), self.line)
+            else:
+                raise self.error(f"unexpected character {c!r}")
+        yield ("eof", None, self.line)
+
+    def _string(self, quote):
+        text, out, i = self.text, [], self.pos + 1
+        while True:
+            if i >= len(text) or text[i] == "\n":
+                raise self.error(f"unterminated string (missing closing {quote})")
+            c = text[i]
+            if c == quote:
+                self.pos = i + 1
+                return "".join(out)
+            if c != "\\":
+                out.append(c)
+                i += 1
+                continue
+            e = text[i + 1] if i + 1 < len(text) else ""
+            if e in _ESCAPES:
+                out.append(_ESCAPES[e])
+                i += 2
+            elif e == "x" and re.match(r"[0-9a-fA-F]{2}", text[i + 2:i + 4]):
+                out.append(chr(int(text[i + 2:i + 4], 16)))
+                i += 4
+            elif e and e in "01234567":
+                m = re.match(r"[0-7]{1,3}", text[i + 1:])
+                out.append(chr(int(m.group(0), 8)))
+                i += 1 + len(m.group(0))
+            else:
+                raise self.error(f"bad escape sequence '\\{e}' in string")
+
+
+def _int_value(text):
+    """The integer of a number token, or None: decimal without leading zeros, or 0x hex."""
+    if re.fullmatch(r"0|[1-9][0-9]*", text):
+        return int(text, 10)
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
+        return int(text, 16)
+    return None
+
+
+# ---- parser ----
+
+def parse(path, text=None):
+    """The settings of an xl.cfg file, {key: Setting}, in file order. Raises ConfigError."""
+    if text is None:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError:
+            raise ConfigError(path, 0, None, "not a text file (invalid UTF-8)") from None
+        except OSError as e:
+            raise ConfigError(path, 0, None, f"cannot read: {e.strerror}") from None
+    lex = _Lexer(path, text)
+    toks = lex.tokens()
+    settings = {}
+    tok = next(toks)
+    while tok[0] != "eof":
+        kind, val, line = tok
+        lex.key = None
+        if kind in ("nl", ";"):
+            tok = next(toks)
+            continue
+        if kind != "ident":
+            raise lex.error(f"expected a setting `KEY = VALUE`, got {_show(tok)}", line)
+        key = val
+        lex.key = key
+        tok = next(toks)
+        if tok[0] == "+=":
+            raise lex.error("'+=' is not supported: give the whole value with '='", tok[2])
+        if tok[0] != "=":
+            raise lex.error(f"expected '=' after the key, got {_show(tok)}", tok[2])
+        value, tok = _value(lex, toks, next(toks))
+        if tok[0] not in ("nl", ";", "eof"):
+            raise lex.error(f"expected the end of the line after the value, got {_show(tok)}",
+                            tok[2])
+        if key in settings:
+            raise lex.error(f"given twice (first at line {settings[key].line})", line)
+        settings[key] = Setting(key, value, line)
+    return settings
+
+
+def _show(tok):
+    kind, val, _ = tok
+    if kind == "nl":
+        return "the end of the line"
+    if kind == "eof":
+        return "the end of the file"
+    if kind == "str":
+        return "a string"
+    return f"'{val}'"
+
+
+def _value(lex, toks, tok):
+    """Parse one value starting at tok; return (Value, next token)."""
+    kind, val, line = tok
+    if kind == "str":
+        return Value("string", val, line), next(toks)
+    if kind == "num":
+        n = _int_value(val)
+        if n is None:
+            raise lex.error(f"bad integer '{val}' (decimal, or hex with 0x)", line)
+        return Value("int", n, line), next(toks)
+    if kind == "[":
+        items = []
+        tok = next(toks)
+        while True:
+            while tok[0] == "nl":
+                tok = next(toks)
+            if tok[0] == "]":
+                return Value("list", items, line), next(toks)
+            if tok[0] == "eof":
+                raise lex.error(f"unterminated list (the '[' at line {line} has no ']')",
+                                tok[2])
+            item, tok = _value(lex, toks, tok)
+            items.append(item)
+            while tok[0] == "nl":
+                tok = next(toks)
+            if tok[0] == ",":
+                tok = next(toks)
+            elif tok[0] != "]":
+                raise lex.error(f"expected ',' or ']' in the list, got {_show(tok)}", tok[2])
+    if kind == "ident":
+        raise lex.error(f"expected a value (a \"string\", an integer or a [list]), got "
+                        f"'{val}' (strings need quotes)", line)
+    raise lex.error(f"expected a value, got {_show(tok)}", line)
+
+
+# ---- the keys bh-boot knows ----
+
+class Guest:
+    """One guest as its config describes it (paths absolute, sizes in bytes)."""
+
+    def __init__(self, path):
+        self.path = path            # the config file, as given
+        self.lines = {}             # key -> line, for error messages
+        self.name = None
+        self.kernel = None          # absolute path
+        self.ramdisk = None         # absolute path or None
+        self.memory_mib = None
+        self.vcpus = 1
+        self.cmdline = ""
+        self.role = "guest"
+        self.start_after = None
+
+    @property
+    def memory(self):
+        return self.memory_mib << 20
+
+    def error(self, key, problem):
+        return ConfigError(self.path, self.lines.get(key, 0), key, problem)
+
+
+# key -> (type, required)
+KEYS = {
+    "name": ("string", True),
+    "kernel": ("string", True),
+    "memory": ("int", True),
+    "vcpus": ("int", False),
+    "ramdisk": ("string", False),
+    "extra": ("string", False),
+    "cmdline": ("string", False),
+    "root": ("string", False),
+    "role": ("string", False),
+    "start_after": ("string", False),
+}
+
+_KIND_NAME = {"string": "a \"string\"", "int": "an integer", "list": "a [list]"}
+
+
+def load_guest(path, max_memory_mib, warn=None):
+    """Parse and check one guest config. Raises ConfigError; unknown keys go to warn()."""
+    settings = parse(path)
+    g = Guest(path)
+    nlines = _line_count(path)
+    for key, s in settings.items():
+        g.lines[key] = s.line
+        if key not in KEYS:
+            if warn:
+                warn(f"bh-boot: {path}:{s.line}: warning: key '{key}': unknown key, ignored")
+            continue
+        want = KEYS[key][0]
+        if s.value.kind != want:
+            raise ConfigError(path, s.line, key, f"expected {_KIND_NAME[want]}, got "
+                              f"{_KIND_NAME[s.value.kind]}")
+    for key, (_, required) in KEYS.items():
+        if required and key not in settings:
+            raise ConfigError(path, nlines, key, "missing (a required key)")
+
+    def get(key, default=None):
+        return settings[key].value.value if key in settings else default
+
+    g.name = get("name")
+    if not g.name:
+        raise g.error("name", "must not be empty")
+    if not NAME_RE.match(g.name):
+        raise g.error("name", f"'{g.name}': only letters, digits, '_', '.' and '-' allowed")
+    base = os.path.dirname(os.path.abspath(path))
+    g.kernel = _file(g, "kernel", base, get("kernel"))
+    if "ramdisk" in settings:
+        g.ramdisk = _file(g, "ramdisk", base, get("ramdisk"))
+    g.memory_mib = get("memory")
+    if not MIN_MEMORY_MIB <= g.memory_mib <= max_memory_mib:
+        raise g.error("memory", f"{g.memory_mib} MiB out of range "
+                      f"({MIN_MEMORY_MIB}..{max_memory_mib} MiB)")
+    g.vcpus = get("vcpus", 1)
+    if not 1 <= g.vcpus <= MAX_VCPUS:
+        raise g.error("vcpus", f"{g.vcpus} out of range (1..{MAX_VCPUS})")
+    # As xl: `cmdline` wins; else "root=ROOT EXTRA".
+    if "cmdline" in settings:
+        g.cmdline = get("cmdline")
+    else:
+        parts = ([f"root={get('root')}"] if "root" in settings else []) + \
+                ([get("extra")] if get("extra") else [])
+        g.cmdline = " ".join(parts)
+    g.role = get("role", "guest")
+    if g.role not in ROLES:
+        raise g.error("role", f"'{g.role}': must be one of {', '.join(ROLES)}")
+    g.start_after = get("start_after")
+    if g.start_after is not None:
+        if not NAME_RE.match(g.start_after):
+            raise g.error("start_after", f"'{g.start_after}' is not a domain name")
+        if g.start_after == g.name:
+            raise g.error("start_after", "a domain cannot wait for itself")
+    return g
+
+
+def _line_count(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return max(1, sum(1 for _ in f))
+    except (OSError, UnicodeDecodeError):
+        return 1
+
+
+def _file(g, key, base, value):
+    if not value:
+        raise g.error(key, "must not be empty")
+    p = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+    if not os.path.exists(p):
+        raise g.error(key, f"{value}: no such file")
+    if not os.path.isfile(p):
+        raise g.error(key, f"{value}: not a regular file")
+    if not os.access(p, os.R_OK):
+        raise g.error(key, f"{value}: not readable")
+    if os.path.getsize(p) == 0:
+        raise g.error(key, f"{value}: empty file")
+    return p
+
+
+def check_set(guests, smp):
+    """Checks across the configs of one boot: unique names, vCPUs, start_after targets."""
+    seen = {}
+    for g in guests:
+        if g.name in seen:
+            first = seen[g.name]
+            raise g.error("name", f"'{g.name}' is already the name of the guest in "
+                          f"{first.path}:{first.lines['name']}")
+        seen[g.name] = g
+        if g.vcpus > smp:
+            raise g.error("vcpus", f"{g.vcpus} vCPUs but the board has only {smp} CPUs "
+                          f"(use --smp)")
+    for g in guests:
+        if g.start_after is not None and g.start_after not in seen:
+            raise g.error("start_after", f"'{g.start_after}' is not one of the domains "
+                          f"given ({', '.join(seen)})")
+    # start_after must not loop, or those domains would never start.
+    for g in guests:
+        chain, cur = [g.name], g
+        while cur.start_after is not None:
+            cur = seen[cur.start_after]
+            if cur.name in chain:
+                raise g.error("start_after", "start_after loops: " +
+                              " -> ".join(chain + [cur.name]))
+            chain.append(cur.name)
