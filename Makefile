@@ -58,7 +58,7 @@ HYP_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(shell $(CC) -print-fi
 	-O2 -g -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-common -fno-stack-protector -fno-pie -fno-tree-loop-distribute-patterns \
 	-ffunction-sections -fdata-sections \
-	-DCONFIG_EARLY_UART_BASE=$(EARLY_UART_BASE) $(ARCH_CFLAGS) $(HYP_INCLUDES)
+	-D__XEN__ -DCONFIG_EARLY_UART_BASE=$(EARLY_UART_BASE) $(ARCH_CFLAGS) $(HYP_INCLUDES)
 HYP_ASFLAGS := -D__ASSEMBLY__ $(ARCH_CFLAGS) $(HYP_INCLUDES)
 # libfdt is another project's code: our warnings, minus the ones it does not aim for.
 LIBFDT_CFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(HYP_CFLAGS)) \
@@ -104,6 +104,7 @@ run: deps
 include tests/unit/unit.mk
 include tests/system/system.mk
 include tests/bench/bench.mk
+include tests/guests/guests.mk
 include tests/toolstack/toolstack.mk
 -include dom0-lite/xenstored/xenstored.mk
 

@@ -8,10 +8,12 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/boot.h>
+#include <bulkhead/domain.h>
 #include <bulkhead/mm.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
+#include <bulkhead/sched.h>
 
 #define BULKHEAD_VERSION "0.1"
 
@@ -77,6 +79,10 @@ void boot_main(uint64_t hwid, paddr_t fdt)
     cpu_bring_up(cpu);
     printk("bulkhead: %u of %u CPUs online\n", smp_boot_secondaries(), board.nr_cpus);
     run_selftests();
-    printk("bulkhead: nothing to run, powering off\n");
-    arch_system_off();
+    if (dom0less_create_domains() == 0) {
+        dom0less_abandon_pending();
+        printk("bulkhead: nothing to run, powering off\n");
+        arch_system_off();
+    }
+    sched_idle();
 }

@@ -5,6 +5,7 @@
 #include <bulkhead/mm.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
+#include <bulkhead/sched.h>
 
 /* Stacks live in BSS: there is no allocator yet when the boot CPU needs one. The arch
  * entry code starts the boot CPU on hyp_cpu_stacks[0]. */
@@ -30,10 +31,7 @@ void cpu_secondary_main(struct pcpu *cpu)
 {
     arch_trap_init();
     cpu_bring_up(cpu);
-    /* Nothing to schedule yet: sleep. The boot CPU powers the board off. */
-    for (;;) {
-        arch_wait_for_interrupt();
-    }
+    sched_idle();
 }
 
 static unsigned count_online(void)

@@ -4,6 +4,7 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
+#include <bulkhead/sched.h>
 
 uint64_t timer_us_to_ticks(uint64_t us)
 {
@@ -19,9 +20,12 @@ void timer_interrupt(void)
 {
     struct pcpu *cpu = this_cpu();
 
-    /* One-shot: the self-test re-arms; nothing else uses the timer yet. */
+    /* One-shot: whoever armed it re-arms it. */
     arch_timer_stop();
     __atomic_store_n(&cpu->ticks, cpu->ticks + 1, __ATOMIC_RELEASE);
+    if (cpu->sched_started) {
+        sched_timer_interrupt();
+    }
 }
 
 void timer_sleep_us(unsigned us)

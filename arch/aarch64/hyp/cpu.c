@@ -56,12 +56,35 @@ void arch_set_this_cpu(struct pcpu *cpu)
     write_sysreg(tpidr_el2, (uintptr_t)cpu);
 }
 
-/* Runs first on every CPU, MMU off: route physical IRQs, FIQs and SErrors to EL2 (else
- * they target EL1 and stay masked while we run at EL2) and run EL1 in AArch64. */
+/*
+ * Runs first on every CPU, MMU off. HCR_EL2 (Arm ARM D13.2.46) holds for every guest:
+ * stage 2 on (VM); physical IRQs, FIQs and SErrors to EL2 (else they would target EL1
+ * and stay masked while we run at EL2); EL1 in AArch64; broadcast TLB and barrier
+ * operations inner shareable (FB, BSU); trap WFI/WFE (TWI, TWE), SMC (TSC),
+ * implementation-defined system registers (TIDCP) and auxiliary control (TACR).
+ */
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
+                   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
+/* VTCR_EL2 (D13.2.151): T0SZ=24 (40-bit IPA), SL0=1 (start at level 1), write-back
+ * inner shareable walks, 4 KiB granule, PS=40 bits, RES1 bit 31. */
+#define VTCR_GUEST ((24ull << 0) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) | \
+                    (2ull << 16) | (1ull << 31))
+/* CPTR_EL2 (non-VHE): RES1 bits only, so FP/SIMD is not trapped. */
+#define CPTR_EL2_RES1 0x33ffull
+/* CNTHCTL_EL2: EL1 may read the physical counter (EL1PCTEN) but not use the physical
+ * timer (EL1PCEN clear); guests use the virtual timer. */
+#define CNTHCTL_EL1PCTEN (1ull << 0)
+
 void arch_boot_init(void);
 void arch_boot_init(void)
 {
-    write_sysreg(hcr_el2, HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO);
+    write_sysreg(hcr_el2, HCR_GUEST);
+    write_sysreg(vtcr_el2, VTCR_GUEST);
+    write_sysreg(cptr_el2, CPTR_EL2_RES1);
+    write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
+    write_sysreg(cntvoff_el2, 0);
+    write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+    write_sysreg(vttbr_el2, 0);
     isb();
 }
 

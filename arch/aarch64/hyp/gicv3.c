@@ -12,6 +12,7 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
+#include <bulkhead/sched.h>
 
 #define GICD_CTLR        0x0000
 #define GICD_TYPER       0x0004
@@ -35,6 +36,7 @@
 #define GICR_IPRIORITYR  (GICR_SGI_BASE + 0x0400)
 
 #define GIC_PRIO_DEFAULT 0xa0
+#define GIC_SGI_KICK     0 /* "look at your run queue" between CPUs */
 #define GIC_INTID_SPURIOUS 1020
 
 static uintptr_t gicd;
@@ -138,7 +140,7 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     for (unsigned i = 0; i < 32; i += 4) {
         wr32(rd + GICR_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
     }
-    wr32(rd + GICR_ISENABLER0, 1u << timer_irq);
+    wr32(rd + GICR_ISENABLER0, (1u << timer_irq) | (1u << GIC_SGI_KICK));
     /* CPU interface: system registers on, all priorities unmasked, group 1 on. */
     write_sysreg(ICC_SRE_EL2, read_sysreg(ICC_SRE_EL2) | 0x9); /* SRE | Enable */
     isb();
@@ -159,9 +161,25 @@ void gic_handle_irq(void)
     }
     if (intid == timer_irq) {
         timer_interrupt();
+    } else if (intid == GIC_SGI_KICK) {
+        sched_kick_received();
     } else {
         printk("irq: unexpected interrupt %u on cpu%u\n", intid, this_cpu()->id);
     }
     write_sysreg(ICC_EOIR1_EL1, intid);
+    isb();
+}
+
+void arch_send_kick(struct pcpu *cpu)
+{
+    uint64_t mpidr = cpu->hwid;
+    /* ICC_SGI1R_EL1 (GICv3 12.2.22): Aff3, Aff2, INTID, Aff1, target list of Aff0. */
+    uint64_t v = (((mpidr >> 32) & 0xff) << 48) | (((mpidr >> 16) & 0xff) << 32) |
+                 ((uint64_t)GIC_SGI_KICK << 24) | (((mpidr >> 8) & 0xff) << 16) |
+                 (1ull << (mpidr & 0xf));
+
+    /* Make the state the target will look at visible before it is interrupted. */
+    dsb(ishst);
+    write_sysreg(ICC_SGI1R_EL1, v);
     isb();
 }

@@ -6,6 +6,8 @@
  */
 #include <bulkhead/config.h>
 
+#define TRAP_FRAME_SIZE 288 /* struct trap_frame, include/arch/trap.h */
+
     .section .text.head, "ax"
     .global _start
 _start:
@@ -36,7 +38,9 @@ primary_entry:
     str     xzr, [x1], #8
     b       1b
 2:  ldr     x1, =hyp_cpu_stacks
-    add     sp, x1, #CPU_STACK_SIZE
+    add     x1, x1, #CPU_STACK_SIZE
+    /* The top TRAP_FRAME_SIZE bytes of every CPU stack hold the running guest's frame. */
+    sub     sp, x1, #TRAP_FRAME_SIZE
     bl      arch_boot_init
     mrs     x0, mpidr_el1
     ldr     x1, =0xff00ffffff       /* Aff3..Aff0 */
@@ -55,7 +59,7 @@ park:
     .global secondary_entry
 secondary_entry:
     ldr     x1, [x0]
-    mov     sp, x1
+    sub     sp, x1, #TRAP_FRAME_SIZE
     msr     tpidr_el2, x0
     bl      arch_boot_init
     bl      arch_secondary_start

@@ -75,8 +75,16 @@ static void dump_frame(const struct trap_frame *f, unsigned kind)
 
 void arch_trap_handler(struct trap_frame *f, unsigned kind)
 {
+    if (kind == TRAP_LOWER64_SYNC) {
+        guest_sync(f);
+        return;
+    }
     if (kind == TRAP_CUR_SPX_IRQ) {
         gic_handle_irq();
+        return;
+    }
+    if (kind >= TRAP_LOWER64_SYNC) {
+        guest_async(f, kind);
         return;
     }
     dump_frame(f, kind);

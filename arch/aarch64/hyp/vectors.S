@@ -60,6 +60,8 @@ trap_common:
     stp     x2, x3, [sp, #272]
     mov     x0, sp
     bl      arch_trap_handler
+    .global trap_restore
+trap_restore:
     ldp     x2, x3, [sp, #256]
     msr     elr_el2, x2
     msr     spsr_el2, x3

@@ -114,6 +114,47 @@ void arch_timer_set_deadline(uint64_t deadline);
 /* Stop this CPU's timer interrupt. */
 void arch_timer_stop(void);
 
+/* Send this CPU's kick (an SGI / supervisor software interrupt) to CPU @cpu; its
+ * handler calls sched_kick_received(). */
+void arch_send_kick(struct pcpu *cpu);
+
+/* ---- domains and stage 2 ----------------------------------------------------------- */
+
+struct domain;
+struct vcpu;
+
+/* Page-table format of a domain's stage-2 (guest-physical to host-physical) tables. */
+extern const struct pt_format arch_stage2_pt_format;
+
+/* Where guest RAM starts in every domain's guest-physical map, and its largest size. */
+uint64_t arch_guest_ram_base(void);
+uint64_t arch_guest_ram_max(void);
+
+/* Arch part of a new domain (VMID, ...), after its stage-2 root exists. */
+int __must_check arch_domain_init(struct domain *d);
+
+/* Forget @d's translations in every CPU's TLB (after a stage-2 change or at teardown). */
+void arch_domain_flush_tlb(struct domain *d);
+
+/* Set up @v's registers for its first entry at @entry per the arch's Linux boot
+ * protocol: aarch64 EL1h, MMU off, x0 = @arg; riscv64 VS-mode, a0 = vCPU id,
+ * a1 = @arg. */
+void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg);
+
+/* Save the state of @v, the vCPU this CPU was running, out of the live registers and
+ * the trap frame. */
+void arch_vcpu_save(struct vcpu *v);
+
+/* Make @v the vCPU this CPU returns to: load its registers and trap frame. */
+void arch_vcpu_load(struct vcpu *v);
+
+/* Enter the loaded vCPU from the idle loop; the hypervisor stack starts over. */
+__noreturn void arch_vcpu_enter(void);
+
+/* Translate guest virtual address @va of the running vCPU @v through its stage-1 and
+ * stage-2 tables, for a read or a write. -EFAULT if either refuses. */
+int __must_check arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa);
+
 /* ---- called by arch code, implemented by the core -------------------------------- */
 
 /* C entry of the boot CPU: stack set, BSS zeroed, MMU off. */

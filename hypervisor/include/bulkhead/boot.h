@@ -24,6 +24,13 @@ unsigned smp_boot_secondaries(void);
  * timer self-test. */
 void cpu_bring_up(struct pcpu *cpu);
 
+/* Create and start the boot-time domains described under /chosen (Xen's dom0less
+ * binding); returns how many started. Deferred ones start when their predecessor ends. */
+unsigned dom0less_create_domains(void);
+
+/* Give up on deferred domains whose predecessor can no longer run (nothing is alive). */
+void dom0less_abandon_pending(void);
+
 /* Take @n timer interrupts @period_us apart on this CPU; 0 if all arrived on time. */
 int __must_check timer_selftest(unsigned n, unsigned period_us);
 

@@ -25,5 +25,6 @@
 #define ESRCH     XEN_ESRCH
 #define EAGAIN    XEN_EAGAIN
 #define EOPNOTSUPP XEN_EOPNOTSUPP
+#define ETIME     XEN_ETIME
 
 #endif

@@ -35,9 +35,20 @@
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
 
 /* HCR_EL2 bits (Arm ARM D13.2.46). */
-#define HCR_FMO (1ul << 3)
-#define HCR_IMO (1ul << 4)
-#define HCR_AMO (1ul << 5)
-#define HCR_RW  (1ul << 31)
+#define HCR_VM     (1ull << 0)
+#define HCR_SWIO   (1ull << 1)
+#define HCR_FMO    (1ull << 3)
+#define HCR_IMO    (1ull << 4)
+#define HCR_AMO    (1ull << 5)
+#define HCR_FB     (1ull << 9)
+#define HCR_BSU_IS (1ull << 10)
+#define HCR_TWI    (1ull << 13)
+#define HCR_TWE    (1ull << 14)
+#define HCR_TSC    (1ull << 19)
+#define HCR_TIDCP  (1ull << 20)
+#define HCR_TACR   (1ull << 21)
+#define HCR_RW     (1ull << 31)
+
+#define ICC_SGI1R_EL1 S3_0_C12_C11_5
 
 #endif

@@ -10,4 +10,15 @@ struct arch_pcpu {
     unsigned irqc_inits; /* arch_irqc_cpu_init() calls */
 };
 
+/* A vCPU's registers, as far as the core's tests look at them. */
+struct arch_vcpu {
+    uint64_t entry; /* first instruction */
+    uint64_t arg;   /* boot argument (DTB address) */
+    unsigned loads; /* arch_vcpu_load() calls */
+};
+
+struct arch_domain {
+    unsigned tlb_flushes; /* arch_domain_flush_tlb() calls */
+};
+
 #endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vCPU context on aarch64. A guest's general registers live in the trap frame at the
+ * top of its CPU's hypervisor stack while it runs (vectors.S saves them there on every
+ * trap and restores them on return); its EL1 system registers and FP/SIMD registers
+ * stay live in the CPU. Switching vCPUs copies both out of and into struct arch_vcpu.
+ */
+#include <string.h>
+
+#include <arch/sysreg.h>
+#include <arch/trap.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/percpu.h>
+
+#define PSR_MODE_EL1H 0x5
+#define PSR_DAIF      (0xfu << 6)
+/* SCTLR_EL1 with the MMU and caches off: just its RES1 bits (Arm ARM D13.2.118). */
+#define SCTLR_EL1_RES1 0x30d00800ull
+#define VMPIDR_RES1    (1ull << 31)
+
+void fpsimd_save(struct fpsimd_state *fp);
+void fpsimd_restore(const struct fpsimd_state *fp);
+void trap_restore(void);
+
+struct trap_frame *guest_frame(void)
+{
+    return (struct trap_frame *)(this_cpu()->stack_top - TRAP_FRAME_SIZE);
+}
+
+void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
+{
+    memset(&v->arch, 0, sizeof(v->arch));
+    v->arch.regs.x[0] = arg;
+    v->arch.regs.elr = entry;
+    v->arch.regs.spsr = PSR_DAIF | PSR_MODE_EL1H;
+    v->arch.el1.sctlr = SCTLR_EL1_RES1;
+    v->arch.el1.vmpidr = VMPIDR_RES1 | v->id;
+}
+
+static void el1_save(struct el1_sysregs *r)
+{
+    r->sctlr = read_sysreg(sctlr_el1);
+    r->ttbr0 = read_sysreg(ttbr0_el1);
+    r->ttbr1 = read_sysreg(ttbr1_el1);
+    r->tcr = read_sysreg(tcr_el1);
+    r->mair = read_sysreg(mair_el1);
+    r->amair = read_sysreg(amair_el1);
+    r->vbar = read_sysreg(vbar_el1);
+    r->contextidr = read_sysreg(contextidr_el1);
+    r->tpidr_el0 = read_sysreg(tpidr_el0);
+    r->tpidrro_el0 = read_sysreg(tpidrro_el0);
+    r->tpidr_el1 = read_sysreg(tpidr_el1);
+    r->sp_el0 = read_sysreg(sp_el0);
+    r->sp_el1 = read_sysreg(sp_el1);
+    r->elr = read_sysreg(elr_el1);
+    r->spsr = read_sysreg(spsr_el1);
+    r->esr = read_sysreg(esr_el1);
+    r->far = read_sysreg(far_el1);
+    r->afsr0 = read_sysreg(afsr0_el1);
+    r->afsr1 = read_sysreg(afsr1_el1);
+    r->par = read_sysreg(par_el1);
+    r->cpacr = read_sysreg(cpacr_el1);
+    r->cntkctl = read_sysreg(cntkctl_el1);
+    r->cntv_ctl = read_sysreg(cntv_ctl_el0);
+    r->cntv_cval = read_sysreg(cntv_cval_el0);
+    r->csselr = read_sysreg(csselr_el1);
+    r->vmpidr = read_sysreg(vmpidr_el2);
+    /* The guest's virtual timer must not fire while another vCPU runs here. */
+    write_sysreg(cntv_ctl_el0, 0);
+}
+
+static void el1_restore(const struct el1_sysregs *r)
+{
+    write_sysreg(sctlr_el1, r->sctlr);
+    write_sysreg(ttbr0_el1, r->ttbr0);
+    write_sysreg(ttbr1_el1, r->ttbr1);
+    write_sysreg(tcr_el1, r->tcr);
+    write_sysreg(mair_el1, r->mair);
+    write_sysreg(amair_el1, r->amair);
+    write_sysreg(vbar_el1, r->vbar);
+    write_sysreg(contextidr_el1, r->contextidr);
+    write_sysreg(tpidr_el0, r->tpidr_el0);
+    write_sysreg(tpidrro_el0, r->tpidrro_el0);
+    write_sysreg(tpidr_el1, r->tpidr_el1);
+    write_sysreg(sp_el0, r->sp_el0);
+    write_sysreg(sp_el1, r->sp_el1);
+    write_sysreg(elr_el1, r->elr);
+    write_sysreg(spsr_el1, r->spsr);
+    write_sysreg(esr_el1, r->esr);
+    write_sysreg(far_el1, r->far);
+    write_sysreg(afsr0_el1, r->afsr0);
+    write_sysreg(afsr1_el1, r->afsr1);
+    write_sysreg(par_el1, r->par);
+    write_sysreg(cpacr_el1, r->cpacr);
+    write_sysreg(cntkctl_el1, r->cntkctl);
+    write_sysreg(cntv_cval_el0, r->cntv_cval);
+    write_sysreg(cntv_ctl_el0, r->cntv_ctl);
+    write_sysreg(csselr_el1, r->csselr);
+    write_sysreg(vmpidr_el2, r->vmpidr);
+}
+
+void arch_vcpu_save(struct vcpu *v)
+{
+    memcpy(&v->arch.regs, guest_frame(), sizeof(v->arch.regs));
+    el1_save(&v->arch.el1);
+    fpsimd_save(&v->arch.fp);
+}
+
+void arch_vcpu_load(struct vcpu *v)
+{
+    write_sysreg(vttbr_el2, v->dom->arch.vttbr);
+    el1_restore(&v->arch.el1);
+    fpsimd_restore(&v->arch.fp);
+    isb();
+    memcpy(guest_frame(), &v->arch.regs, sizeof(v->arch.regs));
+}
+
+void arch_vcpu_enter(void)
+{
+    /* Start over at the top of the stack, where the loaded frame is, and return. */
+    __asm__ volatile("mov sp, %0\n\tb trap_restore" : : "r"(guest_frame()) : "memory");
+    __builtin_unreachable();
+}
+
+int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+{
+    /* AT reports into PAR_EL1, which is the guest's register: keep its value. */
+    uint64_t saved = read_sysreg(par_el1), par;
+
+    (void)v;
+    if (write) {
+        __asm__ volatile("at s12e1w, %0" : : "r"(va));
+    } else {
+        __asm__ volatile("at s12e1r, %0" : : "r"(va));
+    }
+    isb();
+    par = read_sysreg(par_el1);
+    write_sysreg(par_el1, saved);
+    if (par & 1) {
+        return -EFAULT;
+    }
+    *pa = pa_init((par & 0x0000fffffffff000ull) | (va & 0xfff));
+    return 0;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot-time domains from /chosen, in Xen's dom0less binding: "xen,domain" nodes with
+ * `memory` (KiB, 64-bit), `cpus`, and "multiboot,kernel" / "multiboot,ramdisk" /
+ * "multiboot,device-tree" module nodes whose `reg` is where the module sits in host
+ * memory. Our additions (docs/domains.md): `bulkhead,name`, `bulkhead,role`,
+ * `bulkhead,start-after` (build once the named domain has ended) and, per module,
+ * `bulkhead,load-address` (guest-physical). Unlike Xen, the device-tree module is the
+ * guest's complete device tree: the hypervisor copies it and never edits it.
+ *
+ * A bad node gets a message naming it and is skipped; the other domains still boot.
+ */
+#include <string.h>
+
+#include <libfdt.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/boot.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/printk.h>
+
+#define DTB_MAX  (2u << 20) /* the guest DT sits in the last 2 MiB of guest RAM */
+#define MAX_PENDING 16
+
+enum module_kind { MOD_KERNEL, MOD_RAMDISK, MOD_DTB, NR_MODULES };
+
+static const char *const module_compat[NR_MODULES] = {
+    "multiboot,kernel", "multiboot,ramdisk", "multiboot,device-tree"};
+
+/* A module: where it is in host memory, and where it goes in the guest. */
+struct module {
+    bool present;
+    struct mem_range host;
+    uint64_t load; /* guest-physical */
+    bool load_given;
+};
+
+/* Domains waiting for another one to end (bulkhead,start-after). */
+static int pending[MAX_PENDING];
+static unsigned nr_pending;
+
+static int bad(const char *node, const char *what)
+{
+    printk("bulkhead: dom0less: %s: %s; domain not created\n", node, what);
+    return -EINVAL;
+}
+
+static int read_modules(const void *fdt, int node, const char *name, struct module *mods)
+{
+    int sub;
+
+    fdt_for_each_subnode(sub, fdt, node)
+    {
+        for (unsigned k = 0; k < NR_MODULES; k++) {
+            const fdt32_t *la;
+            int len;
+
+            if (fdt_node_check_compatible(fdt, sub, module_compat[k]) != 0) {
+                continue;
+            }
+            if (mods[k].present) {
+                return bad(name, "two modules of the same kind");
+            }
+            if (dt_read_reg(fdt, sub, 0, &mods[k].host) != 0 || mods[k].host.size == 0) {
+                return bad(name, "a module without a usable reg");
+            }
+            mods[k].present = true;
+            la = fdt_getprop(fdt, sub, "bulkhead,load-address", &len);
+            if (la && len == 8) {
+                mods[k].load = ((uint64_t)fdt32_to_cpu(la[0]) << 32) | fdt32_to_cpu(la[1]);
+                mods[k].load_given = true;
+            } else if (la) {
+                return bad(name, "bulkhead,load-address must be two cells");
+            }
+        }
+    }
+    return mods[MOD_KERNEL].present ? 0 : bad(name, "no multiboot,kernel module");
+}
+
+/* Default placement (Xen-style trees without load addresses): kernel at RAM base +
+ * the Image header's text_offset, device tree in the last 2 MiB, ramdisk below it. */
+static void default_placement(const struct domain *d, struct module *mods)
+{
+    uint64_t base = ipa_addr(d->ram_base), end = base + d->ram_size;
+    const uint8_t *img = pa_va(mods[MOD_KERNEL].host.base);
+    uint64_t text_offset = 0;
+
+    /* arm64 Image: magic "ARM\x64" at 0x38; RISC-V Image: "RSC\x05" at 0x38. Both keep
+     * text_offset as a little-endian u64 at offset 8. */
+    if (mods[MOD_KERNEL].host.size >= 64 &&
+        (!memcmp(img + 0x38, "ARM\x64", 4) || !memcmp(img + 0x38, "RSC\x05", 4))) {
+        for (int i = 7; i >= 0; i--) {
+            text_offset = (text_offset << 8) | img[8 + i];
+        }
+    }
+    if (!mods[MOD_KERNEL].load_given) {
+        mods[MOD_KERNEL].load = base + text_offset;
+    }
+    if (mods[MOD_DTB].present && !mods[MOD_DTB].load_given) {
+        mods[MOD_DTB].load = end - DTB_MAX;
+    }
+    if (mods[MOD_RAMDISK].present && !mods[MOD_RAMDISK].load_given) {
+        mods[MOD_RAMDISK].load = ALIGN_DOWN(end - DTB_MAX - mods[MOD_RAMDISK].host.size, PAGE_SIZE);
+    }
+}
+
+static bool overlaps(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+    return a < b + bn && b < a + an;
+}
+
+static int check_placement(const struct domain *d, const struct module *mods)
+{
+    uint64_t base = ipa_addr(d->ram_base), end = base + d->ram_size;
+
+    for (unsigned k = 0; k < NR_MODULES; k++) {
+        const struct module *m = &mods[k];
+
+        if (!m->present) {
+            continue;
+        }
+        if (m->load < base || m->load > end || m->host.size > end - m->load) {
+            return bad(d->name, "a module does not fit in guest RAM at its load address");
+        }
+        if (k == MOD_DTB && (m->host.size > DTB_MAX || (m->load & 7))) {
+            return bad(d->name, "the device tree is over 2 MiB or misaligned");
+        }
+        for (unsigned j = 0; j < k; j++) {
+            if (mods[j].present && overlaps(m->load, m->host.size, mods[j].load, mods[j].host.size)) {
+                return bad(d->name, "modules overlap in guest RAM");
+            }
+        }
+    }
+    return 0;
+}
+
+static enum domain_role parse_role(const char *s, bool *ok)
+{
+    static const char *const names[] = {"guest", "control", "stub", "driver"};
+
+    *ok = true;
+    for (unsigned i = 0; s && i < ARRAY_SIZE(names); i++) {
+        if (!strcmp(s, names[i])) {
+            return (enum domain_role)i;
+        }
+    }
+    *ok = s == NULL;
+    return ROLE_GUEST;
+}
+
+static int read_config(const void *fdt, int node, struct domain_config *cfg)
+{
+    const char *node_name = fdt_get_name(fdt, node, NULL);
+    const char *name = fdt_getprop(fdt, node, "bulkhead,name", NULL);
+    uint64_t kib = 0, cpus = 0;
+    bool role_ok;
+
+    cfg->name = name ? name : node_name;
+    cfg->role = parse_role(fdt_getprop(fdt, node, "bulkhead,role", NULL), &role_ok);
+    if (!role_ok) {
+        return bad(cfg->name, "bulkhead,role must be guest, control, stub or driver");
+    }
+    if (dt_read_u64(fdt, node, "memory", &kib) != 0 || kib == 0 || kib % 4) {
+        return bad(cfg->name, "memory must be a non-zero multiple of 4 KiB");
+    }
+    if (kib > arch_guest_ram_max() >> 10) {
+        return bad(cfg->name, "memory is larger than the guest RAM bank");
+    }
+    if (dt_read_u64(fdt, node, "cpus", &cpus) != 0 || cpus == 0 || cpus > MAX_VCPUS) {
+        return bad(cfg->name, "cpus must be 1 to 8");
+    }
+    if (domain_find(cfg->name)) {
+        return bad(cfg->name, "a domain with this name exists");
+    }
+    cfg->ram_size = kib << 10;
+    cfg->nr_vcpus = (unsigned)cpus;
+    return 0;
+}
+
+static void print_domain(const struct domain *d, const struct module *mods)
+{
+    printk("bulkhead: d%u (%s): %llu MiB at guest 0x%llx, %u vCPU%s, kernel at 0x%llx\n", d->id,
+           d->name, (unsigned long long)(d->ram_size >> 20),
+           (unsigned long long)ipa_addr(d->ram_base), d->nr_vcpus, d->nr_vcpus > 1 ? "s" : "",
+           (unsigned long long)mods[MOD_KERNEL].load);
+    for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
+        for (uint64_t i = 0; i < ep->count; i++) {
+            printk("bulkhead: d%u RAM host 0x%llx-0x%llx\n", d->id,
+                   (unsigned long long)pa_addr(ep->e[i].pa),
+                   (unsigned long long)(pa_addr(ep->e[i].pa) + (PAGE_SIZE << ep->e[i].order) - 1));
+        }
+    }
+}
+
+/* Create, fill and start the domain of one xen,domain node. */
+static int build_one(const void *fdt, int node)
+{
+    struct module mods[NR_MODULES] = {0};
+    struct domain_config cfg;
+    struct domain *d;
+    int rc = read_config(fdt, node, &cfg);
+
+    if (!rc) {
+        rc = read_modules(fdt, node, cfg.name, mods);
+    }
+    if (rc) {
+        return rc;
+    }
+    rc = domain_create(&cfg, &d);
+    if (rc) {
+        printk("bulkhead: dom0less: %s: cannot create the domain (%d)\n", cfg.name, rc);
+        return rc;
+    }
+    default_placement(d, mods);
+    rc = check_placement(d, mods);
+    for (unsigned k = 0; k < NR_MODULES && !rc; k++) {
+        if (mods[k].present) {
+            rc = domain_copy_in(d, ipa_init(mods[k].load), mods[k].host.base, mods[k].host.size);
+        }
+    }
+    if (rc) {
+        domain_destroy(d);
+        return rc;
+    }
+    print_domain(d, mods);
+    domain_start(d, mods[MOD_KERNEL].load, mods[MOD_DTB].present ? mods[MOD_DTB].load : 0);
+    return 0;
+}
+
+unsigned dom0less_create_domains(void)
+{
+    const void *fdt = board.fdt;
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    unsigned created = 0;
+    int node;
+
+    if (chosen < 0) {
+        return 0;
+    }
+    fdt_for_each_subnode(node, fdt, chosen)
+    {
+        if (fdt_node_check_compatible(fdt, node, "xen,domain") != 0) {
+            continue;
+        }
+        if (fdt_getprop(fdt, node, "bulkhead,start-after", NULL)) {
+            if (nr_pending == MAX_PENDING) {
+                bad(fdt_get_name(fdt, node, NULL), "too many deferred domains");
+                continue;
+            }
+            pending[nr_pending++] = node;
+            continue;
+        }
+        created += build_one(fdt, node) == 0;
+    }
+    return created;
+}
+
+static struct spinlock pending_lock = SPINLOCK_INIT;
+
+void dom0less_abandon_pending(void)
+{
+    spin_lock(&pending_lock);
+    for (unsigned i = 0; i < nr_pending; i++) {
+        bad(fdt_get_name(board.fdt, pending[i], NULL), "the domain it starts after never ran");
+    }
+    nr_pending = 0;
+    spin_unlock(&pending_lock);
+}
+
+void domain_ended(const char *name)
+{
+    const void *fdt = board.fdt;
+    char opt[4];
+    bool waiting;
+
+    spin_lock(&pending_lock);
+    for (unsigned i = 0; i < nr_pending;) {
+        const char *after = fdt_getprop(fdt, pending[i], "bulkhead,start-after", NULL);
+
+        if (after && name && !strcmp(after, name)) {
+            int node = pending[i];
+
+            pending[i] = pending[--nr_pending];
+            build_one(fdt, node);
+            continue;
+        }
+        i++;
+    }
+    spin_unlock(&pending_lock);
+    if (domain_count() == 0) {
+        dom0less_abandon_pending();
+    }
+    waiting = READ_ONCE(nr_pending) != 0;
+    if (domain_count() == 0 && !waiting) {
+        if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
+            printk("bulkhead: all domains have ended; staying up (stay-up)\n");
+            return;
+        }
+        printk("bulkhead: all domains have ended, powering off\n");
+        arch_system_off();
+    }
+}

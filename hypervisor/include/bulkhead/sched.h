@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler: vCPUs are placed statically on CPUs, each CPU runs its vCPUs round
+ * robin with a 10 ms slice, and sleeps (WFI) when none is runnable.
+ */
+#ifndef BULKHEAD_SCHED_H
+#define BULKHEAD_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "domain.h"
+#include "percpu.h"
+
+#define SCHED_SLICE_US 10000
+
+/* The vCPU running on this CPU, NULL in the idle loop. */
+static inline struct vcpu *current_vcpu(void)
+{
+    return this_cpu()->curr;
+}
+
+/* Place @v on a CPU (round robin over online CPUs). -ENOSPC if that CPU is full. */
+int __must_check sched_add_vcpu(struct vcpu *v);
+
+/* Take @v off its CPU's list (it must not be running). */
+void sched_remove_vcpu(struct vcpu *v);
+
+/* @d is dying: every CPU holding one of its vCPUs drops them at its next decision. */
+void sched_domain_dying(struct domain *d);
+
+/* The hypervisor timer fired on this CPU while the scheduler owns it. */
+void sched_timer_interrupt(void);
+
+/* Make @v runnable (wake from blocked or start from down) and kick its CPU. */
+void sched_wake(struct vcpu *v);
+
+/* Block the current vCPU until its timer fires (or forever without one). */
+void sched_block_current(void);
+
+/* Take the current vCPU down (PSCI CPU_OFF / SBI HSM stop). */
+void sched_vcpu_down_current(void);
+
+/* Ask for a scheduling decision at the next return to a guest on this CPU. */
+void sched_yield_current(void);
+
+/* On the way back to a guest: switch vCPU if needed (may never return: idle). */
+void sched_on_return(void);
+
+/* The idle loop of a CPU: runs vCPUs as they become runnable. */
+__noreturn void sched_idle(void);
+
+/* A kick from another CPU arrived (IPI). */
+void sched_kick_received(void);
+
+/* Convert between guest system time (ns) and counter ticks. */
+uint64_t sched_ns_to_ticks(uint64_t ns);
+uint64_t sched_ticks_to_ns(uint64_t ticks);
+
+/* Account a runstate change of @v at counter value @now. */
+void vcpu_set_runstate(struct vcpu *v, unsigned state, uint64_t now);
+
+#endif

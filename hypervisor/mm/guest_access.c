@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Copies between the hypervisor and a running vCPU's virtual memory, page by page. */
+#include <string.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/guest_access.h>
+
+/* Largest copy a hypercall may ask for in one go: bounds the work a guest can cause. */
+#define GUEST_COPY_MAX (1u << 20)
+
+static int copy_guest(struct vcpu *v, uint64_t gva, void *hyp, size_t n, bool to_guest)
+{
+    size_t done = 0;
+
+    if (n > GUEST_COPY_MAX || gva + n < gva) {
+        return -EFAULT;
+    }
+    while (done < n) {
+        uint64_t va = gva + done;
+        size_t chunk = MIN(n - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        paddr_t pa;
+        int rc = arch_guest_va_to_pa(v, va, to_guest, &pa);
+
+        if (rc) {
+            return -EFAULT;
+        }
+        if (to_guest) {
+            memcpy(pa_va(pa), (char *)hyp + done, chunk);
+        } else {
+            memcpy((char *)hyp + done, pa_va(pa), chunk);
+        }
+        done += chunk;
+    }
+    return 0;
+}
+
+int copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t n)
+{
+    return copy_guest(v, gva, dst, n, false);
+}
+
+int copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t n)
+{
+    return copy_guest(v, gva, (void *)src, n, true);
+}
