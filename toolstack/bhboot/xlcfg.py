@@ -216,6 +216,8 @@ def _value(lex, toks, tok):
             items.append(item)
             while tok[0] == "nl":
                 tok = next(toks)
+            if tok[0] == "eof":
+                continue  # reported as an unterminated list above
             if tok[0] == ",":
                 tok = next(toks)
             elif tok[0] != "]":
