@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* aarch64 domain hooks: counter, PSCI, exception report, a test stage-1 MMU. */
+#include <stdint.h>
+
+#include "dom/arch.h"
+#include "dom/dom.h"
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+/* PSCI 1.0 function ids (Arm DEN 0022, 5.1). */
+#define PSCI_SYSTEM_OFF   0x84000008u
+#define PSCI_SYSTEM_RESET 0x84000009u
+
+unsigned long dom_arch_psci(unsigned long fid, unsigned long a1, unsigned long a2,
+                            unsigned long a3);
+void dom_arch_exception(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far, uint64_t spsr);
+
+const char dom_arch_image_magic[] = "ARM\x64";
+const unsigned dom_arch_image_magic_len = 4;
+const unsigned dom_arch_image_magic_off = 0x38;
+
+uint64_t dom_arch_counter(void)
+{
+    uint64_t v;
+
+    /* ISB: the counter read must not be hoisted above earlier instructions (D11.2.2). */
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v)::"memory");
+    return v;
+}
+
+uint64_t dom_arch_counter_freq(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+    return v;
+}
+
+void dom_arch_firmware_off(bool reboot, bool crash)
+{
+    (void)crash; /* PSCI has no reason code */
+    dom_arch_psci(reboot ? PSCI_SYSTEM_RESET : PSCI_SYSTEM_OFF, 0, 0, 0);
+}
+
+void dom_arch_idle(void)
+{
+    __asm__ volatile("wfi" ::: "memory");
+}
+
+void dom_arch_undef(void)
+{
+    __asm__ volatile("udf #0" ::: "memory");
+}
+
+bool dom_arch_impdef_sysreg(uint64_t *val)
+{
+    /* An IMPLEMENTATION DEFINED encoding (op0 = 3, CRn = 15): HCR_EL2.TIDCP traps it. */
+    __asm__ volatile("mrs %0, S3_1_C15_C2_0" : "=r"(*val)::"memory");
+    return true;
+}
+
+static const char *const vector_names[16] = {
+    "sync EL1t",   "irq EL1t",    "fiq EL1t",    "serror EL1t",   "sync EL1h",  "irq EL1h",
+    "fiq EL1h",    "serror EL1h", "sync EL0/64", "irq EL0/64",    "fiq EL0/64", "serror EL0/64",
+    "sync EL0/32", "irq EL0/32",  "fiq EL0/32",  "serror EL0/32",
+};
+
+void dom_arch_exception(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far, uint64_t spsr)
+{
+    static volatile int nested;
+
+    if (nested++) {
+        /* Faulted while reporting (the hypercall itself?): nothing safe is left. */
+        for (;;) {
+            dom_arch_idle();
+        }
+    }
+    dom_printf("EXCEPTION %s: ESR=0x%lx (EC=0x%lx) ELR=0x%lx FAR=0x%lx SPSR=0x%lx\n",
+               vector_names[idx & 15], (unsigned long)esr, (unsigned long)(esr >> 26) & 0x3f,
+               (unsigned long)elr, (unsigned long)far, (unsigned long)spsr);
+    dom_shutdown(SHUTDOWN_crash);
+}
+
+/* ---- stage-1 MMU for tests: 4 KiB granule, 39-bit VAs, walk starts at level 1 ---- */
+
+#define PTE_VALID    (1ull << 0)
+#define PTE_TABLE    (1ull << 1) /* table at levels 1-2, page at level 3 */
+#define PTE_ATTR(i)  ((uint64_t)(i) << 2)
+#define PTE_SH_INNER (3ull << 8)
+#define PTE_AF       (1ull << 10)
+#define PTE_ADDR     0x0000fffffffff000ull
+
+#define MAIR_IDX_NC 1                          /* attr1: Normal, Inner/Outer Non-cacheable (0x44) */
+#define MAIR_VALUE  (0x00ull | (0x44ull << 8)) /* attr0: Device-nGnRnE */
+/* T0SZ = 25, walks Non-cacheable (IRGN0 = ORGN0 = 0) to match our stores, SH0 inner,
+ * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits. */
+#define TCR_VALUE (25ull | (3ull << 12) | (1ull << 23) | (2ull << 32))
+
+#define RAM_L2_TABLES 4 /* RAM may span up to 4 GiB-aligned gigabytes */
+
+struct s1_tables {
+    uint64_t l1[512];
+    uint64_t l2_ram[RAM_L2_TABLES][512];
+    uint64_t l2_alias[512];
+    uint64_t l3_alias[512];
+};
+
+static struct s1_tables s1 __attribute__((aligned(4096)));
+
+uint64_t dom_arch_alias_va(void)
+{
+    return 0x100000000ull;
+}
+
+static uint64_t leaf(uint64_t pa)
+{
+    return (pa & PTE_ADDR) | PTE_AF | PTE_SH_INNER | PTE_ATTR(MAIR_IDX_NC) | PTE_VALID;
+}
+
+int dom_arch_mmu_on(const struct dom_mmu_layout *l)
+{
+    uint64_t gb0 = l->ram_base >> 30;
+    uint64_t gb_alias = l->alias_va >> 30;
+    uint64_t ram_end = l->ram_base + l->ram_size;
+
+    if ((l->ram_base | l->alias_va | l->alias_pa | l->alias_size) & 0xfff ||
+        ((ram_end - 1) >> 30) - gb0 >= RAM_L2_TABLES || l->alias_size > (2ull << 20) ||
+        (l->alias_va & ((2ull << 20) - 1)) || gb_alias >= 512 ||
+        (gb_alias >= gb0 && gb_alias <= (ram_end - 1) >> 30)) {
+        return -XEN_EINVAL;
+    }
+    for (uint64_t i = 0; i < sizeof(s1) / 8; i++) {
+        ((volatile uint64_t *)&s1)[i] = 0;
+    }
+    /* RAM one to one in 2 MiB blocks. */
+    for (uint64_t a = l->ram_base & ~((2ull << 20) - 1); a < ram_end; a += 2ull << 20) {
+        uint64_t t = (a >> 30) - gb0;
+
+        s1.l1[a >> 30] = (uint64_t)(uintptr_t)s1.l2_ram[t] | PTE_TABLE | PTE_VALID;
+        s1.l2_ram[t][(a >> 21) & 511] = leaf(a);
+    }
+    /* The alias, in 4 KiB pages. */
+    s1.l1[gb_alias] = (uint64_t)(uintptr_t)s1.l2_alias | PTE_TABLE | PTE_VALID;
+    s1.l2_alias[(l->alias_va >> 21) & 511] =
+        (uint64_t)(uintptr_t)s1.l3_alias | PTE_TABLE | PTE_VALID;
+    for (uint64_t off = 0; off < l->alias_size; off += 4096) {
+        s1.l3_alias[((l->alias_va + off) >> 12) & 511] = leaf(l->alias_pa + off) | PTE_TABLE;
+    }
+    __asm__ volatile("dsb ish\n"
+                     "msr mair_el1, %0\n"
+                     "msr tcr_el1, %1\n"
+                     "msr ttbr0_el1, %2\n"
+                     "isb\n"
+                     "tlbi vmalle1\n"
+                     "dsb nsh\n"
+                     "isb\n"
+                     "mrs x9, sctlr_el1\n"
+                     "orr x9, x9, #1\n" /* SCTLR_EL1.M; caches (C, I) stay off */
+                     "msr sctlr_el1, x9\n"
+                     "isb\n" ::"r"(MAIR_VALUE),
+                     "r"(TCR_VALUE), "r"((uint64_t)(uintptr_t)s1.l1)
+                     : "x9", "memory");
+    return 0;
+}
+
+void dom_arch_mmu_off(void)
+{
+    __asm__ volatile("mrs x9, sctlr_el1\n"
+                     "bic x9, x9, #1\n"
+                     "msr sctlr_el1, x9\n"
+                     "isb\n"
+                     "tlbi vmalle1\n"
+                     "dsb nsh\n"
+                     "isb\n" ::
+                         : "x9", "memory");
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* riscv64 domain hooks: time CSR, SBI SRST, trap report, a test Sv39 MMU. */
+#include <stdint.h>
+
+#include "dom/arch.h"
+#include "dom/dom.h"
+
+#include <xen/errno.h>
+#include <xen/sched.h>
+
+/* SBI SRST reset types and reasons (SBI v1.0, 10.1). */
+#define SRST_SHUTDOWN       0
+#define SRST_COLD_REBOOT    1
+#define SRST_REASON_NONE    0
+#define SRST_REASON_FAILURE 1
+
+long dom_arch_sbi_srst(unsigned long type, unsigned long reason);
+void dom_arch_exception(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t sstatus);
+
+const char dom_arch_image_magic[] = "RSC\x05";
+const unsigned dom_arch_image_magic_len = 4;
+const unsigned dom_arch_image_magic_off = 56;
+
+uint64_t dom_arch_counter(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("rdtime %0" : "=r"(v)::"memory");
+    return v;
+}
+
+uint64_t dom_arch_counter_freq(void)
+{
+    return 0; /* /cpus timebase-frequency */
+}
+
+void dom_arch_firmware_off(bool reboot, bool crash)
+{
+    dom_arch_sbi_srst(reboot ? SRST_COLD_REBOOT : SRST_SHUTDOWN,
+                      crash ? SRST_REASON_FAILURE : SRST_REASON_NONE);
+}
+
+void dom_arch_idle(void)
+{
+    __asm__ volatile("wfi" ::: "memory");
+}
+
+void dom_arch_undef(void)
+{
+    __asm__ volatile("unimp" ::: "memory");
+}
+
+bool dom_arch_impdef_sysreg(uint64_t *val)
+{
+    *val = 0;
+    return false;
+}
+
+void dom_arch_exception(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t sstatus)
+{
+    static volatile int nested;
+
+    if (nested++) {
+        for (;;) {
+            dom_arch_idle();
+        }
+    }
+    dom_printf("EXCEPTION scause=0x%lx sepc=0x%lx stval=0x%lx sstatus=0x%lx\n", scause, sepc, stval,
+               sstatus);
+    dom_shutdown(SHUTDOWN_crash);
+}
+
+/* ---- Sv39 for tests (privileged spec 4.4): 3 levels, 1 GiB / 2 MiB / 4 KiB leaves ---- */
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+/* A and D preset: no fault on first access whether or not A/D are updated in hardware. */
+#define PTE_LEAF (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D)
+
+#define SATP_SV39 (8ull << 60)
+
+#define RAM_L1_TABLES 4
+
+struct s1_tables {
+    uint64_t root[512];
+    uint64_t l1_ram[RAM_L1_TABLES][512];
+    uint64_t l1_alias[512];
+    uint64_t l0_alias[512];
+};
+
+static struct s1_tables s1 __attribute__((aligned(4096)));
+
+uint64_t dom_arch_alias_va(void)
+{
+    /* 128 GiB: well inside the lower half of Sv39 (bit 38 clear, so canonical). */
+    return 0x2000000000ull;
+}
+
+static uint64_t pte(uint64_t pa, uint64_t flags)
+{
+    return (pa >> 12) << 10 | flags;
+}
+
+int dom_arch_mmu_on(const struct dom_mmu_layout *l)
+{
+    uint64_t gb0 = l->ram_base >> 30;
+    uint64_t gb_alias = l->alias_va >> 30;
+    uint64_t ram_end = l->ram_base + l->ram_size;
+
+    if ((l->ram_base | l->alias_va | l->alias_pa | l->alias_size) & 0xfff ||
+        ((ram_end - 1) >> 30) - gb0 >= RAM_L1_TABLES || l->alias_size > (2ull << 20) ||
+        (l->alias_va & ((2ull << 20) - 1)) || gb_alias >= 256 ||
+        (gb_alias >= gb0 && gb_alias <= (ram_end - 1) >> 30)) {
+        return -XEN_EINVAL;
+    }
+    for (uint64_t i = 0; i < sizeof(s1) / 8; i++) {
+        ((volatile uint64_t *)&s1)[i] = 0;
+    }
+    for (uint64_t a = l->ram_base & ~((2ull << 20) - 1); a < ram_end; a += 2ull << 20) {
+        uint64_t t = (a >> 30) - gb0;
+
+        s1.root[a >> 30] = pte((uint64_t)(uintptr_t)s1.l1_ram[t], PTE_V);
+        s1.l1_ram[t][(a >> 21) & 511] = pte(a, PTE_LEAF);
+    }
+    s1.root[gb_alias] = pte((uint64_t)(uintptr_t)s1.l1_alias, PTE_V);
+    s1.l1_alias[(l->alias_va >> 21) & 511] = pte((uint64_t)(uintptr_t)s1.l0_alias, PTE_V);
+    for (uint64_t off = 0; off < l->alias_size; off += 4096) {
+        s1.l0_alias[((l->alias_va + off) >> 12) & 511] = pte(l->alias_pa + off, PTE_LEAF);
+    }
+    /* The fence orders the table stores before the walks of the new translation. */
+    __asm__ volatile("sfence.vma\n"
+                     "csrw satp, %0\n"
+                     "sfence.vma\n" ::"r"(SATP_SV39 | (uint64_t)(uintptr_t)s1.root >> 12)
+                     : "memory");
+    return 0;
+}
+
+void dom_arch_mmu_off(void)
+{
+    __asm__ volatile("csrw satp, zero\n"
+                     "sfence.vma\n" ::
+                         : "memory");
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domain entry (riscv64): the hypervisor starts vCPU 0 in VS-mode with vsatp = 0,
+ * interrupts off, a0 = vCPU id, a1 = guest DTB, as for a Linux RISC-V Image
+ * (Documentation/arch/riscv/boot.rst, boot-image-header.rst). In VS-mode the s* CSRs
+ * we name here are the hypervisor-provided vs* copies.
+ */
+#define DOM_STACK_SIZE 16384
+#define DOM_EXC_STACK_SIZE 4096
+#define SBI_EXT_SRST 0x53525354
+
+    .option norvc                   /* code0 must be one 4-byte jump */
+    .section .text.head, "ax"
+    .global _start
+_start:
+    j       entry                   /* code0 */
+    .word   0x00000013              /* code1: nop */
+    .dword  DOM_TEXT_OFFSET         /* text_offset */
+    .dword  __image_size            /* image_size, BSS included */
+    .dword  0                       /* flags: little-endian */
+    .word   0x2                     /* version 0.2 */
+    .word   0                       /* res1 */
+    .dword  0                       /* res2 */
+    .ascii  "RISCV\0\0\0"           /* magic (deprecated, still checked by loaders) */
+    .ascii  "RSC\x05"               /* magic2 */
+    .word   0                       /* res3 */
+    .option rvc
+
+entry:
+    csrw    sie, zero
+    mv      s1, a1                  /* DTB */
+    /* Linked at DOM_LOAD_ADDR and run one to one: anywhere else, stop. */
+    lla     t0, _start
+    ld      t1, link_addr
+    bne     t0, t1, park
+    lla     t0, dom_trap_entry
+    csrw    stvec, t0
+    /* Zero BSS. */
+    lla     t0, __bss_start
+    lla     t1, __bss_end
+1:  bgeu    t0, t1, 2f
+    sd      zero, 0(t0)
+    addi    t0, t0, 8
+    j       1b
+2:  lla     sp, dom_stack + DOM_STACK_SIZE
+    mv      a0, s1
+    call    dom_main
+    tail    dom_exit
+park:
+    wfi
+    j       park
+
+    .balign 8
+link_addr:
+    .dword  _start
+
+/*
+ * Traps the hypervisor delegates to us (hedeleg) land here: report and crash the
+ * domain, on a fresh stack since the fault may be the stack itself.
+ */
+    .text
+    .balign 4
+    .global dom_trap_entry
+dom_trap_entry:
+    lla     sp, dom_exc_stack + DOM_EXC_STACK_SIZE
+    csrr    a0, scause
+    csrr    a1, sepc
+    csrr    a2, stval
+    csrr    a3, sstatus
+    tail    dom_arch_exception
+
+/*
+ * long dom_hypercall(op, a1..a5): an SBI call to the firmware-specific extension
+ * DOM_XEN_SBI_EID with a6 = Xen hypercall number, a0-a4 = arguments, a0 = result.
+ */
+    .global dom_hypercall
+    .type   dom_hypercall, %function
+dom_hypercall:
+    mv      a6, a0
+    mv      a0, a1
+    mv      a1, a2
+    mv      a2, a3
+    mv      a3, a4
+    mv      a4, a5
+    li      a7, DOM_XEN_SBI_EID
+    ecall
+    ret
+
+/* long dom_arch_sbi_srst(type, reason): SBI SRST system_reset (SBI v1.0, 10.1). */
+    .global dom_arch_sbi_srst
+    .type   dom_arch_sbi_srst, %function
+dom_arch_sbi_srst:
+    li      a6, 0
+    li      a7, SBI_EXT_SRST
+    ecall
+    ret
+
+    .bss
+    .balign 16
+dom_stack:
+    .space  DOM_STACK_SIZE
+dom_exc_stack:
+    .space  DOM_EXC_STACK_SIZE

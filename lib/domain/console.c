@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Console output over CONSOLEIO_write; formatting by lib/fmt. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "dom/dom.h"
+#include "fmt.h"
+
+long dom_write(const char *s, size_t len)
+{
+    return HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
+}
+
+void dom_puts(const char *s)
+{
+    dom_write(s, strlen(s));
+}
+
+void dom_printf(const char *fmt, ...)
+{
+    /* One write per call, so a line is not interleaved with another vCPU's output;
+     * longer output is truncated (use dom_write for bulk text). */
+    char buf[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    dom_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
