@@ -159,7 +159,7 @@ def _summary(domains):
 def main(argv=None):
     args = _args(sys.argv[1:] if argv is None else argv)
     if args.workdir:
-        workdir = args.workdir
+        workdir = os.path.abspath(args.workdir)
         try:
             os.makedirs(workdir, exist_ok=True)
         except OSError as e:
