@@ -21,6 +21,7 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/board.h>
+#include <bulkhead/domain.h>
 #include <bulkhead/boot.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/percpu.h>
@@ -346,3 +347,85 @@ void arch_wait_for_interrupt(void)
 /* The parsed board: main.c (not built for the host) owns it on a real arch; timer.c reads
  * the counter frequency from it. */
 struct board_info board;
+
+/* The core's CPU table (hypervisor/core/main.c is not built for the host). */
+struct pcpu pcpus[MAX_CPUS];
+unsigned nr_pcpus;
+
+/* ---- domains (the 3-level fake format with a 4-page root stands in for stage 2) ---- */
+
+unsigned fake_kicks;
+
+void arch_send_kick(struct pcpu *cpu)
+{
+    (void)cpu;
+    fake_kicks++;
+}
+
+const struct pt_format arch_stage2_pt_format = {
+    .name = "fake stage-2 3-level 4K/41-bit",
+    .levels = 3,
+    .page_shift = 12,
+    .level_bits = 9,
+    .root_extra_bits = 2,
+    .leaf_levels = (1u << 1) | (1u << 2),
+    .pte_table = fake_pte_table,
+    .pte_leaf = fake_pte_leaf,
+    .pte_kind = fake_pte_kind,
+    .pte_addr = fake_pte_addr,
+    .pte_attr = fake_pte_attr,
+};
+
+uint64_t arch_guest_ram_base(void)
+{
+    return FAKE_GUEST_RAM_BASE;
+}
+
+uint64_t arch_guest_ram_max(void)
+{
+    return FAKE_GUEST_RAM_MAX;
+}
+
+int arch_domain_init(struct domain *d)
+{
+    (void)d;
+    return 0;
+}
+
+void arch_domain_flush_tlb(struct domain *d)
+{
+    d->arch.tlb_flushes++;
+}
+
+void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
+{
+    v->arch.entry = entry;
+    v->arch.arg = arg;
+}
+
+void arch_vcpu_save(struct vcpu *v)
+{
+    (void)v;
+}
+
+void arch_vcpu_load(struct vcpu *v)
+{
+    v->arch.loads++;
+}
+
+void arch_vcpu_enter(void)
+{
+    mock_assert(0, "arch_vcpu_enter", __FILE__, __LINE__);
+    abort();
+}
+
+/* The fake guest runs with its MMU off: a virtual address is its guest-physical one. */
+int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+{
+    unsigned attr;
+
+    if (pt_lookup(&v->dom->p2m, va, pa, &attr) != 0 || (write && !(attr & PT_W))) {
+        return -EFAULT;
+    }
+    return 0;
+}

@@ -28,7 +28,9 @@ int domain_alloc_pages(struct domain *d, unsigned order, paddr_t *out)
 {
     int rc;
 
-    if (d->pages + (1ull << order) > d->max_pages) {
+    /* Stage-2 tables count too: a guest remapping far and wide must not grow them
+     * without bound. */
+    if (d->pages + d->p2m.tables + (1ull << order) > d->max_pages) {
         return -ENOMEM;
     }
     rc = page_alloc_zeroed(order, out);
@@ -184,7 +186,6 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     rc = domain_alloc_pages(d, 0, &d->shared_info);
     if (!rc) {
         rc = pt_init(&d->p2m, &arch_stage2_pt_format);
-        d->pages += rc ? 0 : d->p2m.tables;
     }
     if (!rc) {
         rc = arch_domain_init(d);
@@ -209,14 +210,12 @@ void domain_destroy(struct domain *d)
 
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
         if (d->vcpus[i]) {
+            sched_remove_vcpu(d->vcpus[i]);
             domain_free_pages(d, va_pa(d->vcpus[i]), 0);
         }
     }
-    if (d->p2m.fmt) {
-        uint64_t tables = d->p2m.tables;
-
+    if (pa_addr(d->p2m.root)) {
         pt_destroy(&d->p2m);
-        d->pages -= tables;
         arch_domain_flush_tlb(d);
     }
     while (d->extents) {
@@ -275,6 +274,9 @@ int domain_map_shared_info(struct domain *d, uint64_t gfn)
 
     if (gfn >= (1ull << (pt_va_bits(d->p2m.fmt) - PAGE_SHIFT))) {
         return -EINVAL;
+    }
+    if (d->pages + d->p2m.tables + 4 > d->max_pages) {
+        return -ENOMEM; /* no room for the tables a remap may need */
     }
     /* The page that was there (if any) stays the domain's: its extent still owns it. */
     rc = pt_unmap(&d->p2m, ipa, PAGE_SIZE);

@@ -9,11 +9,28 @@
 /* Largest copy a hypercall may ask for in one go: bounds the work a guest can cause. */
 #define GUEST_COPY_MAX (1u << 20)
 
+/* Translate every page of [gva, gva+n) without copying. */
+static int check_guest(struct vcpu *v, uint64_t gva, size_t n, bool write)
+{
+    for (uint64_t va = gva & ~(PAGE_SIZE - 1); va < gva + n; va += PAGE_SIZE) {
+        paddr_t pa;
+
+        if (arch_guest_va_to_pa(v, va, write, &pa) != 0) {
+            return -EFAULT;
+        }
+    }
+    return 0;
+}
+
 static int copy_guest(struct vcpu *v, uint64_t gva, void *hyp, size_t n, bool to_guest)
 {
     size_t done = 0;
 
     if (n > GUEST_COPY_MAX || gva + n < gva) {
+        return -EFAULT;
+    }
+    /* A write that would fault part-way must not change the guest's memory at all. */
+    if (to_guest && check_guest(v, gva, n, true) != 0) {
         return -EFAULT;
     }
     while (done < n) {

@@ -13,7 +13,8 @@ UNIT_XEN_INC := $(BUILD)/host/include
 UNIT_CORE_SRCS := \
 	hypervisor/mm/page_alloc.c hypervisor/mm/pgtable.c hypervisor/mm/memmap.c \
 	hypervisor/mm/hyp_mm.c hypervisor/dt/dt.c hypervisor/dt/board.c \
-	hypervisor/core/cmdline.c hypervisor/core/timer.c \
+	hypervisor/core/cmdline.c hypervisor/core/timer.c hypervisor/mm/guest_access.c \
+	$(sort $(wildcard hypervisor/domain/*.c hypervisor/sched/*.c hypervisor/hypercall/*.c)) \
 	$(sort $(wildcard hypervisor/console/*.c)) lib/fmt/fmt.c arch/fake/fake.c
 UNIT_LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))

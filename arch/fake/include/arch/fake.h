@@ -72,6 +72,13 @@ extern const struct pt_format fake_pt_format_concat;
 /* The fake hypervisor image the linker-script symbols point into: text, rodata, data
  * and BSS, one page each. */
 #define FAKE_IMAGE_PAGES 4
+
+/* Where fake guests' RAM starts in their guest-physical space, and its largest size. */
+#define FAKE_GUEST_RAM_BASE 0x40000000ull
+#define FAKE_GUEST_RAM_MAX  0xc0000000ull
+
+/* arch_send_kick() calls. */
+extern unsigned fake_kicks;
 extern char fake_image[];
 
 #endif
