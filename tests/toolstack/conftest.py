@@ -127,3 +127,44 @@ def fdt_children(dtb, node):
 def u64(words):
     assert len(words) == 2
     return (words[0] << 32) | words[1]
+
+
+def hello_image(arch, msg):
+    """A tiny guest kernel with a Linux Image header: it writes @msg with the Xen
+    console_io hypercall (CONSOLEIO_write), then powers its domain off (PSCI SYSTEM_OFF
+    over HVC #0 on aarch64, SBI SRST shutdown on riscv64). Position independent; the
+    hypercall conventions are docs/abi-riscv.md's and Xen's on Arm."""
+    data = (msg + "\n").encode()
+    n = len(data)
+    if arch == "aarch64":
+        code = [0x10000122,               # adr x2, msg (9 instructions on)
+                0xd2800001 | n << 5,      # mov x1, #len
+                0xd2800000,               # mov x0, #CONSOLEIO_write
+                0xd2800250,               # mov x16, #__HYPERVISOR_console_io (18)
+                0xd401d422,               # hvc #0xea1
+                0xd2800100,               # mov x0, #0x0008
+                0xf2b08000,               # movk x0, #0x8400, lsl #16: SYSTEM_OFF
+                0xd4000002,               # hvc #0
+                0x14000000]               # b .
+        head = arm64_image(text_offset=0, image_size=2 * MiB, body=0)
+        head = struct.pack("<II", 0x14000010, 0) + head[8:]   # code0: b +64
+    else:
+        code = [0x00000617,               # auipc a2, 0
+                (60 << 20) | 0x60613,     # addi a2, a2, 60: msg (15 instructions on)
+                (n << 20) | 0x593,        # li a1, len
+                0x00000513,               # li a0, CONSOLEIO_write
+                0x01200813,               # li a6, __HYPERVISOR_console_io (18)
+                0x0a0018b7,               # lui a7, 0x0a001
+                0xea188893,               # addi a7, a7, -0x15f: 0x0a000ea1
+                0x00000073,               # ecall
+                0x535258b7,               # lui a7, 0x53525
+                0x35488893,               # addi a7, a7, 0x354: SRST 0x53525354
+                0x00000813,               # li a6, 0: system_reset
+                0x00000513,               # li a0, 0: shutdown
+                0x00000593,               # li a1, 0: no reason
+                0x00000073,               # ecall
+                0x0000006f]               # j .
+        head = riscv_image(text_offset=0x200000, image_size=2 * MiB, body=0)
+        head = struct.pack("<II", 0x0400006f, 0) + head[8:]   # code0: j +64
+    assert len(head) == 64
+    return head + struct.pack(f"<{len(code)}I", *code) + data
