@@ -74,3 +74,25 @@ def test_timeout_exits_124(ws, bh_boot):
     r = bh_boot("--arch", "aarch64", "--image", _image("aarch64"), "--timeout", "5",
                 "spin.cfg", fake_qemu=False, image_arg=False)
     assert r.rc == 124 and "bh-boot: timeout after 5 s" in r.err, r.err
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_testguest_reads_our_device_tree(ws, bh_boot, arch):
+    """The real test guest (make test-guests; configs/guests/hypercalls-*.cfg boots it the
+    same way) finds its bootargs, RAM and DTB in the tree bh-boot generated and passes
+    its hypercall checks. Skipped without the guest, or
+    while the hypervisor does not run domains on this arch."""
+    guest = os.path.join(BUILD, arch, "guests", "testguest.bin")
+    if not os.path.isfile(guest):
+        pytest.skip(f"{guest} missing: run `make ARCH={arch} test-guests` first")
+    cfg = ws.cfg("hypercalls.cfg", f'name = "hypercalls"\nkernel = "{guest}"\n'
+                 'memory = 64\nvcpus = 2\nextra = "test=hypercalls"\n')
+    r = bh_boot("--arch", arch, "--image", _image(arch), "--timeout", "90", cfg,
+                fake_qemu=False, image_arg=False)
+    assert r.rc == 0, r.err
+    if "bulkhead: d1 (hypercalls)" not in r.out:
+        pytest.skip(f"the {arch} hypervisor does not run domains yet")
+    ram = 0x40000000 if arch == "aarch64" else 0x80000000
+    assert f"testguest: test=hypercalls ram={ram:#x}+0x4000000" in r.out
+    assert f"dtb={ram + 62 * (1 << 20):#x}+" in r.out
+    assert re.search(r"\(d1\) DONE \d+ passed, 0 failed", r.out), r.out[-2000:]
