@@ -64,15 +64,21 @@ HYP_ASFLAGS := -D__ASSEMBLY__ $(ARCH_CFLAGS) $(HYP_INCLUDES)
 LIBFDT_CFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(HYP_CFLAGS)) \
 	-Wno-sign-compare
 
-$(O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+# Rebuild everything when the flags change (a stale object built with other flags is a
+# silent ABI mismatch: Xen's headers change hypercall numbers with __XEN__).
+HYP_FLAGS_FILE := $(O)/hyp-flags.txt
+HYP_FLAGS_NOW := $(CC) $(HYP_CFLAGS) | $(HYP_ASFLAGS) | $(LOAD_ADDR)
+$(shell mkdir -p $(O) && { [ -f $(HYP_FLAGS_FILE) ] && [ "$$(cat $(HYP_FLAGS_FILE))" = '$(HYP_FLAGS_NOW)' ] || echo '$(HYP_FLAGS_NOW)' > $(HYP_FLAGS_FILE); })
+
+$(O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HYP_CFLAGS) -MMD -MP -c $< -o $@
 
-$(O)/obj/%.o: %.S $(XEN_INC)/.stamp
+$(O)/obj/%.o: %.S $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HYP_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
 

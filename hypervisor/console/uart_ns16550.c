@@ -6,8 +6,7 @@
 #define NS16550_LSR      5
 #define NS16550_LSR_THRE (1u << 5) /* transmit holding register empty */
 
-static void ns16550_putc(const struct uart_driver *drv, uintptr_t base, unsigned reg_shift,
-                         char c)
+static void ns16550_putc(const struct uart_driver *drv, uintptr_t base, unsigned reg_shift, char c)
 {
     volatile uint8_t *lsr = (volatile uint8_t *)(base + (NS16550_LSR << reg_shift));
     volatile uint8_t *thr = (volatile uint8_t *)(base + (NS16550_THR << reg_shift));

@@ -26,8 +26,7 @@ static void print_memory(void)
     struct mem_range img = mm_image_range();
     uint64_t free = page_alloc_free_pages();
 
-    printk("mm: hypervisor image 0x%llx-0x%llx (%llu KiB)\n",
-           (unsigned long long)pa_addr(img.base),
+    printk("mm: hypervisor image 0x%llx-0x%llx (%llu KiB)\n", (unsigned long long)pa_addr(img.base),
            (unsigned long long)(pa_addr(img.base) + img.size - 1),
            (unsigned long long)(img.size >> 10));
     printk("mm: page allocator: %llu pages free (%llu MiB)\n", (unsigned long long)free,
@@ -38,8 +37,7 @@ static void run_selftests(void)
 {
     char opt[16];
 
-    if (cmdline_get(board.bootargs, "selftest", opt, sizeof(opt)) &&
-        !strcmp(opt, "trap")) {
+    if (cmdline_get(board.bootargs, "selftest", opt, sizeof(opt)) && !strcmp(opt, "trap")) {
         printk("selftest: taking an unexpected exception on purpose\n");
         arch_trigger_unexpected_trap();
     }

@@ -77,8 +77,8 @@ unsigned smp_boot_secondaries(void)
         cpu->stack_top = (uintptr_t)&hyp_cpu_stacks[i][CPU_STACK_SIZE];
         rc = arch_cpu_start(cpu);
         if (rc) {
-            printk("cpu%u: failed to start (hwid 0x%llx): %d\n", i,
-                   (unsigned long long)cpu->hwid, rc);
+            printk("cpu%u: failed to start (hwid 0x%llx): %d\n", i, (unsigned long long)cpu->hwid,
+                   rc);
             continue;
         }
         started++;

@@ -20,13 +20,13 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/printk.h>
 
-#define DTB_MAX  (2u << 20) /* the guest DT sits in the last 2 MiB of guest RAM */
+#define DTB_MAX     (2u << 20) /* the guest DT sits in the last 2 MiB of guest RAM */
 #define MAX_PENDING 16
 
 enum module_kind { MOD_KERNEL, MOD_RAMDISK, MOD_DTB, NR_MODULES };
 
-static const char *const module_compat[NR_MODULES] = {
-    "multiboot,kernel", "multiboot,ramdisk", "multiboot,device-tree"};
+static const char *const module_compat[NR_MODULES] = {"multiboot,kernel", "multiboot,ramdisk",
+                                                      "multiboot,device-tree"};
 
 /* A module: where it is in host memory, and where it goes in the guest. */
 struct module {
@@ -127,7 +127,8 @@ static int check_placement(const struct domain *d, const struct module *mods)
             return bad(d->name, "the device tree is over 2 MiB or misaligned");
         }
         for (unsigned j = 0; j < k; j++) {
-            if (mods[j].present && overlaps(m->load, m->host.size, mods[j].load, mods[j].host.size)) {
+            if (mods[j].present &&
+                overlaps(m->load, m->host.size, mods[j].load, mods[j].host.size)) {
                 return bad(d->name, "modules overlap in guest RAM");
             }
         }

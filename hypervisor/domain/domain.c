@@ -75,7 +75,8 @@ static int populate_ram(struct domain *d)
         paddr_t pa;
         int rc;
 
-        while (order && (!IS_ALIGNED(ipa, PAGE_SIZE << order) || ipa + (PAGE_SIZE << order) > end)) {
+        while (order &&
+               (!IS_ALIGNED(ipa, PAGE_SIZE << order) || ipa + (PAGE_SIZE << order) > end)) {
             order--;
         }
         rc = domain_alloc_pages(d, order, &pa);
@@ -307,6 +308,10 @@ static bool domain_begin_dying(struct domain *d, unsigned reason)
     spin_unlock(&domain_lock);
     if (first) {
         console_guest_flush(d);
+        if (d->con_dropped) {
+            printk("(d%u) [%llu lines dropped: console rate limit]\n", d->id,
+                   (unsigned long long)d->con_dropped);
+        }
     }
     return first;
 }

@@ -14,15 +14,13 @@
 /* Largest blob we accept: QEMU's are ~1 MiB at most; this catches garbage headers. */
 #define DT_MAX_SIZE (16u << 20)
 
-int board_reserve(struct board_info *bi, paddr_t base, uint64_t size, bool no_map,
-                  const char *why)
+int board_reserve(struct board_info *bi, paddr_t base, uint64_t size, bool no_map, const char *why)
 {
     if (size == 0) {
         return 0;
     }
     if (bi->nr_resv == BOARD_MAX_RESV) {
-        printk("dt: too many reserved ranges (max %d), cannot reserve %s\n", BOARD_MAX_RESV,
-               why);
+        printk("dt: too many reserved ranges (max %d), cannot reserve %s\n", BOARD_MAX_RESV, why);
         return -ENOSPC;
     }
     bi->resv[bi->nr_resv++] = (struct resv_range){base, size, no_map, why};
@@ -115,8 +113,8 @@ static int parse_cpus(const void *fdt, struct board_info *bi)
         const char *status = fdt_getprop(fdt, node, "status", NULL);
         struct mem_range reg;
 
-        if (!type || strcmp(type, "cpu") != 0 || (status && strcmp(status, "okay") != 0 &&
-                                                  strcmp(status, "ok") != 0)) {
+        if (!type || strcmp(type, "cpu") != 0 ||
+            (status && strcmp(status, "okay") != 0 && strcmp(status, "ok") != 0)) {
             continue;
         }
         if (dt_read_reg(fdt, node, 0, &reg) != 0) {
@@ -151,8 +149,7 @@ static int find_uart_node(const void *fdt, const struct uart_driver **drv)
         const char *status = fdt_getprop(fdt, node, "status", NULL);
 
         /* A disabled UART is not ours to drive, even when stdout-path names it. */
-        *drv = compat && (!status || !strcmp(status, "okay")) ? console_find_driver(compat)
-                                                               : NULL;
+        *drv = compat && (!status || !strcmp(status, "okay")) ? console_find_driver(compat) : NULL;
         if (*drv) {
             return node;
         }
@@ -161,7 +158,8 @@ static int find_uart_node(const void *fdt, const struct uart_driver **drv)
         const char *compat = fdt_getprop(fdt, node, "compatible", NULL);
         const char *status = fdt_getprop(fdt, node, "status", NULL);
 
-        if (compat && (!status || !strcmp(status, "okay")) && (*drv = console_find_driver(compat))) {
+        if (compat && (!status || !strcmp(status, "okay")) &&
+            (*drv = console_find_driver(compat))) {
             return node;
         }
     }
@@ -296,8 +294,7 @@ void board_print(const struct board_info *bi)
     }
     printk("\n");
     if (bi->nr_cpus_dt > bi->nr_cpus) {
-        printk("dt: %u CPUs in the device tree; using the first %u\n", bi->nr_cpus_dt,
-               bi->nr_cpus);
+        printk("dt: %u CPUs in the device tree; using the first %u\n", bi->nr_cpus_dt, bi->nr_cpus);
     }
     printk("dt: uart %s at 0x%llx\n", bi->uart.drv->name,
            (unsigned long long)pa_addr(bi->uart.base));

@@ -23,6 +23,9 @@ static int64_t get_features(struct vcpu *v, uint64_t arg)
     if (rc) {
         return rc;
     }
+    if (fi.submap_idx >= XENFEAT_NR_SUBMAPS) {
+        return -EINVAL;
+    }
     if (fi.submap_idx != 0) {
         fi.submap = 0;
     } else {
@@ -52,7 +55,8 @@ int64_t do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, 
     case XENVER_extraversion:
         return put_string(v, arg, "-bulkhead", sizeof(xen_extraversion_t));
     case XENVER_capabilities:
-        return put_string(v, arg, "xen-3.0-aarch64 xen-3.0-riscv64", sizeof(xen_capabilities_info_t));
+        return put_string(v, arg, "xen-3.0-aarch64 xen-3.0-riscv64",
+                          sizeof(xen_capabilities_info_t));
     case XENVER_changeset:
         return put_string(v, arg, "bulkhead", sizeof(xen_changeset_info_t));
     case XENVER_get_features:

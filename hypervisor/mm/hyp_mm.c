@@ -17,8 +17,7 @@ static struct pt hyp_pt;
 
 struct mem_range mm_image_range(void)
 {
-    return (struct mem_range){va_pa(__image_start),
-                              (uint64_t)(__image_end - __image_start)};
+    return (struct mem_range){va_pa(__image_start), (uint64_t)(__image_end - __image_start)};
 }
 
 paddr_t mm_hyp_root(void)
@@ -38,8 +37,13 @@ static void add_free(void *ctx, struct mem_range r)
     struct range_ctx *c = ctx;
     int rc = page_alloc_add_range(r.base, r.size);
 
-    /* A sliver too small to hold its own state is simply not used. */
-    if (rc && rc != -EINVAL && c->rc == 0) {
+    /* A sliver too small to hold its own state is simply not used; past the range
+     * table's size, memory is left out with a warning rather than stopping the boot. */
+    if (rc == -ENOSPC) {
+        printk("mm: too many memory ranges, leaving out 0x%llx-0x%llx\n",
+               (unsigned long long)pa_addr(r.base),
+               (unsigned long long)(pa_addr(r.base) + r.size - 1));
+    } else if (rc && rc != -EINVAL && c->rc == 0) {
         c->rc = rc;
     }
 }
@@ -137,7 +141,9 @@ int mm_build_hyp_tables(const struct board_info *bi)
     for (unsigned i = 0; i < bi->nr_mem && c.rc == 0; i++) {
         range_subtract(bi->mem[i], ex, n, map_piece, &c);
     }
-    rc = c.rc ? c.rc : map_device((struct mem_range){bi->uart.base, bi->uart.size ? bi->uart.size : PAGE_SIZE});
+    rc = c.rc ? c.rc
+              : map_device(
+                    (struct mem_range){bi->uart.base, bi->uart.size ? bi->uart.size : PAGE_SIZE});
     for (unsigned i = 0; i < bi->irqc.nr_reg && !rc; i++) {
         rc = map_device(bi->irqc.reg[i]);
     }

@@ -26,8 +26,8 @@ void range_subtract(struct mem_range in, const struct mem_range *ex, unsigned nr
                            nr_ex - i - 1, fn, ctx);
         }
         if (xe < end) {
-            range_subtract((struct mem_range){pa_init(xe), end - xe}, ex + i + 1, nr_ex - i - 1,
-                           fn, ctx);
+            range_subtract((struct mem_range){pa_init(xe), end - xe}, ex + i + 1, nr_ex - i - 1, fn,
+                           ctx);
         }
         return;
     }

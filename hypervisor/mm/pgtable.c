@@ -210,8 +210,7 @@ static int check_range(const struct pt *pt, uint64_t va, uint64_t size)
 static int run(struct pt *pt, enum pt_pass pass, uint64_t va, uint64_t pa, uint64_t size,
                unsigned attr)
 {
-    struct pt_op op = {
-        .pt = pt, .pass = pass, .va = va, .pa = pa, .end = va + size, .attr = attr};
+    struct pt_op op = {.pt = pt, .pass = pass, .va = va, .pa = pa, .end = va + size, .attr = attr};
 
     return walk(&op, pt->root, 0, va, va + size);
 }

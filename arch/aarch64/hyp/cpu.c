@@ -63,12 +63,14 @@ void arch_set_this_cpu(struct pcpu *cpu)
  * operations inner shareable (FB, BSU); trap WFI/WFE (TWI, TWE), SMC (TSC),
  * implementation-defined system registers (TIDCP) and auxiliary control (TACR).
  */
-#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-                   HCR_TWI | HCR_TWE | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
+#define HCR_GUEST                                                                                  \
+    (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
+     HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
 /* VTCR_EL2 (D13.2.151): T0SZ=24 (40-bit IPA), SL0=1 (start at level 1), write-back
  * inner shareable walks, 4 KiB granule, PS=40 bits, RES1 bit 31. */
-#define VTCR_GUEST ((24ull << 0) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) | \
-                    (2ull << 16) | (1ull << 31))
+#define VTCR_GUEST                                                                                 \
+    ((24ull << 0) | (1ull << 6) | (1ull << 8) | (1ull << 10) | (3ull << 12) | (2ull << 16) |       \
+     (1ull << 31))
 /* CPTR_EL2 (non-VHE): RES1 bits only, so FP/SIMD is not trapped. */
 #define CPTR_EL2_RES1 0x33ffull
 /* CNTHCTL_EL2: EL1 may read the physical counter (EL1PCTEN) but not use the physical
@@ -106,8 +108,8 @@ int64_t psci_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
     __asm__ volatile("smc #0"
                      : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
                      :
-                     : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
-                       "x15", "x16", "x17", "memory");
+                     : "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                       "x16", "x17", "memory");
     return (int64_t)x0;
 }
 
@@ -123,8 +125,7 @@ void arch_system_off(void)
 
 int arch_cpu_start(struct pcpu *cpu)
 {
-    int64_t rc = psci_smc(PSCI_CPU_ON_64, cpu->hwid, (uintptr_t)secondary_entry,
-                          (uintptr_t)cpu);
+    int64_t rc = psci_smc(PSCI_CPU_ON_64, cpu->hwid, (uintptr_t)secondary_entry, (uintptr_t)cpu);
 
     /* PSCI errors: -2 invalid parameters, -4 already on, -5 on pending, -9 bad address. */
     return rc == 0 ? 0 : (rc == -2 || rc == -9 ? -EINVAL : -EIO);

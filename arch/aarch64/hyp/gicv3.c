@@ -14,29 +14,29 @@
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
-#define GICD_CTLR        0x0000
-#define GICD_TYPER       0x0004
-#define GICD_IGROUPR     0x0080
-#define GICD_ICENABLER   0x0180
-#define GICD_IPRIORITYR  0x0400
-#define GICD_CTLR_RWP    (1u << 31)
-#define GICD_CTLR_ARE    (1u << 4)
-#define GICD_CTLR_GRP1   (1u << 1)
+#define GICD_CTLR       0x0000
+#define GICD_TYPER      0x0004
+#define GICD_IGROUPR    0x0080
+#define GICD_ICENABLER  0x0180
+#define GICD_IPRIORITYR 0x0400
+#define GICD_CTLR_RWP   (1u << 31)
+#define GICD_CTLR_ARE   (1u << 4)
+#define GICD_CTLR_GRP1  (1u << 1)
 
-#define GICR_WAKER       0x0014
-#define GICR_TYPER       0x0008
-#define GICR_WAKER_PSLEEP (1u << 1)
+#define GICR_WAKER         0x0014
+#define GICR_TYPER         0x0008
+#define GICR_WAKER_PSLEEP  (1u << 1)
 #define GICR_WAKER_CASLEEP (1u << 2)
-#define GICR_TYPER_VLPIS (1ull << 1)
-#define GICR_TYPER_LAST  (1ull << 4)
-#define GICR_SGI_BASE    0x10000
-#define GICR_IGROUPR0    (GICR_SGI_BASE + 0x0080)
-#define GICR_ISENABLER0  (GICR_SGI_BASE + 0x0100)
-#define GICR_ICENABLER0  (GICR_SGI_BASE + 0x0180)
-#define GICR_IPRIORITYR  (GICR_SGI_BASE + 0x0400)
+#define GICR_TYPER_VLPIS   (1ull << 1)
+#define GICR_TYPER_LAST    (1ull << 4)
+#define GICR_SGI_BASE      0x10000
+#define GICR_IGROUPR0      (GICR_SGI_BASE + 0x0080)
+#define GICR_ISENABLER0    (GICR_SGI_BASE + 0x0100)
+#define GICR_ICENABLER0    (GICR_SGI_BASE + 0x0180)
+#define GICR_IPRIORITYR    (GICR_SGI_BASE + 0x0400)
 
-#define GIC_PRIO_DEFAULT 0xa0
-#define GIC_SGI_KICK     0 /* "look at your run queue" between CPUs */
+#define GIC_PRIO_DEFAULT   0xa0
+#define GIC_SGI_KICK       0 /* "look at your run queue" between CPUs */
 #define GIC_INTID_SPURIOUS 1020
 
 static uintptr_t gicd;

@@ -30,8 +30,8 @@ static uint64_t fault_ipa(const struct trap_frame *f)
 
 static void hypercall(struct trap_frame *f, struct vcpu *v)
 {
-    f->x[0] = (uint64_t)hypercall_dispatch(v, f->x[16], f->x[0], f->x[1], f->x[2], f->x[3],
-                                           f->x[4]);
+    f->x[0] =
+        (uint64_t)hypercall_dispatch(v, f->x[16], f->x[0], f->x[1], f->x[2], f->x[3], f->x[4]);
 }
 
 void guest_sync(struct trap_frame *f)
@@ -59,7 +59,8 @@ void guest_sync(struct trap_frame *f)
         sched_yield_current();
         break;
     case EC_DABT_LO:
-        domain_crash(d, "data abort at IPA 0x%llx (VA 0x%llx, PC 0x%llx): no memory or device there",
+        domain_crash(d,
+                     "data abort at IPA 0x%llx (VA 0x%llx, PC 0x%llx): no memory or device there",
                      (unsigned long long)fault_ipa(f), (unsigned long long)f->far,
                      (unsigned long long)f->elr);
         break;
@@ -72,8 +73,9 @@ void guest_sync(struct trap_frame *f)
                      (unsigned long long)f->elr);
         break;
     case EC_SYSREG:
-        domain_crash(d, "undefined instruction: system register access the hypervisor does "
-                        "not serve (ISS 0x%x, PC 0x%llx)",
+        domain_crash(d,
+                     "undefined instruction: system register access the hypervisor does "
+                     "not serve (ISS 0x%x, PC 0x%llx)",
                      iss, (unsigned long long)f->elr);
         break;
     default:
@@ -91,8 +93,7 @@ void guest_async(struct trap_frame *f, unsigned kind)
     if (kind == TRAP_LOWER64_IRQ) {
         gic_handle_irq();
     } else if (kind == TRAP_LOWER64_SERROR) {
-        domain_crash(v->dom, "SError (asynchronous abort), ESR 0x%llx",
-                     (unsigned long long)f->esr);
+        domain_crash(v->dom, "SError (asynchronous abort), ESR 0x%llx", (unsigned long long)f->esr);
     } else {
         domain_crash(v->dom, "unexpected exception from the guest (vector %u)", kind);
     }

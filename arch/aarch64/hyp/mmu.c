@@ -8,15 +8,15 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/pgtable.h>
 
-#define PTE_VALID    (1ull << 0)
-#define PTE_TYPE     (1ull << 1) /* table (levels 0-2) / page (level 3) */
+#define PTE_VALID      (1ull << 0)
+#define PTE_TYPE       (1ull << 1) /* table (levels 0-2) / page (level 3) */
 #define PTE_ATTRIDX(i) ((uint64_t)(i) << 2)
-#define PTE_AP_EL2   (1ull << 6)  /* AP[1]: RES1 in the EL2 regime */
-#define PTE_AP_RO    (1ull << 7)  /* AP[2]: read-only */
-#define PTE_SH_INNER (3ull << 8)
-#define PTE_AF       (1ull << 10)
-#define PTE_XN       (1ull << 54)
-#define PTE_ADDR     0x0000fffffffff000ull
+#define PTE_AP_EL2     (1ull << 6) /* AP[1]: RES1 in the EL2 regime */
+#define PTE_AP_RO      (1ull << 7) /* AP[2]: read-only */
+#define PTE_SH_INNER   (3ull << 8)
+#define PTE_AF         (1ull << 10)
+#define PTE_XN         (1ull << 54)
+#define PTE_ADDR       0x0000fffffffff000ull
 
 /* MAIR_EL2 slots. */
 #define MAIR_DEVICE_IDX 0 /* Device-nGnRE */

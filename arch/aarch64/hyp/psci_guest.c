@@ -13,15 +13,15 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/sched.h>
 
-#define PSCI_0_2_VERSION        0x84000000u
-#define PSCI_0_2_CPU_OFF        0x84000002u
-#define PSCI_0_2_CPU_ON         0x84000003u
-#define PSCI_0_2_AFFINITY_INFO  0x84000004u
+#define PSCI_0_2_VERSION           0x84000000u
+#define PSCI_0_2_CPU_OFF           0x84000002u
+#define PSCI_0_2_CPU_ON            0x84000003u
+#define PSCI_0_2_AFFINITY_INFO     0x84000004u
 #define PSCI_0_2_MIGRATE_INFO_TYPE 0x84000006u
-#define PSCI_0_2_SYSTEM_OFF     0x84000008u
-#define PSCI_0_2_SYSTEM_RESET   0x84000009u
-#define PSCI_1_0_FEATURES       0x8400000au
-#define PSCI_SMC64              0x40000000u /* the 64-bit variant of an id */
+#define PSCI_0_2_SYSTEM_OFF        0x84000008u
+#define PSCI_0_2_SYSTEM_RESET      0x84000009u
+#define PSCI_1_0_FEATURES          0x8400000au
+#define PSCI_SMC64                 0x40000000u /* the 64-bit variant of an id */
 
 #define PSCI_SUCCESS            0
 #define PSCI_NOT_SUPPORTED      (-1)

@@ -14,18 +14,18 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/pgtable.h>
 
-#define S2_VALID     (1ull << 0)
-#define S2_TYPE      (1ull << 1)
-#define S2_MEMATTR(x) ((uint64_t)(x) << 2)
+#define S2_VALID          (1ull << 0)
+#define S2_TYPE           (1ull << 1)
+#define S2_MEMATTR(x)     ((uint64_t)(x) << 2)
 #define S2_MEMATTR_NORMAL 0xf /* outer and inner write-back cacheable */
 #define S2_MEMATTR_DEVICE 0x1 /* Device-nGnRE */
-#define S2_AP_R      (1ull << 6)
-#define S2_AP_W      (1ull << 7)
-#define S2_SH_INNER  (3ull << 8)
-#define S2_AF        (1ull << 10)
-#define S2_XN        (1ull << 54) /* XN[1:0] = 0b10: no execution at EL1 or EL0 */
-#define S2_ADDR      0x000000fffffff000ull
-#define S2_LAST_LEVEL 2
+#define S2_AP_R           (1ull << 6)
+#define S2_AP_W           (1ull << 7)
+#define S2_SH_INNER       (3ull << 8)
+#define S2_AF             (1ull << 10)
+#define S2_XN             (1ull << 54) /* XN[1:0] = 0b10: no execution at EL1 or EL0 */
+#define S2_ADDR           0x000000fffffff000ull
+#define S2_LAST_LEVEL     2
 
 static uint64_t s2_pte_table(paddr_t table)
 {

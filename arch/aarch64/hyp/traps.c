@@ -10,10 +10,22 @@
 extern char hyp_vectors[];
 
 static const char *const kind_names[16] = {
-    "EL2t sync", "EL2t IRQ", "EL2t FIQ", "EL2t SError", "EL2h sync", "EL2h IRQ",
-    "EL2h FIQ",  "EL2h SError", "lower EL AArch64 sync", "lower EL AArch64 IRQ",
-    "lower EL AArch64 FIQ", "lower EL AArch64 SError", "lower EL AArch32 sync",
-    "lower EL AArch32 IRQ", "lower EL AArch32 FIQ", "lower EL AArch32 SError",
+    "EL2t sync",
+    "EL2t IRQ",
+    "EL2t FIQ",
+    "EL2t SError",
+    "EL2h sync",
+    "EL2h IRQ",
+    "EL2h FIQ",
+    "EL2h SError",
+    "lower EL AArch64 sync",
+    "lower EL AArch64 IRQ",
+    "lower EL AArch64 FIQ",
+    "lower EL AArch64 SError",
+    "lower EL AArch32 sync",
+    "lower EL AArch32 IRQ",
+    "lower EL AArch32 FIQ",
+    "lower EL AArch32 SError",
 };
 
 /* ESR_EL2.EC values worth naming in a dump (Arm ARM D17.2.37). */
@@ -64,8 +76,8 @@ static void dump_frame(const struct trap_frame *f, unsigned kind)
            (unsigned long long)f->far, (unsigned long long)f->spsr);
     for (unsigned i = 0; i < 31; i += 2) {
         if (i + 1 < 31) {
-            printk("  x%-2u 0x%016llx  x%-2u 0x%016llx\n", i, (unsigned long long)f->x[i],
-                   i + 1, (unsigned long long)f->x[i + 1]);
+            printk("  x%-2u 0x%016llx  x%-2u 0x%016llx\n", i, (unsigned long long)f->x[i], i + 1,
+                   (unsigned long long)f->x[i + 1]);
         } else {
             printk("  x%-2u 0x%016llx  sp  0x%016llx\n", i, (unsigned long long)f->x[i],
                    (unsigned long long)f->sp);
@@ -88,8 +100,7 @@ void arch_trap_handler(struct trap_frame *f, unsigned kind)
         return;
     }
     dump_frame(f, kind);
-    panic("unexpected exception (%s) at 0x%llx", kind_names[kind & 15],
-          (unsigned long long)f->elr);
+    panic("unexpected exception (%s) at 0x%llx", kind_names[kind & 15], (unsigned long long)f->elr);
 }
 
 void arch_trigger_unexpected_trap(void)

@@ -4,7 +4,7 @@
 # so the contract lives in one place (see head.S and docs/abi-riscv.md).
 DOM_RAM_BASE := 0x80000000
 DOM_TEXT_OFFSET := 0x200000
-DOM_XEN_SBI_EID ?= 0x0A58454E
+DOM_XEN_SBI_EID ?= 0x0A000EA1
 DOM_ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax
 DOM_ARCH_ASFLAGS := -DDOM_XEN_SBI_EID=$(DOM_XEN_SBI_EID)
 # Debian's riscv64 libgcc is lp64d only and cannot link with lp64 objects: reuse the

@@ -11,8 +11,8 @@
 #include "percpu.h"
 #include "types.h"
 
-#define BOARD_MAX_MEM   8
-#define BOARD_MAX_RESV  24
+#define BOARD_MAX_MEM       8
+#define BOARD_MAX_RESV      64
 #define BOARD_MAX_IRQC_REGS 4
 
 /* A range of physical addresses. */
@@ -38,7 +38,7 @@ struct irqc_desc {
 };
 
 struct board_info {
-    const void *fdt;   /* the host device tree */
+    const void *fdt; /* the host device tree */
     uint32_t fdt_size;
     const char *model; /* root "model", or "" */
     const char *bootargs;

@@ -40,7 +40,7 @@ enum domain_role {
 enum domain_state {
     DOM_BUILDING, /* memory being filled; no vCPU has run */
     DOM_RUNNING,
-    DOM_DYING,    /* shut down or crashed; vCPUs are being taken off their CPUs */
+    DOM_DYING, /* shut down or crashed; vCPUs are being taken off their CPUs */
 };
 
 enum vcpu_state {
@@ -69,14 +69,14 @@ struct domain;
 struct vcpu {
     struct domain *dom;
     unsigned id;
-    unsigned pcpu;           /* the CPU it is placed on (static placement) */
+    unsigned pcpu; /* the CPU it is placed on (static placement) */
     enum vcpu_state state;
     uint64_t timer_deadline; /* singleshot timer, counter ticks; 0 = none */
     /* Runstate accounting (Xen's vcpu_runstate_info, in counter ticks). */
     unsigned runstate;
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
-    paddr_t vcpu_info;       /* VCPUOP_register_vcpu_info target, 0 if none */
+    paddr_t vcpu_info; /* VCPUOP_register_vcpu_info target, 0 if none */
     struct arch_vcpu arch;
 };
 
@@ -85,22 +85,22 @@ struct domain {
     char name[DOMAIN_NAME_MAX];
     enum domain_role role;
     enum domain_state state;
-    unsigned shutdown_reason;  /* SHUTDOWN_* once dying */
-    struct pt p2m;             /* stage-2 tables */
+    unsigned shutdown_reason; /* SHUTDOWN_* once dying */
+    struct pt p2m;            /* stage-2 tables */
     ipaddr_t ram_base;
     uint64_t ram_size;
-    uint64_t max_pages;        /* quota: RAM plus bookkeeping */
-    uint64_t pages;            /* charged so far */
+    uint64_t max_pages; /* quota: RAM plus bookkeeping */
+    uint64_t pages;     /* charged so far */
     struct extent_page *extents;
-    paddr_t shared_info;       /* zeroed page, mapped on XENMEM_add_to_physmap */
+    paddr_t shared_info; /* zeroed page, mapped on XENMEM_add_to_physmap */
     unsigned nr_vcpus;
-    unsigned live_vcpus;       /* vCPUs not yet taken off their CPUs after dying */
+    unsigned live_vcpus; /* vCPUs not yet taken off their CPUs after dying */
     struct vcpu *vcpus[MAX_VCPUS];
     /* Console: line assembly and a token bucket against floods. */
     char con_line[CONSOLE_LINE_MAX];
     unsigned con_len;
-    uint64_t con_tokens;       /* lines that may still be printed, scaled by 1000 */
-    uint64_t con_refill_at;    /* counter value of the last refill */
+    uint64_t con_tokens;    /* lines that may still be printed, scaled by 1000 */
+    uint64_t con_refill_at; /* counter value of the last refill */
     uint64_t con_dropped;
     struct arch_domain arch;
 };

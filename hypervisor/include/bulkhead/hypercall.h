@@ -12,8 +12,8 @@
 
 #include "domain.h"
 
-typedef int64_t (*hypercall_fn)(struct vcpu *v, uint64_t a0, uint64_t a1, uint64_t a2,
-                                uint64_t a3, uint64_t a4);
+typedef int64_t (*hypercall_fn)(struct vcpu *v, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+                                uint64_t a4);
 
 int64_t hypercall_dispatch(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
                            uint64_t a3, uint64_t a4);

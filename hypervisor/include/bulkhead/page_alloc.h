@@ -17,7 +17,7 @@
 #include "types.h"
 
 #define PAGE_MAX_ORDER  18 /* largest block: 2^18 pages = 1 GiB */
-#define PAGE_MAX_RANGES 16
+#define PAGE_MAX_RANGES 64
 
 /* Give the allocator a range of free RAM. Part of it holds the allocator's own page
  * state. -EINVAL if misaligned or too small, -ENOSPC if too many ranges. */

@@ -35,16 +35,16 @@ enum pte_kind {
 
 struct pt_format {
     const char *name;
-    uint8_t levels;         /* number of levels, root = level 0 */
-    uint8_t page_shift;     /* 12 for 4 KiB granules */
-    uint8_t level_bits;     /* index bits per level (9 for 4 KiB granules) */
-    uint8_t root_extra_bits;/* extra index bits of a concatenated root (stage 2) */
-    uint8_t leaf_levels;    /* bit L set: level L may hold leaves (blocks or pages) */
+    uint8_t levels;          /* number of levels, root = level 0 */
+    uint8_t page_shift;      /* 12 for 4 KiB granules */
+    uint8_t level_bits;      /* index bits per level (9 for 4 KiB granules) */
+    uint8_t root_extra_bits; /* extra index bits of a concatenated root (stage 2) */
+    uint8_t leaf_levels;     /* bit L set: level L may hold leaves (blocks or pages) */
     uint64_t (*pte_table)(paddr_t table);
     uint64_t (*pte_leaf)(paddr_t pa, unsigned level, unsigned attr);
     enum pte_kind (*pte_kind)(uint64_t pte, unsigned level);
-    paddr_t (*pte_addr)(uint64_t pte);      /* output address of a table or leaf */
-    unsigned (*pte_attr)(uint64_t pte);     /* generic attributes of a leaf */
+    paddr_t (*pte_addr)(uint64_t pte);  /* output address of a table or leaf */
+    unsigned (*pte_attr)(uint64_t pte); /* generic attributes of a leaf */
 };
 
 /* A page table: a format and its root. */

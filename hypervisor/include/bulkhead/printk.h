@@ -19,11 +19,11 @@ void vprintk(const char *fmt, va_list ap);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 
 /* Only for the hypervisor's own invariants, never for guest- or toolstack-controlled data. */
-#define BUG_ON(cond)                                                                   \
-    do {                                                                               \
-        if (unlikely(cond)) {                                                          \
-            panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                      \
-        }                                                                              \
+#define BUG_ON(cond)                                                                               \
+    do {                                                                                           \
+        if (unlikely(cond)) {                                                                      \
+            panic("BUG at %s:%d: %s", __FILE__, __LINE__, #cond);                                  \
+        }                                                                                          \
     } while (0)
 
 #define BUG(msg) panic("BUG at %s:%d: %s", __FILE__, __LINE__, msg)

@@ -19,7 +19,10 @@ struct spinlock {
     uint16_t owner; /* ticket currently allowed in */
 };
 
-#define SPINLOCK_INIT {0, 0}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 
 static inline void spin_lock(struct spinlock *l)
 {

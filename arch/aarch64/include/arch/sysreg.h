@@ -8,21 +8,21 @@
 #define __stringify_1(x) #x
 #define __stringify(x)   __stringify_1(x)
 
-#define read_sysreg(r)                                                                         \
-    ({                                                                                         \
-        uint64_t __v;                                                                          \
-        __asm__ volatile("mrs %0, " __stringify(r) : "=r"(__v));                                           \
-        __v;                                                                                   \
+#define read_sysreg(r)                                                                             \
+    ({                                                                                             \
+        uint64_t __v;                                                                              \
+        __asm__ volatile("mrs %0, " __stringify(r) : "=r"(__v));                                   \
+        __v;                                                                                       \
     })
 
-#define write_sysreg(r, v)                                                                     \
-    do {                                                                                       \
-        uint64_t __v = (uint64_t)(v);                                                          \
-        __asm__ volatile("msr " __stringify(r) ", %0" : : "r"(__v));                                       \
+#define write_sysreg(r, v)                                                                         \
+    do {                                                                                           \
+        uint64_t __v = (uint64_t)(v);                                                              \
+        __asm__ volatile("msr " __stringify(r) ", %0" : : "r"(__v));                               \
     } while (0)
 
-#define isb()     __asm__ volatile("isb" : : : "memory")
-#define dsb(opt)  __asm__ volatile("dsb " #opt : : : "memory")
+#define isb()    __asm__ volatile("isb" : : : "memory")
+#define dsb(opt) __asm__ volatile("dsb " #opt : : : "memory")
 
 /* GICv3 CPU interface registers by encoding (GICv3 spec 12.2; no assembler support
  * needed). */
