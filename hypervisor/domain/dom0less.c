@@ -185,6 +185,9 @@ static void print_domain(const struct domain *d, const struct module *mods)
            d->name, (unsigned long long)(d->ram_size >> 20),
            (unsigned long long)ipa_addr(d->ram_base), d->nr_vcpus, d->nr_vcpus > 1 ? "s" : "",
            (unsigned long long)mods[MOD_KERNEL].load);
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        printk("bulkhead: d%u vCPU%u on CPU%u\n", d->id, i, d->vcpus[i]->pcpu);
+    }
     for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
         for (uint64_t i = 0; i < ep->count; i++) {
             printk("bulkhead: d%u RAM host 0x%llx-0x%llx\n", d->id,
@@ -258,6 +261,7 @@ unsigned dom0less_create_domains(void)
 }
 
 static struct spinlock pending_lock = SPINLOCK_INIT;
+static bool all_ended;
 
 void dom0less_abandon_pending(void)
 {
@@ -293,7 +297,8 @@ void domain_ended(const char *name)
         dom0less_abandon_pending();
     }
     waiting = READ_ONCE(nr_pending) != 0;
-    if (domain_count() == 0 && !waiting) {
+    /* Several CPUs may reap their last domains at once: one of them reports. */
+    if (domain_count() == 0 && !waiting && !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
         if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
             printk("bulkhead: all domains have ended; staying up (stay-up)\n");
             return;

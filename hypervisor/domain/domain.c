@@ -121,15 +121,21 @@ static int vcpus_create(struct domain *d)
     return 0;
 }
 
+/* Ids are handed out round robin, as Xen does: a new domain does not take the id of one
+ * that just ended, so logs and tools never confuse the two. */
 static int id_alloc(struct domain *d)
 {
+    static domid_t next_id = 1;
     int rc = -ENOSPC;
 
     spin_lock(&domain_lock);
-    for (domid_t id = 1; id < MAX_DOMAINS; id++) {
+    for (unsigned n = 0; n < MAX_DOMAINS - 1; n++) {
+        domid_t id = (domid_t)(1 + (next_id - 1 + n) % (MAX_DOMAINS - 1));
+
         if (!domains[id]) {
             domains[id] = d;
             d->id = id;
+            next_id = (domid_t)(id % (MAX_DOMAINS - 1) + 1);
             rc = 0;
             break;
         }

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A QEMU TCG plugin that counts executed guest instructions: all of them, and those whose
- * address lies in [lo, hi) (the hypervisor image). Used with -icount shift=0, so the
- * counts repeat exactly from run to run.
+ * A QEMU TCG plugin that counts executed instructions: all of them, and those fetched
+ * from the physical range [lo, hi) (the hypervisor image). Used with -icount shift=0, so
+ * the counts repeat exactly from run to run.
+ *
+ * Guests may run code at virtual addresses that are also the hypervisor's (guest RAM
+ * and the hypervisor image overlap as address ranges), so the range is matched on the
+ * host pointer of the instruction bytes, which is unique per physical page: the first
+ * block translated at vaddr == lo (the hypervisor's entry, MMU off, so PA == VA) fixes
+ * the host address of lo, and QEMU's RAM is one contiguous host block.
  *
  *   -plugin build/host/bench/insn_count.so,lo=0x40200000,hi=0x40300000
  *
@@ -20,6 +26,7 @@
 /* ---- the subset of QEMU's plugin API (include/qemu/qemu-plugin.h, version 1) ---- */
 typedef uint64_t qemu_plugin_id_t;
 struct qemu_plugin_tb;
+struct qemu_plugin_insn;
 typedef struct qemu_info_t qemu_info_t;
 enum qemu_plugin_op {
     QEMU_PLUGIN_INLINE_ADD_U64,
@@ -30,6 +37,8 @@ void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
 void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
                                               void *ptr, uint64_t imm);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+void *qemu_plugin_insn_haddr(const struct qemu_plugin_insn *insn);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id,
                                     void (*cb)(qemu_plugin_id_t id, void *userdata),
@@ -45,15 +54,21 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char
 static uint64_t total_insns;
 static uint64_t range_insns;
 static uint64_t range_lo, range_hi;
+static uintptr_t range_host; /* host address of physical range_lo, once known */
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
     uint64_t va = qemu_plugin_tb_vaddr(tb);
 
+    uintptr_t host = (uintptr_t)qemu_plugin_insn_haddr(qemu_plugin_tb_get_insn(tb, 0));
+
     (void)id;
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total_insns, n);
-    if (va >= range_lo && va < range_hi) {
+    if (!range_host && va == range_lo) {
+        range_host = host;
+    }
+    if (range_host && host >= range_host && host - range_host < range_hi - range_lo) {
         qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns,
                                                  n);
     }

@@ -89,7 +89,7 @@ static void test_create_maps_zeroed_ram(void **state)
     (void)state;
     dirty_free_memory();
     d = create("scrubbed", GUEST_RAM, 2);
-    assert_int_equal(d->id, 1);
+    assert_true(d->id >= 1 && d->id < MAX_DOMAINS);
     for (uint64_t off = 0; off < GUEST_RAM; off += PAGE_SIZE) {
         const uint8_t *p;
 
@@ -175,10 +175,13 @@ static void test_ids_run_out_and_come_back(void **state)
         assert_int_equal(domain_create(&cfg, &doms[n]), 0);
         n++;
     }
+    domid_t freed;
+
     assert_int_equal(domain_create(&cfg, &d), -ENOSPC);
+    freed = doms[5]->id;
     domain_destroy(doms[5]);
     assert_int_equal(domain_create(&cfg, &d), 0);
-    assert_int_equal(d->id, 6);
+    assert_int_equal(d->id, freed); /* the only free id */
     domain_destroy(d);
     for (unsigned i = 0; i < n; i++) {
         if (i != 5) {
@@ -186,6 +189,19 @@ static void test_ids_run_out_and_come_back(void **state)
         }
     }
     assert_int_equal(domain_count(), 0);
+}
+
+static void test_ids_are_not_reused_at_once(void **state)
+{
+    struct domain *a = create("a", 64 * KIB, 1);
+    domid_t first = a->id;
+    struct domain *b;
+
+    (void)state;
+    domain_destroy(a);
+    b = create("b", 64 * KIB, 1);
+    assert_int_not_equal(b->id, first);
+    domain_destroy(b);
 }
 
 static void test_quota_is_enforced(void **state)
@@ -463,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_configs_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_unwinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_run_out_and_come_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_are_not_reused_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quota_is_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcpus_spread_over_cpus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_hypercalls_enosys, setup, teardown),
