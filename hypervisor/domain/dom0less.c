@@ -298,7 +298,8 @@ void domain_ended(const char *name)
     }
     waiting = READ_ONCE(nr_pending) != 0;
     /* Several CPUs may reap their last domains at once: one of them reports. */
-    if (domain_count() == 0 && !waiting && !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
+    if (domain_count() == 0 && !waiting &&
+        !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
         if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
             printk("bulkhead: all domains have ended; staying up (stay-up)\n");
             return;

@@ -69,8 +69,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         range_host = host;
     }
     if (range_host && host >= range_host && host - range_host < range_hi - range_lo) {
-        qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns,
-                                                 n);
+        qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns, n);
     }
 }
 
@@ -94,8 +93,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
         } else if (strncmp(argv[i], "hi=", 3) == 0) {
             range_hi = strtoull(argv[i] + 3, NULL, 0);
         } else {
-            fprintf(stderr, "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR)\n",
-                    argv[i]);
+            fprintf(stderr, "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR)\n", argv[i]);
             return -1;
         }
     }

@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-#define PSCI_VERSION       0x84000000u
-#define PSCI_CPU_ON_64     0xc4000003u
-#define PSCI_SYSTEM_OFF    0x84000008u
+#define PSCI_VERSION    0x84000000u
+#define PSCI_CPU_ON_64  0xc4000003u
+#define PSCI_SYSTEM_OFF 0x84000008u
 
 /* A firmware call: function id and up to three arguments in x0-x3, result in x0. */
 int64_t psci_smc(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
