@@ -120,11 +120,11 @@ static int check_placement(const struct domain *d, const struct module *mods)
         if (!m->present) {
             continue;
         }
-        if (m->load < base || m->load > end || m->host.size > end - m->load) {
-            return bad(d->name, "a module does not fit in guest RAM at its load address");
-        }
         if (k == MOD_DTB && (m->host.size > DTB_MAX || (m->load & 7))) {
             return bad(d->name, "the device tree is over 2 MiB or misaligned");
+        }
+        if (m->load < base || m->load > end || m->host.size > end - m->load) {
+            return bad(d->name, "a module does not fit in guest RAM at its load address");
         }
         for (unsigned j = 0; j < k; j++) {
             if (mods[j].present &&

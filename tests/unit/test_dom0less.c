@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot-time domains from /chosen (hypervisor/domain/dom0less.c) against the fake arch:
+ * modules are copied where they belong, and every malformed domain node gets a message
+ * naming it while the other domains are still created.
+ */
+#include <stdio.h>
+
+#include "unit.h"
+
+#include <libfdt.h>
+
+#include <bulkhead/boot.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/page_alloc.h>
+#include <bulkhead/sched.h>
+
+#define RAM_SIZE  (64 * MIB)
+#define DTB_SIZE  (16 * 1024)
+#define GUEST_KIB 4096 /* 4 MiB guests */
+
+static uint8_t *ram;
+static uint64_t dtb[DTB_SIZE / 8];
+static uint8_t kernel[8192] __attribute__((aligned(4096)));
+static uint8_t guest_dt[512] __attribute__((aligned(8)));
+static uint8_t ramdisk[4096] __attribute__((aligned(4096)));
+
+#define OK(x) assert_int_equal((x), 0)
+
+/* What a test domain node looks like; zero fields take the good default. */
+struct node {
+    const char *name;
+    uint64_t kib; /* 0: GUEST_KIB */
+    int cpus;     /* 0: 1, negative: absent */
+    const char *role;
+    const char *after;
+    bool no_kernel;
+    uint64_t kernel_load; /* 0: none given */
+    uint64_t dtb_load;
+    uint64_t dtb_size; /* 0: sizeof(guest_dt) */
+    bool ramdisk;
+    uint64_t ramdisk_load;
+    bool bad_load_cells;
+};
+
+static void u64_prop(void *fdt, const char *name, uint64_t v)
+{
+    fdt64_t be = cpu_to_fdt64(v);
+
+    OK(fdt_property(fdt, name, &be, sizeof(be)));
+}
+
+static void module(void *fdt, const char *kind, const void *blob, uint64_t size, uint64_t load,
+                   bool bad_cells)
+{
+    char name[48];
+    fdt64_t reg[2] = {cpu_to_fdt64((uintptr_t)blob), cpu_to_fdt64(size)};
+    char compat[64];
+    int n = snprintf(compat, sizeof(compat), "%s", kind) + 1;
+
+    n += snprintf(compat + n, sizeof(compat) - n, "multiboot,module") + 1;
+    snprintf(name, sizeof(name), "module@%llx", (unsigned long long)(uintptr_t)blob);
+    OK(fdt_begin_node(fdt, name));
+    OK(fdt_property(fdt, "compatible", compat, n));
+    OK(fdt_property(fdt, "reg", reg, sizeof(reg)));
+    if (bad_cells) {
+        fdt32_t one = cpu_to_fdt32(1);
+
+        OK(fdt_property(fdt, "bulkhead,load-address", &one, sizeof(one)));
+    } else if (load) {
+        u64_prop(fdt, "bulkhead,load-address", load);
+    }
+    OK(fdt_end_node(fdt));
+}
+
+static void domain_node(void *fdt, const struct node *n)
+{
+    fdt32_t cells2 = cpu_to_fdt32(2);
+
+    OK(fdt_begin_node(fdt, n->name));
+    OK(fdt_property_string(fdt, "compatible", "xen,domain"));
+    OK(fdt_property(fdt, "#address-cells", &cells2, 4));
+    OK(fdt_property(fdt, "#size-cells", &cells2, 4));
+    u64_prop(fdt, "memory", n->kib ? n->kib : GUEST_KIB);
+    if (n->cpus >= 0) {
+        fdt32_t c = cpu_to_fdt32(n->cpus ? (uint32_t)n->cpus : 1);
+
+        OK(fdt_property(fdt, "cpus", &c, 4));
+    }
+    if (n->role) {
+        OK(fdt_property_string(fdt, "bulkhead,role", n->role));
+    }
+    if (n->after) {
+        OK(fdt_property_string(fdt, "bulkhead,start-after", n->after));
+    }
+    if (!n->no_kernel) {
+        module(fdt, "multiboot,kernel", kernel, sizeof(kernel), n->kernel_load, n->bad_load_cells);
+    }
+    module(fdt, "multiboot,device-tree", guest_dt, n->dtb_size ? n->dtb_size : sizeof(guest_dt),
+           n->dtb_load, false);
+    if (n->ramdisk) {
+        module(fdt, "multiboot,ramdisk", ramdisk, sizeof(ramdisk), n->ramdisk_load, false);
+    }
+    OK(fdt_end_node(fdt));
+}
+
+static void build(const struct node *nodes, unsigned count)
+{
+    void *fdt = dtb;
+
+    OK(fdt_create(fdt, DTB_SIZE));
+    OK(fdt_finish_reservemap(fdt));
+    OK(fdt_begin_node(fdt, ""));
+    OK(fdt_begin_node(fdt, "chosen"));
+    for (unsigned i = 0; i < count; i++) {
+        domain_node(fdt, &nodes[i]);
+    }
+    OK(fdt_end_node(fdt));
+    OK(fdt_end_node(fdt));
+    OK(fdt_finish(fdt));
+    board.fdt = fdt;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    ram = unit_ram(4 * MIB, RAM_SIZE);
+    page_alloc_reset();
+    OK(page_alloc_add_range(unit_pa(ram), RAM_SIZE));
+    fake_console_reset();
+    memset(pcpus, 0, sizeof(pcpus));
+    nr_pcpus = 1;
+    pcpus[0].online = true;
+    arch_set_this_cpu(&pcpus[0]);
+    board.timer.freq = 1000000000;
+    board.bootargs = "stay-up";
+    /* An arm64 Image header with text_offset 0x80000, and recognisable contents. */
+    memset(kernel, 0x4b, sizeof(kernel));
+    memset(kernel + 8, 0, 8);
+    kernel[8 + 2] = 0x08;
+    memcpy(kernel + 0x38, "ARM\x64", 4);
+    memset(guest_dt, 0xd7, sizeof(guest_dt));
+    memset(ramdisk, 0x7d, sizeof(ramdisk));
+    return 0;
+}
+
+static void destroy_all(void)
+{
+    struct domain *d;
+    const char *names[] = {"good", "a", "b", "c", "later", "second"};
+
+    for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+        while ((d = domain_find(names[i]))) {
+            domain_destroy(d);
+        }
+    }
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    destroy_all();
+    dom0less_abandon_pending();
+    page_alloc_reset();
+    free(ram);
+    return 0;
+}
+
+static const uint8_t *guest_byte(struct domain *d, uint64_t ipa)
+{
+    paddr_t pa;
+
+    OK(pt_lookup(&d->p2m, ipa, &pa, NULL));
+    return pa_va(pa);
+}
+
+static void test_modules_copied_and_vcpu_started(void **state)
+{
+    const struct node n[] = {{.name = "good", .ramdisk = true}};
+    const uint64_t base = FAKE_GUEST_RAM_BASE, end = base + GUEST_KIB * KIB;
+    struct domain *d;
+
+    (void)state;
+    build(n, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    d = domain_find("good");
+    assert_non_null(d);
+    /* Default placement: kernel at base + text_offset, DT in the last 2 MiB, ramdisk
+     * below it. */
+    assert_int_equal(*guest_byte(d, base + 0x80000 + 100), 0x4b);
+    assert_int_equal(*guest_byte(d, end - 2 * MIB), 0xd7);
+    assert_int_equal(*guest_byte(d, end - 2 * MIB - sizeof(ramdisk)), 0x7d);
+    assert_int_equal(*guest_byte(d, base), 0);
+    assert_int_equal(d->vcpus[0]->arch.entry, base + 0x80000);
+    assert_int_equal(d->vcpus[0]->arch.arg, end - 2 * MIB);
+    assert_int_equal(d->vcpus[0]->state, VCPU_RUNNABLE);
+    assert_true(fake_console_contains("(good): 4 MiB at guest 0x40000000, 1 vCPU"));
+}
+
+static void test_load_addresses_are_honoured(void **state)
+{
+    const uint64_t base = FAKE_GUEST_RAM_BASE;
+    const struct node n[] = {
+        {.name = "good", .kernel_load = base + 0x100000, .dtb_load = base + 0x10000}};
+    struct domain *d;
+
+    (void)state;
+    build(n, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    d = domain_find("good");
+    assert_int_equal(*guest_byte(d, base + 0x100000), 0x4b);
+    assert_int_equal(*guest_byte(d, base + 0x10000), 0xd7);
+    assert_int_equal(d->vcpus[0]->arch.entry, base + 0x100000);
+}
+
+/* Each bad node is refused with a message naming it; the good one after it still boots. */
+static void expect_refused(const struct node *bad, const char *message)
+{
+    struct node n[2] = {*bad, {.name = "b"}};
+    char line[160];
+
+    fake_console_reset();
+    build(n, 2);
+    assert_int_equal(dom0less_create_domains(), 1);
+    assert_null(domain_find(bad->name));
+    assert_non_null(domain_find("b"));
+    snprintf(line, sizeof(line), "bulkhead: dom0less: %s: %s", bad->name, message);
+    if (!fake_console_contains(line)) {
+        fail_msg("no \"%s\" in:\n%s", line, fake_console_text());
+    }
+    destroy_all();
+}
+
+static void test_bad_nodes_are_refused(void **state)
+{
+    const uint64_t base = FAKE_GUEST_RAM_BASE, end = base + GUEST_KIB * KIB;
+
+    (void)state;
+    expect_refused(&(struct node){.name = "a", .no_kernel = true}, "no multiboot,kernel module");
+    expect_refused(&(struct node){.name = "a", .kib = 6}, "memory must be a non-zero multiple");
+    expect_refused(&(struct node){.name = "a", .kib = 64ull << 30}, "memory is larger than");
+    expect_refused(&(struct node){.name = "a", .cpus = -1}, "cpus must be 1 to 8");
+    expect_refused(&(struct node){.name = "a", .cpus = 9}, "cpus must be 1 to 8");
+    expect_refused(&(struct node){.name = "a", .role = "root"}, "bulkhead,role must be");
+    expect_refused(&(struct node){.name = "a", .kernel_load = end - 4096},
+                   "a module does not fit in guest RAM");
+    expect_refused(&(struct node){.name = "a", .kernel_load = base - 4096},
+                   "a module does not fit in guest RAM");
+    expect_refused(&(struct node){.name = "a", .kernel_load = base, .dtb_load = base + 4096},
+                   "modules overlap");
+    expect_refused(&(struct node){.name = "a", .dtb_size = 3 * MIB}, "the device tree is over");
+    expect_refused(&(struct node){.name = "a", .dtb_load = base + 0x10004},
+                   "the device tree is over 2 MiB or misaligned");
+    expect_refused(&(struct node){.name = "a", .bad_load_cells = true},
+                   "bulkhead,load-address must be two cells");
+}
+
+static void test_duplicate_names_refused(void **state)
+{
+    const struct node n[] = {{.name = "a"}, {.name = "a"}};
+
+    (void)state;
+    build(n, 2);
+    assert_int_equal(dom0less_create_domains(), 1);
+    assert_true(fake_console_contains("bulkhead: dom0less: a: a domain with this name exists"));
+}
+
+static void test_start_after(void **state)
+{
+    const struct node n[] = {
+        {.name = "later", .after = "a"}, {.name = "a"}, {.name = "second", .after = "missing"}};
+    struct domain *a;
+    uint64_t free_before;
+
+    (void)state;
+    build(n, 3);
+    assert_int_equal(dom0less_create_domains(), 1);
+    assert_null(domain_find("later"));
+    a = domain_find("a");
+    assert_non_null(a);
+    free_before = page_alloc_free_pages();
+    domain_destroy(a);
+    assert_true(page_alloc_free_pages() > free_before);
+    domain_ended("a");
+    assert_non_null(domain_find("later"));
+    /* When nothing is left, a domain waiting for one that never ran is given up. */
+    domain_destroy(domain_find("later"));
+    domain_ended("later");
+    assert_true(
+        fake_console_contains("bulkhead: dom0less: second: the domain it starts after never ran"));
+    assert_int_equal(domain_count(), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_modules_copied_and_vcpu_started, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_addresses_are_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_nodes_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_names_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_after, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("dom0less", tests, NULL, NULL);
+}
