@@ -1,30 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HS-mode trap entry (stvec, direct mode: privileged spec 4.1.2). It saves a
- * struct trap_frame (include/arch/trap.h) on the current stack and calls
- * arch_trap_handler(frame).
+ * The HS-mode trap entry (stvec, direct mode: privileged spec 4.1.2) and the way back.
  *
- * Only the hypervisor traps here for now, so sp is always a hypervisor stack. Once
- * guests run, a trap from VS-mode arrives with the guest's sp: the entry will then swap
- * sp with sscratch (which holds this CPU's stack top while a guest runs, 0 while the
- * hypervisor runs) and tp will be reloaded from the stack top, as Linux does for U-mode.
+ * sscratch tells the entry where the trap came from without trusting any register:
+ * - while the hypervisor runs (V=0), sscratch = 0 and tp = this CPU's struct pcpu *;
+ * - while a guest runs (V=1), sscratch = this CPU's stack top, whose top TRAP_AREA_SIZE
+ *   bytes hold the guest's struct trap_frame and then the struct pcpu * (trap.h).
+ * `csrrw tp, sscratch, tp` at entry therefore yields 0 for a trap taken in HS-mode (the
+ * frame then goes on the current stack, as before guests existed), or the stack top for
+ * a trap from VS/VU-mode: the guest's sp, tp and other registers go into the guest
+ * frame, tp is reloaded from the pcpu slot and sscratch is zeroed again. Interrupts are
+ * off (sstatus.SIE = 0) from the trap until sret, so the two states never overlap.
+ *
+ * The way back (trap_return, sp = frame) restores sepc, sstatus and hstatus from the
+ * frame: hstatus.SPV = 1 there means the sret goes to the guest (H extension 8.6.4), so
+ * sscratch is set to the stack top first.
  */
-#define FRAME_SIZE 304 /* 31 GPRs + sepc sstatus scause stval htval htinst hstatus */
+#include <arch/trap.h>
+
+#define FRAME_SIZE TRAP_FRAME_SIZE /* 31 GPRs + sepc sstatus scause stval htval htinst hstatus */
 #define REG(n)     ((n) - 1) * 8 /* offset of xn, n >= 1 */
 #define CSR_OFF(i) (31 + (i)) * 8
 
-#define CSR_HSTATUS 0x600
-#define CSR_HTVAL   0x643
-#define CSR_HTINST  0x64a
+#define CSR_HSTATUS  0x600
+#define CSR_HTVAL    0x643
+#define CSR_HTINST   0x64a
+#define HSTATUS_SPV  (1 << 7)
 
-    .text
-    .balign 4
-    .global hyp_trap_entry
-hyp_trap_entry:
-    addi    sp, sp, -FRAME_SIZE
+/* Every GPR but sp (x2) and tp (x4), which each entry path saves itself. */
+.macro save_gprs
     sd      x1, REG(1)(sp)
     sd      x3, REG(3)(sp)
-    sd      x4, REG(4)(sp)
     sd      x5, REG(5)(sp)
     sd      x6, REG(6)(sp)
     sd      x7, REG(7)(sp)
@@ -52,8 +58,33 @@ hyp_trap_entry:
     sd      x29, REG(29)(sp)
     sd      x30, REG(30)(sp)
     sd      x31, REG(31)(sp)
+.endm
+
+    .text
+    .balign 4
+    .global hyp_trap_entry
+hyp_trap_entry:
+    csrrw   tp, sscratch, tp
+    bnez    tp, from_guest
+    /* From HS-mode: tp = 0 now and sscratch holds our tp; swap back, leave sscratch 0. */
+    csrrw   tp, sscratch, zero
+    addi    sp, sp, -FRAME_SIZE
+    save_gprs
+    sd      x4, REG(4)(sp)
     addi    t0, sp, FRAME_SIZE
     sd      t0, REG(2)(sp)          /* sp before the trap */
+    j       save_csrs
+
+from_guest:
+    /* tp = stack top, sscratch = the guest's tp. */
+    sd      sp, (REG(2) - TRAP_AREA_SIZE)(tp)
+    addi    sp, tp, -TRAP_AREA_SIZE
+    save_gprs
+    csrrw   t0, sscratch, zero
+    sd      t0, REG(4)(sp)
+    ld      tp, TRAP_AREA_PCPU(sp)
+
+save_csrs:
     csrr    t0, sepc
     sd      t0, CSR_OFF(0)(sp)
     csrr    t0, sstatus
@@ -70,12 +101,22 @@ hyp_trap_entry:
     sd      t0, CSR_OFF(6)(sp)
     mv      a0, sp
     call    arch_trap_handler
-    /* sepc may have moved (a probe skipped an instruction); sstatus holds SPP/SPIE. */
+
+    /* sp = a frame: the one just saved, or the loaded guest's (arch_vcpu_enter). */
+    .global trap_return
+trap_return:
+    /* sepc may have moved (a probe or an ecall skipped); sstatus holds SPP/SPIE. */
     ld      t0, CSR_OFF(0)(sp)
     csrw    sepc, t0
     ld      t0, CSR_OFF(1)(sp)
     csrw    sstatus, t0
-    ld      x1, REG(1)(sp)
+    ld      t0, CSR_OFF(6)(sp)
+    csrw    CSR_HSTATUS, t0
+    andi    t0, t0, HSTATUS_SPV
+    beqz    t0, 1f
+    addi    t0, sp, TRAP_AREA_SIZE
+    csrw    sscratch, t0
+1:  ld      x1, REG(1)(sp)
     ld      x3, REG(3)(sp)
     ld      x4, REG(4)(sp)
     ld      x5, REG(5)(sp)
@@ -105,5 +146,5 @@ hyp_trap_entry:
     ld      x29, REG(29)(sp)
     ld      x30, REG(30)(sp)
     ld      x31, REG(31)(sp)
-    addi    sp, sp, FRAME_SIZE
+    ld      x2, REG(2)(sp)          /* last: the guest's sp, or ours before the trap */
     sret

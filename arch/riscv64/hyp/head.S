@@ -4,16 +4,19 @@
  * hart (any hart may win OpenSBI's boot lottery) and a1 = DTB (RISC-V Linux boot
  * protocol, Documentation/arch/riscv/boot.rst, which OpenSBI's fw_jump follows).
  *
- * tp holds this CPU's struct pcpu * whenever the hypervisor runs. Guest entry will
- * keep it in sscratch across VS-mode, as Linux does for user mode, so the trap entry
- * can find its stack again.
+ * tp holds this CPU's struct pcpu * whenever the hypervisor runs; sscratch is 0 then
+ * (entry.S explains how a trap from a guest finds its stack). The top TRAP_AREA_SIZE
+ * bytes of each CPU stack hold the running guest's frame and the struct pcpu *.
  */
 #include <bulkhead/config.h>
+
+#include <arch/trap.h>
 
     .section .text.head, "ax"
     .global _start
 _start:
     csrw    sie, zero               /* no interrupts until we ask for them */
+    csrw    sscratch, zero          /* "trapped in HS-mode" to entry.S */
     csrci   sstatus, 2              /* sstatus.SIE */
     mv      s0, a0                  /* hartid */
     mv      s1, a1                  /* DTB */
@@ -29,9 +32,10 @@ _start:
     addi    t0, t0, 8
     j       1b
 2:  lla     sp, hyp_cpu_stacks
-    li      t0, CPU_STACK_SIZE
+    li      t0, CPU_STACK_SIZE - TRAP_AREA_SIZE
     add     sp, sp, t0
     lla     tp, pcpus
+    sd      tp, TRAP_AREA_PCPU(sp)
     mv      a0, s0
     mv      a1, s1
     call    boot_main
@@ -53,7 +57,10 @@ link_addr:
     .balign 4
 secondary_entry:
     csrw    sie, zero
+    csrw    sscratch, zero
     ld      sp, 0(a1)
+    addi    sp, sp, -TRAP_AREA_SIZE
+    sd      a1, TRAP_AREA_PCPU(sp)
     mv      tp, a1
     call    arch_secondary_start
     j       park

@@ -179,8 +179,9 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
         if (plic.sctx[i].hartid == cpu->hwid) {
             cpu->arch.plic_ctx = plic.sctx[i].ctx;
             wr32(PLIC_THRESHOLD(cpu->arch.plic_ctx), 0);
-            /* The timer is not a PLIC source: it is sip.STIP, enabled here too. */
-            csr_set(sie, SIE_SEIE | SIE_STIE);
+            /* The timer is not a PLIC source: it is sip.STIP, enabled here too, as is
+             * sip.SSIP, the kick from another hart (arch_send_kick). */
+            csr_set(sie, SIE_SEIE | SIE_STIE | SIE_SSIE);
             return 0;
         }
     }

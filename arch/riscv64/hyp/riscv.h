@@ -4,6 +4,7 @@
 #define BULKHEAD_ARCH_RISCV64_RISCV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <bulkhead/board.h>
 
@@ -18,5 +19,14 @@ void timer_use_sstc(bool sstc);
 
 /* "stimecmp (Sstc)" or "SBI set_timer", for the boot log. */
 const char *timer_describe(void);
+
+/* Local G-stage flushes (stage2.c): the VMID's entries (or all, if VMIDs are shared). */
+void stage2_flush_local(uint64_t vmid);
+
+/* True when hgatp has too few VMID bits: every domain runs as VMID 0. */
+bool stage2_vmid_shared(void);
+
+/* hfence.vvma of every VS-stage entry of the current VMID on this hart. */
+void stage2_hfence_vvma_all(void);
 
 #endif

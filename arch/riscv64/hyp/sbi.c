@@ -13,17 +13,28 @@ extern char secondary_entry[];
 
 static char sbi_desc[48];
 
-struct sbiret sbi_ecall(uint32_t eid, uint32_t fid, uint64_t a0, uint64_t a1, uint64_t a2)
+struct sbiret sbi_ecall5(uint32_t eid, uint32_t fid, uint64_t a0, uint64_t a1, uint64_t a2,
+                         uint64_t a3, uint64_t a4)
 {
     register uint64_t r0 __asm__("a0") = a0;
     register uint64_t r1 __asm__("a1") = a1;
     register uint64_t r2 __asm__("a2") = a2;
+    register uint64_t r3 __asm__("a3") = a3;
+    register uint64_t r4 __asm__("a4") = a4;
     register uint64_t r6 __asm__("a6") = fid;
     register uint64_t r7 __asm__("a7") = eid;
 
     /* SBI spec 3.1: the callee preserves every register except a0 and a1. */
-    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+    __asm__ volatile("ecall"
+                     : "+r"(r0), "+r"(r1)
+                     : "r"(r2), "r"(r3), "r"(r4), "r"(r6), "r"(r7)
+                     : "memory");
     return (struct sbiret){(long)r0, (long)r1};
+}
+
+struct sbiret sbi_ecall(uint32_t eid, uint32_t fid, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    return sbi_ecall5(eid, fid, a0, a1, a2, 0, 0);
 }
 
 bool sbi_has(uint32_t eid)
@@ -61,6 +72,11 @@ int sbi_init(void)
                  (unsigned long)ver.value & 0xffff);
     if (!sbi_has(SBI_EXT_HSM) || !sbi_has(SBI_EXT_SRST)) {
         printk("dt: firmware lacks SBI HSM or SRST: cannot start harts or power off\n");
+        return -ENODEV;
+    }
+    if (!sbi_has(SBI_EXT_IPI) || !sbi_has(SBI_EXT_RFENCE)) {
+        printk("dt: firmware lacks SBI IPI or RFENCE: cannot kick harts or flush their "
+               "G-stage TLBs\n");
         return -ENODEV;
     }
     return 0;
@@ -106,4 +122,12 @@ int arch_cpu_start(struct pcpu *cpu)
     default:
         return -EIO;
     }
+}
+
+void arch_send_kick(struct pcpu *cpu)
+{
+    /* The firmware raises sip.SSIP on the target (SBI spec 7.1); make the state it will
+     * look at visible first. hart_mask bit 0 is hart_mask_base = its hart id. */
+    __asm__ volatile("fence rw, rw" : : : "memory");
+    sbi_ecall(SBI_EXT_IPI, SBI_IPI_SEND_IPI, 1, cpu->hwid, 0);
 }

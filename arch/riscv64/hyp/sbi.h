@@ -13,6 +13,8 @@
 #define SBI_EXT_TIME            0x54494d45 /* "TIME" */
 #define SBI_EXT_HSM             0x48534d   /* "HSM" */
 #define SBI_EXT_SRST            0x53525354 /* "SRST" */
+#define SBI_EXT_IPI             0x735049   /* "sPI" */
+#define SBI_EXT_RFENCE          0x52464e43 /* "RFNC" */
 
 #define SBI_BASE_GET_SPEC_VERSION 0
 #define SBI_BASE_GET_IMPL_ID      1
@@ -21,6 +23,9 @@
 #define SBI_TIME_SET_TIMER        0
 #define SBI_HSM_HART_START        0
 #define SBI_SRST_RESET            0
+#define SBI_IPI_SEND_IPI          0
+#define SBI_RFENCE_HFENCE_GVMA_VMID 3
+#define SBI_RFENCE_HFENCE_GVMA      4
 #define SBI_SRST_TYPE_SHUTDOWN    0
 #define SBI_SRST_REASON_NONE      0
 
@@ -40,6 +45,10 @@ struct sbiret {
 
 /* One SBI call: a7 = @eid, a6 = @fid, a0-a2 arguments; error in a0, value in a1. */
 struct sbiret sbi_ecall(uint32_t eid, uint32_t fid, uint64_t a0, uint64_t a1, uint64_t a2);
+
+/* The same with five arguments (RFENCE). */
+struct sbiret sbi_ecall5(uint32_t eid, uint32_t fid, uint64_t a0, uint64_t a1, uint64_t a2,
+                         uint64_t a3, uint64_t a4);
 
 /* Probe the base extension once (boot CPU); fills the firmware description. */
 int sbi_init(void);

@@ -7,6 +7,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
+#include <bulkhead/sched.h>
 
 extern char hyp_trap_entry[];
 
@@ -57,6 +58,7 @@ void arch_trap_init(void)
 {
     /* Direct mode: every trap at hyp_trap_entry (4-byte aligned, MODE bits 0). */
     csr_write(stvec, (uintptr_t)hyp_trap_entry);
+    hyp_ext_cpu_init();
 }
 
 static void dump_frame(const struct trap_frame *f)
@@ -96,12 +98,17 @@ static bool handle_probe(struct trap_frame *f)
     return true;
 }
 
-static bool handle_interrupt(struct trap_frame *f)
+bool trap_handle_interrupt(const struct trap_frame *f)
 {
     if (!(f->scause & SCAUSE_INTERRUPT)) {
         return false;
     }
     switch (f->scause & ~SCAUSE_INTERRUPT) {
+    case IRQ_S_SOFT:
+        /* A kick (arch_send_kick): the firmware set sip.SSIP, we clear it. */
+        csr_clear(sip, SIP_SSIP);
+        sched_kick_received();
+        return true;
     case IRQ_S_TIMER:
         timer_interrupt();
         return true;
@@ -115,7 +122,11 @@ static bool handle_interrupt(struct trap_frame *f)
 
 void arch_trap_handler(struct trap_frame *f)
 {
-    if (handle_interrupt(f) || handle_probe(f)) {
+    if (f->hstatus & HSTATUS_SPV) {
+        guest_trap(f);
+        return;
+    }
+    if (trap_handle_interrupt(f) || handle_probe(f)) {
         return;
     }
     dump_frame(f);

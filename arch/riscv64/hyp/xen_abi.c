@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The hypervisor's view: also exposes vcpu_guest_context and the domctl arch config. */
+/* The hypervisor's view: also exposes vcpu_guest_context and the domctl arch config
+ * (the Makefile defines __XEN__ for all hypervisor code). */
+#ifndef __XEN__
 #define __XEN__
+#endif
 #include <xen/xen.h>
 #include <xen/event_channel.h>
 #include <xen/grant_table.h>

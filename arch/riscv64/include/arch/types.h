@@ -6,11 +6,40 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arch/trap.h>
+
 /* Per-CPU arch state. */
 struct arch_pcpu {
-    uint32_t plic_ctx;  /* this hart's S-mode PLIC context (interrupts-extended index) */
-    bool probing;       /* a CSR probe is under way: an illegal instruction is expected */
-    bool probe_faulted; /* ... and it was taken (the instruction was skipped) */
+    uint32_t plic_ctx;   /* this hart's S-mode PLIC context (interrupts-extended index) */
+    bool probing;        /* a CSR probe is under way: an illegal instruction is expected */
+    bool probe_faulted;  /* ... and it was taken (the instruction was skipped) */
+    uint64_t last_uid;   /* the vCPU whose VS-stage TLB entries this hart may hold */
+    uint64_t last_hgatp; /* hgatp of the last domain entered here */
+};
+
+/* The VS-level CSRs a vCPU owns (H extension 8.2.11-8.2.19), switched between vCPUs. */
+struct vs_csrs {
+    uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
+    uint64_t hvip; /* pending VS interrupts injected by the hypervisor */
+};
+
+/* The guest's FP registers (F/D), when its vsstatus.FS is not Off. */
+struct fp_state {
+    uint64_t f[32];
+    uint64_t fcsr;
+};
+
+struct arch_vcpu {
+    struct trap_frame regs; /* x1-x31, sepc, sstatus (SPP) and hstatus (SPV, VTW) */
+    struct vs_csrs vs;
+    struct fp_state fp;
+    uint64_t uid; /* unique over the hypervisor's life (addresses of vCPUs are reused) */
+};
+
+struct arch_domain {
+    uint64_t hgatp; /* Sv39x4 | VMID | stage-2 root PPN */
+    uint16_t vmid;
+    bool sbi_warned; /* an unsupported SBI call was logged once */
 };
 
 #endif

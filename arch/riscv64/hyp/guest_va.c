@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest virtual to host physical addresses for hypercall arguments: the running vCPU's
+ * VS-stage tables (vsatp: Bare, Sv39, Sv48 or Sv57, privileged spec 4.3.2 / 4.4-4.6)
+ * walked in software, every table read through the domain's G-stage tables (pt_lookup on
+ * its p2m), then the final guest-physical address through them too. The walk checks what
+ * a VS-mode access would: V, reserved encodings, R (or X with MXR) / W, U with SUM, A and
+ * D, superpage alignment. It takes at most `levels` steps whatever the tables hold, and
+ * reads only pages the domain's p2m maps as RAM.
+ */
+#include <stdint.h>
+
+#include <arch/csr.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/pgtable.h>
+
+#define PTE_V         (1ull << 0)
+#define PTE_R         (1ull << 1)
+#define PTE_W         (1ull << 2)
+#define PTE_X         (1ull << 3)
+#define PTE_U         (1ull << 4)
+#define PTE_A         (1ull << 6)
+#define PTE_D         (1ull << 7)
+#define PTE_RWX       (PTE_R | PTE_W | PTE_X)
+#define PTE_PPN_SHIFT 10
+#define PTE_PPN_MASK  (((1ull << 44) - 1) << PTE_PPN_SHIFT)
+/* Bits 63:54: N (Svnapot), PBMT (Svpbmt), reserved. PBMT only changes memory type. */
+#define PTE_PBMT    (3ull << 61)
+#define PTE_HI_BITS (~0ull << 54)
+
+#define VSATP_MODE_SHIFT 60
+#define VSATP_MODE_BARE  0
+#define VSATP_MODE_SV39  8
+#define VSATP_MODE_SV57  10
+#define VSATP_PPN_MASK   ((1ull << 44) - 1)
+
+/* Guest-physical @gpa to host physical through the p2m: RAM only, @need attributes. */
+static int gpa_to_pa(const struct domain *d, uint64_t gpa, unsigned need, paddr_t *pa)
+{
+    unsigned attr;
+
+    if (pt_lookup(&d->p2m, gpa, pa, &attr) != 0 || (attr & PT_DEVICE) || (attr & need) != need) {
+        return -EFAULT;
+    }
+    return 0;
+}
+
+/* The permission checks of a VS-mode access on leaf @pte (privileged spec 4.3.2 step 5-7). */
+static bool leaf_allows(uint64_t pte, bool write, uint64_t vsstatus)
+{
+    if ((pte & PTE_U) && !(vsstatus & SSTATUS_SUM)) {
+        return false;
+    }
+    if (write) {
+        return (pte & PTE_W) && (pte & PTE_A) && (pte & PTE_D);
+    }
+    /* We do not set A or D for the guest (Svade behaviour): no A, no access. */
+    return (pte & PTE_A) && ((pte & PTE_R) || ((pte & PTE_X) && (vsstatus & SSTATUS_MXR)));
+}
+
+static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool write,
+                   uint64_t vsstatus, uint64_t *gpa)
+{
+    unsigned levels = (unsigned)(vsatp >> VSATP_MODE_SHIFT) - VSATP_MODE_SV39 + 3;
+    unsigned va_bits = 12 + 9 * levels;
+    uint64_t table = (vsatp & VSATP_PPN_MASK) << 12;
+
+    /* Bits 63:va_bits-1 must all equal bit va_bits-1 (4.4.1). */
+    if (((int64_t)(va << (64 - va_bits)) >> (64 - va_bits)) != (int64_t)va) {
+        return -EFAULT;
+    }
+    for (unsigned i = levels; i-- > 0;) {
+        unsigned shift = 12 + 9 * i;
+        uint64_t pte_gpa = table + ((va >> shift) & 511) * 8;
+        uint64_t pte, ppn;
+        paddr_t pa;
+
+        /* Implicit reads of VS-stage tables need G-stage read permission (8.5.1). */
+        if (gpa_to_pa(d, pte_gpa, PT_R, &pa) != 0) {
+            return -EFAULT;
+        }
+        pte = __atomic_load_n((volatile uint64_t *)pa_va(pa), __ATOMIC_RELAXED);
+        if (!(pte & PTE_V) || (pte & PTE_RWX) == PTE_W || (pte & PTE_RWX) == (PTE_W | PTE_X) ||
+            (pte & PTE_HI_BITS & ~PTE_PBMT)) {
+            return -EFAULT;
+        }
+        ppn = (pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT;
+        if (!(pte & PTE_RWX)) {
+            /* A pointer: A, D and U are reserved there; none below the last level. */
+            if (i == 0 || (pte & (PTE_A | PTE_D | PTE_U))) {
+                return -EFAULT;
+            }
+            table = ppn << 12;
+            continue;
+        }
+        if (!leaf_allows(pte, write, vsstatus)) {
+            return -EFAULT;
+        }
+        /* A superpage's low PPN bits must be zero (4.3.2 step 6). */
+        if (ppn & ((1ull << (9 * i)) - 1)) {
+            return -EFAULT;
+        }
+        *gpa = (ppn << 12) | (va & ((1ull << shift) - 1));
+        return 0;
+    }
+    return -EFAULT;
+}
+
+int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+{
+    /* @v is the running vCPU: its VS CSRs are the live ones. */
+    uint64_t vsatp = csr_read(CSR_VSATP);
+    unsigned mode = (unsigned)(vsatp >> VSATP_MODE_SHIFT);
+    uint64_t gpa = va;
+
+    if (mode != VSATP_MODE_BARE) {
+        if (mode < VSATP_MODE_SV39 || mode > VSATP_MODE_SV57 ||
+            vs_walk(v->dom, vsatp, va, write, csr_read(CSR_VSSTATUS), &gpa) != 0) {
+            return -EFAULT;
+        }
+    }
+    return gpa_to_pa(v->dom, gpa, write ? PT_W : PT_R, pa);
+}

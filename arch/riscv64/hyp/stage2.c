@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * G-stage (stage-2) translation, H extension 8.5: Sv39x4, i.e. Sv39 widened by two bits
+ * to a 41-bit guest-physical space, whose root table is 16 KiB (four concatenated pages,
+ * 16 KiB aligned: the walker's root_extra_bits = 2, allocated as one order-2 block).
+ * Leaves at every level. Every G-stage access counts as a U-mode access (8.5.1), so
+ * leaves carry U; A and D are preset so no hardware needs to update them.
+ *
+ * VMIDs: VMID = domain id while hgatp has enough VMID bits (probed once, 8.2.10), else
+ * VMID 0 for everyone and a full G-stage flush whenever a hart switches domains.
+ */
+#include <stdint.h>
+
+#include <arch/csr.h>
+
+#include <bulkhead/arch.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/pgtable.h>
+
+#include "riscv.h"
+#include "sbi.h"
+
+#define PTE_V         (1ull << 0)
+#define PTE_R         (1ull << 1)
+#define PTE_W         (1ull << 2)
+#define PTE_X         (1ull << 3)
+#define PTE_U         (1ull << 4)
+#define PTE_A         (1ull << 6)
+#define PTE_D         (1ull << 7)
+#define PTE_RWX       (PTE_R | PTE_W | PTE_X)
+#define PTE_SW_DEVICE (1ull << 8) /* RSW: ignored by hardware, see mmu.c */
+#define PTE_PPN_SHIFT 10
+#define PTE_PPN_MASK  (((1ull << 44) - 1) << PTE_PPN_SHIFT)
+
+#define S2_LEVELS 3
+
+/* Guest RAM: 0x80000000 like QEMU virt and Linux's expectations, up to 3 GiB (what
+ * toolstack/bhboot/guestdt.py allows), well inside the 41-bit space. */
+#define GUEST_RAM_BASE 0x80000000ull
+#define GUEST_RAM_MAX  0xc0000000ull
+
+static uint64_t s2_pte_table(paddr_t table)
+{
+    /* Non-leaf: V only; A, D and U are reserved there (privileged spec 4.3.1). */
+    return ((pa_addr(table) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V;
+}
+
+static uint64_t s2_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
+{
+    uint64_t pte = ((pa_addr(pa) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V | PTE_U | PTE_A;
+
+    (void)level;
+    pte |= (attr & PT_R) ? PTE_R : 0;
+    pte |= (attr & PT_W) ? PTE_W | PTE_D : 0;
+    pte |= (attr & PT_X) ? PTE_X : 0;
+    pte |= (attr & PT_DEVICE) ? PTE_SW_DEVICE : 0;
+    return pte;
+}
+
+static enum pte_kind s2_pte_kind(uint64_t pte, unsigned level)
+{
+    if (!(pte & PTE_V) || (pte & PTE_RWX) == PTE_W || (pte & PTE_RWX) == (PTE_W | PTE_X)) {
+        return PTE_INVALID; /* W without R is reserved */
+    }
+    if (pte & PTE_RWX) {
+        return PTE_LEAF;
+    }
+    return level == S2_LEVELS - 1 ? PTE_INVALID : PTE_TABLE;
+}
+
+static paddr_t s2_pte_addr(uint64_t pte)
+{
+    return pa_init(((pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT) << PAGE_SHIFT);
+}
+
+static unsigned s2_pte_attr(uint64_t pte)
+{
+    unsigned attr = 0;
+
+    attr |= (pte & PTE_R) ? PT_R : 0;
+    attr |= (pte & PTE_W) ? PT_W : 0;
+    attr |= (pte & PTE_X) ? PT_X : 0;
+    attr |= (pte & PTE_SW_DEVICE) ? PT_DEVICE : 0;
+    return attr;
+}
+
+const struct pt_format arch_stage2_pt_format = {
+    .name = "riscv64 G-stage Sv39x4",
+    .levels = S2_LEVELS,
+    .page_shift = 12,
+    .level_bits = 9,
+    .root_extra_bits = 2,
+    .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2), /* 1 GiB, 2 MiB, 4 KiB */
+    .pte_table = s2_pte_table,
+    .pte_leaf = s2_pte_leaf,
+    .pte_kind = s2_pte_kind,
+    .pte_addr = s2_pte_addr,
+    .pte_attr = s2_pte_attr,
+};
+
+uint64_t arch_guest_ram_base(void)
+{
+    return GUEST_RAM_BASE;
+}
+
+uint64_t arch_guest_ram_max(void)
+{
+    return GUEST_RAM_MAX;
+}
+
+/* Probed on the boot CPU before the first domain exists. */
+static bool vmid_probed;
+static bool vmid_usable;
+
+static void vmid_probe(void)
+{
+    uint64_t old = csr_read(CSR_HGATP);
+    uint64_t vmid;
+
+    /* Write ones to every VMID bit and read back which stuck (8.2.10). */
+    csr_write(CSR_HGATP, HGATP_VMID_MASK);
+    vmid = (csr_read(CSR_HGATP) & HGATP_VMID_MASK) >> HGATP_VMID_SHIFT;
+    csr_write(CSR_HGATP, old);
+    /* VMIDLEN bits are the low ones (8.2.10): enough if every domain id fits. */
+    vmid_usable = vmid >= MAX_DOMAINS - 1;
+    vmid_probed = true;
+}
+
+/* hfence.gvma rs1 = guest-physical address >> 2 (x0: all), rs2 = VMID (x0: all)
+ * (8.3.2); spelled as .insn so -march needs no H. */
+static void hfence_gvma_vmid(uint64_t vmid)
+{
+    __asm__ volatile("fence rw, rw\n\t.insn r 0x73, 0, 0x31, x0, x0, %0" : : "r"(vmid) : "memory");
+}
+
+static void hfence_gvma_all(void)
+{
+    __asm__ volatile("fence rw, rw\n\t.insn r 0x73, 0, 0x31, x0, x0, x0" : : : "memory");
+}
+
+void stage2_hfence_vvma_all(void)
+{
+    /* hfence.vvma x0, x0: every VS-stage entry of the current VMID (8.3.2). */
+    __asm__ volatile("fence rw, rw\n\t.insn r 0x73, 0, 0x11, x0, x0, x0" : : : "memory");
+}
+
+int arch_domain_init(struct domain *d)
+{
+    if (!vmid_probed) {
+        vmid_probe();
+    }
+    d->arch.vmid = vmid_usable ? d->id : 0;
+    d->arch.hgatp = HGATP_MODE_SV39X4 | ((uint64_t)d->arch.vmid << HGATP_VMID_SHIFT) |
+                    (pa_addr(d->p2m.root) >> PAGE_SHIFT);
+    /* The VMID may have belonged to a destroyed domain: flushed then, flushed again. */
+    arch_domain_flush_tlb(d);
+    return 0;
+}
+
+bool stage2_vmid_shared(void)
+{
+    return !vmid_usable;
+}
+
+void stage2_flush_local(uint64_t vmid)
+{
+    if (vmid_usable) {
+        hfence_gvma_vmid(vmid);
+    } else {
+        hfence_gvma_all();
+    }
+}
+
+void arch_domain_flush_tlb(struct domain *d)
+{
+    struct pcpu *self = this_cpu();
+
+    /* This hart, then every other online hart through the firmware (SBI RFENCE,
+     * remote_hfence_gvma[_vmid], SBI spec 8.5-8.6), which returns once they are done.
+     * A VMID outlives its domain (ids are reused), so every hart must forget it. */
+    stage2_flush_local(d->arch.vmid);
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        struct pcpu *cpu = &pcpus[i];
+
+        if (cpu == self || !__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
+            continue;
+        }
+        if (vmid_usable) {
+            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA_VMID, 1, cpu->hwid, 0, ~0ull,
+                       d->arch.vmid);
+        } else {
+            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA, 1, cpu->hwid, 0, ~0ull, 0);
+        }
+    }
+}
