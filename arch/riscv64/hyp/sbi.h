@@ -16,18 +16,18 @@
 #define SBI_EXT_IPI             0x735049   /* "sPI" */
 #define SBI_EXT_RFENCE          0x52464e43 /* "RFNC" */
 
-#define SBI_BASE_GET_SPEC_VERSION 0
-#define SBI_BASE_GET_IMPL_ID      1
-#define SBI_BASE_GET_IMPL_VERSION 2
-#define SBI_BASE_PROBE_EXTENSION  3
-#define SBI_TIME_SET_TIMER        0
-#define SBI_HSM_HART_START        0
-#define SBI_SRST_RESET            0
-#define SBI_IPI_SEND_IPI          0
+#define SBI_BASE_GET_SPEC_VERSION   0
+#define SBI_BASE_GET_IMPL_ID        1
+#define SBI_BASE_GET_IMPL_VERSION   2
+#define SBI_BASE_PROBE_EXTENSION    3
+#define SBI_TIME_SET_TIMER          0
+#define SBI_HSM_HART_START          0
+#define SBI_SRST_RESET              0
+#define SBI_IPI_SEND_IPI            0
 #define SBI_RFENCE_HFENCE_GVMA_VMID 3
 #define SBI_RFENCE_HFENCE_GVMA      4
-#define SBI_SRST_TYPE_SHUTDOWN    0
-#define SBI_SRST_REASON_NONE      0
+#define SBI_SRST_TYPE_SHUTDOWN      0
+#define SBI_SRST_REASON_NONE        0
 
 /* Standard error codes (SBI spec 3.2). */
 #define SBI_SUCCESS               0
