@@ -15,8 +15,10 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/pgtable.h>
+#include <bulkhead/printk.h>
 
 #include "riscv.h"
 #include "sbi.h"
@@ -110,21 +112,28 @@ uint64_t arch_guest_ram_max(void)
 }
 
 /* Probed on the boot CPU before the first domain exists. */
-static bool vmid_probed;
+static bool s2_probed;
+static bool sv39x4_ok;
 static bool vmid_usable;
 
-static void vmid_probe(void)
+static void s2_probe(void)
 {
     uint64_t old = csr_read(CSR_HGATP);
-    uint64_t vmid;
+    uint64_t got, vmid;
 
-    /* Write ones to every VMID bit and read back which stuck (8.2.10). */
-    csr_write(CSR_HGATP, HGATP_VMID_MASK);
-    vmid = (csr_read(CSR_HGATP) & HGATP_VMID_MASK) >> HGATP_VMID_SHIFT;
+    /* MODE is WARL: an unsupported Sv39x4 reads back as something else, and a guest
+     * must never run with G-stage translation off. Write ones to every VMID bit and see
+     * which stick (8.2.10). PPN 0 is harmless: nothing runs at V=1 here. */
+    csr_write(CSR_HGATP, HGATP_MODE_SV39X4 | HGATP_VMID_MASK);
+    got = csr_read(CSR_HGATP);
     csr_write(CSR_HGATP, old);
-    /* VMIDLEN bits are the low ones (8.2.10): enough if every domain id fits. */
+    sv39x4_ok = (got >> 60) == (HGATP_MODE_SV39X4 >> 60);
+    vmid = (got & HGATP_VMID_MASK) >> HGATP_VMID_SHIFT;
+    /* VMIDLEN bits are the low ones: enough if every domain id fits. */
     vmid_usable = vmid >= MAX_DOMAINS - 1;
-    vmid_probed = true;
+    s2_probed = true;
+    printk("stage2: Sv39x4 %s, %s\n", sv39x4_ok ? "supported" : "NOT supported",
+           vmid_usable ? "VMID = domain id" : "VMIDs too narrow: VMID 0, full flushes");
 }
 
 /* hfence.gvma rs1 = guest-physical address >> 2 (x0: all), rs2 = VMID (x0: all)
@@ -147,8 +156,11 @@ void stage2_hfence_vvma_all(void)
 
 int arch_domain_init(struct domain *d)
 {
-    if (!vmid_probed) {
-        vmid_probe();
+    if (!s2_probed) {
+        s2_probe();
+    }
+    if (!sv39x4_ok) {
+        return -ENODEV;
     }
     d->arch.vmid = vmid_usable ? d->id : 0;
     d->arch.hgatp = HGATP_MODE_SV39X4 | ((uint64_t)d->arch.vmid << HGATP_VMID_SHIFT) |
