@@ -266,12 +266,10 @@ int domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size)
 
 void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
 {
-    struct vcpu *v = d->vcpus[0];
-
-    arch_vcpu_init(v, entry, dtb);
     d->state = DOM_RUNNING;
     d->live_vcpus = d->nr_vcpus;
-    sched_wake(v);
+    /* A new domain's vCPU 0 is down and has never run: starting it cannot fail. */
+    BUG_ON(sched_start_vcpu(d->vcpus[0], entry, dtb) != 0);
 }
 
 int domain_map_shared_info(struct domain *d, uint64_t gfn)

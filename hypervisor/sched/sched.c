@@ -91,19 +91,27 @@ static void kick(struct pcpu *cpu)
     }
 }
 
-void sched_wake(struct vcpu *v)
+int sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
     struct pcpu *cpu = &pcpus[v->pcpu];
-    uint64_t now = arch_timer_now();
+    int rc = 0;
 
     spin_lock(&cpu->sched_lock);
-    if (v->state == VCPU_DOWN || v->state == VCPU_BLOCKED) {
+    if (v->state != VCPU_DOWN) {
+        rc = -EEXIST;
+    } else if (cpu->curr == v) {
+        rc = -EBUSY; /* its CPU has not saved it since it stopped */
+    } else {
+        arch_vcpu_init(v, entry, arg);
         v->state = VCPU_RUNNABLE;
         v->timer_deadline = 0;
-        vcpu_set_runstate(v, RUNSTATE_runnable, now);
+        vcpu_set_runstate(v, RUNSTATE_runnable, arch_timer_now());
     }
     spin_unlock(&cpu->sched_lock);
-    kick(cpu);
+    if (rc == 0) {
+        kick(cpu);
+    }
+    return rc;
 }
 
 void sched_kick_received(void)

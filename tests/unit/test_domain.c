@@ -436,6 +436,27 @@ static void test_vcpu_op(void **state)
     domain_destroy(d);
 }
 
+static void test_start_vcpu(void **state)
+{
+    struct domain *d = running();
+    struct vcpu *v1 = d->vcpus[1];
+    struct pcpu *cpu = &pcpus[v1->pcpu];
+
+    (void)state;
+    assert_int_equal(sched_start_vcpu(d->vcpus[0], 0, 0), -EEXIST);
+    /* Down, but still its CPU's current vCPU (stopping): not yet. */
+    cpu->curr = v1;
+    assert_int_equal(sched_start_vcpu(v1, G(0x1000), 42), -EBUSY);
+    cpu->curr = NULL;
+    assert_int_equal(sched_start_vcpu(v1, G(0x1000), 42), 0);
+    assert_int_equal(v1->state, VCPU_RUNNABLE);
+    assert_int_equal(v1->arch.entry, G(0x1000));
+    assert_int_equal(v1->arch.arg, 42);
+    assert_int_equal(sched_start_vcpu(v1, G(0x1000), 42), -EEXIST);
+    pcpus[0].curr = NULL;
+    domain_destroy(d);
+}
+
 static void test_add_to_physmap_shared_info(void **state)
 {
     struct domain *d = running();
@@ -454,7 +475,7 @@ static void test_add_to_physmap_shared_info(void **state)
     page = guest_ptr(d, G(0x9000));
     assert_int_equal(page[0], 0); /* the shared_info page, not the RAM page under it */
     assert_true(pa_addr(va_pa(page)) == pa_addr(d->shared_info));
-    x->domid = 7;
+    x->domid = (domid_t)(d->id + 1); /* another domain */
     assert_int_equal(hc(d, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, G(0x8000), 0), -EPERM);
     x->domid = DOMID_SELF;
     x->space = XENMAPSPACE_gmfn;
@@ -490,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sched_op_and_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_reports_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcpu_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_to_physmap_shared_info, setup, teardown),
     };
 

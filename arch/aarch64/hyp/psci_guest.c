@@ -45,12 +45,8 @@ static int64_t cpu_on(struct domain *d, uint64_t mpidr, uint64_t entry, uint64_t
     if (!t || entry & 3) {
         return PSCI_INVALID_PARAMETERS;
     }
-    if (t->state != VCPU_DOWN) {
-        return PSCI_ALREADY_ON;
-    }
-    arch_vcpu_init(t, entry, ctx);
-    sched_wake(t);
-    return PSCI_SUCCESS;
+    /* Up, or still stopping on its CPU: either way not startable yet. */
+    return sched_start_vcpu(t, entry, ctx) == 0 ? PSCI_SUCCESS : PSCI_ALREADY_ON;
 }
 
 static bool implemented(uint32_t fn)

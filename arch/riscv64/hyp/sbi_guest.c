@@ -97,12 +97,8 @@ static long hsm_start(struct domain *d, uint64_t hartid, uint64_t addr, uint64_t
     if ((addr & 1) || pt_lookup(&d->p2m, addr, &pa, &attr) != 0 || !(attr & PT_X)) {
         return SBI_ERR_INVALID_ADDRESS;
     }
-    if (READ_ONCE(t->state) != VCPU_DOWN) {
-        return SBI_ERR_ALREADY_AVAILABLE;
-    }
-    arch_vcpu_init(t, addr, opaque);
-    sched_wake(t);
-    return SBI_SUCCESS;
+    /* Started, or still stopping on its CPU: either way not startable yet. */
+    return sched_start_vcpu(t, addr, opaque) == 0 ? SBI_SUCCESS : SBI_ERR_ALREADY_AVAILABLE;
 }
 
 static struct sbi_result hsm_call(struct vcpu *v, uint64_t fid, const uint64_t *x)

@@ -33,8 +33,11 @@ void sched_domain_dying(struct domain *d);
 /* The hypervisor timer fired on this CPU while the scheduler owns it. */
 void sched_timer_interrupt(void);
 
-/* Make @v runnable (wake from blocked or start from down) and kick its CPU. */
-void sched_wake(struct vcpu *v);
+/* Start a vCPU that is down (PSCI CPU_ON, SBI HSM hart_start) at @entry with boot
+ * argument @arg. -EEXIST if it is up, -EBUSY if it is still stopping on its CPU. The
+ * check and the start happen under its CPU's lock, so two callers cannot both start it
+ * and a start cannot be overwritten by the save of a vCPU that just stopped. */
+int __must_check sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg);
 
 /* Block the current vCPU until its timer fires (or forever without one). */
 void sched_block_current(void);
