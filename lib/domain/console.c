@@ -15,6 +15,9 @@
 #define DOM_CON_BURST 48
 #define DOM_CON_RATE  25
 
+/* Held across pacing and the write: the bucket is shared by all vCPUs, and a line is one
+ * write, so lines of different vCPUs do not interleave. */
+static struct dom_lock con_lock;
 static uint64_t con_tokens_ms = DOM_CON_BURST * 1000; /* lines x 1000 */
 static uint64_t con_refill_ns;
 
@@ -47,12 +50,16 @@ static void con_pace(size_t lines)
 long dom_write(const char *s, size_t len)
 {
     size_t lines = 0;
+    long ret;
 
     for (size_t i = 0; i < len; i++) {
         lines += s[i] == '\n';
     }
+    dom_lock(&con_lock);
     con_pace(lines);
-    return HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
+    ret = HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
+    dom_unlock(&con_lock);
+    return ret;
 }
 
 void dom_puts(const char *s)

@@ -57,6 +57,23 @@ static uint64_t fdt_timebase(const void *fdt)
     return fdt_read_cells(p, len / 4);
 }
 
+static unsigned fdt_count_cpus(const void *fdt)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+    unsigned n = 0;
+    int node;
+
+    if (cpus >= 0) {
+        fdt_for_each_subnode(node, fdt, cpus)
+        {
+            const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+
+            n += type && !strcmp(type, "cpu");
+        }
+    }
+    return n ? n : 1;
+}
+
 int dom_init(void *dtb)
 {
     int node;
@@ -76,6 +93,7 @@ int dom_init(void *dtb)
     node = fdt_path_offset(dtb, "/chosen");
     args = node < 0 ? NULL : fdt_getprop(dtb, node, "bootargs", NULL);
     dom_info.bootargs = args ? args : "";
+    dom_info.nr_cpus = fdt_count_cpus(dtb);
     dom_info.timer_hz = dom_arch_counter_freq();
     if (!dom_info.timer_hz) {
         dom_info.timer_hz = fdt_timebase(dtb);
@@ -241,7 +259,8 @@ void dom_sleep_ms(uint64_t ms)
     while (dom_now_ns() < end) {
         struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = end, .flags = 0};
 
-        if (HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) < 0) {
+        /* The timer is per vCPU and can only be set on oneself. */
+        if (HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, dom_vcpu_self(), &t) < 0) {
             HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
             continue;
         }

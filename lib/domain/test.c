@@ -11,7 +11,7 @@ static unsigned test_failed;
 
 void test_pass(const char *name)
 {
-    test_passed++;
+    __atomic_fetch_add(&test_passed, 1, __ATOMIC_RELAXED); /* any vCPU may check */
     dom_printf("PASS %s\n", name);
 }
 
@@ -19,7 +19,7 @@ static void test_vfail(const char *name, const char *fmt, va_list ap)
 {
     char why[256];
 
-    test_failed++;
+    __atomic_fetch_add(&test_failed, 1, __ATOMIC_RELAXED);
     fmt_vsnprintf(why, sizeof(why), fmt, ap);
     dom_printf("FAIL %s: %s\n", name, why);
 }

@@ -9,8 +9,11 @@
 #include <xen/sched.h>
 
 /* PSCI 1.0 function ids (Arm DEN 0022, 5.1). */
-#define PSCI_SYSTEM_OFF   0x84000008u
-#define PSCI_SYSTEM_RESET 0x84000009u
+#define PSCI_CPU_OFF       0x84000002u
+#define PSCI_CPU_ON        0xc4000003u /* SMC64 */
+#define PSCI_AFFINITY_INFO 0xc4000004u /* SMC64 */
+#define PSCI_SYSTEM_OFF    0x84000008u
+#define PSCI_SYSTEM_RESET  0x84000009u
 
 unsigned long dom_arch_psci(unsigned long fid, unsigned long a1, unsigned long a2,
                             unsigned long a3);
@@ -41,6 +44,62 @@ void dom_arch_firmware_off(bool reboot, bool crash)
 {
     (void)crash; /* PSCI has no reason code */
     dom_arch_psci(reboot ? PSCI_SYSTEM_RESET : PSCI_SYSTEM_OFF, 0, 0, 0);
+}
+
+/* PSCI return codes (5.2.2) and AFFINITY_INFO states (5.1.5). */
+const struct dom_arch_fw_codes dom_arch_fw = {
+    .name = "PSCI",
+    .on = 0,
+    .off = 1,
+    .already_on = -4,
+    .invalid_param = -2,
+    .invalid_address = 0, /* CPU_ON takes any entry; a bad one faults on the new vCPU */
+    .entry_align = 4,
+};
+
+unsigned dom_arch_vcpu_self(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(v));
+    return (unsigned)(v & 0xff);
+}
+
+/* Our vCPU n has MPIDR Aff0 = n and the higher levels 0. */
+long dom_arch_vcpu_on(unsigned id, uint64_t entry, uint64_t arg)
+{
+    return (long)dom_arch_psci(PSCI_CPU_ON, id, entry, arg);
+}
+
+long dom_arch_vcpu_off(void)
+{
+    return (long)dom_arch_psci(PSCI_CPU_OFF, 0, 0, 0);
+}
+
+long dom_arch_vcpu_status(unsigned id)
+{
+    /* Lowest affinity level 0: the target is one PE. */
+    return (long)dom_arch_psci(PSCI_AFFINITY_INFO, id, 0, 0);
+}
+
+void dom_arch_relax(void)
+{
+    __asm__ volatile("wfe" ::: "memory");
+}
+
+void dom_arch_wake(void)
+{
+    /* After the store that ends the wait: waiters not trapped to the hypervisor wake. */
+    __asm__ volatile("dsb ish; sev" ::: "memory");
+}
+
+bool dom_arch_sbi(uint64_t eid, uint64_t fid, const uint64_t args[3], long *err, long *val)
+{
+    (void)eid;
+    (void)fid;
+    (void)args;
+    *err = *val = 0;
+    return false;
 }
 
 void dom_arch_idle(void)

@@ -6,6 +6,7 @@
  */
 #define DOM_STACK_SIZE 16384
 #define DOM_EXC_STACK_SIZE 4096
+#define DOM_MAX_VCPUS 8             /* dom/dom.h */
 
     .section .text.head, "ax"
     .global _start
@@ -47,12 +48,34 @@ park:
     b       park
 
 /*
+ * Secondary vCPUs (PSCI CPU_ON from dom_vcpu_start): EL1h, MMU off, DAIF masked, x0 =
+ * the context id, here a struct dom_vcpu_boot {sp, fn, id}. VBAR_EL1 is per vCPU and
+ * starts out unknown, so set it before anything can fault.
+ */
+    .global dom_arch_secondary_entry
+    .type   dom_arch_secondary_entry, %function
+dom_arch_secondary_entry:
+    ldr     x1, =dom_vectors
+    msr     vbar_el1, x1
+    isb
+    ldr     x1, [x0]                /* sp */
+    mov     sp, x1
+    ldr     x1, [x0, #8]            /* fn */
+    ldr     x0, [x0, #16]           /* id */
+    blr     x1
+    b       dom_vcpu_stop
+
+/*
  * EL1 exception vectors (Arm ARM D1.10.2): every entry reports and crashes the domain.
- * A fresh stack, since the fault may be the stack itself; x0 = vector index.
+ * A fresh stack, since the fault may be the stack itself, one per vCPU (MPIDR_EL1.Aff0
+ * is the vCPU id) since two may fault at once; x0 = vector index.
  */
 .macro vector idx
     .balign 0x80
-    ldr     x9, =dom_exc_stack + DOM_EXC_STACK_SIZE
+    mrs     x9, mpidr_el1
+    and     x9, x9, #(DOM_MAX_VCPUS - 1)
+    ldr     x10, =dom_exc_stack + DOM_EXC_STACK_SIZE
+    add     x9, x10, x9, lsl #12    /* DOM_EXC_STACK_SIZE */
     mov     sp, x9
     mov     x0, #\idx
     mrs     x1, esr_el1
@@ -109,4 +132,4 @@ dom_arch_psci:
 dom_stack:
     .space  DOM_STACK_SIZE
 dom_exc_stack:
-    .space  DOM_EXC_STACK_SIZE
+    .space  DOM_EXC_STACK_SIZE * DOM_MAX_VCPUS

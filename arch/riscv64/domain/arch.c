@@ -14,6 +14,12 @@
 #define SRST_REASON_NONE    0
 #define SRST_REASON_FAILURE 1
 
+/* SBI extension ids (SBI v1.0: 4, 9) and HSM function ids. */
+#define SBI_EXT_HSM         0x48534d
+#define SBI_HSM_HART_START  0
+#define SBI_HSM_HART_STOP   1
+#define SBI_HSM_HART_STATUS 2
+
 long dom_arch_sbi_srst(unsigned long type, unsigned long reason);
 void dom_arch_exception(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t sstatus);
 
@@ -38,6 +44,78 @@ void dom_arch_firmware_off(bool reboot, bool crash)
 {
     dom_arch_sbi_srst(reboot ? SRST_COLD_REBOOT : SRST_SHUTDOWN,
                       crash ? SRST_REASON_FAILURE : SRST_REASON_NONE);
+}
+
+struct sbiret {
+    long error;
+    long value;
+};
+
+static struct sbiret sbi_call(uint64_t eid, uint64_t fid, uint64_t arg0, uint64_t arg1,
+                              uint64_t arg2)
+{
+    register uint64_t a0 __asm__("a0") = arg0;
+    register uint64_t a1 __asm__("a1") = arg1;
+    register uint64_t a2 __asm__("a2") = arg2;
+    register uint64_t a6 __asm__("a6") = fid;
+    register uint64_t a7 __asm__("a7") = eid;
+
+    __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+    return (struct sbiret){(long)a0, (long)a1};
+}
+
+/* SBI errors (3) and hart_get_status states (9.3). */
+const struct dom_arch_fw_codes dom_arch_fw = {
+    .name = "SBI HSM",
+    .on = 0,
+    .off = 1,
+    .already_on = -6,      /* SBI_ERR_ALREADY_AVAILABLE */
+    .invalid_param = -3,   /* SBI_ERR_INVALID_PARAM */
+    .invalid_address = -5, /* SBI_ERR_INVALID_ADDRESS */
+    .entry_align = 2,
+};
+
+unsigned dom_arch_vcpu_self(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("mv %0, tp" : "=r"(v));
+    return (unsigned)v;
+}
+
+long dom_arch_vcpu_on(unsigned id, uint64_t entry, uint64_t arg)
+{
+    return sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, id, entry, arg).error;
+}
+
+long dom_arch_vcpu_off(void)
+{
+    return sbi_call(SBI_EXT_HSM, SBI_HSM_HART_STOP, 0, 0, 0).error;
+}
+
+long dom_arch_vcpu_status(unsigned id)
+{
+    struct sbiret r = sbi_call(SBI_EXT_HSM, SBI_HSM_HART_STATUS, id, 0, 0);
+
+    return r.error ? r.error : r.value;
+}
+
+void dom_arch_relax(void)
+{
+    HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+void dom_arch_wake(void)
+{
+}
+
+bool dom_arch_sbi(uint64_t eid, uint64_t fid, const uint64_t args[3], long *err, long *val)
+{
+    struct sbiret r = sbi_call(eid, fid, args[0], args[1], args[2]);
+
+    *err = r.error;
+    *val = r.value;
+    return true;
 }
 
 void dom_arch_idle(void)

@@ -7,6 +7,7 @@
  */
 #define DOM_STACK_SIZE 16384
 #define DOM_EXC_STACK_SIZE 4096
+#define DOM_MAX_VCPUS 8             /* dom/dom.h */
 #define SBI_EXT_SRST 0x53525354
 
     .option norvc                   /* code0 must be one 4-byte jump */
@@ -28,6 +29,7 @@ _start:
 
 entry:
     csrw    sie, zero
+    mv      tp, a0                  /* the hart id = vCPU id (dom_arch_vcpu_self) */
     mv      s1, a1                  /* DTB */
     /* Linked at DOM_LOAD_ADDR and run one to one: anywhere else, stop. */
     lla     t0, _start
@@ -55,14 +57,37 @@ link_addr:
     .dword  _start
 
 /*
+ * Secondary vCPUs (SBI HSM hart_start from dom_vcpu_start): VS-mode, vsatp = 0, a0 =
+ * hart id, a1 = the opaque argument, here a struct dom_vcpu_boot {sp, fn, id}. stvec
+ * (vstvec) is per vCPU and starts out 0, so set it before anything can trap.
+ */
+    .balign 4
+    .global dom_arch_secondary_entry
+    .type   dom_arch_secondary_entry, %function
+dom_arch_secondary_entry:
+    csrw    sie, zero
+    mv      tp, a0
+    lla     t0, dom_trap_entry
+    csrw    stvec, t0
+    ld      sp, 0(a1)               /* sp */
+    ld      t0, 8(a1)               /* fn */
+    ld      a0, 16(a1)              /* id */
+    jalr    t0
+    tail    dom_vcpu_stop
+
+/*
  * Traps the hypervisor delegates to us (hedeleg) land here: report and crash the
- * domain, on a fresh stack since the fault may be the stack itself.
+ * domain, on a fresh stack since the fault may be the stack itself, one per vCPU (tp is
+ * the vCPU id) since two may trap at once.
  */
     .text
     .balign 4
     .global dom_trap_entry
 dom_trap_entry:
+    andi    t0, tp, DOM_MAX_VCPUS - 1
+    slli    t0, t0, 12              /* DOM_EXC_STACK_SIZE */
     lla     sp, dom_exc_stack + DOM_EXC_STACK_SIZE
+    add     sp, sp, t0
     csrr    a0, scause
     csrr    a1, sepc
     csrr    a2, stval
@@ -100,4 +125,4 @@ dom_arch_sbi_srst:
 dom_stack:
     .space  DOM_STACK_SIZE
 dom_exc_stack:
-    .space  DOM_EXC_STACK_SIZE
+    .space  DOM_EXC_STACK_SIZE * DOM_MAX_VCPUS

@@ -63,6 +63,60 @@ int dom_arch_mmu_on(const struct dom_mmu_layout *l);
 /* Turn stage-1 translation off again (back to VA = guest-physical). */
 void dom_arch_mmu_off(void);
 
+/* ---- vCPUs: the firmware interface the hypervisor emulates (PSCI / SBI HSM) ---- */
+
+/* This vCPU's id (aarch64: MPIDR_EL1.Aff0; riscv64: the hart id kept in tp). */
+unsigned dom_arch_vcpu_self(void);
+
+/*
+ * Start vCPU @id at guest-physical @entry (MMU off) with @arg handed to it (aarch64: PSCI
+ * CPU_ON, x0 = @arg; riscv64: SBI HSM hart_start, a0 = id, a1 = @arg). Returns the
+ * firmware's status code as is: 0 on success, else one of dom_arch_fw's errors.
+ */
+long dom_arch_vcpu_on(unsigned id, uint64_t entry, uint64_t arg);
+
+/* Stop the calling vCPU (PSCI CPU_OFF / SBI hart_stop). Returns only if that failed,
+ * with the firmware's status code. */
+long dom_arch_vcpu_off(void);
+
+/* The firmware's power state of vCPU @id as is (PSCI AFFINITY_INFO / SBI
+ * hart_get_status): dom_arch_fw.on, .off, another state, or a negative error. */
+long dom_arch_vcpu_status(unsigned id);
+
+/* The firmware's codes, for callers that check them (tests) or map them (dom_vcpu_*). */
+struct dom_arch_fw_codes {
+    const char *name;     /* "PSCI" or "SBI HSM" */
+    long on;              /* status: running */
+    long off;             /* status: stopped */
+    long already_on;      /* start of a running vCPU */
+    long invalid_param;   /* start of a vCPU that does not exist */
+    long invalid_address; /* start at an entry outside RAM; 0: not checked by the call */
+    uint64_t entry_align; /* entries must be multiples of this */
+};
+
+extern const struct dom_arch_fw_codes dom_arch_fw;
+
+/*
+ * Where dom_arch_vcpu_on() starts secondaries of the runtime: with @arg pointing to a
+ * struct dom_vcpu_boot, it installs the exception vectors (stvec) of this vCPU, takes
+ * the stack, calls fn(id) and, if that returns, dom_vcpu_stop().
+ */
+extern char dom_arch_secondary_entry[];
+
+/* Give the CPU away while waiting for another vCPU (aarch64: WFE, which the hypervisor
+ * traps as a yield; riscv64: SCHEDOP_yield). Never a bare spin: under -icount a spinning
+ * vCPU would burn its whole slice while the one it waits for cannot run. */
+void dom_arch_relax(void);
+
+/* Wake vCPUs waiting in dom_arch_relax() (aarch64: SEV; riscv64: nothing). */
+void dom_arch_wake(void);
+
+/*
+ * A raw SBI call (riscv64 only): @eid, @fid, arguments a0-a2. Returns false on arches
+ * without SBI, else true with the SBI error (a0) and value (a1).
+ */
+bool dom_arch_sbi(uint64_t eid, uint64_t fid, const uint64_t args[3], long *err, long *val);
+
 /* The header magic of this arch's kernel Image format, and its offset in the header. */
 extern const char dom_arch_image_magic[];
 extern const unsigned dom_arch_image_magic_len;

@@ -30,6 +30,7 @@ struct dom_info {
     uint64_t ram_size;    /* bytes */
     const char *bootargs; /* /chosen bootargs, "" if none */
     uint64_t timer_hz;    /* counter frequency */
+    unsigned nr_cpus;     /* device_type = "cpu" nodes under /cpus (at least 1) */
 };
 
 extern struct dom_info dom_info;
@@ -67,5 +68,46 @@ void dom_sleep_ms(uint64_t ms);
  * or above @from as [*start, *end), false when there is none.
  */
 bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end);
+
+/* ---- vCPUs (lib/domain/smp.c) ---- */
+
+#define DOM_MAX_VCPUS       8
+#define DOM_VCPU_STACK_SIZE 16384
+
+/* What a secondary's start code reads from its start argument (head.S: the offsets). */
+struct dom_vcpu_boot {
+    uint64_t sp; /* top of its stack */
+    uint64_t fn; /* void (*)(unsigned id) */
+    uint64_t id; /* its vCPU id, fn's argument */
+};
+
+/*
+ * Start vCPU @id (1 .. DOM_MAX_VCPUS - 1) running @fn(id) on its own stack; when @fn
+ * returns, the vCPU stops. Returns 0, or a negative Xen errno: -XEN_EEXIST if it is
+ * running (or not fully stopped yet), -XEN_EINVAL if there is no such vCPU,
+ * -XEN_EFAULT for an entry the firmware refused, -XEN_EIO for anything else.
+ */
+int dom_vcpu_start(unsigned id, void (*fn)(unsigned id));
+
+/* Stop the calling vCPU. */
+void dom_vcpu_stop(void) __attribute__((noreturn));
+
+/* 1 if vCPU @id is running (or about to), 0 if it is stopped, else a negative errno. */
+int dom_vcpu_status(unsigned id);
+
+/* The calling vCPU's id. */
+unsigned dom_vcpu_self(void);
+
+/*
+ * A spinlock for the few things vCPUs share (the console). Waiters give their CPU away
+ * (dom_arch_relax) rather than spin. Not recursive. Atomics with the MMU off work on
+ * QEMU; real cores may not support exclusives on Device memory (turn the MMU on first).
+ */
+struct dom_lock {
+    uint32_t locked;
+};
+
+void dom_lock(struct dom_lock *l);
+void dom_unlock(struct dom_lock *l);
 
 #endif
