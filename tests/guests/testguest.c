@@ -146,6 +146,8 @@ static const struct {
     {"crash-sysreg", mode_crash_sysreg},
     {"bench", mode_bench},
     {"shutdown", mode_shutdown},
+    {"smp", mode_smp},
+    {"sbi", mode_sbi},
 };
 
 int dom_main(void *dtb)

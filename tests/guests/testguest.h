@@ -13,6 +13,8 @@ int mode_probe(void);
 int mode_secret(void);
 int mode_dirty(void);
 int mode_scrubcheck(void);
+int mode_smp(void);
+int mode_sbi(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -55,6 +55,7 @@ const struct dom_arch_fw_codes dom_arch_fw = {
     .invalid_param = -2,
     .invalid_address = 0, /* CPU_ON takes any entry; a bad one faults on the new vCPU */
     .entry_align = 4,
+    .misaligned_entry = -2, /* INVALID_PARAMETERS */
 };
 
 unsigned dom_arch_vcpu_self(void)

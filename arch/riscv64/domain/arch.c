@@ -73,6 +73,7 @@ const struct dom_arch_fw_codes dom_arch_fw = {
     .invalid_param = -3,   /* SBI_ERR_INVALID_PARAM */
     .invalid_address = -5, /* SBI_ERR_INVALID_ADDRESS */
     .entry_align = 2,
+    .misaligned_entry = -5, /* SBI_ERR_INVALID_ADDRESS */
 };
 
 unsigned dom_arch_vcpu_self(void)

@@ -85,13 +85,14 @@ long dom_arch_vcpu_status(unsigned id);
 
 /* The firmware's codes, for callers that check them (tests) or map them (dom_vcpu_*). */
 struct dom_arch_fw_codes {
-    const char *name;     /* "PSCI" or "SBI HSM" */
-    long on;              /* status: running */
-    long off;             /* status: stopped */
-    long already_on;      /* start of a running vCPU */
-    long invalid_param;   /* start of a vCPU that does not exist */
-    long invalid_address; /* start at an entry outside RAM; 0: not checked by the call */
-    uint64_t entry_align; /* entries must be multiples of this */
+    const char *name;      /* "PSCI" or "SBI HSM" */
+    long on;               /* status: running */
+    long off;              /* status: stopped */
+    long already_on;       /* start of a running vCPU */
+    long invalid_param;    /* start of a vCPU that does not exist */
+    long invalid_address;  /* start at an entry outside RAM; 0: not checked by the call */
+    uint64_t entry_align;  /* entries must be multiples of this */
+    long misaligned_entry; /* start at an entry that is not */
 };
 
 extern const struct dom_arch_fw_codes dom_arch_fw;
