@@ -198,3 +198,42 @@ def test_stay_up_keeps_the_board_running(guests, arch):
     r = guests(arch, [("brief", "test=shutdown")], append="stay-up", timeout=15)
     assert r.status == 124, "the board stays up until the timeout"
     assert "bulkhead: all domains have ended; staying up (stay-up)" in r.output
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_smp_guest_starts_and_stops_its_vcpus(guests, arch):
+    r = guests(arch, [("smp", "test=smp", {"vcpus": 4})])
+    assert_powered_off(r)
+    d = r.domid("smp")
+    out = r.lines(d)
+    fails = [l for l in out if l.startswith("FAIL")]
+    assert not fails, fails
+    done = [l for l in out if l.startswith("DONE")]
+    assert done and re.match(r"DONE (\d+) passed, 0 failed$", done[0]), out
+    for check in ("smp-all-came-and-went", "smp-start-self-already-on", "smp-start-past-last",
+                  "smp-start-misaligned-entry", "smp-restart-vcpu1",
+                  "smp-restart-vcpu1-came-and-went"):
+        assert f"PASS {check}" in out, check
+    if arch == "riscv64":
+        assert "PASS smp-start-entry-outside-ram" in out
+    for k in (1, 2, 3):
+        assert f"PASS smp-first-vcpu{k}-value" in out, k
+    # Each secondary came up (vCPU 1 twice: the restart), and only the secondaries did.
+    ups = [int(m) for l in out for m in re.findall(r"^VCPU (\d+) UP$", l)]
+    assert sorted(ups) == [1, 1, 2, 3], ups
+    placed = re.findall(rf"^bulkhead: d{d} vCPU(\d+) on CPU(\d+)$", r.output, re.M)
+    assert sorted(int(v) for v, _ in placed) == [0, 1, 2, 3], placed
+    assert len({c for _, c in placed}) > 1, f"placement not spread over CPUs: {placed}"
+    assert f"bulkhead: d{d} (smp) shut down: poweroff" in r.output
+
+
+@pytest.mark.parametrize("arch", ["riscv64"])
+def test_sbi_base_for_guests(guests, arch):
+    r = guests(arch, [("sbi", "test=sbi")])
+    assert_powered_off(r)
+    out = r.lines(1)
+    assert not [l for l in out if l.startswith("FAIL")], out
+    for check in ("sbi-spec-version-1.0", "sbi-probe-base", "sbi-probe-hsm", "sbi-probe-srst",
+                  "sbi-probe-unknown", "sbi-unknown-extension"):
+        assert f"PASS {check}" in out, check
+    assert re.search(r"DONE \d+ passed, 0 failed", "\n".join(out)), out
