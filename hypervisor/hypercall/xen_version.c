@@ -15,7 +15,9 @@
 #define XEN_MAJOR 4
 #define XEN_MINOR 17
 
-static int64_t get_features(struct vcpu *v, uint64_t arg)
+/* Out of line: their buffers would otherwise cost every XENVER_version call a large
+ * stack frame. */
+__attribute__((noinline)) static int64_t get_features(struct vcpu *v, uint64_t arg)
 {
     xen_feature_info_t fi;
     int rc = copy_from_guest(v, &fi, arg, sizeof(fi));
@@ -35,7 +37,8 @@ static int64_t get_features(struct vcpu *v, uint64_t arg)
     return copy_to_guest(v, arg, &fi, sizeof(fi));
 }
 
-static int64_t put_string(struct vcpu *v, uint64_t arg, const char *s, size_t size)
+__attribute__((noinline)) static int64_t put_string(struct vcpu *v, uint64_t arg, const char *s,
+                                                    size_t size)
 {
     char buf[XEN_CAPABILITIES_INFO_LEN] = {0};
 

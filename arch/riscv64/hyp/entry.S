@@ -23,19 +23,22 @@
 #define CSR_OFF(i) (31 + (i)) * 8
 
 #define CSR_HSTATUS  0x600
+#define CAUSE_VS_ECALL 10
+#define XEN_HYPERCALL_EID 0x0a000ea1 /* docs/abi-riscv.md; also guest_traps.c */
 #define CSR_HTVAL    0x643
 #define CSR_HTINST   0x64a
 #define HSTATUS_SPV  (1 << 7)
 
-/* Every GPR but sp (x2) and tp (x4), which each entry path saves itself. */
-.macro save_gprs
+/* The GPRs a C call may clobber (ra, gp, t0-t6, a0-a7): all the hypercall fast path
+ * saves, since C code preserves the others (the psABI's callee-saved s0-s11). gp is
+ * saved too: the guest's value is arbitrary. sp (x2) and tp (x4) are saved by each entry
+ * path itself. */
+.macro save_caller
     sd      x1, REG(1)(sp)
     sd      x3, REG(3)(sp)
     sd      x5, REG(5)(sp)
     sd      x6, REG(6)(sp)
     sd      x7, REG(7)(sp)
-    sd      x8, REG(8)(sp)
-    sd      x9, REG(9)(sp)
     sd      x10, REG(10)(sp)
     sd      x11, REG(11)(sp)
     sd      x12, REG(12)(sp)
@@ -44,6 +47,16 @@
     sd      x15, REG(15)(sp)
     sd      x16, REG(16)(sp)
     sd      x17, REG(17)(sp)
+    sd      x28, REG(28)(sp)
+    sd      x29, REG(29)(sp)
+    sd      x30, REG(30)(sp)
+    sd      x31, REG(31)(sp)
+.endm
+
+/* s0-s11: needed in the frame whenever the trap may switch vCPUs or be reported. */
+.macro save_callee
+    sd      x8, REG(8)(sp)
+    sd      x9, REG(9)(sp)
     sd      x18, REG(18)(sp)
     sd      x19, REG(19)(sp)
     sd      x20, REG(20)(sp)
@@ -54,10 +67,47 @@
     sd      x25, REG(25)(sp)
     sd      x26, REG(26)(sp)
     sd      x27, REG(27)(sp)
-    sd      x28, REG(28)(sp)
-    sd      x29, REG(29)(sp)
-    sd      x30, REG(30)(sp)
-    sd      x31, REG(31)(sp)
+.endm
+
+.macro save_gprs
+    save_caller
+    save_callee
+.endm
+
+.macro restore_caller
+    ld      x1, REG(1)(sp)
+    ld      x3, REG(3)(sp)
+    ld      x4, REG(4)(sp)
+    ld      x5, REG(5)(sp)
+    ld      x6, REG(6)(sp)
+    ld      x7, REG(7)(sp)
+    ld      x10, REG(10)(sp)
+    ld      x11, REG(11)(sp)
+    ld      x12, REG(12)(sp)
+    ld      x13, REG(13)(sp)
+    ld      x14, REG(14)(sp)
+    ld      x15, REG(15)(sp)
+    ld      x16, REG(16)(sp)
+    ld      x17, REG(17)(sp)
+    ld      x28, REG(28)(sp)
+    ld      x29, REG(29)(sp)
+    ld      x30, REG(30)(sp)
+    ld      x31, REG(31)(sp)
+.endm
+
+.macro restore_callee
+    ld      x8, REG(8)(sp)
+    ld      x9, REG(9)(sp)
+    ld      x18, REG(18)(sp)
+    ld      x19, REG(19)(sp)
+    ld      x20, REG(20)(sp)
+    ld      x21, REG(21)(sp)
+    ld      x22, REG(22)(sp)
+    ld      x23, REG(23)(sp)
+    ld      x24, REG(24)(sp)
+    ld      x25, REG(25)(sp)
+    ld      x26, REG(26)(sp)
+    ld      x27, REG(27)(sp)
 .endm
 
     .text
@@ -79,10 +129,45 @@ from_guest:
     /* tp = stack top, sscratch = the guest's tp. */
     sd      sp, (REG(2) - TRAP_AREA_SIZE)(tp)
     addi    sp, tp, -TRAP_AREA_SIZE
-    save_gprs
+    save_caller
     csrrw   t0, sscratch, zero
     sd      t0, REG(4)(sp)
     ld      tp, TRAP_AREA_PCPU(sp)
+    /* Fast path for a Xen hypercall (ecall from VS-mode with a7 = the hypercall
+     * extension id, still live in a7): C code keeps s0-s11, so they stay in the
+     * registers, and sstatus, hstatus, stval, htval and htinst are left alone unless
+     * the call makes the scheduler run (guest_hypercall returns true). */
+    csrr    t0, scause
+    sd      t0, CSR_OFF(2)(sp)
+    li      t1, CAUSE_VS_ECALL
+    bne     t0, t1, 1f
+    li      t1, XEN_HYPERCALL_EID
+    bne     a7, t1, 1f
+    csrr    t0, sepc
+    addi    t0, t0, 4               /* ecall has no compressed form */
+    sd      t0, CSR_OFF(0)(sp)
+    mv      a0, sp
+    call    guest_hypercall
+    bnez    a0, hypercall_resched
+    ld      t0, CSR_OFF(0)(sp)
+    csrw    sepc, t0
+    addi    t0, sp, TRAP_AREA_SIZE
+    csrw    sscratch, t0
+    restore_caller
+    ld      x2, REG(2)(sp)
+    sret
+
+hypercall_resched:
+    /* The call blocked, yielded or ended the domain: complete the frame for a switch. */
+    save_callee
+    csrr    t0, sstatus
+    sd      t0, CSR_OFF(1)(sp)
+    csrr    t0, CSR_HSTATUS
+    sd      t0, CSR_OFF(6)(sp)
+    call    sched_on_return
+    j       trap_return
+
+1:  save_callee
 
 save_csrs:
     csrr    t0, sepc
@@ -116,35 +201,7 @@ trap_return:
     beqz    t0, 1f
     addi    t0, sp, TRAP_AREA_SIZE
     csrw    sscratch, t0
-1:  ld      x1, REG(1)(sp)
-    ld      x3, REG(3)(sp)
-    ld      x4, REG(4)(sp)
-    ld      x5, REG(5)(sp)
-    ld      x6, REG(6)(sp)
-    ld      x7, REG(7)(sp)
-    ld      x8, REG(8)(sp)
-    ld      x9, REG(9)(sp)
-    ld      x10, REG(10)(sp)
-    ld      x11, REG(11)(sp)
-    ld      x12, REG(12)(sp)
-    ld      x13, REG(13)(sp)
-    ld      x14, REG(14)(sp)
-    ld      x15, REG(15)(sp)
-    ld      x16, REG(16)(sp)
-    ld      x17, REG(17)(sp)
-    ld      x18, REG(18)(sp)
-    ld      x19, REG(19)(sp)
-    ld      x20, REG(20)(sp)
-    ld      x21, REG(21)(sp)
-    ld      x22, REG(22)(sp)
-    ld      x23, REG(23)(sp)
-    ld      x24, REG(24)(sp)
-    ld      x25, REG(25)(sp)
-    ld      x26, REG(26)(sp)
-    ld      x27, REG(27)(sp)
-    ld      x28, REG(28)(sp)
-    ld      x29, REG(29)(sp)
-    ld      x30, REG(30)(sp)
-    ld      x31, REG(31)(sp)
+1:  restore_caller
+    restore_callee
     ld      x2, REG(2)(sp)          /* last: the guest's sp, or ours before the trap */
     sret

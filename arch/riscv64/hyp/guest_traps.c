@@ -26,6 +26,16 @@ static void hypercall(struct trap_frame *f, struct vcpu *v)
                                              x[REG_A3], x[REG_A4]);
 }
 
+/* entry.S's fast path: an ecall from VS-mode with a7 = XEN_HYPERCALL_EID. The frame
+ * holds only the caller-saved registers, sepc (already past the ecall) and scause.
+ * Returns true when the scheduler must run before the guest resumes; entry.S then
+ * completes the frame and calls sched_on_return(). */
+bool guest_hypercall(struct trap_frame *f)
+{
+    hypercall(f, current_vcpu());
+    return this_cpu()->need_resched;
+}
+
 /* The guest-physical address of a guest-page fault: htval holds it >> 2, stval's low
  * two bits complete it (8.6.3). */
 static uint64_t fault_gpa(const struct trap_frame *f)

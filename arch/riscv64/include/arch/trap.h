@@ -57,6 +57,10 @@ bool trap_handle_interrupt(const struct trap_frame *f);
 /* A trap from VS-mode or VU-mode, @f being the guest's frame (guest_traps.c). */
 void guest_trap(struct trap_frame *f);
 
+/* A Xen hypercall from a guest, from entry.S's fast path (guest_traps.c); true when
+ * the scheduler must run before the guest resumes. */
+bool guest_hypercall(struct trap_frame *f);
+
 /* An ecall from VS-mode that is not a hypercall: the hypervisor as the guest's SBI
  * (sbi_guest.c). Sets a0/a1 in @f. */
 void sbi_guest_call(struct trap_frame *f);
