@@ -114,6 +114,19 @@ int sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg)
     return rc;
 }
 
+enum vcpu_power sched_vcpu_power(struct vcpu *v)
+{
+    struct pcpu *cpu = &pcpus[v->pcpu];
+    enum vcpu_power p = VCPU_POWER_ON;
+
+    spin_lock(&cpu->sched_lock);
+    if (v->state == VCPU_DOWN) {
+        p = cpu->curr == v ? VCPU_POWER_STOPPING : VCPU_POWER_OFF;
+    }
+    spin_unlock(&cpu->sched_lock);
+    return p;
+}
+
 void sched_kick_received(void)
 {
     this_cpu()->need_resched = true;

@@ -238,9 +238,6 @@ def test_sbi_base_for_guests(guests, arch):
     assert re.search(r"DONE \d+ passed, 0 failed", "\n".join(out)), out
 
 
-@pytest.mark.xfail(reason="PSCI AFFINITY_INFO / SBI hart_get_status report a stopping vCPU as "
-                   "off while CPU_ON / hart_start still refuse it (sched_start_vcpu -EBUSY)",
-                   strict=False)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_smp_vcpu_reported_off_can_be_started_at_once(guests, arch):
     r = guests(arch, [("smp", "test=smp restarts=100", {"vcpus": 2})])

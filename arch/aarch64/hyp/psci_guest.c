@@ -28,6 +28,8 @@
 #define PSCI_INVALID_PARAMETERS (-2)
 #define PSCI_ALREADY_ON         (-4)
 #define PSCI_TOS_NOT_PRESENT    2 /* MIGRATE_INFO_TYPE: no trusted OS to migrate */
+#define PSCI_AFFINITY_ON        0
+#define PSCI_AFFINITY_OFF       1
 
 static struct vcpu *target_vcpu(struct domain *d, uint64_t mpidr)
 {
@@ -81,7 +83,9 @@ static int64_t psci(struct vcpu *v, uint32_t fn, const uint64_t *x)
         return PSCI_SUCCESS;
     case PSCI_0_2_AFFINITY_INFO:
         t = target_vcpu(d, x[1]);
-        return !t ? PSCI_INVALID_PARAMETERS : (t->state == VCPU_DOWN ? 1 : 0);
+        /* A vCPU still stopping is reported ON: it cannot be turned on yet. */
+        return !t ? PSCI_INVALID_PARAMETERS
+                  : (sched_vcpu_power(t) == VCPU_POWER_OFF ? PSCI_AFFINITY_OFF : PSCI_AFFINITY_ON);
     case PSCI_0_2_MIGRATE_INFO_TYPE:
         return PSCI_TOS_NOT_PRESENT;
     case PSCI_0_2_SYSTEM_OFF:

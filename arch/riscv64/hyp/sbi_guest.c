@@ -37,6 +37,7 @@
 #define SBI_HSM_HART_GET_STATUS 2
 #define SBI_HSM_STARTED         0
 #define SBI_HSM_STOPPED         1
+#define SBI_HSM_STOP_PENDING    3
 
 /* SRST (SBI 10.1) reset types. */
 #define SBI_SRST_TYPE_COLD_REBOOT 1
@@ -82,6 +83,20 @@ static struct sbi_result base_call(uint64_t fid, uint64_t a0)
     }
 }
 
+/* hart_get_status (SBI 9.3): a vCPU that asked to stop but is not switched out yet is
+ * STOP_PENDING, so a guest waits for STOPPED before starting it again. */
+static long hsm_status(struct vcpu *t)
+{
+    switch (sched_vcpu_power(t)) {
+    case VCPU_POWER_OFF:
+        return SBI_HSM_STOPPED;
+    case VCPU_POWER_STOPPING:
+        return SBI_HSM_STOP_PENDING;
+    default:
+        return SBI_HSM_STARTED;
+    }
+}
+
 /* hart_start (SBI 9.1): the hart id is the vCPU id within the caller's domain. */
 static long hsm_start(struct domain *d, uint64_t hartid, uint64_t addr, uint64_t opaque)
 {
@@ -116,9 +131,7 @@ static struct sbi_result hsm_call(struct vcpu *v, uint64_t fid, const uint64_t *
         if (hartid >= d->nr_vcpus || !d->vcpus[hartid]) {
             return (struct sbi_result){SBI_ERR_INVALID_PARAM, 0};
         }
-        return (struct sbi_result){SBI_SUCCESS, READ_ONCE(d->vcpus[hartid]->state) == VCPU_DOWN
-                                                    ? SBI_HSM_STOPPED
-                                                    : SBI_HSM_STARTED};
+        return (struct sbi_result){SBI_SUCCESS, hsm_status(d->vcpus[hartid])};
     default:
         return (struct sbi_result){SBI_ERR_NOT_SUPPORTED, 0};
     }

@@ -42,6 +42,16 @@ int __must_check sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg);
 /* Block the current vCPU until its timer fires (or forever without one). */
 void sched_block_current(void);
 
+/* Power state of a vCPU as its firmware interface reports it. STOPPING: it asked to stop
+ * (CPU_OFF / hart_stop) but its CPU has not switched it out yet, so it cannot be started
+ * again until then. */
+enum vcpu_power {
+    VCPU_POWER_ON,
+    VCPU_POWER_OFF,
+    VCPU_POWER_STOPPING,
+};
+enum vcpu_power sched_vcpu_power(struct vcpu *v);
+
 /* Take the current vCPU down (PSCI CPU_OFF / SBI HSM stop). */
 void sched_vcpu_down_current(void);
 
