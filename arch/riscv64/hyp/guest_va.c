@@ -17,16 +17,8 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/pgtable.h>
 
-#define PTE_V         (1ull << 0)
-#define PTE_R         (1ull << 1)
-#define PTE_W         (1ull << 2)
-#define PTE_X         (1ull << 3)
-#define PTE_U         (1ull << 4)
-#define PTE_A         (1ull << 6)
-#define PTE_D         (1ull << 7)
-#define PTE_RWX       (PTE_R | PTE_W | PTE_X)
-#define PTE_PPN_SHIFT 10
-#define PTE_PPN_MASK  (((1ull << 44) - 1) << PTE_PPN_SHIFT)
+#include "pte.h"
+
 /* Bits 63:54: N (Svnapot), PBMT (Svpbmt), reserved. PBMT only changes memory type. */
 #define PTE_PBMT    (3ull << 61)
 #define PTE_HI_BITS (~0ull << 54)

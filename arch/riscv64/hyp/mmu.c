@@ -10,72 +10,33 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/pgtable.h>
 
-#define PTE_V   (1ull << 0)
-#define PTE_R   (1ull << 1)
-#define PTE_W   (1ull << 2)
-#define PTE_X   (1ull << 3)
-#define PTE_G   (1ull << 5) /* global: present in every address space */
-#define PTE_A   (1ull << 6)
-#define PTE_D   (1ull << 7)
-#define PTE_RWX (PTE_R | PTE_W | PTE_X)
-/*
- * RSW bit 8 is ignored by hardware (privileged spec 4.3.1): we keep PT_DEVICE there so
- * it survives a block split. On QEMU virt, device regions are uncached and strongly
- * ordered by their PMAs alone; on hardware with Svpbmt the leaf would also carry
- * PBMT = IO (bits 62:61 = 2) for it.
- */
-#define PTE_SW_DEVICE (1ull << 8)
-#define PTE_PPN_SHIFT 10
-#define PTE_PPN_MASK  (((1ull << 44) - 1) << PTE_PPN_SHIFT)
+#include "pte.h"
 
-#define SV39_LEVELS 3
-
-static uint64_t sv39_pte_table(paddr_t table)
+static uint64_t hyp_pte_table(paddr_t table)
 {
-    /* Non-leaf: V set, R = W = X = 0; A, D, U must be clear (4.3.1). */
-    return ((pa_addr(table) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V;
+    return sv39_pte_table(table);
 }
 
-static uint64_t sv39_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
+/* G: the hypervisor's mappings are the same in every address space. */
+static uint64_t hyp_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
 {
-    /* A and D preset: hardware that does not manage them would fault on first use
-     * (4.3.1, "Svade"); G: the hypervisor's mappings are the same in every context. */
-    uint64_t pte = ((pa_addr(pa) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V | PTE_G | PTE_A;
-
     (void)level;
-    pte |= (attr & PT_R) ? PTE_R : 0;
-    pte |= (attr & PT_W) ? PTE_W | PTE_D : 0;
-    pte |= (attr & PT_X) ? PTE_X : 0;
-    pte |= (attr & PT_DEVICE) ? PTE_SW_DEVICE : 0;
-    return pte;
+    return sv39_pte_leaf_bits(pa, attr, PTE_G);
 }
 
-static enum pte_kind sv39_pte_kind(uint64_t pte, unsigned level)
+static enum pte_kind hyp_pte_kind(uint64_t pte, unsigned level)
 {
-    if (!(pte & PTE_V) || (pte & PTE_RWX) == PTE_W) {
-        return PTE_INVALID; /* W without R is reserved */
-    }
-    if (pte & PTE_RWX) {
-        return PTE_LEAF;
-    }
-    /* A pointer at the last level is a page fault (4.3.2 step 4). */
-    return level == SV39_LEVELS - 1 ? PTE_INVALID : PTE_TABLE;
+    return sv39_pte_kind(pte, level);
 }
 
-static paddr_t sv39_pte_addr(uint64_t pte)
+static paddr_t hyp_pte_addr(uint64_t pte)
 {
-    return pa_init(((pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT) << PAGE_SHIFT);
+    return sv39_pte_addr(pte);
 }
 
-static unsigned sv39_pte_attr(uint64_t pte)
+static unsigned hyp_pte_attr(uint64_t pte)
 {
-    unsigned attr = 0;
-
-    attr |= (pte & PTE_R) ? PT_R : 0;
-    attr |= (pte & PTE_W) ? PT_W : 0;
-    attr |= (pte & PTE_X) ? PT_X : 0;
-    attr |= (pte & PTE_SW_DEVICE) ? PT_DEVICE : 0;
-    return attr;
+    return sv39_pte_attr(pte);
 }
 
 const struct pt_format arch_hyp_pt_format = {
@@ -85,11 +46,11 @@ const struct pt_format arch_hyp_pt_format = {
     .level_bits = 9,
     .root_extra_bits = 0,
     .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2), /* 1 GiB, 2 MiB, 4 KiB */
-    .pte_table = sv39_pte_table,
-    .pte_leaf = sv39_pte_leaf,
-    .pte_kind = sv39_pte_kind,
-    .pte_addr = sv39_pte_addr,
-    .pte_attr = sv39_pte_attr,
+    .pte_table = hyp_pte_table,
+    .pte_leaf = hyp_pte_leaf,
+    .pte_kind = hyp_pte_kind,
+    .pte_addr = hyp_pte_addr,
+    .pte_attr = hyp_pte_attr,
 };
 
 void arch_tlb_flush_hyp(void)

@@ -20,22 +20,9 @@
 #include <bulkhead/pgtable.h>
 #include <bulkhead/printk.h>
 
+#include "pte.h"
 #include "riscv.h"
 #include "sbi.h"
-
-#define PTE_V         (1ull << 0)
-#define PTE_R         (1ull << 1)
-#define PTE_W         (1ull << 2)
-#define PTE_X         (1ull << 3)
-#define PTE_U         (1ull << 4)
-#define PTE_A         (1ull << 6)
-#define PTE_D         (1ull << 7)
-#define PTE_RWX       (PTE_R | PTE_W | PTE_X)
-#define PTE_SW_DEVICE (1ull << 8) /* RSW: ignored by hardware, see mmu.c */
-#define PTE_PPN_SHIFT 10
-#define PTE_PPN_MASK  (((1ull << 44) - 1) << PTE_PPN_SHIFT)
-
-#define S2_LEVELS 3
 
 /* Guest RAM: 0x80000000 like QEMU virt and Linux's expectations, up to 3 GiB (what
  * toolstack/bhboot/guestdt.py allows), well inside the 41-bit space. */
@@ -44,52 +31,34 @@
 
 static uint64_t s2_pte_table(paddr_t table)
 {
-    /* Non-leaf: V only; A, D and U are reserved there (privileged spec 4.3.1). */
-    return ((pa_addr(table) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V;
+    return sv39_pte_table(table);
 }
 
+/* U: every G-stage access counts as a U-mode access (8.5.1). */
 static uint64_t s2_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
 {
-    uint64_t pte = ((pa_addr(pa) >> PAGE_SHIFT) << PTE_PPN_SHIFT) | PTE_V | PTE_U | PTE_A;
-
     (void)level;
-    pte |= (attr & PT_R) ? PTE_R : 0;
-    pte |= (attr & PT_W) ? PTE_W | PTE_D : 0;
-    pte |= (attr & PT_X) ? PTE_X : 0;
-    pte |= (attr & PT_DEVICE) ? PTE_SW_DEVICE : 0;
-    return pte;
+    return sv39_pte_leaf_bits(pa, attr, PTE_U);
 }
 
 static enum pte_kind s2_pte_kind(uint64_t pte, unsigned level)
 {
-    if (!(pte & PTE_V) || (pte & PTE_RWX) == PTE_W || (pte & PTE_RWX) == (PTE_W | PTE_X)) {
-        return PTE_INVALID; /* W without R is reserved */
-    }
-    if (pte & PTE_RWX) {
-        return PTE_LEAF;
-    }
-    return level == S2_LEVELS - 1 ? PTE_INVALID : PTE_TABLE;
+    return sv39_pte_kind(pte, level);
 }
 
 static paddr_t s2_pte_addr(uint64_t pte)
 {
-    return pa_init(((pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT) << PAGE_SHIFT);
+    return sv39_pte_addr(pte);
 }
 
 static unsigned s2_pte_attr(uint64_t pte)
 {
-    unsigned attr = 0;
-
-    attr |= (pte & PTE_R) ? PT_R : 0;
-    attr |= (pte & PTE_W) ? PT_W : 0;
-    attr |= (pte & PTE_X) ? PT_X : 0;
-    attr |= (pte & PTE_SW_DEVICE) ? PT_DEVICE : 0;
-    return attr;
+    return sv39_pte_attr(pte);
 }
 
 const struct pt_format arch_stage2_pt_format = {
     .name = "riscv64 G-stage Sv39x4",
-    .levels = S2_LEVELS,
+    .levels = SV39_LEVELS,
     .page_shift = 12,
     .level_bits = 9,
     .root_extra_bits = 2,
