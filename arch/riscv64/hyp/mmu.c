@@ -12,31 +12,11 @@
 
 #include "pte.h"
 
-static uint64_t hyp_pte_table(paddr_t table)
-{
-    return sv39_pte_table(table);
-}
-
 /* G: the hypervisor's mappings are the same in every address space. */
 static uint64_t hyp_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
 {
     (void)level;
     return sv39_pte_leaf_bits(pa, attr, PTE_G);
-}
-
-static enum pte_kind hyp_pte_kind(uint64_t pte, unsigned level)
-{
-    return sv39_pte_kind(pte, level);
-}
-
-static paddr_t hyp_pte_addr(uint64_t pte)
-{
-    return sv39_pte_addr(pte);
-}
-
-static unsigned hyp_pte_attr(uint64_t pte)
-{
-    return sv39_pte_attr(pte);
 }
 
 const struct pt_format arch_hyp_pt_format = {
@@ -46,11 +26,11 @@ const struct pt_format arch_hyp_pt_format = {
     .level_bits = 9,
     .root_extra_bits = 0,
     .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2), /* 1 GiB, 2 MiB, 4 KiB */
-    .pte_table = hyp_pte_table,
+    .pte_table = sv39_pte_table,
     .pte_leaf = hyp_pte_leaf,
-    .pte_kind = hyp_pte_kind,
-    .pte_addr = hyp_pte_addr,
-    .pte_attr = hyp_pte_attr,
+    .pte_kind = sv39_pte_kind,
+    .pte_addr = sv39_pte_addr,
+    .pte_attr = sv39_pte_attr,
 };
 
 void arch_tlb_flush_hyp(void)

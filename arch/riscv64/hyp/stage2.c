@@ -29,31 +29,11 @@
 #define GUEST_RAM_BASE 0x80000000ull
 #define GUEST_RAM_MAX  0xc0000000ull
 
-static uint64_t s2_pte_table(paddr_t table)
-{
-    return sv39_pte_table(table);
-}
-
 /* U: every G-stage access counts as a U-mode access (8.5.1). */
 static uint64_t s2_pte_leaf(paddr_t pa, unsigned level, unsigned attr)
 {
     (void)level;
     return sv39_pte_leaf_bits(pa, attr, PTE_U);
-}
-
-static enum pte_kind s2_pte_kind(uint64_t pte, unsigned level)
-{
-    return sv39_pte_kind(pte, level);
-}
-
-static paddr_t s2_pte_addr(uint64_t pte)
-{
-    return sv39_pte_addr(pte);
-}
-
-static unsigned s2_pte_attr(uint64_t pte)
-{
-    return sv39_pte_attr(pte);
 }
 
 const struct pt_format arch_stage2_pt_format = {
@@ -63,11 +43,11 @@ const struct pt_format arch_stage2_pt_format = {
     .level_bits = 9,
     .root_extra_bits = 2,
     .leaf_levels = (1u << 0) | (1u << 1) | (1u << 2), /* 1 GiB, 2 MiB, 4 KiB */
-    .pte_table = s2_pte_table,
+    .pte_table = sv39_pte_table,
     .pte_leaf = s2_pte_leaf,
-    .pte_kind = s2_pte_kind,
-    .pte_addr = s2_pte_addr,
-    .pte_attr = s2_pte_attr,
+    .pte_kind = sv39_pte_kind,
+    .pte_addr = sv39_pte_addr,
+    .pte_attr = sv39_pte_attr,
 };
 
 uint64_t arch_guest_ram_base(void)
