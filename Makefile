@@ -138,6 +138,11 @@ bench: deps images bench-plugin
 	$(PYTHON) tests/bench/hypercall_insns.py
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 
+# The long fuzzing run (at least a million inputs into xenstored's parser and dispatcher).
+.PHONY: fuzz
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-fuzz
+
 # ---- house-keeping ----
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h')
 .PHONY: format format-check sloc clean
