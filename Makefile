@@ -1,9 +1,12 @@
 # Bulkhead: top-level build. Plain GNU Make.
 #
 #   make [ARCH=aarch64|riscv64]   build the hypervisor image into build/<arch>/
-#   make run                      boot it in QEMU (installs missing packages first)
+#   make run                      boot the demo in QEMU: the hypervisor and two guests
+#                                 (installs missing packages first)
 #   make test                     every test, both arches (installs missing packages first)
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
+#   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
+#   make fuzz                     the long xenstored fuzzing run
 #   make deps | format | format-check | sloc | clean
 #
 # See README.md and docs/build.md.
