@@ -18,6 +18,8 @@
 #include <bulkhead/boot.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
+#include <bulkhead/mm.h>
+#include <bulkhead/page_alloc.h>
 #include <bulkhead/printk.h>
 
 #define DTB_MAX     (2u << 20) /* the guest DT sits in the last 2 MiB of guest RAM */
@@ -232,6 +234,65 @@ static int build_one(const void *fdt, int node)
     return 0;
 }
 
+/* Free @r's part inside RAM bank @bank, minus @ex, to the page allocator. */
+struct release_ctx {
+    uint64_t bytes;
+};
+
+static void release_piece(void *ctx, struct mem_range piece)
+{
+    struct release_ctx *c = ctx;
+
+    if (page_alloc_add_range(piece.base, piece.size) == 0) {
+        c->bytes += piece.size;
+    }
+}
+
+/*
+ * Once no domain is left to build, the boot modules' memory goes to the page allocator.
+ * A module range is clipped to RAM and cut around the hypervisor image, every other
+ * reservation and the modules already released, so a host DT with overlapping or stray
+ * module ranges cannot hand out a page twice.
+ */
+static void release_modules(void)
+{
+    static bool released;
+    struct mem_range ex[BOARD_MAX_RESV + 1];
+    struct release_ctx c = {0};
+    unsigned n = 0;
+
+    if (__atomic_exchange_n(&released, true, __ATOMIC_ACQ_REL)) {
+        return;
+    }
+    ex[n++] = mm_image_range();
+    for (unsigned i = 0; i < board.nr_resv; i++) {
+        if (strcmp(board.resv[i].why, "module") != 0) {
+            ex[n++] = (struct mem_range){board.resv[i].base, board.resv[i].size};
+        }
+    }
+    for (unsigned i = 0; i < board.nr_resv; i++) {
+        const struct resv_range *r = &board.resv[i];
+
+        if (strcmp(r->why, "module") != 0) {
+            continue;
+        }
+        for (unsigned b = 0; b < board.nr_mem; b++) {
+            uint64_t lo = MAX(pa_addr(r->base), pa_addr(board.mem[b].base));
+            uint64_t hi =
+                MIN(pa_addr(r->base) + r->size, pa_addr(board.mem[b].base) + board.mem[b].size);
+
+            if (lo < hi) {
+                range_subtract((struct mem_range){pa_init(lo), hi - lo}, ex, n, release_piece, &c);
+            }
+        }
+        ex[n++] = (struct mem_range){r->base, r->size};
+    }
+    if (c.bytes) {
+        printk("bulkhead: boot modules copied; %llu KiB returned to the page allocator\n",
+               (unsigned long long)(c.bytes >> 10));
+    }
+}
+
 unsigned dom0less_create_domains(void)
 {
     const void *fdt = board.fdt;
@@ -256,6 +317,9 @@ unsigned dom0less_create_domains(void)
             continue;
         }
         created += build_one(fdt, node) == 0;
+    }
+    if (nr_pending == 0) {
+        release_modules();
     }
     return created;
 }
@@ -297,6 +361,9 @@ void domain_ended(const char *name)
         dom0less_abandon_pending();
     }
     waiting = READ_ONCE(nr_pending) != 0;
+    if (!waiting) {
+        release_modules();
+    }
     /* Several CPUs may reap their last domains at once: one of them reports. */
     if (domain_count() == 0 && !waiting &&
         !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {

@@ -97,6 +97,9 @@ def test_hypercalls(guests, arch):
                   "memory_op-add_to_physmap-shared_info", "timer-10ms"):
         assert f"PASS {check}" in out, check
     assert "bulkhead: d1 (hc) shut down: poweroff" in r.output
+    # The kernel and device-tree modules went back to the allocator once copied.
+    freed = re.search(r"bulkhead: boot modules copied; (\d+) KiB returned", r.output)
+    assert freed and int(freed.group(1)) >= 16, r.output
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -193,7 +196,7 @@ def test_shutdown_reasons(guests, arch):
     assert "bulkhead: d4 (crash) crashed: the guest reported a crash" in r.output
 
 
-@pytest.mark.parametrize("arch", ["aarch64"])
+@pytest.mark.parametrize("arch", ARCHES)
 def test_stay_up_keeps_the_board_running(guests, arch):
     r = guests(arch, [("brief", "test=shutdown")], append="stay-up", timeout=15)
     assert r.status == 124, "the board stays up until the timeout"
