@@ -27,6 +27,50 @@ static bool isa_has(const char *isa, const char *ext)
     return false;
 }
 
+/* True if the single-letter part of @isa ("rv64imafdch", up to the first '_') has
+ * extension @letter. */
+static bool isa_has_letter(const char *isa, char letter)
+{
+    if (strncmp(isa, "rv64", 4) != 0) {
+        return false;
+    }
+    for (const char *p = isa + 4; *p && *p != '_'; p++) {
+        if (*p == letter) {
+            return true;
+        }
+    }
+    return false;
+}
+
+uint8_t riscv_has_h;
+
+/* The hypervisor extension on every hart, or a clear refusal: without it the H CSRs
+ * are illegal instructions, and the trap entry itself must not touch them (entry.S
+ * checks riscv_has_h). */
+static int check_h_extension(const void *fdt)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+    int node;
+
+    fdt_for_each_subnode(node, fdt, cpus)
+    {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        const char *isa = fdt_getprop(fdt, node, "riscv,isa", NULL);
+
+        if (!type || strcmp(type, "cpu") != 0) {
+            continue;
+        }
+        if (!isa || !isa_has_letter(isa, 'h')) {
+            printk("dt: %s (riscv,isa \"%s\") has no hypervisor extension (H): Bulkhead "
+                   "needs it on every hart\n",
+                   fdt_get_name(fdt, node, NULL), isa ? isa : "");
+            return -ENODEV;
+        }
+    }
+    __atomic_store_n(&riscv_has_h, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
 /* Sstc only if every cpu node lists it: one timer path for all harts. */
 static bool dt_all_harts_have(const void *fdt, int cpus, const char *ext)
 {
@@ -98,8 +142,11 @@ static void firmware_ranges_no_map(struct board_info *bi)
 
 int arch_dt_parse(const void *fdt, struct board_info *bi)
 {
-    int rc = plic_dt_parse(fdt, bi);
+    int rc = check_h_extension(fdt);
 
+    if (!rc) {
+        rc = plic_dt_parse(fdt, bi);
+    }
     firmware_ranges_no_map(bi);
     if (!rc) {
         rc = parse_timer(fdt, bi);

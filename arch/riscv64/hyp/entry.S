@@ -178,13 +178,21 @@ save_csrs:
     sd      t0, CSR_OFF(2)(sp)
     csrr    t0, stval
     sd      t0, CSR_OFF(3)(sp)
+    /* Without the H extension (refused at boot, dt.c) its CSRs are illegal: a trap
+     * before that check must not take another one here. */
+    sd      zero, CSR_OFF(4)(sp)
+    sd      zero, CSR_OFF(5)(sp)
+    sd      zero, CSR_OFF(6)(sp)
+    lla     t0, riscv_has_h
+    lbu     t0, 0(t0)
+    beqz    t0, 2f
     csrr    t0, CSR_HTVAL
     sd      t0, CSR_OFF(4)(sp)
     csrr    t0, CSR_HTINST
     sd      t0, CSR_OFF(5)(sp)
     csrr    t0, CSR_HSTATUS
     sd      t0, CSR_OFF(6)(sp)
-    mv      a0, sp
+2:  mv      a0, sp
     call    arch_trap_handler
 
     /* sp = a frame: the one just saved, or the loaded guest's (arch_vcpu_enter). */
@@ -196,9 +204,9 @@ trap_return:
     ld      t0, CSR_OFF(1)(sp)
     csrw    sstatus, t0
     ld      t0, CSR_OFF(6)(sp)
+    andi    t1, t0, HSTATUS_SPV
+    beqz    t1, 1f                  /* back to HS-mode: hstatus untouched (may not exist) */
     csrw    CSR_HSTATUS, t0
-    andi    t0, t0, HSTATUS_SPV
-    beqz    t0, 1f
     addi    t0, sp, TRAP_AREA_SIZE
     csrw    sscratch, t0
 1:  restore_caller

@@ -175,6 +175,8 @@ int arch_irqc_init(const struct board_info *bi)
 
 int arch_irqc_cpu_init(struct pcpu *cpu)
 {
+    /* After the device tree showed the H extension (dt.c): safe to touch its CSRs. */
+    hyp_ext_cpu_init();
     for (unsigned i = 0; i < plic.nr_sctx; i++) {
         if (plic.sctx[i].hartid == cpu->hwid) {
             cpu->arch.plic_ctx = plic.sctx[i].ctx;

@@ -8,6 +8,13 @@
 
 #include <bulkhead/board.h>
 
+/* 1 once the device tree showed the H extension on every hart (dt.c); until then the
+ * trap entry leaves the H CSRs alone. */
+extern uint8_t riscv_has_h;
+
+/* Set up this hart's H-extension CSRs (vcpu.c); needs riscv_has_h. */
+void hyp_ext_cpu_init(void);
+
 /* Find the PLIC in the device tree and its S-mode contexts (plic.c). */
 int __must_check plic_dt_parse(const void *fdt, struct board_info *bi);
 

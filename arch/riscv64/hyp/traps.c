@@ -58,7 +58,6 @@ void arch_trap_init(void)
 {
     /* Direct mode: every trap at hyp_trap_entry (4-byte aligned, MODE bits 0). */
     csr_write(stvec, (uintptr_t)hyp_trap_entry);
-    hyp_ext_cpu_init();
 }
 
 static void dump_frame(const struct trap_frame *f)
