@@ -293,6 +293,60 @@ static void release_modules(void)
     }
 }
 
+/*
+ * Deferred domains and the end of the boot-time set. Other CPUs run (and end) domains
+ * while the boot CPU is still creating the rest, so: every deferred node is registered
+ * before any domain is built; nothing counts as "all ended" (powering the board off)
+ * and no module memory is released until the boot-time set is complete (boot_done).
+ * pending_lock covers pending[], nr_pending and boot_done.
+ */
+static struct spinlock pending_lock = SPINLOCK_INIT;
+static bool boot_done;
+static bool all_ended;
+
+static void register_pending(const void *fdt, int chosen)
+{
+    int node;
+
+    spin_lock(&pending_lock);
+    fdt_for_each_subnode(node, fdt, chosen)
+    {
+        if (fdt_node_check_compatible(fdt, node, "xen,domain") != 0 ||
+            !fdt_getprop(fdt, node, "bulkhead,start-after", NULL)) {
+            continue;
+        }
+        if (nr_pending == MAX_PENDING) {
+            bad(fdt_get_name(fdt, node, NULL), "too many deferred domains");
+            continue;
+        }
+        pending[nr_pending++] = node;
+    }
+    spin_unlock(&pending_lock);
+}
+
+/* Release module memory when nothing is left to build; power off when nothing runs. */
+static void check_all_ended(void)
+{
+    char opt[4];
+
+    if (domain_count() == 0) {
+        dom0less_abandon_pending();
+    }
+    if (READ_ONCE(nr_pending) != 0) {
+        return;
+    }
+    release_modules();
+    /* Several CPUs may reap their last domains at once: one of them reports. */
+    if (domain_count() == 0 && !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
+        if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
+            printk("bulkhead: all domains have ended; staying up (stay-up)\n");
+            return;
+        }
+        printk("bulkhead: all domains have ended, powering off\n");
+        arch_system_off();
+    }
+}
+
 unsigned dom0less_create_domains(void)
 {
     const void *fdt = board.fdt;
@@ -303,29 +357,23 @@ unsigned dom0less_create_domains(void)
     if (chosen < 0) {
         return 0;
     }
+    register_pending(fdt, chosen);
     fdt_for_each_subnode(node, fdt, chosen)
     {
-        if (fdt_node_check_compatible(fdt, node, "xen,domain") != 0) {
-            continue;
+        if (fdt_node_check_compatible(fdt, node, "xen,domain") == 0 &&
+            !fdt_getprop(fdt, node, "bulkhead,start-after", NULL)) {
+            created += build_one(fdt, node) == 0;
         }
-        if (fdt_getprop(fdt, node, "bulkhead,start-after", NULL)) {
-            if (nr_pending == MAX_PENDING) {
-                bad(fdt_get_name(fdt, node, NULL), "too many deferred domains");
-                continue;
-            }
-            pending[nr_pending++] = node;
-            continue;
-        }
-        created += build_one(fdt, node) == 0;
     }
-    if (nr_pending == 0) {
-        release_modules();
+    spin_lock(&pending_lock);
+    boot_done = true;
+    spin_unlock(&pending_lock);
+    /* Every domain may already have ended on other CPUs while we were building. */
+    if (created) {
+        check_all_ended();
     }
     return created;
 }
-
-static struct spinlock pending_lock = SPINLOCK_INIT;
-static bool all_ended;
 
 void dom0less_abandon_pending(void)
 {
@@ -340,8 +388,7 @@ void dom0less_abandon_pending(void)
 void domain_ended(const char *name)
 {
     const void *fdt = board.fdt;
-    char opt[4];
-    bool waiting;
+    bool done;
 
     spin_lock(&pending_lock);
     for (unsigned i = 0; i < nr_pending;) {
@@ -356,22 +403,9 @@ void domain_ended(const char *name)
         }
         i++;
     }
+    done = boot_done;
     spin_unlock(&pending_lock);
-    if (domain_count() == 0) {
-        dom0less_abandon_pending();
-    }
-    waiting = READ_ONCE(nr_pending) != 0;
-    if (!waiting) {
-        release_modules();
-    }
-    /* Several CPUs may reap their last domains at once: one of them reports. */
-    if (domain_count() == 0 && !waiting &&
-        !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
-        if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
-            printk("bulkhead: all domains have ended; staying up (stay-up)\n");
-            return;
-        }
-        printk("bulkhead: all domains have ended, powering off\n");
-        arch_system_off();
+    if (done) {
+        check_all_ended();
     }
 }
