@@ -82,4 +82,4 @@ xenstored-test: xenstored-unit xenstored-pytest xenstored-fuzz-brief
 
 xenstored-bench: $(XSD_OUT)/xenstored $(XSD_OUT)/xsbench
 	timeout 900 $(PYTHON) tests/bench/xenstored/run_bench.py --daemon $(XSD_OUT)/xenstored \
-		--bench $(XSD_OUT)/xsbench --workdir $(XSD_OUT)/bench
+		--bench $(XSD_OUT)/xsbench
