@@ -43,7 +43,7 @@ def board_config(arch):
 
 
 def qemu_argv(arch, image, smp=None, mem=None, append=None, icount=False, plugin=None,
-              shim=None, dtb=None, extra=()):
+              shim=None, dtb=None, cpu=None, extra=()):
     """The QEMU command line for booting @image on the board of @arch.
 
     With @shim and @dtb, the hypervisor is loaded raw at its link address and a tiny
@@ -51,7 +51,7 @@ def qemu_argv(arch, image, smp=None, mem=None, append=None, icount=False, plugin
     that is how the bad-device-tree tests hand it a broken blob.
     """
     conf = board_config(arch)
-    argv = [conf["QEMU"], "-M", conf["QEMU_MACHINE"], "-cpu", conf["QEMU_CPU"],
+    argv = [conf["QEMU"], "-M", conf["QEMU_MACHINE"], "-cpu", cpu or conf["QEMU_CPU"],
             "-smp", str(smp or conf["QEMU_SMP"]), "-m", str(mem or conf["QEMU_MEM"]),
             "-display", "none", "-monitor", "none", "-serial", "stdio", "-net", "none",
             "-no-reboot"]

@@ -90,3 +90,12 @@ def test_image_has_no_writable_executable_segment(arch):
     assert flags, out
     for f in flags:
         assert not ("W" in f and "E" in f), out
+
+
+def test_riscv_without_hypervisor_extension_is_refused(boot):
+    r = boot("riscv64", cpu="rv64,h=false", smp=2, timeout=60)
+    assert not r.timed_out, "a CPU without H must not hang the board"
+    assert re.search(r"dt: cpu@0 \(riscv,isa \"rv64[a-z]*\S*\"\) has no hypervisor extension \(H\)",
+                     r.output), r.output
+    assert "bulkhead: PANIC: cannot boot" in r.output
+    assert r.returncode == 0, "the board powers off"
