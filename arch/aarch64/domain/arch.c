@@ -159,55 +159,38 @@ void dom_arch_exception(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far, 
  * TG0 = 4 KiB, EPD1 (no TTBR1 walks), IPS = 40 bits. */
 #define TCR_VALUE (25ull | (3ull << 12) | (1ull << 23) | (2ull << 32))
 
-#define RAM_L2_TABLES 4 /* RAM may span up to 4 GiB-aligned gigabytes */
-
-struct s1_tables {
-    uint64_t l1[512];
-    uint64_t l2_ram[RAM_L2_TABLES][512];
-    uint64_t l2_alias[512];
-    uint64_t l3_alias[512];
-};
-
-static struct s1_tables s1 __attribute__((aligned(4096)));
+static struct dom_s1_tables s1 __attribute__((aligned(4096)));
 
 uint64_t dom_arch_alias_va(void)
 {
     return 0x100000000ull;
 }
 
-static uint64_t leaf(uint64_t pa)
+static uint64_t a64_table(const uint64_t *next)
+{
+    return ((uint64_t)(uintptr_t)next & PTE_ADDR) | PTE_TABLE | PTE_VALID;
+}
+
+static uint64_t a64_block(uint64_t pa)
 {
     return (pa & PTE_ADDR) | PTE_AF | PTE_SH_INNER | PTE_ATTR(MAIR_IDX_NC) | PTE_VALID;
 }
 
+static uint64_t a64_page(uint64_t pa)
+{
+    return a64_block(pa) | PTE_TABLE; /* bit 1 marks a page at level 3 */
+}
+
+/* T0SZ = 25: 39-bit VAs, the walk starts at level 1 with 512 entries of 1 GiB. */
+static const struct dom_s1_format a64_s1 = {
+    .root_entries = 512, .table = a64_table, .block = a64_block, .page = a64_page};
+
 int dom_arch_mmu_on(const struct dom_mmu_layout *l)
 {
-    uint64_t gb0 = l->ram_base >> 30;
-    uint64_t gb_alias = l->alias_va >> 30;
-    uint64_t ram_end = l->ram_base + l->ram_size;
+    int rc = dom_s1_build(&s1, l, &a64_s1);
 
-    if ((l->ram_base | l->alias_va | l->alias_pa | l->alias_size) & 0xfff ||
-        ((ram_end - 1) >> 30) - gb0 >= RAM_L2_TABLES || l->alias_size > (2ull << 20) ||
-        (l->alias_va & ((2ull << 20) - 1)) || gb_alias >= 512 ||
-        (gb_alias >= gb0 && gb_alias <= (ram_end - 1) >> 30)) {
-        return -XEN_EINVAL;
-    }
-    for (uint64_t i = 0; i < sizeof(s1) / 8; i++) {
-        ((volatile uint64_t *)&s1)[i] = 0;
-    }
-    /* RAM one to one in 2 MiB blocks. */
-    for (uint64_t a = l->ram_base & ~((2ull << 20) - 1); a < ram_end; a += 2ull << 20) {
-        uint64_t t = (a >> 30) - gb0;
-
-        s1.l1[a >> 30] = (uint64_t)(uintptr_t)s1.l2_ram[t] | PTE_TABLE | PTE_VALID;
-        s1.l2_ram[t][(a >> 21) & 511] = leaf(a);
-    }
-    /* The alias, in 4 KiB pages. */
-    s1.l1[gb_alias] = (uint64_t)(uintptr_t)s1.l2_alias | PTE_TABLE | PTE_VALID;
-    s1.l2_alias[(l->alias_va >> 21) & 511] =
-        (uint64_t)(uintptr_t)s1.l3_alias | PTE_TABLE | PTE_VALID;
-    for (uint64_t off = 0; off < l->alias_size; off += 4096) {
-        s1.l3_alias[((l->alias_va + off) >> 12) & 511] = leaf(l->alias_pa + off) | PTE_TABLE;
+    if (rc) {
+        return rc;
     }
     __asm__ volatile("dsb ish\n"
                      "msr mair_el1, %0\n"
@@ -221,7 +204,7 @@ int dom_arch_mmu_on(const struct dom_mmu_layout *l)
                      "orr x9, x9, #1\n" /* SCTLR_EL1.M; caches (C, I) stay off */
                      "msr sctlr_el1, x9\n"
                      "isb\n" ::"r"(MAIR_VALUE),
-                     "r"(TCR_VALUE), "r"((uint64_t)(uintptr_t)s1.l1)
+                     "r"(TCR_VALUE), "r"((uint64_t)(uintptr_t)s1.root)
                      : "x9", "memory");
     return 0;
 }

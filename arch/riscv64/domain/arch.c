@@ -162,16 +162,7 @@ void dom_arch_exception(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t
 
 #define SATP_SV39 (8ull << 60)
 
-#define RAM_L1_TABLES 4
-
-struct s1_tables {
-    uint64_t root[512];
-    uint64_t l1_ram[RAM_L1_TABLES][512];
-    uint64_t l1_alias[512];
-    uint64_t l0_alias[512];
-};
-
-static struct s1_tables s1 __attribute__((aligned(4096)));
+static struct dom_s1_tables s1 __attribute__((aligned(4096)));
 
 uint64_t dom_arch_alias_va(void)
 {
@@ -184,31 +175,26 @@ static uint64_t pte(uint64_t pa, uint64_t flags)
     return (pa >> 12) << 10 | flags;
 }
 
+static uint64_t sv39_table(const uint64_t *next)
+{
+    return pte((uint64_t)(uintptr_t)next, PTE_V);
+}
+
+static uint64_t sv39_leaf(uint64_t pa)
+{
+    return pte(pa, PTE_LEAF);
+}
+
+/* Only the lower 256 root entries: a VA with bit 38 set must sign-extend (4.4.1). */
+static const struct dom_s1_format sv39_s1 = {
+    .root_entries = 256, .table = sv39_table, .block = sv39_leaf, .page = sv39_leaf};
+
 int dom_arch_mmu_on(const struct dom_mmu_layout *l)
 {
-    uint64_t gb0 = l->ram_base >> 30;
-    uint64_t gb_alias = l->alias_va >> 30;
-    uint64_t ram_end = l->ram_base + l->ram_size;
+    int rc = dom_s1_build(&s1, l, &sv39_s1);
 
-    if ((l->ram_base | l->alias_va | l->alias_pa | l->alias_size) & 0xfff ||
-        ((ram_end - 1) >> 30) - gb0 >= RAM_L1_TABLES || l->alias_size > (2ull << 20) ||
-        (l->alias_va & ((2ull << 20) - 1)) || gb_alias >= 256 ||
-        (gb_alias >= gb0 && gb_alias <= (ram_end - 1) >> 30)) {
-        return -XEN_EINVAL;
-    }
-    for (uint64_t i = 0; i < sizeof(s1) / 8; i++) {
-        ((volatile uint64_t *)&s1)[i] = 0;
-    }
-    for (uint64_t a = l->ram_base & ~((2ull << 20) - 1); a < ram_end; a += 2ull << 20) {
-        uint64_t t = (a >> 30) - gb0;
-
-        s1.root[a >> 30] = pte((uint64_t)(uintptr_t)s1.l1_ram[t], PTE_V);
-        s1.l1_ram[t][(a >> 21) & 511] = pte(a, PTE_LEAF);
-    }
-    s1.root[gb_alias] = pte((uint64_t)(uintptr_t)s1.l1_alias, PTE_V);
-    s1.l1_alias[(l->alias_va >> 21) & 511] = pte((uint64_t)(uintptr_t)s1.l0_alias, PTE_V);
-    for (uint64_t off = 0; off < l->alias_size; off += 4096) {
-        s1.l0_alias[((l->alias_va + off) >> 12) & 511] = pte(l->alias_pa + off, PTE_LEAF);
+    if (rc) {
+        return rc;
     }
     /* The fence orders the table stores before the walks of the new translation. */
     __asm__ volatile("sfence.vma\n"

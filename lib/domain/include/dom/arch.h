@@ -60,6 +60,29 @@ uint64_t dom_arch_alias_va(void);
 /* Build the tables for @l and turn stage-1 translation on. Returns 0 or -XEN_EINVAL. */
 int dom_arch_mmu_on(const struct dom_mmu_layout *l);
 
+/* The shared table builder behind dom_arch_mmu_on (lib/domain/s1map.c). */
+#define DOM_S1_RAM_TABLES 4 /* RAM may span up to 4 GiB-aligned gigabytes */
+
+struct dom_s1_tables {
+    uint64_t root[512];                   /* 1 GiB entries */
+    uint64_t ram[DOM_S1_RAM_TABLES][512]; /* 2 MiB blocks of RAM */
+    uint64_t alias_mid[512];              /* 2 MiB entries of the alias */
+    uint64_t alias_leaf[512];             /* 4 KiB pages of the alias */
+};
+
+/* An arch's descriptors: a pointer to a next-level table, a 2 MiB block and a 4 KiB
+ * page (both read-write-execute), and how many root entries its VAs may use. */
+struct dom_s1_format {
+    unsigned root_entries;
+    uint64_t (*table)(const uint64_t *next);
+    uint64_t (*block)(uint64_t pa);
+    uint64_t (*page)(uint64_t pa);
+};
+
+/* Fill @t for @l; -XEN_EINVAL if the layout does not fit the tables. */
+int dom_s1_build(struct dom_s1_tables *t, const struct dom_mmu_layout *l,
+                 const struct dom_s1_format *f);
+
 /* Turn stage-1 translation off again (back to VA = guest-physical). */
 void dom_arch_mmu_off(void);
 
