@@ -400,6 +400,34 @@ int store_create(struct store *st, const char *path, struct xs_node *node)
     return rc;
 }
 
+/*
+ * Creates a node outside the tree: no parent, never any children. Only for names starting
+ * with '@' (Xen's special nodes @introduceDomain and @releaseDomain, which carry
+ * permissions only), so that store_check() can tell them from tree nodes. They live in
+ * the database with every other node, so they are compacted, written to the --db file
+ * and seen by transactions like the rest; store_update() changes them.
+ */
+int store_create_detached(struct store *st, const char *path, struct xs_node *node)
+{
+    size_t len = strlen(path);
+    int rc;
+
+    if (len < 2 || path[0] != '@' || strchr(path, '/')) {
+        return -EINVAL;
+    }
+    if (tdb_exists(st->tdb, node_key(st, path, len))) {
+        return -EEXIST;
+    }
+    node->gen = st->next_gen++;
+    node->nchild = 0;
+    node->links = (struct xs_links){0, 0, 0, 0};
+    rc = put_len(st, path, len, node, TDB_INSERT);
+    if (rc == 0) {
+        st->stats.live_records++;
+    }
+    return rc;
+}
+
 int store_update(struct store *st, const char *path, struct xs_node *node)
 {
     node->gen = st->next_gen++;
@@ -657,7 +685,7 @@ struct check_ctx {
     struct store *st;
     struct xs_node node;
     char path[XS_VALUE_MAX * 2];
-    uint64_t nodes, chunks, listed_chunks, names;
+    uint64_t nodes, chunks, listed_chunks, names, detached;
     int err;
 };
 
@@ -722,6 +750,16 @@ static int check_record(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, vo
     memcpy(c->path, key.dptr + 1, key.dsize - 1);
     c->path[key.dsize - 1] = '\0';
     c->nodes++;
+    if (c->path[0] == '@') {
+        /* A detached node (store_create_detached()): no links either way. */
+        struct xs_links *l = &c->node.links;
+        c->detached++;
+        c->err = (c->node.nchild || l->chunk_head || l->chunk_tail || l->parent_chunk ||
+                  memchr(c->path, '/', key.dsize - 1))
+                     ? -EIO
+                     : 0;
+        return c->err ? -1 : 0;
+    }
     c->err = check_children(c, key.dsize - 1);
     return c->err ? -1 : 0;
 }
@@ -740,7 +778,7 @@ int store_check(struct store *st)
         c->err = -EIO;
     }
     rc = c->err;
-    if (rc == 0 && (c->names + 1 != c->nodes || c->nodes != st->stats.live_records ||
+    if (rc == 0 && (c->names + 1 + c->detached != c->nodes || c->nodes != st->stats.live_records ||
                     c->listed_chunks != c->chunks || !tdb_exists(st->tdb, node_key(st, "/", 1)))) {
         rc = -EIO;
     }

@@ -72,6 +72,7 @@ void store_close(struct store *st);
 int store_get(struct store *st, const char *path, struct xs_node *node);
 uint64_t store_gen(struct store *st, const char *path);
 int store_create(struct store *st, const char *path, struct xs_node *node);
+int store_create_detached(struct store *st, const char *path, struct xs_node *node);
 int store_update(struct store *st, const char *path, struct xs_node *node);
 int store_rm(struct store *st, const char *path, store_rm_fn fn, void *ctx);
 int store_list(struct store *st, const struct xs_node *node, const char *path, store_list_fn fn,
