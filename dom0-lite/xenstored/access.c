@@ -47,7 +47,8 @@ int path_canon(const struct xs_conn *conn, const char *in, char *out, size_t out
         }
         memcpy(out, in, len + 1);
     } else {
-        if (len == 0 || len > XENSTORE_REL_PATH_MAX) {
+        /* A name starting with '@' is special (xenstore.txt), never relative, as in Xen. */
+        if (len == 0 || len > XENSTORE_REL_PATH_MAX || in[0] == '@') {
             return -EINVAL;
         }
         n = snprintf(out, out_size, "/local/domain/%u/%s", conn->domid, in);

@@ -66,7 +66,7 @@ int core_init(struct xs_core *core, struct store *store, const struct xs_quota *
         return -ENOMEM;
     }
     domain_get(core, 0, false)->introduced = true;
-    return 0;
+    return special_init(core);
 }
 
 void core_fini(struct xs_core *core)

@@ -101,6 +101,7 @@ struct xs_core {
     char path2_buf[XENSTORE_ABS_PATH_MAX + 64];
     uint8_t reply_buf[XENSTORE_PAYLOAD_MAX + 64];
     struct xs_node node, node2;
+    struct xs_node special; /* a special node's permissions while its event is delivered */
 };
 
 /* One request being handled. */
@@ -166,6 +167,11 @@ int domain_set_target(struct xs_req *rq);
 int domain_conn_target(const struct xs_conn *conn);
 
 /* watch.c */
+#define XS_SPECIAL_INTRODUCE "@introduceDomain"
+#define XS_SPECIAL_RELEASE   "@releaseDomain"
+bool special_path(const char *path);
+int special_init(struct xs_core *core);
+void special_forget_domain(struct xs_core *core, unsigned domid);
 int watch_add(struct xs_req *rq);
 int watch_remove(struct xs_req *rq);
 int watch_reset(struct xs_req *rq);

@@ -136,7 +136,7 @@ int domain_introduce(struct xs_req *rq)
     dom->introduced = true;
     dom->released = false;
     rc = core_reply_str(rq, "OK");
-    watch_fire(core, "@introduceDomain", NULL, false);
+    watch_fire(core, XS_SPECIAL_INTRODUCE, NULL, false);
     return rc;
 }
 
@@ -163,7 +163,8 @@ int domain_release(struct xs_req *rq)
     dom->introduced = false;
     dom->target = -1;
     rc = core_reply_str(rq, "OK");
-    watch_fire(core, "@releaseDomain", NULL, false);
+    watch_fire(core, XS_SPECIAL_RELEASE, NULL, false);
+    special_forget_domain(core, domid);
     return rc;
 }
 

@@ -94,6 +94,30 @@ static int one_path(struct xs_req *rq, const char **rest, uint32_t *rest_len)
     return path_canon(rq->conn, argv[0], core->path_buf, sizeof(core->path_buf));
 }
 
+/*
+ * Like one_path() for GET_PERMS and SET_PERMS, which also take the special nodes
+ * @introduceDomain and @releaseDomain (*special is then set); any other name starting
+ * with '@' is invalid.
+ */
+static int perms_path(struct xs_req *rq, const char **rest, uint32_t *rest_len, bool *special)
+{
+    struct xs_core *core = rq->conn->core;
+    const char *argv[1];
+
+    *special = false;
+    if (core_split(rq->data, rq->len, argv, 1) == 1 && special_path(argv[0])) {
+        size_t plen = strlen(argv[0]) + 1;
+        *special = true;
+        memcpy(core->path_buf, argv[0], plen);
+        if (rest) {
+            *rest = rq->data + plen;
+            *rest_len = rq->len - (uint32_t)plen;
+        }
+        return 0;
+    }
+    return one_path(rq, rest, rest_len);
+}
+
 static int finish(struct xs_req *rq, int rc)
 {
     if (rc == 0 && rq->txn) {
@@ -359,10 +383,17 @@ int ops_directory_part(struct xs_req *rq)
 int ops_get_perms(struct xs_req *rq)
 {
     struct xs_core *core = rq->conn->core;
-    int rc = one_path(rq, NULL, NULL);
+    bool special;
+    int rc = perms_path(rq, NULL, NULL, &special);
     size_t len;
 
-    if (rc == 0) {
+    if (rc == 0 && special) {
+        /* As Xen: reading a special node's permissions needs read permission on it. */
+        rc = v_get(rq, core->path_buf, &core->node);
+        if (rc == 0 && !(perm_of(rq->conn, &core->node) & XS_PERM_READ)) {
+            rc = -EACCES;
+        }
+    } else if (rc == 0) {
         rc = get_checked(rq, core->path_buf, &core->node, XS_PERM_READ);
     }
     if (rc != 0) {
@@ -396,13 +427,24 @@ int ops_set_perms(struct xs_req *rq)
     uint32_t rest_len;
     struct xs_node *n = &core->node2;
     unsigned old_owner;
-    int rc = one_path(rq, &rest, &rest_len);
+    bool special;
+    int rc = perms_path(rq, &rest, &rest_len, &special);
 
     if (rc == 0) {
         rc = perms_parse(rest, rest_len, n);
     }
+    /*
+     * Special nodes: privileged connections only (Xen asks for write and owner rights on
+     * the node, which for the default "n0" means the same; here a non-dom0 owner set by
+     * dom0 still may not change them). They count towards no quota, and changing them
+     * fires no watch: their watchers are told about domains, not about permissions.
+     */
+    if (rc == 0 && special && !rq->conn->priv) {
+        rc = -EACCES;
+    }
     if (rc == 0) {
-        rc = get_checked(rq, core->path_buf, &core->node, XS_PERM_WRITE);
+        rc = special ? v_get(rq, core->path_buf, &core->node)
+                     : get_checked(rq, core->path_buf, &core->node, XS_PERM_WRITE);
     }
     if (rc == 0) {
         rc = check_new_perms(rq, &core->node, n);
@@ -414,7 +456,7 @@ int ops_set_perms(struct xs_req *rq)
     core->node.nperms = n->nperms;
     memcpy(core->node.perms, n->perms, sizeof(n->perms[0]) * n->nperms);
     rc = v_update(rq, core->path_buf, &core->node);
-    if (rc == 0 && !rq->txn) {
+    if (rc == 0 && !rq->txn && !special) {
         domain_node_removed(core, old_owner);
         domain_node_added(core, core->node.perms[0].id);
         watch_fire(core, core->path_buf, &core->node, false);

@@ -4,6 +4,16 @@
  * on /a/b/c costs one lookup per ancestor ("/", "/a", "/a/b", "/a/b/c") whatever the
  * number of watches. Only a recursive removal scans the whole table, for watches below
  * the removed node.
+ *
+ * Special watches (XSA-115, as in Xen since 4.15; xenstore.txt: "<wspecial> events are
+ * sent to privileged callers or explicitly via SET_PERMS enabled domains only"): the
+ * names @introduceDomain and @releaseDomain are also nodes with permissions, kept in the
+ * store as detached nodes (store_create_detached()) so that they are persisted, compacted
+ * and seen by transactions like every other node. They start as "n0" (owner dom0, no
+ * access for others). An event on one of them goes to privileged connections and to
+ * connections that may read the special node. WATCH on them is open to everyone and
+ * the initial event on registration is always sent, as for any watch: it tells nothing
+ * about other domains.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -29,6 +39,71 @@ static unsigned hash_path(const char *s, size_t len)
         h = (h ^ (uint8_t)s[i]) * 16777619u;
     }
     return h % XS_WATCH_HASH;
+}
+
+static const char *const special_names[] = {XS_SPECIAL_INTRODUCE, XS_SPECIAL_RELEASE};
+
+bool special_path(const char *path)
+{
+    for (size_t i = 0; i < sizeof(special_names) / sizeof(special_names[0]); i++) {
+        if (strcmp(path, special_names[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void special_default(struct xs_node *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->nperms = 1;
+    n->perms[0] = (struct xs_perm){.id = 0, .perm = XS_PERM_NONE};
+}
+
+/* Creates the special nodes with their defaults; ones already in the store are kept. */
+int special_init(struct xs_core *core)
+{
+    for (size_t i = 0; i < sizeof(special_names) / sizeof(special_names[0]); i++) {
+        special_default(&core->special);
+        int rc = store_create_detached(core->store, special_names[i], &core->special);
+        if (rc != 0 && rc != -EEXIST) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/*
+ * A released domain's id may be reused: drop it from the special nodes' ACLs and hand
+ * nodes it owned back to dom0, as Xen does for them on domain destruction.
+ */
+void special_forget_domain(struct xs_core *core, unsigned domid)
+{
+    struct xs_node *n = &core->special;
+
+    for (size_t i = 0; i < sizeof(special_names) / sizeof(special_names[0]); i++) {
+        bool changed = false;
+        uint32_t kept = 1;
+
+        if (store_get(core->store, special_names[i], n) != 0) {
+            continue;
+        }
+        if (n->perms[0].id == domid) {
+            n->perms[0].id = 0;
+            changed = true;
+        }
+        for (uint32_t j = 1; j < n->nperms; j++) {
+            if (n->perms[j].id == domid) {
+                changed = true;
+                continue;
+            }
+            n->perms[kept++] = n->perms[j];
+        }
+        n->nperms = kept;
+        if (changed) {
+            store_update(core->store, special_names[i], n);
+        }
+    }
 }
 
 static void deliver(struct xs_watch *w, const char *epath, const struct xs_node *node)
@@ -64,7 +139,12 @@ void watch_fire(struct xs_core *core, const char *path, const struct xs_node *no
         return;
     }
     if (path[0] == '@') {
-        fire_exact(core, path, len, path, NULL);
+        /* Filtered by read permission on the special node; if it cannot be read from
+         * the store, only privileged connections get the event. */
+        if (store_get(core->store, path, &core->special) != 0) {
+            special_default(&core->special);
+        }
+        fire_exact(core, path, len, path, &core->special);
         return;
     }
     fire_exact(core, "/", 1, path, node);
@@ -170,7 +250,11 @@ int watch_add(struct xs_req *rq)
     conn->nwatches++;
     core->nwatches_total++;
     rc = core_reply_str(rq, "OK");
-    /* The initial event, reported with the path as the client gave it. */
+    /*
+     * The initial event, reported with the path as the client gave it. Xen sends it
+     * unconditionally (xenstore.txt: "When a watch is first set up it is triggered once
+     * straight away"), special watches included: it carries nothing about other domains.
+     */
     deliver(w, w->path, NULL);
     return rc;
 }
