@@ -12,6 +12,13 @@
  *
  *   -plugin build/host/bench/insn_count.so,lo=0x40200000,hi=0x40300000
  *
+ * Alternatively (vlo=/vhi=), the range is matched on the virtual address of each block:
+ * for a hypervisor that relocates itself at boot (Xen moves to the top of RAM, so its
+ * physical range is unknown beforehand) but always runs at its own link addresses, which
+ * the guests being measured never execute at.
+ *
+ *   -plugin build/host/bench/insn_count.so,vlo=0x200000,vhi=0x400000
+ *
  * Debian ships no qemu-plugin.h, so the few API entry points used here are declared below
  * from QEMU 7.2's plugin API (version 1). The totals are printed at exit as
  *   insn_count: total=N range=M
@@ -55,6 +62,7 @@ static uint64_t total_insns;
 static uint64_t range_insns;
 static uint64_t range_lo, range_hi;
 static uintptr_t range_host; /* host address of physical range_lo, once known */
+static uint64_t vrange_lo, vrange_hi; /* virtual range mode, when vrange_hi != 0 */
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -65,6 +73,13 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
     (void)id;
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total_insns, n);
+    if (vrange_hi) {
+        if (va >= vrange_lo && va < vrange_hi) {
+            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                     &range_insns, n);
+        }
+        return;
+    }
     if (!range_host && va == range_lo) {
         range_host = host;
     }
@@ -92,8 +107,12 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             range_lo = strtoull(argv[i] + 3, NULL, 0);
         } else if (strncmp(argv[i], "hi=", 3) == 0) {
             range_hi = strtoull(argv[i] + 3, NULL, 0);
+        } else if (strncmp(argv[i], "vlo=", 4) == 0) {
+            vrange_lo = strtoull(argv[i] + 4, NULL, 0);
+        } else if (strncmp(argv[i], "vhi=", 4) == 0) {
+            vrange_hi = strtoull(argv[i] + 4, NULL, 0);
         } else {
-            fprintf(stderr, "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR)\n", argv[i]);
+            fprintf(stderr, "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR or vlo=VADDR, vhi=VADDR)\n", argv[i]);
             return -1;
         }
     }
