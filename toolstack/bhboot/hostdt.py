@@ -134,13 +134,38 @@ def domain_node_dts(d):
     return lines
 
 
-def build_host_dtb(base_dtb, domains, out_path):
+def xen_domain_node_dts(d):
+    """The /chosen/domU<id> node of @d for Xen itself (dom0less, Xen's
+    docs/misc/arm/device-tree/booting.txt): no `multiboot,device-tree` module (Xen
+    builds the guest's tree), the xl.cfg cmdline as the kernel module's `bootargs`.
+    Used by the benchmarks to boot the same guests on Xen as a baseline."""
+    g = d.guest
+    lines = [f"\t\tdomU{d.domid} {{", '\t\t\tcompatible = "xen,domain";',
+             "\t\t\t#address-cells = <2>;", "\t\t\t#size-cells = <2>;",
+             f"\t\t\tmemory = <{cells64(g.memory // 1024)}>;",
+             f"\t\t\tcpus = <{g.vcpus}>;"]
+    for m in d.modules:
+        if m.kind == "device-tree":
+            continue
+        lines += [f"\t\t\tmodule@{m.host_addr:x} {{",
+                  f'\t\t\t\tcompatible = "{COMPAT[m.kind]}", "multiboot,module";',
+                  f"\t\t\t\treg = <{cells64(m.host_addr)} {cells64(m.size)}>;"]
+        if m.kind == "kernel":
+            lines.append(f"\t\t\t\tbootargs = {dts_string(g.cmdline)};")
+        lines.append("\t\t\t};")
+    lines.append("\t\t};")
+    return lines
+
+
+def build_host_dtb(base_dtb, domains, out_path, node_dts=None, xen_bootargs=None):
     """QEMU's tree @base_dtb plus the domain nodes under /chosen, compiled to @out_path.
 
     The tree is decompiled and the nodes are added as a second `/ { chosen { ... }; };`
     block, which dtc merges into the first: everything QEMU wrote (phandles included)
-    passes through unchanged.
+    passes through unchanged. @node_dts (default domain_node_dts) writes one domain's
+    node; @xen_bootargs, if given, becomes /chosen `xen,xen-bootargs` (for booting Xen).
     """
+    node_dts = node_dts or domain_node_dts
     from .guestdt import dtc
     try:
         r = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base_dtb],
@@ -156,8 +181,10 @@ def build_host_dtb(base_dtb, domains, out_path):
         frag.append("\t\t#address-cells = <2>;")
     if _fdtget(base_dtb, "/chosen", "#size-cells") is None:
         frag.append("\t\t#size-cells = <2>;")
+    if xen_bootargs is not None:
+        frag.append(f"\t\txen,xen-bootargs = {dts_string(xen_bootargs)};")
     for d in domains:
-        frag += domain_node_dts(d)
+        frag += node_dts(d)
     frag += ["\t};", "};", ""]
     dts = r.stdout + "\n".join(frag)
     src = os.path.splitext(out_path)[0] + ".dts"
