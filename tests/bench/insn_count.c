@@ -61,7 +61,7 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char
 static uint64_t total_insns;
 static uint64_t range_insns;
 static uint64_t range_lo, range_hi;
-static uintptr_t range_host; /* host address of physical range_lo, once known */
+static uintptr_t range_host;          /* host address of physical range_lo, once known */
 static uint64_t vrange_lo, vrange_hi; /* virtual range mode, when vrange_hi != 0 */
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -75,8 +75,8 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total_insns, n);
     if (vrange_hi) {
         if (va >= vrange_lo && va < vrange_hi) {
-            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
-                                                     &range_insns, n);
+            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns,
+                                                     n);
         }
         return;
     }
@@ -112,7 +112,10 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
         } else if (strncmp(argv[i], "vhi=", 4) == 0) {
             vrange_hi = strtoull(argv[i] + 4, NULL, 0);
         } else {
-            fprintf(stderr, "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR or vlo=VADDR, vhi=VADDR)\n", argv[i]);
+            fprintf(stderr,
+                    "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR or vlo=VADDR, "
+                    "vhi=VADDR)\n",
+                    argv[i]);
             return -1;
         }
     }
