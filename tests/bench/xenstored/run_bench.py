@@ -43,6 +43,8 @@ def main():
             for depth in (1, 32):
                 out = run(a.bench, d.sock, kind, depth, a.secs)
                 fig["%s%d" % (kind, depth)] = number(out, r": (\d+) ops/s")
+        out = run(a.bench, d.sock, "readpoll", 1, a.secs)
+        fig["readpoll1"] = number(out, r": (\d+) ops/s")
         out = run(a.bench, d.sock, "txn", 4, a.secs, "disjoint")
         fig["txn_disjoint"] = number(out, r"commits/s=(\d+)")
         out = run(a.bench, d.sock, "txn", 4, a.secs, "conflict")
@@ -85,6 +87,8 @@ def main():
           (fig["read1"], fig["read1"] / XEN_417["read1"], XEN_417["read1"]))
     print("  reads/s   depth 32: %7.0f   (%.1fx Xen 4.17's %d)" %
           (fig["read32"], fig["read32"] / XEN_417["read32"], XEN_417["read32"]))
+    print("  reads/s   depth 1, client polling for replies (daemon-bound): %8.0f"
+          % fig["readpoll1"])
     print("  writes/s  depth 1: %8.0f" % fig["write1"])
     print("  writes/s  depth 32: %7.0f" % fig["write32"])
     print("  transactions/s, 4 clients, disjoint keys: %.0f commits/s" % fig["txn_disjoint"])

@@ -2,6 +2,8 @@
 /*
  * xsbench: load generator for any xenstored that serves a Unix socket.
  *   xsbench SOCK read|write DEPTH SECONDS     requests/s with DEPTH requests in flight
+ *   xsbench SOCK readpoll 1 SECONDS           depth-1 reads with a client that polls for
+ *                                             its reply instead of sleeping (daemon-bound)
  *   xsbench SOCK txn CLIENTS SECONDS conflict|disjoint
  *   xsbench SOCK watchlat COUNT               write -> watch event latency
  *   xsbench SOCK populate PREFIX COUNT        COUNT children under PREFIX (pipelined)
@@ -36,6 +38,8 @@ struct msg {
 };
 
 static const char *sock_path;
+/* readpoll: wait for replies by polling (MSG_DONTWAIT) instead of sleeping in read(). */
+static bool poll_replies;
 
 static double now(void)
 {
@@ -108,7 +112,11 @@ static void recv_msg(struct conn *c, struct msg *m)
                 return;
             }
         }
-        ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+        ssize_t n =
+            recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, poll_replies ? MSG_DONTWAIT : 0);
+        if (n < 0 && poll_replies && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            continue;
+        }
         if (n <= 0) {
             die("read");
         }
@@ -350,8 +358,11 @@ int main(int argc, char **argv)
     }
     sock_path = argv[1];
     const char *cmd = argv[2];
-    if ((strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0) && argc == 5) {
+    if ((strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0 || strcmp(cmd, "readpoll") == 0) &&
+        argc == 5) {
         bool rd = cmd[0] == 'r';
+
+        poll_replies = strcmp(cmd, "readpoll") == 0;
         setup_keys();
         struct conn *c = xs_connect();
         unsigned depth = (unsigned)atoi(argv[3]);
