@@ -264,6 +264,7 @@ static void test_stage1(void)
     char line[80];
     int len = fmt_snprintf(line, sizeof(line), "STAGE1 console_io through VA 0x%lx\n", va);
     long r_print, r_write, r_unmapped, r_low, r_ident;
+    bool a0, d0, a1, d1, tracked;
     int err;
 
     for (int i = 0; i <= len; i++) {
@@ -279,7 +280,9 @@ static void test_stage1(void)
     }
     /* Only hypercalls while translation is on: results are reported once it is off. */
     r_print = HYPERVISOR_console_io(CONSOLEIO_write, len, (const char *)(uintptr_t)va);
+    tracked = dom_arch_alias_ad(&a0, &d0);
     r_write = HYPERVISOR_xen_version(XENVER_extraversion, (void *)(uintptr_t)(va + 2048));
+    dom_arch_alias_ad(&a1, &d1);
     r_unmapped = HYPERVISOR_console_io(CONSOLEIO_write, 8,
                                        (const char *)(uintptr_t)(va + sizeof(alias_buf)));
     r_low = HYPERVISOR_console_io(CONSOLEIO_write, 8, (const char *)0x10);
@@ -290,6 +293,13 @@ static void test_stage1(void)
     test_check(
         r_write == 0 && alias_buf[2048] != 0x7f && memchr((const void *)&alias_buf[2048], 0, 16),
         "stage1-xen_version-write-alias", "ret %ld, first byte 0x%x", r_write, alias_buf[2048]);
+    if (tracked) {
+        /* The hypervisor's read set A only; its write then set D, as hardware would. */
+        test_check(a0 && !d0, "stage1-ad-read", "after a read: A %d D %d", a0, d0);
+        test_check(a1 && d1, "stage1-ad-write", "after a write: A %d D %d", a1, d1);
+    } else {
+        dom_printf("INFO stage1-ad: access/dirty bits are preset on this arch\n");
+    }
     test_expect("stage1-unmapped-va", r_unmapped, -XEN_EFAULT);
     test_expect("stage1-low-va", r_low, -XEN_EFAULT);
     expect_written("stage1-identity-va", r_ident, sizeof(ident) - 1);

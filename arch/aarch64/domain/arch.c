@@ -185,6 +185,12 @@ static uint64_t a64_page(uint64_t pa)
 static const struct dom_s1_format a64_s1 = {
     .root_entries = 512, .table = a64_table, .block = a64_block, .page = a64_page};
 
+bool dom_arch_alias_ad(bool *accessed, bool *dirty)
+{
+    *accessed = *dirty = true;
+    return false;
+}
+
 int dom_arch_mmu_on(const struct dom_mmu_layout *l)
 {
     int rc = dom_s1_build(&s1, l, &a64_s1);

@@ -185,9 +185,26 @@ static uint64_t sv39_leaf(uint64_t pa)
     return pte(pa, PTE_LEAF);
 }
 
+/* The alias's pages start with A and D clear: the first access must set them, and for
+ * hypercall arguments that access is the hypervisor's (tests/guests, stage1-ad-*). */
+static uint64_t sv39_page_fresh(uint64_t pa)
+{
+    return pte(pa, PTE_LEAF & ~(PTE_A | PTE_D));
+}
+
 /* Only the lower 256 root entries: a VA with bit 38 set must sign-extend (4.4.1). */
 static const struct dom_s1_format sv39_s1 = {
-    .root_entries = 256, .table = sv39_table, .block = sv39_leaf, .page = sv39_leaf};
+    .root_entries = 256, .table = sv39_table, .block = sv39_leaf, .page = sv39_page_fresh};
+
+bool dom_arch_alias_ad(bool *accessed, bool *dirty)
+{
+    uint64_t p =
+        __atomic_load_n(&s1.alias_leaf[(dom_arch_alias_va() >> 12) & 511], __ATOMIC_ACQUIRE);
+
+    *accessed = (p & PTE_A) != 0;
+    *dirty = (p & PTE_D) != 0;
+    return true;
+}
 
 int dom_arch_mmu_on(const struct dom_mmu_layout *l)
 {

@@ -4,9 +4,16 @@
  * VS-stage tables (vsatp: Bare, Sv39, Sv48 or Sv57, privileged spec 4.3.2 / 4.4-4.6)
  * walked in software, every table read through the domain's G-stage tables (pt_lookup on
  * its p2m), then the final guest-physical address through them too. The walk checks what
- * a VS-mode access would: V, reserved encodings, R (or X with MXR) / W, U with SUM, A and
- * D, superpage alignment. It takes at most `levels` steps whatever the tables hold, and
- * reads only pages the domain's p2m maps as RAM.
+ * a VS-mode access would: V, reserved encodings, R (or X with MXR) / W, U with SUM,
+ * superpage alignment, and it sets A (and D for a write) in the leaf as hardware that
+ * updates them does (Svadu, 4.3.2 step 7): atomically, only if the PTE is unchanged.
+ * It takes at most `levels` steps whatever the tables hold, and touches only pages the
+ * domain's p2m maps as RAM.
+ *
+ * Why not HLV/HSV: they would translate in hardware, but every fault they take would
+ * need a fix-up path in the trap entry, on the hypercall path; the walk turns every
+ * refusal into -EFAULT without taking a trap, and its result is the host page the copy
+ * then uses, as AT gives on aarch64.
  */
 #include <stdint.h>
 
@@ -47,10 +54,30 @@ static bool leaf_allows(uint64_t pte, bool write, uint64_t vsstatus)
         return false;
     }
     if (write) {
-        return (pte & PTE_W) && (pte & PTE_A) && (pte & PTE_D);
+        return pte & PTE_W;
     }
-    /* We do not set A or D for the guest (Svade behaviour): no A, no access. */
-    return (pte & PTE_A) && ((pte & PTE_R) || ((pte & PTE_X) && (vsstatus & SSTATUS_MXR)));
+    return (pte & PTE_R) || ((pte & PTE_X) && (vsstatus & SSTATUS_MXR));
+}
+
+/* Set A (and D for a write) in the leaf at host @pa if they are clear, as hardware A/D
+ * updating does: with a compare-and-swap, so a PTE the guest changed meanwhile is left
+ * alone (the access then fails and the guest may retry). The PTE's page must be
+ * writable at G-stage, as for the hardware's implicit write (8.5.1). */
+static int update_ad(const struct domain *d, uint64_t pte_gpa, uint64_t pte, bool write)
+{
+    uint64_t want = pte | PTE_A | (write ? PTE_D : 0);
+    paddr_t pa;
+
+    if (want == pte) {
+        return 0;
+    }
+    if (gpa_to_pa(d, pte_gpa, PT_W, &pa) != 0) {
+        return -EFAULT;
+    }
+    return __atomic_compare_exchange_n((uint64_t *)pa_va(pa), &pte, want, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED)
+               ? 0
+               : -EFAULT;
 }
 
 static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool write,
@@ -93,6 +120,9 @@ static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool wri
         }
         /* A superpage's low PPN bits must be zero (4.3.2 step 6). */
         if (ppn & ((1ull << (9 * i)) - 1)) {
+            return -EFAULT;
+        }
+        if (update_ad(d, pte_gpa, pte, write) != 0) {
             return -EFAULT;
         }
         *gpa = (ppn << 12) | (va & ((1ull << shift) - 1));

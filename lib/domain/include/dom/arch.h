@@ -83,6 +83,12 @@ struct dom_s1_format {
 int dom_s1_build(struct dom_s1_tables *t, const struct dom_mmu_layout *l,
                  const struct dom_s1_format *f);
 
+/* The accessed and dirty bits of the alias's first page, when this arch leaves them for
+ * the hardware (or the hypervisor, for hypercall accesses) to set: riscv64 maps the alias
+ * with A and D clear. Returns false where the bits are preset (aarch64: no hardware
+ * access-flag management on cortex-a57, so AF is set up front). */
+bool dom_arch_alias_ad(bool *accessed, bool *dirty);
+
 /* Turn stage-1 translation off again (back to VA = guest-physical). */
 void dom_arch_mmu_off(void);
 
