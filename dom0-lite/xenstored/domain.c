@@ -89,6 +89,18 @@ static int domid_args(struct xs_req *rq, unsigned *ids, unsigned n)
     return 0;
 }
 
+/* domid_args for a control operation: privileged connections only (checked after the
+ * arguments, so a malformed request is EINVAL whoever sends it). */
+static int priv_domid_args(struct xs_req *rq, unsigned *ids, unsigned n)
+{
+    int rc = domid_args(rq, ids, n);
+
+    if (rc == 0 && !rq->conn->priv) {
+        rc = -EACCES;
+    }
+    return rc;
+}
+
 static int parse_ulong(const char *s, unsigned long long *v)
 {
     char *end;
@@ -145,13 +157,10 @@ int domain_release(struct xs_req *rq)
     struct xs_core *core = rq->conn->core;
     struct xs_domain *dom;
     unsigned domid;
-    int rc = domid_args(rq, &domid, 1);
+    int rc = priv_domid_args(rq, &domid, 1);
 
     if (rc != 0) {
         return rc;
-    }
-    if (!rq->conn->priv) {
-        return -EACCES;
     }
     dom = domain_get(core, domid, false);
     if (domid == 0 || !dom || !dom->introduced) {
@@ -185,13 +194,10 @@ int domain_is_introduced(struct xs_req *rq)
 {
     struct xs_domain *dom;
     unsigned domid;
-    int rc = domid_args(rq, &domid, 1);
+    int rc = priv_domid_args(rq, &domid, 1);
 
     if (rc != 0) {
         return rc;
-    }
-    if (!rq->conn->priv) {
-        return -EACCES;
     }
     dom = domain_get(rq->conn->core, domid, false);
     return core_reply_str(rq, (dom && dom->introduced) ? "T" : "F");
@@ -201,13 +207,10 @@ int domain_resume(struct xs_req *rq)
 {
     struct xs_domain *dom;
     unsigned domid;
-    int rc = domid_args(rq, &domid, 1);
+    int rc = priv_domid_args(rq, &domid, 1);
 
     if (rc != 0) {
         return rc;
-    }
-    if (!rq->conn->priv) {
-        return -EACCES;
     }
     dom = domain_get(rq->conn->core, domid, false);
     if (!dom || !dom->introduced) {
@@ -221,13 +224,10 @@ int domain_set_target(struct xs_req *rq)
 {
     struct xs_domain *dom;
     unsigned ids[2];
-    int rc = domid_args(rq, ids, 2);
+    int rc = priv_domid_args(rq, ids, 2);
 
     if (rc != 0) {
         return rc;
-    }
-    if (!rq->conn->priv) {
-        return -EACCES;
     }
     dom = domain_get(rq->conn->core, ids[0], false);
     if (!dom || !dom->introduced || ids[0] == ids[1]) {
