@@ -204,47 +204,24 @@ static unsigned fake_pte_attr(uint64_t pte)
     return (unsigned)(pte >> FAKE_PTE_ATTR_SHIFT) & 0xf;
 }
 
-const struct pt_format arch_hyp_pt_format = {
-    .name = "fake 4-level 4K/48-bit",
-    .levels = 4,
-    .page_shift = 12,
-    .level_bits = 9,
-    .root_extra_bits = 0,
-    .leaf_levels = (1u << 1) | (1u << 2) | (1u << 3),
-    .pte_table = fake_pte_table,
-    .pte_leaf = fake_pte_leaf,
-    .pte_kind = fake_pte_kind,
-    .pte_addr = fake_pte_addr,
-    .pte_attr = fake_pte_attr,
-};
+/* Every fake format: 4 KiB granules, 9 bits per level, the fake encoders; they differ
+ * in depth, concatenated root bits and which levels hold leaves. */
+#define FAKE_FORMAT(name_, levels_, root_extra_, leaf_levels_)                                     \
+    {                                                                                              \
+        .name = name_, .levels = levels_, .page_shift = 12, .level_bits = 9,                       \
+        .root_extra_bits = root_extra_, .leaf_levels = leaf_levels_, .pte_table = fake_pte_table,  \
+        .pte_leaf = fake_pte_leaf, .pte_kind = fake_pte_kind, .pte_addr = fake_pte_addr,           \
+        .pte_attr = fake_pte_attr,                                                                 \
+    }
 
-const struct pt_format fake_pt_format_3level = {
-    .name = "fake 3-level 4K/39-bit",
-    .levels = 3,
-    .page_shift = 12,
-    .level_bits = 9,
-    .root_extra_bits = 0,
-    .leaf_levels = (1u << 1) | (1u << 2),
-    .pte_table = fake_pte_table,
-    .pte_leaf = fake_pte_leaf,
-    .pte_kind = fake_pte_kind,
-    .pte_addr = fake_pte_addr,
-    .pte_attr = fake_pte_attr,
-};
+const struct pt_format arch_hyp_pt_format =
+    FAKE_FORMAT("fake 4-level 4K/48-bit", 4, 0, (1u << 1) | (1u << 2) | (1u << 3));
 
-const struct pt_format fake_pt_format_concat = {
-    .name = "fake 3-level 4K/41-bit, 4-page root",
-    .levels = 3,
-    .page_shift = 12,
-    .level_bits = 9,
-    .root_extra_bits = 2,
-    .leaf_levels = (1u << 1) | (1u << 2),
-    .pte_table = fake_pte_table,
-    .pte_leaf = fake_pte_leaf,
-    .pte_kind = fake_pte_kind,
-    .pte_addr = fake_pte_addr,
-    .pte_attr = fake_pte_attr,
-};
+const struct pt_format fake_pt_format_3level =
+    FAKE_FORMAT("fake 3-level 4K/39-bit", 3, 0, (1u << 1) | (1u << 2));
+
+const struct pt_format fake_pt_format_concat =
+    FAKE_FORMAT("fake 3-level 4K/41-bit, 4-page root", 3, 2, (1u << 1) | (1u << 2));
 
 void arch_mmu_enable(paddr_t root)
 {
@@ -362,19 +339,8 @@ void arch_send_kick(struct pcpu *cpu)
     fake_kicks++;
 }
 
-const struct pt_format arch_stage2_pt_format = {
-    .name = "fake stage-2 3-level 4K/41-bit",
-    .levels = 3,
-    .page_shift = 12,
-    .level_bits = 9,
-    .root_extra_bits = 2,
-    .leaf_levels = (1u << 1) | (1u << 2),
-    .pte_table = fake_pte_table,
-    .pte_leaf = fake_pte_leaf,
-    .pte_kind = fake_pte_kind,
-    .pte_addr = fake_pte_addr,
-    .pte_attr = fake_pte_attr,
-};
+const struct pt_format arch_stage2_pt_format =
+    FAKE_FORMAT("fake stage-2 3-level 4K/41-bit", 3, 2, (1u << 1) | (1u << 2));
 
 uint64_t arch_guest_ram_base(void)
 {
