@@ -24,6 +24,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/boot.h>
 #include <bulkhead/errno.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
 
@@ -32,6 +33,11 @@
 const char *arch_describe(void)
 {
     return "fake (host unit tests)";
+}
+
+const char *arch_xen_capabilities(void)
+{
+    return "xen-3.0-fake ";
 }
 
 void arch_cpu_relax(void)
@@ -43,23 +49,28 @@ void arch_cpu_wake(void)
 }
 
 bool fake_irq_enabled;
+static bool fake_timer_pending; /* the timer interrupt is raised, not yet taken */
 
 void arch_irq_disable(void)
 {
     fake_irq_enabled = false;
 }
 
+static void fake_deliver(void);
+
 void arch_irq_enable(void)
 {
     fake_irq_enabled = true;
+    fake_deliver();
 }
 
-static struct pcpu fake_boot_cpu;
-static struct pcpu *fake_this_cpu = &fake_boot_cpu;
+/* Per thread, so a unit test can run two host threads as two CPUs; pcpus[0] until a
+ * thread says otherwise. */
+static _Thread_local struct pcpu *fake_this_cpu;
 
 struct pcpu *arch_this_cpu(void)
 {
-    return fake_this_cpu;
+    return fake_this_cpu ? fake_this_cpu : &pcpus[0];
 }
 
 void arch_set_this_cpu(struct pcpu *cpu)
@@ -287,6 +298,7 @@ void fake_timer_reset(void)
     fake_timer_dead = false;
     fake_timer_skew = 0;
     fake_irq_enabled = false;
+    fake_timer_pending = false;
 }
 
 uint64_t arch_timer_now(void)
@@ -298,24 +310,37 @@ void arch_timer_set_deadline(uint64_t deadline)
 {
     fake_timer_deadline = deadline;
     fake_timer_armed = true;
+    fake_timer_pending = false;
 }
 
 void arch_timer_stop(void)
 {
     fake_timer_armed = false;
+    fake_timer_pending = false;
 }
 
-/* Time passes only while the CPU sleeps: jump to the armed deadline and take the
- * interrupt, or (nothing armed, or a dead timer) let a millisecond at 1 GHz go by. */
+/* Deliver a pending timer interrupt if interrupts are on. */
+static void fake_deliver(void)
+{
+    if (fake_timer_pending && fake_irq_enabled) {
+        fake_timer_pending = false;
+        timer_interrupt();
+    }
+}
+
+/* Time passes only while the CPU sleeps: jump to the armed deadline and raise the
+ * interrupt (taken now if unmasked, else at arch_irq_enable), or (nothing armed, or a
+ * dead timer) let a millisecond at 1 GHz go by. */
 void arch_wait_for_interrupt(void)
 {
-    if (fake_timer_armed && fake_irq_enabled && !fake_timer_dead) {
+    if (fake_timer_armed && !fake_timer_dead) {
         uint64_t at = fake_timer_deadline + (uint64_t)fake_timer_skew;
 
-        if (fake_counter < at) {
-            fake_counter = at;
-        }
-        timer_interrupt();
+        /* An early interrupt (negative skew) that the queue absorbs and re-arms for the
+         * same deadline: let time creep on so the deadline is reached. */
+        fake_counter = fake_counter < at ? at : fake_counter + 1;
+        fake_timer_pending = true;
+        fake_deliver();
         return;
     }
     fake_counter += 1000000;
@@ -352,15 +377,17 @@ uint64_t arch_guest_ram_max(void)
     return FAKE_GUEST_RAM_MAX;
 }
 
-int arch_domain_init(struct domain *d)
+int arch_p2m_init(struct p2m *p)
 {
-    (void)d;
+    (void)p;
     return 0;
 }
 
-void arch_domain_flush_tlb(struct domain *d)
+void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
 {
-    d->arch.tlb_flushes++;
+    (void)ipa;
+    __atomic_fetch_add(&p->arch.flushes, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&p->arch.flushed_pages, size >> 12, __ATOMIC_RELAXED);
 }
 
 void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
@@ -386,11 +413,12 @@ void arch_vcpu_enter(void)
 }
 
 /* The fake guest runs with its MMU off: a virtual address is its guest-physical one. */
-int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool write, paddr_t *pa)
 {
     unsigned attr;
 
-    if (pt_lookup(&v->dom->p2m, va, pa, &attr) != 0 || (write && !(attr & PT_W))) {
+    (void)v;
+    if (p2m_lookup(l, ipa_init(va), pa, &attr) != 0 || (write && !(attr & PT_W))) {
         return -EFAULT;
     }
     return 0;

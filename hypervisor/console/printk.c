@@ -24,6 +24,20 @@ void vprintk(const char *fmt, va_list ap)
     spin_unlock(&console_lock);
 }
 
+void printk_line(const char *prefix, const char *text, unsigned long n)
+{
+    size_t plen = 0;
+
+    while (prefix[plen]) {
+        plen++;
+    }
+    spin_lock(&console_lock);
+    console_write(prefix, plen);
+    console_write(text, n);
+    console_write("\n", 1);
+    spin_unlock(&console_lock);
+}
+
 void printk(const char *fmt, ...)
 {
     va_list ap;

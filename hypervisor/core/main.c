@@ -9,6 +9,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/boot.h>
 #include <bulkhead/domain.h>
+#include <bulkhead/guest_console.h>
 #include <bulkhead/mm.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/percpu.h>
@@ -31,6 +32,21 @@ static void print_memory(void)
            (unsigned long long)(img.size >> 10));
     printk("mm: page allocator: %llu pages free (%llu MiB)\n", (unsigned long long)free,
            (unsigned long long)(free >> (20 - PAGE_SHIFT)));
+}
+
+/* Options that set up subsystems before any domain exists. */
+static void apply_options(void)
+{
+    enum guest_console_policy policy;
+    char opt[16];
+
+    if (cmdline_get(board.bootargs, "guest_console", opt, sizeof(opt))) {
+        if (guest_console_parse_policy(opt, &policy)) {
+            guest_console_set_policy(policy);
+        } else {
+            printk("bulkhead: guest_console=%s: unknown (all or drop); keeping all\n", opt);
+        }
+    }
 }
 
 static void run_selftests(void)
@@ -77,6 +93,7 @@ void boot_main(uint64_t hwid, paddr_t fdt)
     cpu_bring_up(cpu);
     printk("bulkhead: %u of %u CPUs online\n", smp_boot_secondaries(), board.nr_cpus);
     run_selftests();
+    apply_options();
     if (dom0less_create_domains() == 0) {
         dom0less_abandon_pending();
         printk("bulkhead: nothing to run, powering off\n");

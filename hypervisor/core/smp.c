@@ -6,6 +6,8 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
+#include <bulkhead/time.h>
+#include <bulkhead/timer.h>
 
 /* Stacks live in BSS: there is no allocator yet when the boot CPU needs one. The arch
  * entry code starts the boot CPU on hyp_cpu_stacks[0]. */
@@ -22,6 +24,7 @@ void cpu_bring_up(struct pcpu *cpu)
     if (rc) {
         panic("cpu%u: timer self-test failed", cpu->id);
     }
+    sched_cpu_init(cpu);
     printk("cpu%u: online (hwid 0x%llx)\n", cpu->id, (unsigned long long)cpu->hwid);
     __atomic_store_n(&cpu->online, true, __ATOMIC_RELEASE);
     arch_cpu_wake();
@@ -47,10 +50,10 @@ static unsigned count_online(void)
 /* Wait for @n CPUs online, or one second. */
 static unsigned wait_online(unsigned n)
 {
-    uint64_t limit = arch_timer_now() + timer_us_to_ticks(1000000);
+    uint64_t limit = time_now() + time_us_to_ticks(1000000);
     unsigned online;
 
-    while ((online = count_online()) < n && arch_timer_now() < limit) {
+    while ((online = count_online()) < n && time_now() < limit) {
         timer_sleep_us(100);
     }
     return online;

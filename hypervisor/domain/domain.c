@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Domain life cycle: creation with scrubbed, charged memory; crash and shutdown; teardown
- * that returns every page. */
+/* Domain lifetime, owned here alone: creation with scrubbed, charged memory; references;
+ * crash and shutdown; teardown that returns every page; the "ended" notification. See
+ * include/bulkhead/domain.h. */
 #include <stdarg.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
-#include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
@@ -23,19 +24,20 @@
 
 static struct spinlock domain_lock = SPINLOCK_INIT;
 static struct domain *domains[MAX_DOMAINS];
+static struct domain_notifier *notifiers;
 
 int domain_alloc_pages(struct domain *d, unsigned order, paddr_t *out)
 {
     int rc;
 
-    /* Stage-2 tables count too: a guest remapping far and wide must not grow them
-     * without bound. */
-    if (d->pages + d->p2m.tables + (1ull << order) > d->max_pages) {
+    /* Stage-2 tables are charged to the same quota (mm/p2m): a guest remapping far and
+     * wide cannot grow them without bound. */
+    if (!quota_charge(&d->quota, 1ull << order)) {
         return -ENOMEM;
     }
     rc = page_alloc_zeroed(order, out);
-    if (rc == 0) {
-        d->pages += 1ull << order;
+    if (rc) {
+        quota_uncharge(&d->quota, 1ull << order);
     }
     return rc;
 }
@@ -43,7 +45,7 @@ int domain_alloc_pages(struct domain *d, unsigned order, paddr_t *out)
 void domain_free_pages(struct domain *d, paddr_t pa, unsigned order)
 {
     page_free(pa, order);
-    d->pages -= 1ull << order;
+    quota_uncharge(&d->quota, 1ull << order);
 }
 
 static int extent_add(struct domain *d, paddr_t pa, unsigned order)
@@ -69,11 +71,12 @@ static int extent_add(struct domain *d, paddr_t pa, unsigned order)
 static int populate_ram(struct domain *d)
 {
     uint64_t ipa = ipa_addr(d->ram_base), end = ipa + d->ram_size;
+    struct p2m_locked l = p2m_lock(&d->p2m);
+    int rc = 0;
 
-    while (ipa < end) {
+    while (ipa < end && rc == 0) {
         unsigned order = 9; /* 2 MiB: a stage-2 block on both arches */
         paddr_t pa;
-        int rc;
 
         while (order &&
                (!IS_ALIGNED(ipa, PAGE_SIZE << order) || ipa + (PAGE_SIZE << order) > end)) {
@@ -87,14 +90,12 @@ static int populate_ram(struct domain *d)
             }
         }
         if (!rc) {
-            rc = pt_map(&d->p2m, ipa, pa, PAGE_SIZE << order, PT_RW | PT_X);
-        }
-        if (rc) {
-            return rc;
+            rc = p2m_map(l, ipa_init(ipa), pa, PAGE_SIZE << order, PT_RW | PT_X, 0);
         }
         ipa += PAGE_SIZE << order;
     }
-    return 0;
+    p2m_unlock(l);
+    return rc;
 }
 
 static int vcpus_create(struct domain *d)
@@ -159,6 +160,8 @@ static int check_config(const struct domain_config *cfg)
     return 0;
 }
 
+static void vcpu_dead(struct vcpu *v);
+
 int domain_create(const struct domain_config *cfg, struct domain **out)
 {
     uint64_t ram_pages = cfg->ram_size >> PAGE_SHIFT;
@@ -178,24 +181,22 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     memcpy(d->name, cfg->name, strlen(cfg->name) + 1);
     d->role = cfg->role;
     d->state = DOM_BUILDING;
+    d->refcnt = 1;
     d->ram_base = ipa_init(arch_guest_ram_base());
     d->ram_size = cfg->ram_size;
     d->nr_vcpus = cfg->nr_vcpus;
-    d->max_pages = ram_pages + DOMAIN_OVERHEAD_PAGES(ram_pages, cfg->nr_vcpus);
-    d->pages = 1;
-    d->con_tokens = 64 * 1000;
-    d->con_refill_at = arch_timer_now();
+    d->quota.max = ram_pages + DOMAIN_OVERHEAD_PAGES(ram_pages, cfg->nr_vcpus);
+    d->quota.used = 1; /* this page */
+    sched_set_vcpu_dead_hook(vcpu_dead);
     rc = id_alloc(d);
     if (rc) {
         page_free(page, 0);
         return rc;
     }
+    guest_console_init(&d->console, d->id);
     rc = domain_alloc_pages(d, 0, &d->shared_info);
     if (!rc) {
-        rc = pt_init(&d->p2m, &arch_stage2_pt_format);
-    }
-    if (!rc) {
-        rc = arch_domain_init(d);
+        rc = p2m_init(&d->p2m, d->id, &d->quota);
     }
     if (!rc) {
         rc = populate_ram(d);
@@ -211,9 +212,13 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     return 0;
 }
 
-void domain_destroy(struct domain *d)
+/* The last reference is gone: return every page, then tell the subscribers. */
+static void domain_free(struct domain *d)
 {
-    paddr_t self = va_pa(d);
+    bool started = d->state != DOM_BUILDING;
+    char name[DOMAIN_NAME_MAX];
+    unsigned reason = d->shutdown_reason;
+    domid_t id = d->id;
 
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
         if (d->vcpus[i]) {
@@ -221,10 +226,7 @@ void domain_destroy(struct domain *d)
             domain_free_pages(d, va_pa(d->vcpus[i]), 0);
         }
     }
-    if (pa_addr(d->p2m.root)) {
-        pt_destroy(&d->p2m);
-        arch_domain_flush_tlb(d);
-    }
+    p2m_teardown(&d->p2m);
     while (d->extents) {
         struct extent_page *ep = d->extents;
 
@@ -237,31 +239,87 @@ void domain_destroy(struct domain *d)
     if (pa_addr(d->shared_info)) {
         domain_free_pages(d, d->shared_info, 0);
     }
-    BUG_ON(d->pages != 1);
+    BUG_ON(quota_used(&d->quota) != 1);
+    memcpy(name, d->name, sizeof(name));
+    page_free(va_pa(d), 0);
+    if (started) {
+        for (struct domain_notifier *n = notifiers; n; n = n->next) {
+            n->ended(n, id, name, reason);
+        }
+    }
+}
+
+/* Take @d out of the id table: no new references. */
+static void unpublish(struct domain *d)
+{
     spin_lock(&domain_lock);
     if (domains[d->id] == d) {
         domains[d->id] = NULL;
     }
     spin_unlock(&domain_lock);
-    page_free(self, 0);
+}
+
+void domain_destroy(struct domain *d)
+{
+    unpublish(d);
+    domain_put(d);
+}
+
+struct domain *domain_get(domid_t id)
+{
+    struct domain *d = NULL;
+
+    spin_lock(&domain_lock);
+    if (id < MAX_DOMAINS && domains[id] && READ_ONCE(domains[id]->state) != DOM_DYING) {
+        d = domains[id];
+        __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
+    }
+    spin_unlock(&domain_lock);
+    return d;
+}
+
+void domain_put(struct domain *d)
+{
+    if (__atomic_sub_fetch(&d->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+        domain_free(d);
+    }
+}
+
+/* The scheduler's report: @v is off its CPU for good. The last one ends the domain. */
+static void vcpu_dead(struct vcpu *v)
+{
+    struct domain *d = v->dom;
+
+    if (__atomic_sub_fetch(&d->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0) {
+        domain_destroy(d);
+    }
+}
+
+void domain_notifier_register(struct domain_notifier *n)
+{
+    n->next = notifiers;
+    notifiers = n;
 }
 
 int domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size)
 {
+    struct p2m_locked l = p2m_lock(&d->p2m);
     uint64_t done = 0;
+    int rc = 0;
 
-    while (done < size) {
+    while (done < size && rc == 0) {
         uint64_t ipa = ipa_addr(dst) + done;
         uint64_t chunk = MIN(size - done, PAGE_SIZE - (ipa & (PAGE_SIZE - 1)));
         paddr_t pa;
 
-        if (pt_lookup(&d->p2m, ipa, &pa, NULL) != 0) {
-            return -EFAULT;
+        rc = p2m_lookup(l, ipa_init(ipa), &pa, NULL) ? -EFAULT : 0;
+        if (rc == 0) {
+            memcpy(pa_va(pa), pa_va(pa_add(src, done)), chunk);
         }
-        memcpy(pa_va(pa), pa_va(pa_add(src, done)), chunk);
         done += chunk;
     }
-    return 0;
+    p2m_unlock(l);
+    return rc;
 }
 
 void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
@@ -274,21 +332,17 @@ void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
 
 int domain_map_shared_info(struct domain *d, uint64_t gfn)
 {
-    uint64_t ipa = gfn << PAGE_SHIFT;
+    struct p2m_locked l;
     int rc;
 
-    if (gfn >= (1ull << (pt_va_bits(d->p2m.fmt) - PAGE_SHIFT))) {
+    if (gfn >= p2m_ipa_limit(&d->p2m) >> PAGE_SHIFT) {
         return -EINVAL;
     }
-    if (d->pages + d->p2m.tables + 4 > d->max_pages) {
-        return -ENOMEM; /* no room for the tables a remap may need */
-    }
-    /* The page that was there (if any) stays the domain's: its extent still owns it. */
-    rc = pt_unmap(&d->p2m, ipa, PAGE_SIZE);
-    if (!rc) {
-        rc = pt_map(&d->p2m, ipa, d->shared_info, PAGE_SIZE, PT_RW);
-    }
-    arch_domain_flush_tlb(d);
+    /* The page that was there (if any) stays the domain's: its extent still owns it. Two
+     * vCPUs doing this at once are serialised by the p2m lock. */
+    l = p2m_lock(&d->p2m);
+    rc = p2m_map(l, ipa_init(gfn << PAGE_SHIFT), d->shared_info, PAGE_SIZE, PT_RW, PT_REPLACE);
+    p2m_unlock(l);
     return rc;
 }
 
@@ -311,11 +365,7 @@ static bool domain_begin_dying(struct domain *d, unsigned reason)
     }
     spin_unlock(&domain_lock);
     if (first) {
-        console_guest_flush(d);
-        if (d->con_dropped) {
-            printk("(d%u) [%llu lines dropped: console rate limit]\n", d->id,
-                   (unsigned long long)d->con_dropped);
-        }
+        guest_console_close(&d->console);
     }
     return first;
 }

@@ -1,23 +1,66 @@
 /* SPDX-License-Identifier: MIT */
-/* Hypercall dispatch: one static table of do_<name> handlers, Xen's numbers. */
+/*
+ * Hypercall dispatch: one static table of thin handlers, Xen's numbers. Each handler only
+ * unpacks registers into the C types of Xen's prototype (xen/include/xen/hypercall.h in
+ * Xen: e.g. `long do_sched_op(int cmd, XEN_GUEST_HANDLE_PARAM(void) arg)`) and calls the
+ * typed function.
+ */
 #include <stdint.h>
 
 #include <xen/xen.h>
 
 #include <bulkhead/errno.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/percpu.h>
+
+typedef int64_t (*hypercall_fn)(struct vcpu *v, struct hypercall *hc);
+
+static int64_t hc_xen_version(struct vcpu *v, struct hypercall *hc)
+{
+    return do_xen_version(v, (int)hc->a[0], hc->a[1]);
+}
+
+static int64_t hc_console_io(struct vcpu *v, struct hypercall *hc)
+{
+    return do_console_io(v, hc, (unsigned int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
+}
+
+static int64_t hc_sched_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_sched_op(v, (int)hc->a[0], hc->a[1]);
+}
+
+static int64_t hc_vcpu_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_vcpu_op(v, (int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
+}
+
+static int64_t hc_memory_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_memory_op(v, (unsigned long)hc->a[0], hc->a[1]);
+}
 
 static const hypercall_fn hypercall_table[] = {
-    [__HYPERVISOR_memory_op] = do_memory_op,   [__HYPERVISOR_xen_version] = do_xen_version,
-    [__HYPERVISOR_console_io] = do_console_io, [__HYPERVISOR_vcpu_op] = do_vcpu_op,
-    [__HYPERVISOR_sched_op] = do_sched_op,
+    [__HYPERVISOR_memory_op] = hc_memory_op,   [__HYPERVISOR_xen_version] = hc_xen_version,
+    [__HYPERVISOR_console_io] = hc_console_io, [__HYPERVISOR_vcpu_op] = hc_vcpu_op,
+    [__HYPERVISOR_sched_op] = hc_sched_op,
 };
 
-int64_t hypercall_dispatch(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                           uint64_t a3, uint64_t a4)
+int64_t hypercall_dispatch(struct vcpu *v, struct hypercall *hc)
 {
-    if (nr >= ARRAY_SIZE(hypercall_table) || !hypercall_table[nr]) {
+    hc->restart = false;
+    if (hc->nr >= ARRAY_SIZE(hypercall_table) || !hypercall_table[hc->nr]) {
         return -ENOSYS;
     }
-    return hypercall_table[nr](v, a0, a1, a2, a3, a4);
+    return hypercall_table[hc->nr](v, hc);
+}
+
+void hypercall_continue(struct hypercall *hc)
+{
+    hc->restart = true;
+}
+
+bool hypercall_preempt_check(void)
+{
+    return this_cpu()->need_resched;
 }

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* memory_op: XENMEM_add_to_physmap for shared_info; nothing else yet. */
+/*
+ * memory_op (Xen: `long do_memory_op(unsigned long cmd, arg)`): the sub-op is the low
+ * MEMOP_CMD_MASK bits of cmd, the rest is a continuation's start extent. Implemented:
+ * XENMEM_add_to_physmap for shared_info.
+ */
 #include <stdint.h>
 
 #include <xen/memory.h>
@@ -9,11 +13,21 @@
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
 
-static int64_t add_to_physmap(struct vcpu *v, uint64_t arg)
+/* Xen's split of the command word (its internal xen/hypercall.h; not in the public
+ * headers): the low 6 bits are the sub-op, the rest the continuation's start extent. */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK     ((1ul << MEMOP_EXTENT_SHIFT) - 1)
+
+static int64_t add_to_physmap(struct vcpu *v, unsigned long start_extent, uint64_t arg)
 {
     struct xen_add_to_physmap x;
-    int rc = copy_from_guest(v, &x, arg, sizeof(x));
+    int rc;
 
+    /* As Xen: a start extent that cannot be a progress count of `size` is refused. */
+    if (start_extent != (uint16_t)start_extent) {
+        return -EDOM;
+    }
+    rc = get_guest(v, &x, arg);
     if (rc) {
         return rc;
     }
@@ -30,15 +44,13 @@ static int64_t add_to_physmap(struct vcpu *v, uint64_t arg)
     return domain_map_shared_info(v->dom, x.gpfn);
 }
 
-int64_t do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uint64_t a3,
-                     uint64_t a4)
+int64_t do_memory_op(struct vcpu *v, unsigned long cmd, uint64_t arg)
 {
-    (void)a2;
-    (void)a3;
-    (void)a4;
-    switch (cmd) {
+    unsigned long start_extent = cmd >> MEMOP_EXTENT_SHIFT;
+
+    switch (cmd & MEMOP_CMD_MASK) {
     case XENMEM_add_to_physmap:
-        return add_to_physmap(v, arg);
+        return add_to_physmap(v, start_extent, arg);
     default:
         return -ENOSYS;
     }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sched_op: yield, block, shutdown. */
+/* sched_op (Xen: `long do_sched_op(int cmd, arg)`): yield, block, shutdown. */
 #include <stdint.h>
 
 #include <xen/sched.h>
@@ -9,15 +9,23 @@
 #include <bulkhead/hypercall.h>
 #include <bulkhead/sched.h>
 
-int64_t do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uint64_t a3,
-                    uint64_t a4)
+static int64_t shutdown(struct vcpu *v, uint64_t arg)
 {
     struct sched_shutdown sd;
-    int rc;
+    int rc = get_guest(v, &sd, arg);
 
-    (void)a2;
-    (void)a3;
-    (void)a4;
+    if (rc) {
+        return rc;
+    }
+    if (sd.reason > SHUTDOWN_MAX) {
+        return -EINVAL;
+    }
+    domain_shutdown(v->dom, sd.reason);
+    return 0;
+}
+
+int64_t do_sched_op(struct vcpu *v, int cmd, uint64_t arg)
+{
     switch (cmd) {
     case SCHEDOP_yield:
         sched_yield_current();
@@ -26,15 +34,7 @@ int64_t do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uin
         sched_block_current();
         return 0;
     case SCHEDOP_shutdown:
-        rc = copy_from_guest(v, &sd, arg, sizeof(sd));
-        if (rc) {
-            return rc;
-        }
-        if (sd.reason > SHUTDOWN_MAX) {
-            return -EINVAL;
-        }
-        domain_shutdown(v->dom, sd.reason);
-        return 0;
+        return shutdown(v, arg);
     default:
         return -ENOSYS;
     }

@@ -1,47 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* vcpu_op: the basic set: is_up, runstate, vcpu_info placement, singleshot timer. */
+/*
+ * vcpu_op (Xen: `long do_vcpu_op(int cmd, unsigned int vcpuid, arg)`): is_up, runstate,
+ * vcpu_info placement, singleshot timer.
+ */
 #include <stdint.h>
 
 #include <xen/vcpu.h>
 #include <xen/xen.h>
 
-#include <bulkhead/arch.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/sched.h>
+#include <bulkhead/time.h>
 
 static int64_t get_runstate(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_runstate_info info = {0};
-    uint64_t now = arch_timer_now();
+    uint64_t now = time_now();
 
     info.state = (int)target->runstate;
-    info.state_entry_time = sched_ticks_to_ns(target->runstate_entry);
+    info.state_entry_time = time_ticks_to_ns(target->runstate_entry);
     for (unsigned i = 0; i < 4; i++) {
         uint64_t t = target->runstate_time[i];
 
         if (i == target->runstate) {
             t += now - target->runstate_entry;
         }
-        info.time[i] = sched_ticks_to_ns(t);
+        info.time[i] = time_ticks_to_ns(t);
     }
-    return copy_to_guest(v, arg, &info, sizeof(info));
+    return put_guest(v, arg, &info);
 }
 
 static int64_t register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_register_vcpu_info r;
+    struct p2m_locked l;
     paddr_t pa;
-    int rc = copy_from_guest(v, &r, arg, sizeof(r));
+    int rc = get_guest(v, &r, arg);
 
     if (rc) {
         return rc;
     }
     /* The structure must sit within one page of the guest's RAM. */
-    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) ||
-        pt_lookup(&v->dom->p2m, (uint64_t)r.mfn << PAGE_SHIFT, &pa, NULL) != 0) {
+    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info)) {
         return -EINVAL;
+    }
+    l = p2m_lock(&v->dom->p2m);
+    rc = p2m_lookup(l, ipa_init((uint64_t)r.mfn << PAGE_SHIFT), &pa, NULL) ? -EINVAL : 0;
+    p2m_unlock(l);
+    if (rc) {
+        return rc;
     }
     if (pa_addr(target->vcpu_info)) {
         return -EEXIST;
@@ -53,28 +63,26 @@ static int64_t register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t 
 static int64_t set_singleshot(struct vcpu *v, uint64_t arg)
 {
     struct vcpu_set_singleshot_timer t;
-    int rc = copy_from_guest(v, &t, arg, sizeof(t));
+    int rc = get_guest(v, &t, arg);
     uint64_t deadline;
 
     if (rc) {
         return rc;
     }
-    deadline = sched_ns_to_ticks(t.timeout_abs_ns);
-    if ((t.flags & VCPU_SSHOTTMR_future) && deadline <= arch_timer_now()) {
+    deadline = time_ns_to_ticks(t.timeout_abs_ns);
+    if ((t.flags & VCPU_SSHOTTMR_future) && deadline <= time_now()) {
         return -ETIME;
     }
-    v->timer_deadline = deadline ? deadline : 1;
+    /* A time in the past fires at once; 0 is "now" too, not "no timer". */
+    sched_set_vcpu_timer(v, deadline ? deadline : 1);
     return 0;
 }
 
-int64_t do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a3,
-                   uint64_t a4)
+int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg)
 {
     struct domain *d = v->dom;
     struct vcpu *target;
 
-    (void)a3;
-    (void)a4;
     if (vcpuid >= d->nr_vcpus) {
         return -ENOENT;
     }
@@ -93,7 +101,7 @@ int64_t do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, 
         if (target != v) {
             return -EINVAL;
         }
-        v->timer_deadline = 0;
+        sched_set_vcpu_timer(v, 0);
         return 0;
     default:
         return -ENOSYS;

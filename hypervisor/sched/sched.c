@@ -2,10 +2,10 @@
 /*
  * Static-placement round-robin scheduler. Each CPU owns the vCPUs placed on it (in
  * pcpu.vcpus, under pcpu.sched_lock) and is the only CPU that runs them or takes them
- * down; other CPUs only change a vCPU's state under that lock and kick its CPU.
+ * down; other CPUs only change a vCPU's state under that lock and kick its CPU. Time
+ * comes from the timer subsystem: a slice timer per CPU and a wake-up timer per vCPU,
+ * both on that CPU's queue.
  */
-#include <string.h>
-
 #include <stdint.h>
 
 #include <xen/vcpu.h>
@@ -16,27 +16,42 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
-
-#define NS_PER_S 1000000000ull
+#include <bulkhead/time.h>
+#include <bulkhead/timer.h>
 
 static unsigned next_cpu;
+static sched_vcpu_dead_fn vcpu_dead_hook;
 
-uint64_t sched_ns_to_ticks(uint64_t ns)
+void sched_set_vcpu_dead_hook(sched_vcpu_dead_fn fn)
 {
-    return ns / NS_PER_S * board.timer.freq + ns % NS_PER_S * board.timer.freq / NS_PER_S;
+    vcpu_dead_hook = fn;
 }
 
-uint64_t sched_ticks_to_ns(uint64_t ticks)
-{
-    return ticks / board.timer.freq * NS_PER_S +
-           ticks % board.timer.freq * NS_PER_S / board.timer.freq;
-}
+static void kick(struct pcpu *cpu);
 
 void vcpu_set_runstate(struct vcpu *v, unsigned state, uint64_t now)
 {
     v->runstate_time[v->runstate] += now - v->runstate_entry;
     v->runstate = state;
     v->runstate_entry = now;
+}
+
+/* A vCPU's singleshot timer expired (on its CPU): wake it if it waits for it, else
+ * remember it so its next block returns at once. */
+static void vcpu_timer_fired(struct timer *t)
+{
+    struct vcpu *v = container_of(t, struct vcpu, timer);
+    struct pcpu *cpu = &pcpus[v->pcpu];
+
+    spin_lock(&cpu->sched_lock);
+    if (v->state == VCPU_BLOCKED) {
+        v->state = VCPU_RUNNABLE;
+        vcpu_set_runstate(v, RUNSTATE_runnable, time_now());
+    } else {
+        v->timer_fired = true;
+    }
+    spin_unlock(&cpu->sched_lock);
+    kick(cpu);
 }
 
 int sched_add_vcpu(struct vcpu *v)
@@ -61,7 +76,8 @@ int sched_add_vcpu(struct vcpu *v)
         cpu->vcpus[cpu->nr_vcpus++] = v;
         v->pcpu = cpu->id;
         v->runstate = RUNSTATE_offline;
-        v->runstate_entry = arch_timer_now();
+        v->runstate_entry = time_now();
+        timer_init(&v->timer, vcpu_timer_fired, cpu->id);
         rc = 0;
     }
     spin_unlock(&cpu->sched_lock);
@@ -72,6 +88,7 @@ void sched_remove_vcpu(struct vcpu *v)
 {
     struct pcpu *cpu = &pcpus[v->pcpu];
 
+    timer_stop(&v->timer);
     spin_lock(&cpu->sched_lock);
     for (unsigned i = 0; i < cpu->nr_vcpus; i++) {
         if (cpu->vcpus[i] == v) {
@@ -104,8 +121,8 @@ int sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg)
     } else {
         arch_vcpu_init(v, entry, arg);
         v->state = VCPU_RUNNABLE;
-        v->timer_deadline = 0;
-        vcpu_set_runstate(v, RUNSTATE_runnable, arch_timer_now());
+        v->timer_fired = false;
+        vcpu_set_runstate(v, RUNSTATE_runnable, time_now());
     }
     spin_unlock(&cpu->sched_lock);
     if (rc == 0) {
@@ -129,7 +146,10 @@ enum vcpu_power sched_vcpu_power(struct vcpu *v)
 
 void sched_kick_received(void)
 {
+    /* A kick asks for a decision, or for this CPU's timer to be re-armed (timer_set from
+     * another CPU): do both. */
     this_cpu()->need_resched = true;
+    timer_reprogram();
 }
 
 void sched_block_current(void)
@@ -138,20 +158,36 @@ void sched_block_current(void)
     struct vcpu *v = cpu->curr;
 
     spin_lock(&cpu->sched_lock);
-    if (!v->timer_deadline || v->timer_deadline > arch_timer_now()) {
+    if (v->timer_fired) {
+        v->timer_fired = false;
+    } else {
         v->state = VCPU_BLOCKED;
+        cpu->need_resched = true;
     }
     spin_unlock(&cpu->sched_lock);
-    cpu->need_resched = true;
+}
+
+void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
+{
+    struct pcpu *cpu = &pcpus[v->pcpu];
+
+    timer_stop(&v->timer);
+    spin_lock(&cpu->sched_lock);
+    v->timer_fired = false;
+    spin_unlock(&cpu->sched_lock);
+    if (deadline) {
+        timer_set(&v->timer, deadline);
+    }
 }
 
 void sched_vcpu_down_current(void)
 {
     struct pcpu *cpu = this_cpu();
 
+    timer_stop(&cpu->curr->timer);
     spin_lock(&cpu->sched_lock);
     cpu->curr->state = VCPU_DOWN;
-    cpu->curr->timer_deadline = 0;
+    cpu->curr->timer_fired = false;
     spin_unlock(&cpu->sched_lock);
     cpu->need_resched = true;
 }
@@ -205,63 +241,32 @@ static struct vcpu *pick_next(struct pcpu *cpu)
     return NULL;
 }
 
-/* The last vCPU of a dying domain is off its CPU: free the domain. */
-static void reap(struct vcpu **reaped, unsigned n)
+/* These vCPUs are off their CPU for good: tell the domain layer. */
+static void report_dead(struct vcpu **reaped, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        struct domain *d = reaped[i]->dom;
-        char name[DOMAIN_NAME_MAX];
-
-        if (__atomic_sub_fetch(&d->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0) {
-            memcpy(name, d->name, sizeof(name));
-            domain_destroy(d);
-            domain_ended(name);
+        timer_stop(&reaped[i]->timer);
+        if (vcpu_dead_hook) {
+            vcpu_dead_hook(reaped[i]);
         }
     }
 }
 
-/* Arm this CPU's timer: the end of the slice, or the earliest vCPU timer. */
-static void arm_timer(struct pcpu *cpu)
+/* The slice of this CPU's vCPU is over. */
+static void slice_expired(struct timer *t)
 {
-    uint64_t deadline = cpu->curr ? cpu->slice_end : UINT64_MAX;
-
-    spin_lock(&cpu->sched_lock);
-    for (unsigned i = 0; i < cpu->nr_vcpus; i++) {
-        struct vcpu *v = cpu->vcpus[i];
-
-        if (v->state == VCPU_BLOCKED && v->timer_deadline && v->timer_deadline < deadline) {
-            deadline = v->timer_deadline;
-        }
-    }
-    spin_unlock(&cpu->sched_lock);
-    if (deadline == UINT64_MAX) {
-        arch_timer_stop();
-    } else {
-        arch_timer_set_deadline(deadline);
-    }
+    container_of(t, struct pcpu, slice_timer)->need_resched = true;
 }
 
-void sched_timer_interrupt(void)
+/* Under the lock: is a vCPU other than @curr waiting for this CPU? */
+static bool others_runnable(const struct pcpu *cpu, const struct vcpu *curr)
 {
-    struct pcpu *cpu = this_cpu();
-    uint64_t now = arch_timer_now();
-
-    spin_lock(&cpu->sched_lock);
     for (unsigned i = 0; i < cpu->nr_vcpus; i++) {
-        struct vcpu *v = cpu->vcpus[i];
-
-        if (v->state == VCPU_BLOCKED && v->timer_deadline && v->timer_deadline <= now) {
-            v->state = VCPU_RUNNABLE;
-            v->timer_deadline = 0;
-            vcpu_set_runstate(v, RUNSTATE_runnable, now);
-            cpu->need_resched = true;
+        if (cpu->vcpus[i] != curr && cpu->vcpus[i]->state == VCPU_RUNNABLE) {
+            return true;
         }
     }
-    spin_unlock(&cpu->sched_lock);
-    if (!cpu->curr || now >= cpu->slice_end) {
-        cpu->need_resched = true;
-    }
-    arm_timer(cpu);
+    return false;
 }
 
 /* Decide what runs next on this CPU. Returns the vCPU to run (may be the current one),
@@ -270,7 +275,8 @@ static struct vcpu *decide(struct pcpu *cpu)
 {
     struct vcpu *reaped[MAX_VCPUS_PER_CPU];
     struct vcpu *prev = cpu->curr, *next;
-    uint64_t now = arch_timer_now();
+    uint64_t now = time_now();
+    bool slice;
     unsigned n;
 
     cpu->need_resched = false;
@@ -289,9 +295,15 @@ static struct vcpu *decide(struct pcpu *cpu)
         vcpu_set_runstate(next, RUNSTATE_running, now);
     }
     cpu->curr = next;
-    cpu->slice_end = now + timer_us_to_ticks(SCHED_SLICE_US);
+    /* No tick while one vCPU has the CPU to itself: a wake-up kicks us instead. */
+    slice = next && others_runnable(cpu, next);
     spin_unlock(&cpu->sched_lock);
-    reap(reaped, n);
+    if (slice) {
+        timer_set(&cpu->slice_timer, now + time_us_to_ticks(SCHED_SLICE_US));
+    } else {
+        timer_stop(&cpu->slice_timer);
+    }
+    report_dead(reaped, n);
     return next;
 }
 
@@ -310,14 +322,17 @@ void sched_on_return(void)
     if (next != prev) {
         arch_vcpu_load(next);
     }
-    arm_timer(cpu);
+}
+
+void sched_cpu_init(struct pcpu *cpu)
+{
+    timer_init(&cpu->slice_timer, slice_expired, cpu->id);
 }
 
 void sched_idle(void)
 {
     struct pcpu *cpu = this_cpu();
 
-    cpu->sched_started = true;
     for (;;) {
         struct vcpu *next;
 
@@ -327,11 +342,9 @@ void sched_idle(void)
         if (next) {
             cpu->in_idle = false;
             arch_vcpu_load(next);
-            arm_timer(cpu);
             arch_vcpu_enter();
         }
         cpu->in_idle = true;
-        arm_timer(cpu);
         /* WFI with interrupts masked still wakes on a pending one; unmasking then takes
          * it, so a kick between the decision and the WFI is not lost. */
         if (!cpu->need_resched) {

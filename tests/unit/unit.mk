@@ -12,9 +12,10 @@ UNIT_XEN_INC := $(BUILD)/host/include
 
 UNIT_CORE_SRCS := \
 	hypervisor/mm/page_alloc.c hypervisor/mm/pgtable.c hypervisor/mm/memmap.c \
-	hypervisor/mm/hyp_mm.c hypervisor/dt/dt.c hypervisor/dt/board.c \
-	hypervisor/core/cmdline.c hypervisor/core/timer.c hypervisor/mm/guest_access.c \
+	hypervisor/mm/hyp_mm.c hypervisor/mm/p2m.c hypervisor/dt/dt.c hypervisor/dt/board.c \
+	hypervisor/core/cmdline.c hypervisor/core/dom0less.c hypervisor/mm/guest_access.c \
 	$(sort $(wildcard hypervisor/domain/*.c hypervisor/sched/*.c hypervisor/hypercall/*.c)) \
+	$(sort $(wildcard hypervisor/time/*.c)) \
 	$(sort $(wildcard hypervisor/console/*.c)) lib/fmt/fmt.c arch/fake/fake.c
 UNIT_LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
@@ -55,7 +56,7 @@ $(UNIT_O)/libcore.a: $(UNIT_CORE_OBJS) $(UNIT_LIBFDT_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(UNIT_BINS): $(UNIT_O)/%: $(UNIT_O)/obj/tests/unit/%.o $(UNIT_O)/libcore.a
-	$(Q)$(HOSTCC) $(UNIT_SAN) -g $< $(UNIT_O)/libcore.a -lcmocka -o $@
+	$(Q)$(HOSTCC) $(UNIT_SAN) -g $< $(UNIT_O)/libcore.a -lcmocka -pthread -o $@
 
 -include $(UNIT_CORE_OBJS:.o=.d) $(UNIT_BINS:$(UNIT_O)/%=$(UNIT_O)/obj/tests/unit/%.d)
 

@@ -18,6 +18,12 @@ const char *arch_describe(void)
     return "aarch64 at EL2";
 }
 
+const char *arch_xen_capabilities(void)
+{
+    /* As Xen on arm64, less the AArch32 ABI, which Bulkhead does not run. */
+    return "xen-3.0-aarch64 ";
+}
+
 void arch_cpu_relax(void)
 {
     /* WFE: a sleep until SEV in hardware, a yield to the next vCPU in QEMU. */

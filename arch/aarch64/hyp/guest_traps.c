@@ -9,6 +9,7 @@
 
 #include <bulkhead/domain.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
@@ -30,8 +31,26 @@ static uint64_t fault_ipa(const struct trap_frame *f)
 
 static void hypercall(struct trap_frame *f, struct vcpu *v)
 {
-    f->x[0] =
-        (uint64_t)hypercall_dispatch(v, f->x[16], f->x[0], f->x[1], f->x[2], f->x[3], f->x[4]);
+    struct hypercall hc = {.nr = f->x[16], .a = {f->x[0], f->x[1], f->x[2], f->x[3], f->x[4]}};
+    int64_t rc = hypercall_dispatch(v, &hc);
+
+    if (hc.restart) {
+        /* A continuation: the updated arguments, and the HVC again (ELR is past it). */
+        for (unsigned i = 0; i < 5; i++) {
+            f->x[i] = hc.a[i];
+        }
+        f->elr -= 4;
+        sched_yield_current();
+    } else {
+        f->x[0] = (uint64_t)rc;
+    }
+}
+
+/* A stage-2 abort: retry if it raced with a break-before-make change of the mapping,
+ * else the guest touched what it has no memory or device at, and ends. */
+static bool abort_is_spurious(struct domain *d, const struct trap_frame *f, unsigned need)
+{
+    return p2m_fault_is_spurious(&d->p2m, ipa_init(fault_ipa(f)), need);
 }
 
 void guest_sync(struct trap_frame *f)
@@ -59,12 +78,18 @@ void guest_sync(struct trap_frame *f)
         sched_yield_current();
         break;
     case EC_DABT_LO:
+        if (abort_is_spurious(d, f, (iss & (1u << 6)) ? PT_W : PT_R)) {
+            break; /* ISS.WnR (bit 6): a write */
+        }
         domain_crash(d,
                      "data abort at IPA 0x%llx (VA 0x%llx, PC 0x%llx): no memory or device there",
                      (unsigned long long)fault_ipa(f), (unsigned long long)f->far,
                      (unsigned long long)f->elr);
         break;
     case EC_IABT_LO:
+        if (abort_is_spurious(d, f, PT_X)) {
+            break;
+        }
         domain_crash(d, "instruction fetch from IPA 0x%llx (PC 0x%llx): no memory there",
                      (unsigned long long)fault_ipa(f), (unsigned long long)f->elr);
         break;

@@ -12,6 +12,7 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/pgtable.h>
 
 #define S2_VALID          (1ull << 0)
@@ -99,21 +100,40 @@ uint64_t arch_guest_ram_max(void)
     return GUEST_RAM0_SIZE;
 }
 
-int arch_domain_init(struct domain *d)
+int arch_p2m_init(struct p2m *p)
 {
-    /* VMID = domain id (8-bit VMIDs; ids stay below MAX_DOMAINS). */
-    d->arch.vttbr = ((uint64_t)d->id << 48) | pa_addr(d->p2m.root);
-    arch_domain_flush_tlb(d);
+    /* VMID = domain id (8-bit VMIDs; ids stay below MAX_DOMAINS). The id may have
+     * belonged to a domain that is gone: forget its translations. */
+    p->arch.vttbr = ((uint64_t)p->id << 48) | pa_addr(p->pt.root);
+    arch_p2m_flush(p, ipa_init(0), p2m_ipa_limit(p));
     return 0;
 }
 
-void arch_domain_flush_tlb(struct domain *d)
+/* Up to this many pages are invalidated one by one; more costs one VMID-wide flush. */
+#define FLUSH_PAGES_MAX 16
+
+void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
 {
-    (void)d;
-    /* All EL1&0 stage-1 and stage-2 entries, every VMID, inner shareable: a VMID is
-     * reused after its domain is gone, and this is rare (creation, teardown, remap). */
+    uint64_t saved = read_sysreg(vttbr_el2);
+
+    /* TLBI by IPA and VMALLS12E1 act on the VMID in VTTBR_EL2 (Arm ARM D8.13.4): switch
+     * to @p's for the flush (the hypervisor's own EL2 regime does not use it), inner
+     * shareable so every CPU forgets, then switch back. */
     dsb(ishst);
-    __asm__ volatile("tlbi alle1is" : : : "memory");
+    write_sysreg(vttbr_el2, p->arch.vttbr);
+    isb();
+    if (size <= FLUSH_PAGES_MAX * PAGE_SIZE) {
+        for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+            __asm__ volatile("tlbi ipas2e1is, %0" : : "r"((ipa_addr(ipa) + off) >> 12) : "memory");
+        }
+        /* Combined stage-1+2 entries are not tagged by IPA: drop the VMID's stage-1 ones
+         * too (D8.13.5, "invalidation of stage 2 entries"). */
+        dsb(ish);
+        __asm__ volatile("tlbi vmalle1is" : : : "memory");
+    } else {
+        __asm__ volatile("tlbi vmalls12e1is" : : : "memory");
+    }
     dsb(ish);
+    write_sysreg(vttbr_el2, saved);
     isb();
 }

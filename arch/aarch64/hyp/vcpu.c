@@ -13,6 +13,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/percpu.h>
 
 #define PSR_MODE_EL1H 0x5
@@ -111,7 +112,7 @@ void arch_vcpu_save(struct vcpu *v)
 
 void arch_vcpu_load(struct vcpu *v)
 {
-    write_sysreg(vttbr_el2, v->dom->arch.vttbr);
+    write_sysreg(vttbr_el2, v->dom->p2m.arch.vttbr);
     el1_restore(&v->arch.el1);
     fpsimd_restore(&v->arch.fp);
     isb();
@@ -125,12 +126,14 @@ void arch_vcpu_enter(void)
     __builtin_unreachable();
 }
 
-int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool write, paddr_t *pa)
 {
     /* AT reports into PAR_EL1, which is the guest's register: keep its value. */
     uint64_t saved = read_sysreg(par_el1), par;
 
+    /* AT walks the live stage-2 tables of the running vCPU: @l keeps them still. */
     (void)v;
+    (void)l;
     if (write) {
         __asm__ volatile("at s12e1w, %0" : : "r"(va));
     } else {

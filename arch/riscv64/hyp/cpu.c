@@ -11,6 +11,12 @@ const char *arch_describe(void)
     return "riscv64 in HS-mode";
 }
 
+const char *arch_xen_capabilities(void)
+{
+    /* Xen's form for our RISC-V ABI shim (docs/abi-riscv.md). */
+    return "xen-3.0-riscv64 ";
+}
+
 void arch_cpu_relax(void)
 {
     /* Zihintpause PAUSE (FENCE w,0: a hint, so a no-op where unimplemented); QEMU ends

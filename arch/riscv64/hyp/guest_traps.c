@@ -11,6 +11,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/sched.h>
 
 /* a7 of a Xen hypercall: a firmware-specific SBI extension (docs/abi-riscv.md). */
@@ -21,9 +22,20 @@
 static void hypercall(struct trap_frame *f, struct vcpu *v)
 {
     uint64_t *x = f->x;
+    struct hypercall hc = {.nr = x[REG_A6],
+                           .a = {x[REG_A0], x[REG_A1], x[REG_A2], x[REG_A3], x[REG_A4]}};
+    int64_t rc = hypercall_dispatch(v, &hc);
 
-    x[REG_A0] = (uint64_t)hypercall_dispatch(v, x[REG_A6], x[REG_A0], x[REG_A1], x[REG_A2],
-                                             x[REG_A3], x[REG_A4]);
+    if (hc.restart) {
+        /* A continuation: the updated arguments, and the ecall again (sepc is past it). */
+        for (unsigned i = 0; i < 5; i++) {
+            x[REG_A0 + i] = hc.a[i];
+        }
+        f->sepc -= 4;
+        sched_yield_current();
+    } else {
+        x[REG_A0] = (uint64_t)rc;
+    }
 }
 
 /* entry.S's fast path: an ecall from VS-mode with a7 = XEN_HYPERCALL_EID. The frame
@@ -41,6 +53,13 @@ bool guest_hypercall(struct trap_frame *f)
 static uint64_t fault_gpa(const struct trap_frame *f)
 {
     return (f->htval << 2) | (f->stval & 3);
+}
+
+static unsigned fault_need(uint64_t cause)
+{
+    return cause == CAUSE_FETCH_GUEST_PAGE_FAULT  ? PT_X
+           : cause == CAUSE_LOAD_GUEST_PAGE_FAULT ? PT_R
+                                                  : PT_W;
 }
 
 static const char *guest_fault_name(uint64_t cause)
@@ -82,6 +101,10 @@ static void guest_exception(struct trap_frame *f, struct vcpu *v)
     case CAUSE_FETCH_GUEST_PAGE_FAULT:
     case CAUSE_LOAD_GUEST_PAGE_FAULT:
     case CAUSE_STORE_GUEST_PAGE_FAULT:
+        /* Retry an access that raced with a break-before-make change of its mapping. */
+        if (p2m_fault_is_spurious(&d->p2m, ipa_init(fault_gpa(f)), fault_need(cause))) {
+            break;
+        }
         domain_crash(d, "%s at GPA 0x%llx (VA 0x%llx, PC 0x%llx): no memory or device there",
                      guest_fault_name(cause), (unsigned long long)fault_gpa(f),
                      (unsigned long long)f->stval, (unsigned long long)f->sepc);

@@ -2,13 +2,13 @@
 /*
  * Guest virtual to host physical addresses for hypercall arguments: the running vCPU's
  * VS-stage tables (vsatp: Bare, Sv39, Sv48 or Sv57, privileged spec 4.3.2 / 4.4-4.6)
- * walked in software, every table read through the domain's G-stage tables (pt_lookup on
- * its p2m), then the final guest-physical address through them too. The walk checks what
- * a VS-mode access would: V, reserved encodings, R (or X with MXR) / W, U with SUM,
- * superpage alignment, and it sets A (and D for a write) in the leaf as hardware that
- * updates them does (Svadu, 4.3.2 step 7): atomically, only if the PTE is unchanged.
- * It takes at most `levels` steps whatever the tables hold, and touches only pages the
- * domain's p2m maps as RAM.
+ * walked in software, every table read through the domain's G-stage tables (p2m_lookup,
+ * under the p2m lock the caller holds), then the final guest-physical address through
+ * them too. The walk checks what a VS-mode access would: V, reserved encodings, R (or X with MXR) /
+ * W, U with SUM, superpage alignment, and it sets A (and D for a write) in the leaf as hardware
+ * that updates them does (Svadu, 4.3.2 step 7): atomically, only if the PTE is unchanged. It takes
+ * at most `levels` steps whatever the tables hold, and touches only pages the domain's p2m maps as
+ * RAM.
  *
  * Why not HLV/HSV: they would translate in hardware, but every fault they take would
  * need a fix-up path in the trap entry, on the hypercall path; the walk turns every
@@ -22,7 +22,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
-#include <bulkhead/pgtable.h>
+#include <bulkhead/p2m.h>
 
 #include "pte.h"
 
@@ -37,11 +37,12 @@
 #define VSATP_PPN_MASK   ((1ull << 44) - 1)
 
 /* Guest-physical @gpa to host physical through the p2m: RAM only, @need attributes. */
-static int gpa_to_pa(const struct domain *d, uint64_t gpa, unsigned need, paddr_t *pa)
+static int gpa_to_pa(struct p2m_locked l, uint64_t gpa, unsigned need, paddr_t *pa)
 {
     unsigned attr;
 
-    if (pt_lookup(&d->p2m, gpa, pa, &attr) != 0 || (attr & PT_DEVICE) || (attr & need) != need) {
+    if (p2m_lookup(l, ipa_init(gpa), pa, &attr) != 0 || (attr & PT_DEVICE) ||
+        (attr & need) != need) {
         return -EFAULT;
     }
     return 0;
@@ -63,7 +64,7 @@ static bool leaf_allows(uint64_t pte, bool write, uint64_t vsstatus)
  * updating does: with a compare-and-swap, so a PTE the guest changed meanwhile is left
  * alone (the access then fails and the guest may retry). The PTE's page must be
  * writable at G-stage, as for the hardware's implicit write (8.5.1). */
-static int update_ad(const struct domain *d, uint64_t pte_gpa, uint64_t pte, bool write)
+static int update_ad(struct p2m_locked l, uint64_t pte_gpa, uint64_t pte, bool write)
 {
     uint64_t want = pte | PTE_A | (write ? PTE_D : 0);
     paddr_t pa;
@@ -71,7 +72,7 @@ static int update_ad(const struct domain *d, uint64_t pte_gpa, uint64_t pte, boo
     if (want == pte) {
         return 0;
     }
-    if (gpa_to_pa(d, pte_gpa, PT_W, &pa) != 0) {
+    if (gpa_to_pa(l, pte_gpa, PT_W, &pa) != 0) {
         return -EFAULT;
     }
     return __atomic_compare_exchange_n((uint64_t *)pa_va(pa), &pte, want, false, __ATOMIC_ACQ_REL,
@@ -80,8 +81,8 @@ static int update_ad(const struct domain *d, uint64_t pte_gpa, uint64_t pte, boo
                : -EFAULT;
 }
 
-static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool write,
-                   uint64_t vsstatus, uint64_t *gpa)
+static int vs_walk(struct p2m_locked l, uint64_t vsatp, uint64_t va, bool write, uint64_t vsstatus,
+                   uint64_t *gpa)
 {
     unsigned levels = (unsigned)(vsatp >> VSATP_MODE_SHIFT) - VSATP_MODE_SV39 + 3;
     unsigned va_bits = 12 + 9 * levels;
@@ -98,7 +99,7 @@ static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool wri
         paddr_t pa;
 
         /* Implicit reads of VS-stage tables need G-stage read permission (8.5.1). */
-        if (gpa_to_pa(d, pte_gpa, PT_R, &pa) != 0) {
+        if (gpa_to_pa(l, pte_gpa, PT_R, &pa) != 0) {
             return -EFAULT;
         }
         pte = __atomic_load_n((volatile uint64_t *)pa_va(pa), __ATOMIC_RELAXED);
@@ -122,7 +123,7 @@ static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool wri
         if (ppn & ((1ull << (9 * i)) - 1)) {
             return -EFAULT;
         }
-        if (update_ad(d, pte_gpa, pte, write) != 0) {
+        if (update_ad(l, pte_gpa, pte, write) != 0) {
             return -EFAULT;
         }
         *gpa = (ppn << 12) | (va & ((1ull << shift) - 1));
@@ -131,18 +132,19 @@ static int vs_walk(const struct domain *d, uint64_t vsatp, uint64_t va, bool wri
     return -EFAULT;
 }
 
-int arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa)
+int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool write, paddr_t *pa)
 {
     /* @v is the running vCPU: its VS CSRs are the live ones. */
     uint64_t vsatp = csr_read(CSR_VSATP);
     unsigned mode = (unsigned)(vsatp >> VSATP_MODE_SHIFT);
     uint64_t gpa = va;
 
+    (void)v;
     if (mode != VSATP_MODE_BARE) {
         if (mode < VSATP_MODE_SV39 || mode > VSATP_MODE_SV57 ||
-            vs_walk(v->dom, vsatp, va, write, csr_read(CSR_VSSTATUS), &gpa) != 0) {
+            vs_walk(l, vsatp, va, write, csr_read(CSR_VSSTATUS), &gpa) != 0) {
             return -EFAULT;
         }
     }
-    return gpa_to_pa(v->dom, gpa, write ? PT_W : PT_R, pa);
+    return gpa_to_pa(l, gpa, write ? PT_W : PT_R, pa);
 }

@@ -15,8 +15,8 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
-#include <bulkhead/hypercall.h>
-#include <bulkhead/pgtable.h>
+#include <bulkhead/guest_console.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
@@ -101,15 +101,20 @@ static long hsm_status(struct vcpu *t)
 static long hsm_start(struct domain *d, uint64_t hartid, uint64_t addr, uint64_t opaque)
 {
     struct vcpu *t = hartid < d->nr_vcpus ? d->vcpus[hartid] : NULL;
-    unsigned attr;
+    struct p2m_locked l;
+    unsigned attr = 0;
     paddr_t pa;
+    int rc;
 
     if (!t) {
         return SBI_ERR_INVALID_PARAM;
     }
     /* The start address must be executable guest memory (the guest starts with
      * vsatp = 0, so it is guest-physical), 2-byte aligned with C. */
-    if ((addr & 1) || pt_lookup(&d->p2m, addr, &pa, &attr) != 0 || !(attr & PT_X)) {
+    l = p2m_lock(&d->p2m);
+    rc = p2m_lookup(l, ipa_init(addr), &pa, &attr);
+    p2m_unlock(l);
+    if ((addr & 1) || rc != 0 || !(attr & PT_X)) {
         return SBI_ERR_INVALID_ADDRESS;
     }
     /* Started, or still stopping on its CPU: either way not startable yet. */
@@ -179,7 +184,7 @@ void sbi_guest_call(struct trap_frame *f)
     switch (eid) {
     case SBI_EXT_LEGACY_PUTCHAR:
         c = (char)x[REG_A0];
-        console_guest_write(v->dom, &c, 1);
+        guest_console_write(&v->dom->console, &c, 1);
         x[REG_A0] = 0;
         return;
     case SBI_EXT_LEGACY_SHUTDOWN:

@@ -16,6 +16,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/pgtable.h>
 #include <bulkhead/printk.h>
@@ -103,7 +104,7 @@ void stage2_hfence_vvma_all(void)
     __asm__ volatile("fence rw, rw\n\t.insn r 0x73, 0, 0x11, x0, x0, x0" : : : "memory");
 }
 
-int arch_domain_init(struct domain *d)
+int arch_p2m_init(struct p2m *p)
 {
     if (!s2_probed) {
         s2_probe();
@@ -111,11 +112,11 @@ int arch_domain_init(struct domain *d)
     if (!sv39x4_ok) {
         return -ENODEV;
     }
-    d->arch.vmid = vmid_usable ? d->id : 0;
-    d->arch.hgatp = HGATP_MODE_SV39X4 | ((uint64_t)d->arch.vmid << HGATP_VMID_SHIFT) |
-                    (pa_addr(d->p2m.root) >> PAGE_SHIFT);
+    p->arch.vmid = vmid_usable ? (uint16_t)p->id : 0;
+    p->arch.hgatp = HGATP_MODE_SV39X4 | ((uint64_t)p->arch.vmid << HGATP_VMID_SHIFT) |
+                    (pa_addr(p->pt.root) >> PAGE_SHIFT);
     /* The VMID may have belonged to a destroyed domain: flushed then, flushed again. */
-    arch_domain_flush_tlb(d);
+    arch_p2m_flush(p, ipa_init(0), p2m_ipa_limit(p));
     return 0;
 }
 
@@ -133,14 +134,32 @@ void stage2_flush_local(uint64_t vmid)
     }
 }
 
-void arch_domain_flush_tlb(struct domain *d)
+/* Up to this many pages are fenced one by one on this hart; more, the whole VMID. */
+#define FLUSH_PAGES_MAX 16
+
+/* hfence.gvma rs1 = guest-physical address >> 2, rs2 = VMID (8.3.2). */
+static void hfence_gvma_gpa_vmid(uint64_t gpa, uint64_t vmid)
+{
+    __asm__ volatile("fence rw, rw\n\t.insn r 0x73, 0, 0x31, x0, %0, %1"
+                     :
+                     : "r"(gpa >> 2), "r"(vmid)
+                     : "memory");
+}
+
+void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
 {
     struct pcpu *self = this_cpu();
 
     /* This hart, then every other online hart through the firmware (SBI RFENCE,
-     * remote_hfence_gvma[_vmid], SBI spec 8.5-8.6), which returns once they are done.
-     * A VMID outlives its domain (ids are reused), so every hart must forget it. */
-    stage2_flush_local(d->arch.vmid);
+     * remote_hfence_gvma[_vmid] over the same range, SBI spec 8.5-8.6), which returns
+     * once they are done. */
+    if (vmid_usable && size <= FLUSH_PAGES_MAX * PAGE_SIZE) {
+        for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+            hfence_gvma_gpa_vmid(ipa_addr(ipa) + off, p->arch.vmid);
+        }
+    } else {
+        stage2_flush_local(p->arch.vmid);
+    }
     for (unsigned i = 0; i < nr_pcpus; i++) {
         struct pcpu *cpu = &pcpus[i];
 
@@ -148,10 +167,11 @@ void arch_domain_flush_tlb(struct domain *d)
             continue;
         }
         if (vmid_usable) {
-            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA_VMID, 1, cpu->hwid, 0, ~0ull,
-                       d->arch.vmid);
+            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA_VMID, 1, cpu->hwid, ipa_addr(ipa),
+                       size, p->arch.vmid);
         } else {
-            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA, 1, cpu->hwid, 0, ~0ull, 0);
+            sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA, 1, cpu->hwid, ipa_addr(ipa), size,
+                       0);
         }
     }
 }

@@ -119,11 +119,11 @@ void arch_vcpu_save(struct vcpu *v)
 void arch_vcpu_load(struct vcpu *v)
 {
     struct arch_pcpu *a = &this_cpu()->arch;
-    uint64_t hgatp = v->dom->arch.hgatp;
+    uint64_t hgatp = v->dom->p2m.arch.hgatp;
 
     csr_write(CSR_HGATP, hgatp);
     /* With one shared VMID, another domain's G-stage entries must go; with per-domain
-     * VMIDs, arch_domain_flush_tlb() keeps them right on every hart. */
+     * VMIDs, arch_p2m_flush() keeps them right on every hart. */
     if (stage2_vmid_shared() && a->last_hgatp != hgatp) {
         stage2_flush_local(0);
     }

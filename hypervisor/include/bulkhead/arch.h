@@ -25,6 +25,9 @@ struct pt_format;
 /* Short description of where the hypervisor runs, for the banner ("aarch64 EL2"). */
 const char *arch_describe(void);
 
+/* XENVER_capabilities: the guest ABIs this arch runs, in Xen's form ("xen-3.0-aarch64 "). */
+const char *arch_xen_capabilities(void);
+
 /* ---- CPU primitives -------------------------------------------------------------- */
 
 /* Hint inside a spin-wait loop. May sleep until arch_cpu_wake() (WFE), so waiters do
@@ -115,12 +118,15 @@ void arch_timer_set_deadline(uint64_t deadline);
 void arch_timer_stop(void);
 
 /* Send this CPU's kick (an SGI / supervisor software interrupt) to CPU @cpu; its
- * handler calls sched_kick_received(). */
+ * handler calls sched_kick_received(). Kicks ask for a scheduling decision or for the
+ * CPU's timer to be re-armed (a timer set from another CPU). */
 void arch_send_kick(struct pcpu *cpu);
 
 /* ---- domains and stage 2 ----------------------------------------------------------- */
 
 struct domain;
+struct p2m;
+struct p2m_locked;
 struct vcpu;
 
 /* Page-table format of a domain's stage-2 (guest-physical to host-physical) tables. */
@@ -130,11 +136,15 @@ extern const struct pt_format arch_stage2_pt_format;
 uint64_t arch_guest_ram_base(void);
 uint64_t arch_guest_ram_max(void);
 
-/* Arch part of a new domain (VMID, ...), after its stage-2 root exists. */
-int __must_check arch_domain_init(struct domain *d);
+/* Arch part of a new stage 2 (VMID = p->id, the translation register value), after its
+ * root exists. Forgets whatever an earlier owner of the VMID left in the TLBs. */
+int __must_check arch_p2m_init(struct p2m *p);
 
-/* Forget @d's translations in every CPU's TLB (after a stage-2 change or at teardown). */
-void arch_domain_flush_tlb(struct domain *d);
+/* Forget the translations of guest-physical [ipa, ipa+size) of @p's VMID on every CPU,
+ * and return when they are gone. The only stage-2 invalidation in the hypervisor: the
+ * walker calls it for break-before-make, mm/p2m at each commit. An arch may widen the
+ * range (to the whole VMID) when that is cheaper. */
+void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size);
 
 /* Set up @v's registers for its first entry at @entry per the arch's Linux boot
  * protocol: aarch64 EL1h, MMU off, x0 = @arg; riscv64 VS-mode, a0 = vCPU id,
@@ -152,8 +162,10 @@ void arch_vcpu_load(struct vcpu *v);
 __noreturn void arch_vcpu_enter(void);
 
 /* Translate guest virtual address @va of the running vCPU @v through its stage-1 and
- * stage-2 tables, for a read or a write. -EFAULT if either refuses. */
-int __must_check arch_guest_va_to_pa(struct vcpu *v, uint64_t va, bool write, paddr_t *pa);
+ * stage-2 tables, for a read or a write. -EFAULT if either refuses. The caller holds
+ * @v's p2m lock (@l) until it is done with the page. */
+int __must_check arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool write,
+                                     paddr_t *pa);
 
 /* ---- called by arch code, implemented by the core -------------------------------- */
 

@@ -21,7 +21,7 @@ const char *cmdline_get(const char *cmdline, const char *name, char *buf, unsign
 unsigned smp_boot_secondaries(void);
 
 /* Per-CPU bring-up shared by the boot CPU and secondaries: traps, interrupt controller,
- * timer self-test. */
+ * timer self-test, scheduler state. */
 void cpu_bring_up(struct pcpu *cpu);
 
 /* Create and start the boot-time domains described under /chosen (Xen's dom0less
@@ -30,15 +30,5 @@ unsigned dom0less_create_domains(void);
 
 /* Give up on deferred domains whose predecessor can no longer run (nothing is alive). */
 void dom0less_abandon_pending(void);
-
-/* Take @n timer interrupts @period_us apart on this CPU; 0 if all arrived on time. */
-int __must_check timer_selftest(unsigned n, unsigned period_us);
-
-/* Sleep for about @us microseconds on this CPU's timer (which must be working). */
-void timer_sleep_us(unsigned us);
-
-/* Microseconds to counter ticks and back. */
-uint64_t timer_us_to_ticks(uint64_t us);
-uint64_t timer_ticks_to_us(uint64_t ticks);
 
 #endif

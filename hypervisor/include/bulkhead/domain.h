@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Domains and vCPUs. A domain is a guest address space (its own stage-2 tables, built by
- * the generic walker) with a memory quota, a role and up to MAX_VCPUS vCPUs, which run
- * at EL1 / VS-mode. Every page a domain holds comes from the page allocator, scrubbed,
- * and is charged to its quota; destroying the domain returns every one of them.
+ * Domains and vCPUs. A domain is a guest address space (its stage-2 tables, owned by
+ * mm/p2m) with a memory quota, a role and up to MAX_VCPUS vCPUs, which run at EL1 /
+ * VS-mode. Every page a domain holds comes from the page allocator, scrubbed, and is
+ * charged to its quota; freeing the domain returns every one of them.
  *
- * Lock order: domain_lock (the domain table), then a pcpu's sched lock, then
- * page_alloc_lock. A domain's own fields change only on the CPU that runs the
- * operation, under domain_lock for life-cycle changes.
+ * domain.c is the one owner of domain lifetime:
+ *   created (BUILDING) -> started (RUNNING) -> crashed or shut down (DYING) -> every vCPU
+ *   off its CPU (the scheduler reports each through a hook) -> unpublished (no new
+ *   lookups) -> last reference dropped -> freed -> "ended" notification.
+ * Code that names another domain (event channels, grants, stub domains, dom0-lite) holds
+ * a reference from domain_get() until domain_put(), so the domain's memory stays until
+ * then, even if it dies meanwhile.
+ *
+ * Lock order: domain_lock (the id table), then a pcpu's sched lock, then a domain's p2m
+ * lock, then page_alloc_lock. The console lock of a domain comes before the console lock.
  */
 #ifndef BULKHEAD_DOMAIN_H
 #define BULKHEAD_DOMAIN_H
@@ -18,14 +25,16 @@
 #include <arch/types.h>
 
 #include "compiler.h"
-#include "pgtable.h"
+#include "guest_console.h"
+#include "p2m.h"
+#include "quota.h"
 #include "spinlock.h"
+#include "timer.h"
 #include "types.h"
 
-#define MAX_DOMAINS      64 /* ids 1..63; 0 is kept for dom0-lite */
-#define MAX_VCPUS        8
-#define DOMAIN_NAME_MAX  32
-#define CONSOLE_LINE_MAX 128
+#define MAX_DOMAINS     64 /* ids 1..63; 0 is kept for dom0-lite */
+#define MAX_VCPUS       8
+#define DOMAIN_NAME_MAX 32
 
 typedef uint16_t domid_t;
 
@@ -46,7 +55,7 @@ enum domain_state {
 enum vcpu_state {
     VCPU_DOWN,     /* not started (PSCI CPU_ON / SBI HSM start it) */
     VCPU_RUNNABLE, /* running or waiting for its CPU */
-    VCPU_BLOCKED,  /* SCHEDOP_block: waits for its timer */
+    VCPU_BLOCKED,  /* SCHEDOP_block / WFI: waits for its timer */
     VCPU_DEAD,     /* its domain is dying */
 };
 
@@ -71,7 +80,8 @@ struct vcpu {
     unsigned id;
     unsigned pcpu; /* the CPU it is placed on (static placement) */
     enum vcpu_state state;
-    uint64_t timer_deadline; /* singleshot timer, counter ticks; 0 = none */
+    struct timer timer; /* singleshot timer (sched/): wakes the vCPU */
+    bool timer_fired;   /* it fired while the vCPU was not blocked */
     /* Runstate accounting (Xen's vcpu_runstate_info, in counter ticks). */
     unsigned runstate;
     uint64_t runstate_entry;
@@ -86,22 +96,17 @@ struct domain {
     enum domain_role role;
     enum domain_state state;
     unsigned shutdown_reason; /* SHUTDOWN_* once dying */
-    struct pt p2m;            /* stage-2 tables */
+    uint32_t refcnt;          /* references: 1 while published, + domain_get()s */
+    struct quota quota;       /* pages: RAM plus bookkeeping */
+    struct p2m p2m;           /* stage-2 tables (mm/p2m) */
     ipaddr_t ram_base;
     uint64_t ram_size;
-    uint64_t max_pages; /* quota: RAM plus bookkeeping */
-    uint64_t pages;     /* charged so far */
     struct extent_page *extents;
     paddr_t shared_info; /* zeroed page, mapped on XENMEM_add_to_physmap */
     unsigned nr_vcpus;
     unsigned live_vcpus; /* vCPUs not yet taken off their CPUs after dying */
     struct vcpu *vcpus[MAX_VCPUS];
-    /* Console: line assembly and a token bucket against floods. */
-    char con_line[CONSOLE_LINE_MAX];
-    unsigned con_len;
-    uint64_t con_tokens;    /* lines that may still be printed, scaled by 1000 */
-    uint64_t con_refill_at; /* counter value of the last refill */
-    uint64_t con_dropped;
+    struct guest_console console;
     struct arch_domain arch;
 };
 
@@ -113,12 +118,19 @@ struct domain_config {
     unsigned nr_vcpus;
 };
 
-/* Create a domain with zeroed RAM mapped at the arch's guest RAM base. Charged and
- * scrubbed. -EINVAL for a bad config, -ENOSPC when no id is free, -ENOMEM. */
+/* Create a domain with zeroed RAM mapped at the arch's guest RAM base, published under
+ * its id with one reference (its existence). Charged and scrubbed. -EINVAL for a bad
+ * config, -ENOSPC when no id is free, -ENOMEM. */
 int __must_check domain_create(const struct domain_config *cfg, struct domain **out);
 
-/* Free everything @d holds. It must not be running anywhere. */
+/* End a domain whose vCPUs run nowhere (never started, or all taken off their CPUs):
+ * unpublish it and drop the reference it holds on itself. It is freed, and its end
+ * notified if it had started, when the last other reference is dropped. */
 void domain_destroy(struct domain *d);
+
+/* A reference to the live domain @id (NULL if there is none, or it is dying). */
+struct domain *domain_get(domid_t id);
+void domain_put(struct domain *d);
 
 /* Copy @size bytes from host physical @src into @d's memory at @dst (building only). */
 int __must_check domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size);
@@ -138,15 +150,19 @@ void domain_free_pages(struct domain *d, paddr_t pa, unsigned order);
 /* Map the shared_info page at @gfn (replacing what was there). */
 int __must_check domain_map_shared_info(struct domain *d, uint64_t gfn);
 
-/* Domains alive (created and not yet destroyed). */
+/* Domains published (created and not yet ended). */
 unsigned domain_count(void);
 
 /* Look a live domain up by name (NULL if none). */
 struct domain *domain_find(const char *name);
 
-/* Called when domain @name (NULL: none) has been destroyed: start domains waiting for
- * it, and power the board off when nothing is left (unless "stay-up" is on the command
- * line). */
-void domain_ended(const char *name);
+/* Told when a domain that had started has been freed: the boot-time policy now,
+ * dom0-lite's VIRQ_DOM_EXC later. Callbacks run on the CPU that freed it, with no lock
+ * held; they may create domains or power the board off. */
+struct domain_notifier {
+    void (*ended)(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
+    struct domain_notifier *next;
+};
+void domain_notifier_register(struct domain_notifier *n);
 
 #endif

@@ -20,6 +20,7 @@
 #define ENODEV     XEN_ENODEV
 #define EINVAL     XEN_EINVAL
 #define ENOSPC     XEN_ENOSPC
+#define EDOM       XEN_EDOM
 #define ERANGE     XEN_ERANGE
 #define ENOSYS     XEN_ENOSYS
 #define ESRCH      XEN_ESRCH

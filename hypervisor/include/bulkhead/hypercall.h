@@ -1,36 +1,45 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hypercalls, Xen ABI. The arch trap code unpacks the number and up to five arguments
- * from the guest's registers and calls hypercall_dispatch(); every handler is a do_<name>
- * in one static table, checks its own arguments, and returns a Xen errno (negative) on
- * bad input. Nothing a guest passes can reach a panic.
+ * Hypercalls, Xen ABI. The arch trap code fills a struct hypercall from the guest's
+ * registers (number and five arguments) and calls hypercall_dispatch(). One static table
+ * maps Xen's numbers to thin handlers that unpack the arguments with Xen's C types (an
+ * `int` command is the low 32 bits of its register, whatever the high bits hold) and call
+ * one typed do_<name> function each, which checks its own arguments and returns a Xen
+ * errno (negative) on bad input. Nothing a guest passes can reach a panic.
+ *
+ * Continuations: a handler with more work than it should do at once (a long console
+ * write, a batch) updates hc->a[] to describe what is left and calls
+ * hypercall_continue(); the arch code then writes the arguments back and re-executes the
+ * hypercall instruction, so the CPU passes through the scheduler between the pieces and
+ * no hypercall holds it for unbounded time.
  */
 #ifndef BULKHEAD_HYPERCALL_H
 #define BULKHEAD_HYPERCALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "domain.h"
 
-typedef int64_t (*hypercall_fn)(struct vcpu *v, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-                                uint64_t a4);
+struct hypercall {
+    uint64_t nr;   /* the hypercall number register */
+    uint64_t a[5]; /* the argument registers; updated for a continuation */
+    bool restart;  /* set by hypercall_continue(): re-execute with a[] */
+};
 
-int64_t hypercall_dispatch(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
-                           uint64_t a3, uint64_t a4);
+int64_t hypercall_dispatch(struct vcpu *v, struct hypercall *hc);
 
-int64_t do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uint64_t a3,
-                       uint64_t a4);
-int64_t do_console_io(struct vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf, uint64_t a3,
-                      uint64_t a4);
-int64_t do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uint64_t a3,
-                    uint64_t a4);
-int64_t do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a3,
-                   uint64_t a4);
-int64_t do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a2, uint64_t a3,
-                     uint64_t a4);
+/* Re-execute the current hypercall with hc->a[] once the scheduler has run. */
+void hypercall_continue(struct hypercall *hc);
 
-/* Console output of a domain: assembled into lines, printed as "(d<id>) text". */
-void console_guest_write(struct domain *d, const char *s, uint64_t n);
-void console_guest_flush(struct domain *d);
+/* Should a long hypercall stop here and continue later? */
+bool hypercall_preempt_check(void);
+
+int64_t do_xen_version(struct vcpu *v, int cmd, uint64_t arg);
+int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, unsigned int count,
+                      uint64_t buf);
+int64_t do_sched_op(struct vcpu *v, int cmd, uint64_t arg);
+int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg);
+int64_t do_memory_op(struct vcpu *v, unsigned long cmd, uint64_t arg);
 
 #endif

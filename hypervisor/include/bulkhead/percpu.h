@@ -9,26 +9,26 @@
 #include "arch.h"
 #include "config.h"
 #include "spinlock.h"
+#include "timer.h"
 
 #define MAX_VCPUS_PER_CPU 32
 
 struct vcpu;
 
 struct pcpu {
-    uintptr_t stack_top; /* initial stack pointer; first, for the arch entry code */
-    unsigned id;         /* logical id: 0 is the boot CPU, then DT order */
-    uint64_t hwid;       /* MPIDR affinity / hart id from the device tree */
-    bool online;         /* set by the CPU itself once it finished bring-up */
-    uint64_t ticks;      /* timer interrupts taken (the tick self-test counts them) */
+    uintptr_t stack_top;       /* initial stack pointer; first, for the arch entry code */
+    unsigned id;               /* logical id: 0 is the boot CPU, then DT order */
+    uint64_t hwid;             /* MPIDR affinity / hart id from the device tree */
+    bool online;               /* set by the CPU itself once it finished bring-up */
+    struct timer_queue timers; /* this CPU's timers (hypervisor/time) */
     /* Scheduler state (hypervisor/sched): the vCPUs placed here, under sched_lock. */
     struct spinlock sched_lock;
-    struct vcpu *curr;  /* running vCPU, NULL when idle */
-    bool need_resched;  /* decide again before returning to a guest */
-    bool in_idle;       /* sleeping in sched_idle() */
-    bool sched_started; /* the scheduler owns this CPU's timer */
+    struct vcpu *curr; /* running vCPU, NULL when idle */
+    bool need_resched; /* decide again before returning to a guest */
+    bool in_idle;      /* sleeping in sched_idle() */
     unsigned nr_vcpus;
-    unsigned rr;        /* round-robin cursor into vcpus[] */
-    uint64_t slice_end; /* counter value when curr's slice ends */
+    unsigned rr;              /* round-robin cursor into vcpus[] */
+    struct timer slice_timer; /* ends curr's slice while others wait */
     struct vcpu *vcpus[MAX_VCPUS_PER_CPU];
     struct arch_pcpu arch;
 };

@@ -11,6 +11,10 @@
 void printk(const char *fmt, ...) __printf(1, 2);
 void vprintk(const char *fmt, va_list ap);
 
+/* Print "@prefix@text" and a newline as one line: @text is @n bytes, printed as is (no
+ * formatting, no length limit beyond the caller's). */
+void printk_line(const char *prefix, const char *text, unsigned long n);
+
 /*
  * Report a fatal error in the hypervisor itself and power the board off. The line
  * starts with "bulkhead: PANIC" so that test harnesses and bh tools can tell a panic

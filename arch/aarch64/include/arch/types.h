@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* aarch64 state embedded in core structs as `.arch`. */
+/* aarch64 state embedded in core structs as `.arch`: types only, no functions. */
 #ifndef BULKHEAD_ARCH_AARCH64_TYPES_H
 #define BULKHEAD_ARCH_AARCH64_TYPES_H
 
 #include <stdint.h>
 
-#include <arch/trap.h>
+#include <arch/frame.h>
 
 /* Per-CPU arch state. */
 struct arch_pcpu {
@@ -32,8 +32,13 @@ struct arch_vcpu {
     struct fpsimd_state fp;
 };
 
-struct arch_domain {
+/* A domain's stage-2 context (mm/p2m embeds it). */
+struct arch_p2m {
     uint64_t vttbr; /* VMID << 48 | stage-2 root */
+};
+
+struct arch_domain {
+    uint8_t unused; /* nothing yet; C11 has no empty structs */
 };
 
 #endif

@@ -17,8 +17,14 @@ struct arch_vcpu {
     unsigned loads; /* arch_vcpu_load() calls */
 };
 
+/* A domain's stage-2 context: what the fake invalidation saw. */
+struct arch_p2m {
+    unsigned flushes;       /* arch_p2m_flush() calls */
+    uint64_t flushed_pages; /* pages they covered, summed */
+};
+
 struct arch_domain {
-    unsigned tlb_flushes; /* arch_domain_flush_tlb() calls */
+    unsigned unused;
 };
 
 #endif

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* riscv64 state embedded in core structs as `.arch`. */
+/* riscv64 state embedded in core structs as `.arch`: types only, no functions. */
 #ifndef BULKHEAD_ARCH_RISCV64_TYPES_H
 #define BULKHEAD_ARCH_RISCV64_TYPES_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <arch/trap.h>
+#include <arch/frame.h>
 
 /* Per-CPU arch state. */
 struct arch_pcpu {
@@ -36,9 +36,13 @@ struct arch_vcpu {
     uint64_t uid; /* unique over the hypervisor's life (addresses of vCPUs are reused) */
 };
 
-struct arch_domain {
+/* A domain's G-stage context (mm/p2m embeds it). */
+struct arch_p2m {
     uint64_t hgatp; /* Sv39x4 | VMID | stage-2 root PPN */
     uint16_t vmid;
+};
+
+struct arch_domain {
     bool sbi_warned; /* an unsupported SBI call was logged once */
 };
 

@@ -301,6 +301,7 @@ static void release_modules(void)
  * pending_lock covers pending[], nr_pending and boot_done.
  */
 static struct spinlock pending_lock = SPINLOCK_INIT;
+static unsigned notifier_registered;
 static bool boot_done;
 static bool all_ended;
 
@@ -347,6 +348,9 @@ static void check_all_ended(void)
     }
 }
 
+static void domain_ended(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
+static struct domain_notifier end_notifier = {.ended = domain_ended};
+
 unsigned dom0less_create_domains(void)
 {
     const void *fdt = board.fdt;
@@ -356,6 +360,9 @@ unsigned dom0less_create_domains(void)
 
     if (chosen < 0) {
         return 0;
+    }
+    if (!__atomic_exchange_n(&notifier_registered, 1u, __ATOMIC_ACQ_REL)) {
+        domain_notifier_register(&end_notifier);
     }
     register_pending(fdt, chosen);
     fdt_for_each_subnode(node, fdt, chosen)
@@ -385,11 +392,16 @@ void dom0less_abandon_pending(void)
     spin_unlock(&pending_lock);
 }
 
-void domain_ended(const char *name)
+/* A domain has ended (the domain layer's notification): start what waited for it, and
+ * power off when nothing is left. */
+static void domain_ended(struct domain_notifier *n, domid_t id, const char *name, unsigned reason)
 {
     const void *fdt = board.fdt;
     bool done;
 
+    (void)n;
+    (void)id;
+    (void)reason;
     spin_lock(&pending_lock);
     for (unsigned i = 0; i < nr_pending;) {
         const char *after = fdt_getprop(fdt, pending[i], "bulkhead,start-after", NULL);

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* Domains' console output. See include/bulkhead/guest_console.h. */
+#include <string.h>
+
+#include <fmt.h>
+
+#include <bulkhead/guest_console.h>
+#include <bulkhead/printk.h>
+#include <bulkhead/time.h>
+
+#define BURST_LINES   64
+#define LINES_PER_SEC 32
+
+static enum guest_console_policy policy = GUEST_CONSOLE_ALL;
+
+void guest_console_set_policy(enum guest_console_policy p)
+{
+    policy = p;
+}
+
+bool guest_console_parse_policy(const char *s, enum guest_console_policy *p)
+{
+    if (!strcmp(s, "all")) {
+        *p = GUEST_CONSOLE_ALL;
+    } else if (!strcmp(s, "drop")) {
+        *p = GUEST_CONSOLE_DROP;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void guest_console_init(struct guest_console *c, unsigned domid)
+{
+    c->lock = (struct spinlock)SPINLOCK_INIT;
+    c->domid = domid;
+    c->len = 0;
+    c->tokens = BURST_LINES * 1000ull;
+    c->refill_at = time_now();
+    c->dropped = 0;
+}
+
+/* Under the lock: may one more line be printed (drop policy)? */
+static bool take_token(struct guest_console *c)
+{
+    uint64_t now = time_now();
+    uint64_t ms = time_ticks_to_us(now - c->refill_at) / 1000;
+
+    if (ms) {
+        c->tokens = MIN(c->tokens + ms * LINES_PER_SEC, BURST_LINES * 1000ull);
+        c->refill_at = now;
+    }
+    if (c->tokens < 1000) {
+        return false;
+    }
+    c->tokens -= 1000;
+    return true;
+}
+
+static void report_dropped(struct guest_console *c)
+{
+    if (c->dropped) {
+        printk("(d%u) [%llu lines dropped: console rate limit]\n", c->domid,
+               (unsigned long long)c->dropped);
+        c->dropped = 0;
+    }
+}
+
+/* Under the lock: print the assembled line. */
+static void emit(struct guest_console *c)
+{
+    char prefix[16];
+
+    if (policy == GUEST_CONSOLE_DROP) {
+        if (!take_token(c)) {
+            c->dropped++;
+            c->len = 0;
+            return;
+        }
+        report_dropped(c);
+    }
+    fmt_snprintf(prefix, sizeof(prefix), "(d%u) ", c->domid);
+    printk_line(prefix, c->line, c->len);
+    c->len = 0;
+}
+
+void guest_console_write(struct guest_console *c, const char *s, size_t n)
+{
+    spin_lock(&c->lock);
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (ch == '\n') {
+            if (c->len) {
+                emit(c);
+            }
+            continue;
+        }
+        if (ch == '\r') {
+            continue;
+        }
+        /* Keep the console a text stream: no escape sequences from guests. */
+        c->line[c->len++] = (ch >= 0x20 && ch < 0x7f) || ch == '\t' ? ch : '?';
+        if (c->len == sizeof(c->line)) {
+            emit(c);
+        }
+    }
+    spin_unlock(&c->lock);
+}
+
+void guest_console_close(struct guest_console *c)
+{
+    spin_lock(&c->lock);
+    if (c->len) {
+        emit(c);
+    }
+    report_dropped(c);
+    spin_unlock(&c->lock);
+}

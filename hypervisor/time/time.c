@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The time base: see include/bulkhead/time.h. */
+#include <bulkhead/arch.h>
+#include <bulkhead/boot.h>
+#include <bulkhead/time.h>
+
+#define NS_PER_S 1000000000ull
+#define US_PER_S 1000000ull
+
+uint64_t time_now(void)
+{
+    return arch_timer_now();
+}
+
+/* @v * @mul / @div without overflowing: whole units first, then the remainder (both
+ * products fit in 64 bits while @mul and @div are below 2^32). */
+static uint64_t scale(uint64_t v, uint64_t mul, uint64_t div)
+{
+    return v / div * mul + v % div * mul / div;
+}
+
+uint64_t time_ns_to_ticks(uint64_t ns)
+{
+    return scale(ns, board.timer.freq, NS_PER_S);
+}
+
+uint64_t time_ticks_to_ns(uint64_t ticks)
+{
+    return scale(ticks, NS_PER_S, board.timer.freq);
+}
+
+uint64_t time_us_to_ticks(uint64_t us)
+{
+    return scale(us, board.timer.freq, US_PER_S);
+}
+
+uint64_t time_ticks_to_us(uint64_t ticks)
+{
+    return scale(ticks, US_PER_S, board.timer.freq);
+}
