@@ -50,13 +50,13 @@ $(XEN_INC)/.stamp: mk/xen-headers.sh $(wildcard arch/$(ARCH)/include/public/xen/
 
 # ---- the hypervisor ----
 HYP_SRCS := $(sort $(wildcard hypervisor/*/*.c)) $(ARCH_HYP_SRCS) \
-	lib/libc/string.c lib/fmt/fmt.c
+	lib/common/libc/string.c lib/common/fmt/fmt.c
 HYP_LIBFDT_OBJS := $(patsubst %.c,$(O)/obj/libfdt/%.o,fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c)
 HYP_OWN_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(HYP_SRCS)))
 HYP_OBJS := $(HYP_OWN_OBJS) $(HYP_LIBFDT_OBJS)
 
-HYP_INCLUDES := -Ihypervisor/include -Iarch/$(ARCH)/include -Ilib/include -Ilib/libc/include \
-	-Ilib/libfdt-env -I$(LIBFDT_DIR) -I$(XEN_INC)
+HYP_INCLUDES := -Ihypervisor/include -Iarch/$(ARCH)/include -Ilib/common/include \
+	-Ilib/common/libc/include -I$(LIBFDT_DIR) -I$(XEN_INC)
 HYP_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-O2 -g -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-common -fno-stack-protector -fno-pie -fno-tree-loop-distribute-patterns \

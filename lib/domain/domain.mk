@@ -9,7 +9,7 @@ include arch/$(ARCH)/domain/domain.mk
 
 DOM_LOAD_ADDR := $(shell printf '0x%x' $$(( $(DOM_RAM_BASE) + $(DOM_TEXT_OFFSET) )))
 DOM_O := $(O)/dom
-DOM_INCLUDES := -Ilib/domain/include -Ilib/include -Ilib/libc/include -Ilib/libfdt-env \
+DOM_INCLUDES := -Ilib/domain/include -Ilib/common/include -Ilib/common/libc/include \
 	-I$(LIBFDT_DIR) -I$(XEN_INC)
 # Guests see Xen's current interface (without it, xen.h maps sched_op to the old
 # sched_op_compat number).
@@ -23,8 +23,8 @@ DOM_ASFLAGS := -D__ASSEMBLY__ -DDOM_TEXT_OFFSET=$(DOM_TEXT_OFFSET) $(DOM_ARCH_AS
 DOM_LIBFDT_CFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(DOM_CFLAGS)) \
 	-Wno-sign-compare
 
-DOM_RUNTIME_SRCS := $(DOM_ARCH_SRCS) $(sort $(wildcard lib/domain/*.c)) lib/libc/string.c \
-	lib/fmt/fmt.c
+DOM_RUNTIME_SRCS := $(DOM_ARCH_SRCS) $(sort $(wildcard lib/domain/*.c)) \
+	lib/common/libc/string.c lib/common/fmt/fmt.c
 DOM_LIBFDT_OBJS := $(patsubst %.c,$(DOM_O)/libfdt/%.o,fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c)
 DOM_OWN_OBJS := $(patsubst %,$(DOM_O)/%.o,$(basename $(DOM_RUNTIME_SRCS)))
 DOM_RUNTIME_OBJS := $(DOM_OWN_OBJS) $(DOM_LIBFDT_OBJS)

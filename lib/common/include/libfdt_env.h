@@ -3,7 +3,7 @@
  * Environment header for building Debian's libfdt sources freestanding (the set-up step
  * extracts them from linux-source-6.1 into build/, without their own libfdt_env.h, so
  * this one is used instead). It provides the fixed-width types, the big-endian
- * conversions and the few string functions libfdt calls, from our lib/libc.
+ * conversions and the few string functions libfdt calls, from our lib/common/libc.
  */
 #ifndef LIBFDT_ENV_H
 #define LIBFDT_ENV_H
