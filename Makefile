@@ -32,6 +32,7 @@ include arch/$(ARCH)/arch.mk
 
 CC := $(CROSS_COMPILE)gcc
 OBJCOPY := $(CROSS_COMPILE)objcopy
+NM := $(CROSS_COMPILE)nm
 
 # ---- libfdt: extracted from Debian's linux-source-6.1 into build/, never into git ----
 LINUX_SRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
@@ -83,17 +84,20 @@ $(O)/obj/%.o: %.S $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 
 $(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+	$(Q)$(CC) $(LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
-$(O)/bulkhead.elf: $(HYP_OBJS) $(ARCH_LDS)
-	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
-		-Wl,--defsym=LOAD_ADDR=$(LOAD_ADDR) -T $(ARCH_LDS) $(HYP_OBJS) -lgcc -o $@
+# No -lgcc: the hypervisor defines every symbol it uses, and the link proves it (a
+# compiler-support call such as __bswapsi2 fails the build with its name).
+$(O)/bulkhead.elf: $(HYP_OBJS) $(ARCH_LDS) mk/link-selfcontained.sh
+	$(Q)mk/link-selfcontained.sh $(NM) $@ $(CC) -nostdlib -static -no-pie -Wl,--build-id=none \
+		-Wl,--gc-sections -Wl,--defsym=LOAD_ADDR=$(LOAD_ADDR) -T $(ARCH_LDS) $(HYP_OBJS)
 
 $(O)/bulkhead.bin: $(O)/bulkhead.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  built $@ ($$(stat -c %s $@) bytes)"
 
--include $(HYP_OWN_OBJS:.o=.d)
+# libfdt's objects too: they depend on our libfdt_env.h.
+-include $(HYP_OWN_OBJS:.o=.d) $(HYP_LIBFDT_OBJS:.o=.d)
 
 .PHONY: all hypervisor
 all hypervisor: $(O)/bulkhead.bin

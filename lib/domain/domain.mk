@@ -1,6 +1,6 @@
 # The domain runtime (lib/domain + arch/<arch>/domain), for every domain program: test
 # guests now, dom0-lite, stub and driver domains later. Included by their make
-# fragments; uses O, ARCH, CC, Q, LIBFDT_DIR, XEN_INC and their .stamp rules from the
+# fragments; uses O, ARCH, CC, NM, Q, LIBFDT_DIR, XEN_INC and their .stamp rules from the
 # top-level Makefile. A program links $(DOM_RUNTIME_OBJS) with $(call dom_link,...).
 ifndef DOM_RUNTIME_MK
 DOM_RUNTIME_MK := 1
@@ -39,12 +39,14 @@ $(DOM_O)/%.o: %.S $(XEN_INC)/.stamp
 
 $(DOM_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(DOM_LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+	$(Q)$(CC) $(DOM_LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
-# $(call dom_link,output.elf,objects): link a domain image at DOM_LOAD_ADDR.
-dom_link = $(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
-	-Wl,--defsym=DOM_LOAD_ADDR=$(DOM_LOAD_ADDR) -T $(DOM_ARCH_LDS) $(2) $(DOM_ARCH_LIBS) -o $(1)
+# $(call dom_link,output.elf,objects): link a domain image at DOM_LOAD_ADDR. No -lgcc, as
+# for the hypervisor: the image must define every symbol it uses (mk/link-selfcontained.sh).
+dom_link = mk/link-selfcontained.sh $(NM) $(1) $(CC) -nostdlib -static -no-pie \
+	-Wl,--build-id=none -Wl,--gc-sections -Wl,--defsym=DOM_LOAD_ADDR=$(DOM_LOAD_ADDR) \
+	-T $(DOM_ARCH_LDS) $(2)
 
--include $(DOM_OWN_OBJS:.o=.d)
+-include $(DOM_OWN_OBJS:.o=.d) $(DOM_LIBFDT_OBJS:.o=.d)
 
 endif
