@@ -82,7 +82,8 @@ $(O)/obj/%.o: %.S $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HYP_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
+$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE) \
+	lib/common/include/libfdt_env.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
@@ -99,8 +100,13 @@ $(O)/bulkhead.bin: $(O)/bulkhead.elf
 # libfdt's objects too: they depend on our libfdt_env.h.
 -include $(HYP_OWN_OBJS:.o=.d) $(HYP_LIBFDT_OBJS:.o=.d)
 
-.PHONY: all hypervisor
+.PHONY: all hypervisor print-hyp-objs
 all hypervisor: $(O)/bulkhead.bin
+
+# The objects linked into bulkhead.elf, one a line (for mk/sloc.py; their .d files name
+# every source and header).
+print-hyp-objs:
+	@printf '%s\n' $(HYP_OBJS)
 
 # ---- set-up, run ----
 .PHONY: deps run
@@ -160,7 +166,8 @@ format-check:
 	@clang-format --dry-run --Werror --style=file $(FORMAT_FILES) && echo "format-check: clean"
 
 sloc:
-	@$(PYTHON) mk/sloc.py $(ARCHES)
+	$(Q)for a in $(ARCHES); do $(MAKE) -s --no-print-directory ARCH=$$a all || exit 1; done
+	@BUILD=$(BUILD) $(PYTHON) mk/sloc.py $(ARCHES)
 
 clean:
 	rm -rf $(BUILD)

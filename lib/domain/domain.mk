@@ -37,7 +37,8 @@ $(DOM_O)/%.o: %.S $(XEN_INC)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(DOM_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(DOM_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+$(DOM_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp \
+	lib/common/include/libfdt_env.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(DOM_LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
