@@ -7,6 +7,7 @@
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
 #   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
 #   make fuzz                     the long xenstored fuzzing run
+#   make layers-check             the core's layering rules (docs/layers.md)
 #   make deps | format | format-check | sloc | clean
 #
 # See README.md and docs/build.md.
@@ -100,13 +101,13 @@ $(O)/bulkhead.bin: $(O)/bulkhead.elf
 # libfdt's objects too: they depend on our libfdt_env.h.
 -include $(HYP_OWN_OBJS:.o=.d) $(HYP_LIBFDT_OBJS:.o=.d)
 
-.PHONY: all hypervisor print-hyp-objs
+.PHONY: all hypervisor
 all hypervisor: $(O)/bulkhead.bin
 
-# The objects linked into bulkhead.elf, one a line (for mk/sloc.py; their .d files name
-# every source and header).
-print-hyp-objs:
-	@printf '%s\n' $(HYP_OBJS)
+# make -s ARCH=... print-VAR prints a make variable, one word a line: how mk/sloc.py and
+# mk/layers.py learn what the build links (print-HYP_OBJS), with which nm (print-NM).
+print-%:
+	@printf '%s\n' $($*)
 
 # ---- set-up, run ----
 .PHONY: deps run
@@ -140,9 +141,18 @@ test-system: images
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 unit-test
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 layers-check
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 test-system
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 toolstack-test
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-test
+
+# The layering of the core (mk/layers.rules, docs/layers.md) on both arches' objects, after
+# the checker's own self-test.
+.PHONY: layers-check
+layers-check:
+	$(Q)for a in $(ARCHES); do $(MAKE) -s --no-print-directory ARCH=$$a all || exit 1; done
+	$(Q)$(PYTHON) mk/layers.py --self-test
+	$(Q)$(PYTHON) mk/layers.py $(ARCHES)
 
 # ---- benchmarks ----
 .PHONY: bench

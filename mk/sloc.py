@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Lines of privileged code per arch build: every file that goes into bulkhead.elf.
 
-The file list comes from the build itself, not from folder names: `make print-hyp-objs`
+The file list comes from the build itself, not from folder names: `make print-HYP_OBJS`
 names the objects the hypervisor links, and each object's dependency file (.d, written by
 -MMD) names its source and every header it includes. So lib/common and libfdt count as
 soon as the hypervisor links them, and a header counts once however many files include it.
@@ -36,7 +36,7 @@ def code_lines(path):
 def hyp_objects(arch):
     """The objects bulkhead.elf links, as the Makefile lists them."""
     make = os.environ.get("MAKE", "make")
-    out = subprocess.run([make, "-s", "--no-print-directory", f"ARCH={arch}", "print-hyp-objs"],
+    out = subprocess.run([make, "-s", "--no-print-directory", f"ARCH={arch}", "print-HYP_OBJS"],
                          cwd=TOP, check=True, capture_output=True, text=True).stdout
     return out.split()
 
