@@ -54,11 +54,13 @@ def dep_files(obj):
 
 def column(path, arch, build):
     """Which column a file counts in; None for the ABI headers; exits on a stranger."""
-    rel = os.path.relpath(os.path.normpath(os.path.join(TOP, path)), TOP)
-    if rel.startswith(os.path.join(build, "src", "libfdt") + os.sep):
+    full = os.path.normpath(os.path.join(TOP, path))
+    build = os.path.normpath(os.path.join(TOP, build))
+    if full.startswith(os.path.join(build, "src", "libfdt") + os.sep):
         return "libfdt"
-    if rel.startswith(os.path.join(build, arch, "include") + os.sep):
+    if full.startswith(os.path.join(build, arch, "include") + os.sep):
         return None
+    rel = os.path.relpath(full, TOP)
     if rel.endswith(".S"):
         return "asm"
     for prefix, col in (("hypervisor/", "core"), (f"arch/{arch}/", "arch"), ("lib/common/", "lib")):
