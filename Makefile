@@ -7,6 +7,7 @@
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
 #   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
 #   make fuzz                     the long xenstored fuzzing run
+#   make layers-check             the core's layering rules (docs/layers.md)
 #   make deps | format | format-check | sloc | clean
 #
 # See README.md and docs/build.md.
@@ -32,6 +33,7 @@ include arch/$(ARCH)/arch.mk
 
 CC := $(CROSS_COMPILE)gcc
 OBJCOPY := $(CROSS_COMPILE)objcopy
+NM := $(CROSS_COMPILE)nm
 
 # ---- libfdt: extracted from Debian's linux-source-6.1 into build/, never into git ----
 LINUX_SRC_TAR ?= /usr/src/linux-source-6.1.tar.xz
@@ -50,13 +52,13 @@ $(XEN_INC)/.stamp: mk/xen-headers.sh $(wildcard arch/$(ARCH)/include/public/xen/
 
 # ---- the hypervisor ----
 HYP_SRCS := $(sort $(wildcard hypervisor/*/*.c)) $(ARCH_HYP_SRCS) \
-	lib/libc/string.c lib/fmt/fmt.c
+	lib/common/libc/string.c lib/common/fmt/fmt.c
 HYP_LIBFDT_OBJS := $(patsubst %.c,$(O)/obj/libfdt/%.o,fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c)
 HYP_OWN_OBJS := $(patsubst %,$(O)/obj/%.o,$(basename $(HYP_SRCS)))
 HYP_OBJS := $(HYP_OWN_OBJS) $(HYP_LIBFDT_OBJS)
 
-HYP_INCLUDES := -Ihypervisor/include -Iarch/$(ARCH)/include -Ilib/include -Ilib/libc/include \
-	-Ilib/libfdt-env -I$(LIBFDT_DIR) -I$(XEN_INC)
+HYP_INCLUDES := -Ihypervisor/include -Iarch/$(ARCH)/include -Ilib/common/include \
+	-Ilib/common/libc/include -I$(LIBFDT_DIR) -I$(XEN_INC)
 HYP_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-O2 -g -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-common -fno-stack-protector -fno-pie -fno-tree-loop-distribute-patterns \
@@ -81,22 +83,31 @@ $(O)/obj/%.o: %.S $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(HYP_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE)
+$(HYP_LIBFDT_OBJS): $(O)/obj/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(HYP_FLAGS_FILE) \
+	lib/common/include/libfdt_env.h
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LIBFDT_CFLAGS) -c $(LIBFDT_DIR)/$*.c -o $@
+	$(Q)$(CC) $(LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
-$(O)/bulkhead.elf: $(HYP_OBJS) $(ARCH_LDS)
-	$(Q)$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--gc-sections \
-		-Wl,--defsym=LOAD_ADDR=$(LOAD_ADDR) -T $(ARCH_LDS) $(HYP_OBJS) -lgcc -o $@
+# No -lgcc: the hypervisor defines every symbol it uses, and the link proves it (a
+# compiler-support call such as __bswapsi2 fails the build with its name).
+$(O)/bulkhead.elf: $(HYP_OBJS) $(ARCH_LDS) mk/link-selfcontained.sh
+	$(Q)mk/link-selfcontained.sh $(NM) $@ $(CC) -nostdlib -static -no-pie -Wl,--build-id=none \
+		-Wl,--gc-sections -Wl,--defsym=LOAD_ADDR=$(LOAD_ADDR) -T $(ARCH_LDS) $(HYP_OBJS)
 
 $(O)/bulkhead.bin: $(O)/bulkhead.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  built $@ ($$(stat -c %s $@) bytes)"
 
--include $(HYP_OWN_OBJS:.o=.d)
+# libfdt's objects too: they depend on our libfdt_env.h.
+-include $(HYP_OWN_OBJS:.o=.d) $(HYP_LIBFDT_OBJS:.o=.d)
 
 .PHONY: all hypervisor
 all hypervisor: $(O)/bulkhead.bin
+
+# make -s ARCH=... print-VAR prints a make variable, one word a line: how mk/sloc.py and
+# mk/layers.py learn what the build links (print-HYP_OBJS), with which nm (print-NM).
+print-%:
+	@printf '%s\n' $($*)
 
 # ---- set-up, run ----
 .PHONY: deps run
@@ -130,9 +141,18 @@ test-system: images
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 unit-test
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 layers-check
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 test-system
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 toolstack-test
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-test
+
+# The layering of the core (mk/layers.rules, docs/layers.md) on both arches' objects, after
+# the checker's own self-test.
+.PHONY: layers-check
+layers-check:
+	$(Q)for a in $(ARCHES); do $(MAKE) -s --no-print-directory ARCH=$$a all || exit 1; done
+	$(Q)$(PYTHON) mk/layers.py --self-test
+	$(Q)$(PYTHON) mk/layers.py $(ARCHES)
 
 # ---- benchmarks ----
 .PHONY: bench
@@ -156,7 +176,8 @@ format-check:
 	@clang-format --dry-run --Werror --style=file $(FORMAT_FILES) && echo "format-check: clean"
 
 sloc:
-	@$(PYTHON) mk/sloc.py $(ARCHES)
+	$(Q)for a in $(ARCHES); do $(MAKE) -s --no-print-directory ARCH=$$a all || exit 1; done
+	@BUILD=$(BUILD) $(PYTHON) mk/sloc.py $(ARCHES)
 
 clean:
 	rm -rf $(BUILD)

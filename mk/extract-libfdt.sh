@@ -1,6 +1,6 @@
 #!/bin/sh
 # Extract libfdt's sources from Debian's linux-source tarball into the build directory.
-# Its libfdt_env.h is left out: lib/libfdt-env/ provides a freestanding one.
+# Its libfdt_env.h is left out: lib/common/include/libfdt_env.h replaces it.
 set -eu
 tarball=$1
 out=$2

@@ -346,13 +346,7 @@ void arch_wait_for_interrupt(void)
     fake_counter += 1000000;
 }
 
-/* The parsed board: main.c (not built for the host) owns it on a real arch; timer.c reads
- * the counter frequency from it. */
-struct board_info board;
 
-/* The core's CPU table (hypervisor/core/main.c is not built for the host). */
-struct pcpu pcpus[MAX_CPUS];
-unsigned nr_pcpus;
 
 /* ---- domains (the 3-level fake format with a 4-page root stands in for stage 2) ---- */
 

@@ -256,12 +256,12 @@ static void release_piece(void *ctx, struct mem_range piece)
  */
 static void release_modules(void)
 {
-    static bool released;
+    static unsigned released; /* 32-bit: a word-sized atomic on every arch */
     struct mem_range ex[BOARD_MAX_RESV + 1];
     struct release_ctx c = {0};
     unsigned n = 0;
 
-    if (__atomic_exchange_n(&released, true, __ATOMIC_ACQ_REL)) {
+    if (__atomic_exchange_n(&released, 1, __ATOMIC_ACQ_REL)) {
         return;
     }
     ex[n++] = mm_image_range();
@@ -303,7 +303,7 @@ static void release_modules(void)
 static struct spinlock pending_lock = SPINLOCK_INIT;
 static unsigned notifier_registered;
 static bool boot_done;
-static bool all_ended;
+static unsigned all_ended; /* 32-bit: a word-sized atomic on every arch */
 
 static void register_pending(const void *fdt, int chosen)
 {
@@ -338,7 +338,7 @@ static void check_all_ended(void)
     }
     release_modules();
     /* Several CPUs may reap their last domains at once: one of them reports. */
-    if (domain_count() == 0 && !__atomic_exchange_n(&all_ended, true, __ATOMIC_ACQ_REL)) {
+    if (domain_count() == 0 && !__atomic_exchange_n(&all_ended, 1, __ATOMIC_ACQ_REL)) {
         if (cmdline_get(board.bootargs, "stay-up", opt, sizeof(opt))) {
             printk("bulkhead: all domains have ended; staying up (stay-up)\n");
             return;

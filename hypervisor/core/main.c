@@ -15,12 +15,10 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
+#include <bulkhead/time.h>
 
 #define BULKHEAD_VERSION "0.1"
 
-struct board_info board;
-struct pcpu pcpus[MAX_CPUS];
-unsigned nr_pcpus;
 
 static void print_memory(void)
 {
@@ -72,6 +70,7 @@ void boot_main(uint64_t hwid, paddr_t fdt)
         panic("cannot boot: the host device tree is unusable (see above)");
     }
     console_use_uart(&board.uart);
+    time_init(board.timer.freq);
     printk("\nBulkhead hypervisor " BULKHEAD_VERSION " on %s\n", arch_describe());
     board_print(&board);
     rc = mm_init_allocator(&board);

@@ -11,6 +11,9 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/printk.h>
 
+/* The parsed board, filled by board_parse() on the boot CPU (declared in boot.h). */
+struct board_info board;
+
 /* Largest blob we accept: QEMU's are ~1 MiB at most; this catches garbage headers. */
 #define DT_MAX_SIZE (16u << 20)
 

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* The time base: see include/bulkhead/time.h. */
 #include <bulkhead/arch.h>
-#include <bulkhead/boot.h>
 #include <bulkhead/time.h>
 
 #define NS_PER_S 1000000000ull
 #define US_PER_S 1000000ull
+
+static uint64_t freq = 1; /* ticks per second, from the board; 1 until time_init() */
+
+void time_init(uint64_t counter_freq)
+{
+    freq = counter_freq ? counter_freq : 1;
+}
 
 uint64_t time_now(void)
 {
@@ -21,20 +27,20 @@ static uint64_t scale(uint64_t v, uint64_t mul, uint64_t div)
 
 uint64_t time_ns_to_ticks(uint64_t ns)
 {
-    return scale(ns, board.timer.freq, NS_PER_S);
+    return scale(ns, freq, NS_PER_S);
 }
 
 uint64_t time_ticks_to_ns(uint64_t ticks)
 {
-    return scale(ticks, NS_PER_S, board.timer.freq);
+    return scale(ticks, NS_PER_S, freq);
 }
 
 uint64_t time_us_to_ticks(uint64_t us)
 {
-    return scale(us, board.timer.freq, US_PER_S);
+    return scale(us, freq, US_PER_S);
 }
 
 uint64_t time_ticks_to_us(uint64_t ticks)
 {
-    return scale(ticks, US_PER_S, board.timer.freq);
+    return scale(ticks, US_PER_S, freq);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Console output over CONSOLEIO_write; formatting by lib/fmt. */
+/* Console output over CONSOLEIO_write; formatting by lib/common/fmt. */
 #include <stdarg.h>
 #include <string.h>
 

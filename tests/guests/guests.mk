@@ -7,7 +7,8 @@ GUEST_O := $(O)/guests
 TESTGUEST_SRCS := $(sort $(wildcard tests/guests/*.c))
 TESTGUEST_OBJS := $(patsubst %.c,$(DOM_O)/%.o,$(TESTGUEST_SRCS))
 
-$(GUEST_O)/testguest.elf: $(TESTGUEST_OBJS) $(DOM_RUNTIME_OBJS) $(DOM_ARCH_LDS)
+$(GUEST_O)/testguest.elf: $(TESTGUEST_OBJS) $(DOM_RUNTIME_OBJS) $(DOM_ARCH_LDS) \
+	mk/link-selfcontained.sh
 	@mkdir -p $(dir $@)
 	$(Q)$(call dom_link,$@,$(TESTGUEST_OBJS) $(DOM_RUNTIME_OBJS))
 

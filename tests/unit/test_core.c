@@ -54,7 +54,7 @@ static int setup(void **state)
         pcpus[i].online = true;
     }
     arch_set_this_cpu(&pcpus[0]);
-    board.timer.freq = 1000000000;
+    time_init(1000000000);
     board.bootargs = "stay-up";
     return 0;
 }

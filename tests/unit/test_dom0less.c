@@ -16,6 +16,7 @@
 #include <bulkhead/p2m.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/sched.h>
+#include <bulkhead/time.h>
 
 #define RAM_SIZE  (64 * MIB)
 #define DTB_SIZE  (16 * 1024)
@@ -134,7 +135,7 @@ static int setup(void **state)
     nr_pcpus = 1;
     pcpus[0].online = true;
     arch_set_this_cpu(&pcpus[0]);
-    board.timer.freq = 1000000000;
+    time_init(1000000000);
     board.bootargs = "stay-up";
     /* An arm64 Image header with text_offset 0x80000, and recognisable contents. */
     memset(kernel, 0x4b, sizeof(kernel));

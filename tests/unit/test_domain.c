@@ -23,6 +23,7 @@
 #include <bulkhead/p2m.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/sched.h>
+#include <bulkhead/time.h>
 
 #define RAM_SIZE  (64 * MIB)
 #define GUEST_RAM (4 * MIB)
@@ -44,7 +45,7 @@ static int setup(void **state)
         pcpus[i].online = true;
     }
     arch_set_this_cpu(&pcpus[0]);
-    board.timer.freq = 1000000000;
+    time_init(1000000000);
     board.bootargs = "stay-up";
     return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/fmt (fmt_snprintf, checked against the host's snprintf) and cmdline_get(). */
+/* lib/common/fmt (fmt_snprintf, checked against the host's snprintf) and cmdline_get(). */
 #include <limits.h>
 #include <stdio.h>
 

@@ -13,7 +13,7 @@ static int setup(void **state)
     (void)state;
     fake_timer_reset();
     fake_console_reset();
-    board.timer.freq = 62500000;
+    time_init(62500000);
     return 0;
 }
 
@@ -24,7 +24,7 @@ static void test_conversions(void **state)
     assert_int_equal(time_us_to_ticks(1000000), 62500000);
     assert_int_equal(time_ticks_to_us(62500000), 1000000);
     assert_int_equal(time_ticks_to_us(625), 10);
-    board.timer.freq = 1000000;
+    time_init(1000000);
     assert_int_equal(time_us_to_ticks(12345), 12345);
     assert_int_equal(time_ticks_to_us(12345), 12345);
 }

@@ -4,7 +4,7 @@
 #
 #   make unit-test     build every tests/unit/test_*.c into $(BUILD)/host/unit/ and run it
 #
-# lib/libc is not built (the host libc provides the string functions), so its include
+# lib/common/libc is not built (the host libc provides the string functions), so its include
 # directory must stay off the path: arch/fake comes first, so <arch/types.h> is the fake's.
 
 UNIT_O := $(BUILD)/host/unit
@@ -13,10 +13,10 @@ UNIT_XEN_INC := $(BUILD)/host/include
 UNIT_CORE_SRCS := \
 	hypervisor/mm/page_alloc.c hypervisor/mm/pgtable.c hypervisor/mm/memmap.c \
 	hypervisor/mm/hyp_mm.c hypervisor/mm/p2m.c hypervisor/dt/dt.c hypervisor/dt/board.c \
-	hypervisor/core/cmdline.c hypervisor/core/dom0less.c hypervisor/mm/guest_access.c \
+	hypervisor/core/cmdline.c hypervisor/core/dom0less.c hypervisor/core/percpu.c hypervisor/mm/guest_access.c \
 	$(sort $(wildcard hypervisor/domain/*.c hypervisor/sched/*.c hypervisor/hypercall/*.c)) \
 	$(sort $(wildcard hypervisor/time/*.c)) \
-	$(sort $(wildcard hypervisor/console/*.c)) lib/fmt/fmt.c arch/fake/fake.c
+	$(sort $(wildcard hypervisor/console/*.c)) lib/common/fmt/fmt.c arch/fake/fake.c
 UNIT_LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 
@@ -26,8 +26,8 @@ UNIT_BINS := $(addprefix $(UNIT_O)/,$(UNIT_TESTS))
 
 # ASan + UBSan work with cmocka's longjmp-based assertion catching; any report aborts.
 UNIT_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_INCLUDES := -Iarch/fake/include -Ihypervisor/include -Ilib/include -Ilib/libfdt-env \
-	-I$(LIBFDT_DIR) -I$(UNIT_XEN_INC)
+UNIT_INCLUDES := -Iarch/fake/include -Ihypervisor/include -Ilib/common/include -I$(LIBFDT_DIR) \
+	-I$(UNIT_XEN_INC)
 # _POSIX_C_SOURCE: libfdt calls strnlen, which strict C11 headers do not declare.
 UNIT_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
 	-Wstrict-prototypes -Wmissing-prototypes $(UNIT_SAN) $(UNIT_INCLUDES)

@@ -7,5 +7,4 @@ DOM_TEXT_OFFSET := 0x200000
 DOM_ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
 	-mcmodel=small
 DOM_ARCH_SRCS := arch/aarch64/domain/head.S arch/aarch64/domain/arch.c
-DOM_ARCH_LIBS := -lgcc
 DOM_ARCH_LDS := arch/aarch64/domain/domain.lds

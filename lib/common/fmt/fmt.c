@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* printf-style formatting for freestanding code. See lib/include/fmt.h. */
+/* printf-style formatting for freestanding code. See lib/common/include/fmt.h. */
 #include <stdbool.h>
 #include <stdint.h>
 
