@@ -148,6 +148,8 @@ static const struct {
     {"shutdown", mode_shutdown},
     {"smp", mode_smp},
     {"sbi", mode_sbi},
+    {"flood", mode_flood},
+    {"race", mode_race},
 };
 
 int dom_main(void *dtb)

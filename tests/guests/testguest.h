@@ -15,6 +15,8 @@ int mode_dirty(void);
 int mode_scrubcheck(void);
 int mode_smp(void);
 int mode_sbi(void);
+int mode_flood(void);
+int mode_race(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
