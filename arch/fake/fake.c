@@ -346,8 +346,6 @@ void arch_wait_for_interrupt(void)
     fake_counter += 1000000;
 }
 
-
-
 /* ---- domains (the 3-level fake format with a 4-page root stands in for stage 2) ---- */
 
 unsigned fake_kicks;

@@ -19,7 +19,6 @@
 
 #define BULKHEAD_VERSION "0.1"
 
-
 static void print_memory(void)
 {
     struct mem_range img = mm_image_range();

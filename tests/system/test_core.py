@@ -22,9 +22,6 @@ import pytest
 from conftest import ARCHES
 from test_domains import assert_powered_off, guests  # noqa: F401 (guests is a fixture)
 
-LOSSLESS_LATER = "lossless guest console lands with the core restructure (#12)"
-RACE_LATER = ("per-domain stage-2 and console locks land with the core restructure (#12): "
-              "today the race panics (BUG_ON in pt_map) or tears console lines")
 
 FLOOD_LINES = 10000
 FLOOD_TIMEOUT = 30
@@ -61,10 +58,9 @@ def assert_done_clean(r, name, out):
     assert f"bulkhead: d{r.domid(name)} ({name}) shut down: poweroff" in r.output, r.log
 
 
-@pytest.mark.xfail(strict=False, reason=LOSSLESS_LATER)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_flood_every_line_arrives_in_order(guests, arch):  # noqa: F811
-    r = guests(arch, [("flood", "test=flood console_pacing=0")], timeout=FLOOD_TIMEOUT)
+    r = guests(arch, [("flood", "test=flood")], timeout=FLOOD_TIMEOUT)
     assert_powered_off(r)
     out = r.lines(r.domid("flood"))
     assert not dropped(out), f"lines dropped: {dropped(out)}; log {r.log}"
@@ -100,7 +96,7 @@ def test_flood_beside_another_guest_keeps_both_whole(guests, arch):  # noqa: F81
     # Holds with or without the rate limit: whatever arrives of the flood is whole and in
     # order, and the other guest's lines all arrive whole (it prints 12 lines, well
     # inside the rate limit's burst).
-    r = guests(arch, [("flood", "test=flood console_pacing=0"), ("spin", "test=spin n=3000000")],
+    r = guests(arch, [("flood", "test=flood"), ("spin", "test=spin n=3000000")],
                timeout=FLOOD_TIMEOUT)
     assert_powered_off(r)
     assert set(r.cpus("flood")).isdisjoint(r.cpus("spin")), "placed on different CPUs"
@@ -137,7 +133,6 @@ def assert_race_passed(r, out):
     assert_done_clean(r, "race", out)
 
 
-@pytest.mark.xfail(strict=False, reason=RACE_LATER)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_race_two_vcpus_stage2_and_console(guests, arch):  # noqa: F811
     r, out = race_run(guests, arch, f"iters={RACE_ITERS}")
@@ -159,7 +154,6 @@ def test_race_two_vcpus_stage2_and_console(guests, arch):  # noqa: F811
     assert_race_passed(r, out)
 
 
-@pytest.mark.xfail(strict=False, reason=RACE_LATER)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_race_two_vcpus_stage2_only(guests, arch):  # noqa: F811
     # The stage-2 half alone (no RACE lines), so a failure points at one of the two.

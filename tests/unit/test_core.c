@@ -289,9 +289,8 @@ static void test_console_loses_nothing_by_default(void **state)
     fake_console_reset();
     for (unsigned i = 0; i < 500; i++) {
         snprintf(buf, 32, "n%u\n", i);
-        assert_int_equal(hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, strlen(buf),
-                            G(0x3000)),
-                         0);
+        assert_int_equal(
+            hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, strlen(buf), G(0x3000)), 0);
     }
     for (unsigned i = 0; i < 500; i += 37) {
         snprintf(want, sizeof(want), "(d%u) n%u\r\n", d->id, i);
@@ -312,8 +311,7 @@ static void test_long_lines_split_at_255(void **state)
     (void)state;
     fake_console_reset();
     memset(buf, 'x', 600);
-    assert_int_equal(hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, 600, G(0x3000)),
-                     0);
+    assert_int_equal(hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, 600, G(0x3000)), 0);
     snprintf(want, sizeof(want), "(d%u) %.*s\r\n", d->id, 255, buf);
     assert_true(fake_console_contains(want));
     domain_shutdown(d, SHUTDOWN_poweroff); /* the last 90 bytes come out at the end */
@@ -361,10 +359,10 @@ static void test_xen_decoding_ignores_high_bits(void **state)
     assert_int_equal(hc(v, __HYPERVISOR_console_io, CONSOLEIO_write | HIGH, 3 | HIGH, G(0x6000)),
                      0);
     /* memory_op: the sub-op is the low 6 bits, the rest the start extent. */
-    *x = (struct xen_add_to_physmap){.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
-                                     .gpfn = G(0x700000) >> PAGE_SHIFT};
-    assert_int_equal(hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (5ul << 6), G(0x5000), 0),
-                     0);
+    *x = (struct xen_add_to_physmap){
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = G(0x700000) >> PAGE_SHIFT};
+    assert_int_equal(
+        hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (5ul << 6), G(0x5000), 0), 0);
     assert_int_equal(
         hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (0x10000ul << 6), G(0x5000), 0),
         -EDOM);
@@ -424,8 +422,8 @@ static void test_p2m_replace_splits_block_break_before_make(void **state)
     assert_int_equal(p2m_lookup(l, ipa_init(G(0x200000)), &before, NULL), 0);
     /* One page inside a 2 MiB block: the block is split (one table more, charged), the
      * page replaced, its neighbours unchanged, and translations invalidated. */
-    assert_int_equal(p2m_map(l, ipa_init(G(0x201000)), d->shared_info, PAGE_SIZE, PT_RW, PT_REPLACE),
-                     0);
+    assert_int_equal(
+        p2m_map(l, ipa_init(G(0x201000)), d->shared_info, PAGE_SIZE, PT_RW, PT_REPLACE), 0);
     assert_int_equal(d->p2m.pt.tables, tables + 1);
     assert_true(d->p2m.arch.flushes >= flushes + 2); /* the split and the replaced page */
     assert_int_equal(p2m_lookup(l, ipa_init(G(0x201000)), &pa, NULL), 0);

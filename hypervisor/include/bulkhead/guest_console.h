@@ -33,11 +33,11 @@ enum guest_console_policy {
 
 struct guest_console {
     struct spinlock lock;
-    unsigned domid;    /* the "(d<id>)" prefix */
-    unsigned len;      /* bytes in line[] */
-    uint64_t tokens;   /* drop policy: lines that may still be printed, x 1000 */
+    unsigned domid;     /* the "(d<id>)" prefix */
+    unsigned len;       /* bytes in line[] */
+    uint64_t tokens;    /* drop policy: lines that may still be printed, x 1000 */
     uint64_t refill_at; /* counter value of the last refill */
-    uint64_t dropped;  /* lines dropped and not yet reported */
+    uint64_t dropped;   /* lines dropped and not yet reported */
     char line[GUEST_CONSOLE_LINE];
 };
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The one time base: the arch's free-running counter (arch_timer_now), in ticks of the
- * board's counter frequency (given once by time_init), and its conversions to and from the units guests and options use.
- * Every conversion in the hypervisor goes through these.
+ * board's counter frequency (given once by time_init), and its conversions to and from the units
+ * guests and options use. Every conversion in the hypervisor goes through these.
  */
 #ifndef BULKHEAD_TIME_H
 #define BULKHEAD_TIME_H

@@ -26,10 +26,10 @@ struct timer;
 typedef void (*timer_fn)(struct timer *t);
 
 struct timer {
-    uint64_t expires;  /* counter ticks */
-    timer_fn fn;       /* called on @cpu when the counter reaches @expires */
-    unsigned cpu;      /* the CPU whose queue holds it */
-    bool active;       /* queued (under the queue's lock) */
+    uint64_t expires; /* counter ticks */
+    timer_fn fn;      /* called on @cpu when the counter reaches @expires */
+    unsigned cpu;     /* the CPU whose queue holds it */
+    bool active;      /* queued (under the queue's lock) */
     struct timer *next;
 };
 
