@@ -398,6 +398,11 @@ void arch_vcpu_load(struct vcpu *v)
     v->arch.loads++;
 }
 
+bool arch_vcpu_irq_pending(struct vcpu *v)
+{
+    return v->arch.irq_pending;
+}
+
 void arch_vcpu_enter(void)
 {
     mock_assert(0, "arch_vcpu_enter", __FILE__, __LINE__);

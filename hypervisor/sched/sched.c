@@ -160,11 +160,28 @@ void sched_block_current(void)
     spin_lock(&cpu->sched_lock);
     if (v->timer_fired) {
         v->timer_fired = false;
-    } else {
+    } else if (!arch_vcpu_irq_pending(v)) {
         v->state = VCPU_BLOCKED;
         cpu->need_resched = true;
     }
     spin_unlock(&cpu->sched_lock);
+}
+
+void sched_wake(struct vcpu *v)
+{
+    struct pcpu *cpu = &pcpus[v->pcpu];
+    bool woke = false;
+
+    spin_lock(&cpu->sched_lock);
+    if (v->state == VCPU_BLOCKED) {
+        v->state = VCPU_RUNNABLE;
+        vcpu_set_runstate(v, RUNSTATE_runnable, time_now());
+        woke = true;
+    }
+    spin_unlock(&cpu->sched_lock);
+    if (woke) {
+        kick(cpu);
+    }
 }
 
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)

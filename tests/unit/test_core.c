@@ -546,6 +546,30 @@ static void test_vcpu_timer_wakes_a_blocked_vcpu(void **state)
     domain_destroy(d);
 }
 
+static void test_interrupt_pending_ends_a_wait(void **state)
+{
+    struct domain *d = running();
+    struct vcpu *v = d->vcpus[0];
+    unsigned kicks = fake_kicks;
+
+    (void)state;
+    /* Pending before the block: the vCPU does not block. */
+    v->arch.irq_pending = true;
+    sched_block_current();
+    assert_int_equal(v->state, VCPU_RUNNABLE);
+    /* Blocked, then an injector makes one pending and wakes it. */
+    v->arch.irq_pending = false;
+    sched_block_current();
+    assert_int_equal(v->state, VCPU_BLOCKED);
+    v->arch.irq_pending = true;
+    sched_wake(v);
+    assert_int_equal(v->state, VCPU_RUNNABLE);
+    assert_true(this_cpu()->need_resched || fake_kicks > kicks);
+    sched_wake(v); /* not blocked: nothing happens */
+    assert_int_equal(v->state, VCPU_RUNNABLE);
+    domain_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_p2m_unmap_flushes_before_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_queue_order_stop_and_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcpu_timer_wakes_a_blocked_vcpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_pending_ends_a_wait, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

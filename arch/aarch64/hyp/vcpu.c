@@ -148,3 +148,10 @@ int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool w
     *pa = pa_init((par & 0x0000fffffffff000ull) | (va & 0xfff));
     return 0;
 }
+
+bool arch_vcpu_irq_pending(struct vcpu *v)
+{
+    /* No virtual interrupt controller yet (issue #13): nothing can be pending. */
+    (void)v;
+    return false;
+}

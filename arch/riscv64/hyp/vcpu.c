@@ -149,3 +149,10 @@ void arch_vcpu_enter(void)
     __asm__ volatile("mv sp, %0\n\tj trap_return" : : "r"(guest_frame()) : "memory");
     __builtin_unreachable();
 }
+
+bool arch_vcpu_irq_pending(struct vcpu *v)
+{
+    /* No virtual interrupt controller yet (issue #13): nothing can be pending. */
+    (void)v;
+    return false;
+}

@@ -158,6 +158,11 @@ void arch_vcpu_save(struct vcpu *v);
 /* Make @v the vCPU this CPU returns to: load its registers and trap frame. */
 void arch_vcpu_load(struct vcpu *v);
 
+/* Does @v have a virtual interrupt pending that should end a wait (WFI)? Called by the
+ * scheduler under @v's CPU's scheduler lock when @v asks to block; an injector makes the
+ * interrupt pending first and then calls sched_wake(@v), so no wake-up is lost. */
+bool arch_vcpu_irq_pending(struct vcpu *v);
+
 /* Enter the loaded vCPU from the idle loop; the hypervisor stack starts over. */
 __noreturn void arch_vcpu_enter(void);
 

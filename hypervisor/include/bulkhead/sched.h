@@ -44,9 +44,14 @@ void sched_set_vcpu_dead_hook(sched_vcpu_dead_fn fn);
  * and a start cannot be overwritten by the save of a vCPU that just stopped. */
 int __must_check sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg);
 
-/* Block the current vCPU until its timer fires (or forever without one); returns at once
- * if the timer fired since it was last set. */
+/* Block the current vCPU until its timer fires or a virtual interrupt is injected
+ * (sched_wake); returns at once if the timer fired since it was last set or an interrupt
+ * is pending (arch_vcpu_irq_pending). WFI/WFE and SCHEDOP_block come here. */
 void sched_block_current(void);
+
+/* Make a blocked @v runnable (a virtual interrupt or event for it is now pending) and
+ * kick its CPU; a no-op for a vCPU that is not blocked. Any CPU, interrupts masked. */
+void sched_wake(struct vcpu *v);
 
 /* Arm the current vCPU's singleshot timer for counter value @deadline (Xen's
  * VCPUOP_set_singleshot_timer), or stop it (@deadline 0). */

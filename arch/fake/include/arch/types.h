@@ -3,6 +3,7 @@
 #ifndef BULKHEAD_ARCH_FAKE_TYPES_H
 #define BULKHEAD_ARCH_FAKE_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Per-CPU arch state: what the fake interrupt controller set up for this CPU. */
@@ -15,6 +16,7 @@ struct arch_vcpu {
     uint64_t entry; /* first instruction */
     uint64_t arg;   /* boot argument (DTB address) */
     unsigned loads; /* arch_vcpu_load() calls */
+    bool irq_pending; /* what arch_vcpu_irq_pending() answers */
 };
 
 /* A domain's stage-2 context: what the fake invalidation saw. */
