@@ -16,6 +16,12 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+
+from conftest import BUILD
+
+# Hypothesis caches Unicode tables in its home directory: keep it under build/.
+set_hypothesis_home_dir(os.path.join(BUILD, "hypothesis"))
 
 from bhboot import xlcfg
 from bhboot.xlcfg import ConfigError
