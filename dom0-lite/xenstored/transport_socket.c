@@ -26,8 +26,8 @@
 #define SOCK_SPIN_US 200
 /* accept() failed for lack of descriptors: retry after this long even if none closed. */
 #define SOCK_ACCEPT_RETRY_US 1000000
-/* A connection that held this much is followed by malloc_trim(): RSS goes back. */
-#define SOCK_TRIM_BYTES (256 * 1024)
+/* Once closed connections have freed this much, malloc_trim(): RSS goes back. */
+#define SOCK_TRIM_BYTES (1024 * 1024)
 
 struct sock_conn {
     int fd;
@@ -53,6 +53,7 @@ struct sock_server {
     uint64_t paused_at; /* when, in now_us() time */
     bool refusing;      /* at max_conns; logged once until a connection closes */
     bool emfile_logged; /* pause logged; again only after an accept() succeeds */
+    size_t freed;       /* bytes freed by closed connections since the last trim */
     struct sock_conn *ready_head, **ready_tail;
     struct sock_conn *flush;
 };
@@ -105,7 +106,7 @@ static void kill_conn(struct sock_conn *sc)
     sc->dead = true;
     epoll_ctl(sc->srv->epfd, EPOLL_CTL_DEL, sc->fd, NULL);
     close(sc->fd);
-    held = sc->conn->mem;
+    held = sc->conn->mem + sizeof(*sc);
     core_conn_free(sc->conn);
     sc->conn = NULL;
     sc->srv->nconns--;
@@ -113,8 +114,10 @@ static void kill_conn(struct sock_conn *sc)
     if (sc->srv->accept_paused) {
         resume_accept(sc->srv);
     }
-    /* glibc keeps freed heap pages; hand a large connection's memory back to the system. */
-    if (held >= SOCK_TRIM_BYTES) {
+    /* glibc keeps freed heap pages: hand what closed connections held back. */
+    sc->srv->freed += held;
+    if (sc->srv->freed >= SOCK_TRIM_BYTES) {
+        sc->srv->freed = 0;
         malloc_trim(0);
     }
     /* Freed here, or by the loop once it is off the ready queue and the flush list. */
