@@ -100,35 +100,57 @@ class Result:
         return self.status == EXIT_TIMEOUT
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the parent dies, however it dies (Linux
+    PR_SET_PDEATHSIG), so a killed runner never leaves QEMU spinning on its own."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def run(argv, timeout=60, echo=True, log_path=None):
-    """Run QEMU, stream its console (to stdout when @echo), stop it after @timeout s."""
+    """Run QEMU, stream its console (to stdout when @echo), stop it after @timeout s.
+
+    QEMU never outlives the run: it is killed on the timeout, on any exception raised
+    here (a signal handler of the caller raising, for instance) and, through
+    PR_SET_PDEATHSIG, when this process dies.
+    """
     start = time.monotonic()
     chunks = []
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
-    except OSError as e:
+                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+    except (OSError, subprocess.SubprocessError) as e:
         return Result(EXIT_QEMU, f"cannot start {argv[0]}: {e}\n", None, 0.0)
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    timed_out = False
-    while True:
-        left = timeout - (time.monotonic() - start)
-        if left <= 0:
-            timed_out = True
-            break
-        if not sel.select(timeout=min(left, 0.5)):
-            continue
-        data = os.read(proc.stdout.fileno(), 65536)
-        if not data:
-            break
-        chunks.append(data)
-        if echo:
-            sys.stdout.write(data.decode("utf-8", "replace"))
-            sys.stdout.flush()
-    if timed_out:
-        proc.kill()
-    returncode = proc.wait()
+    timed_out = ended = False
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                timed_out = True
+                break
+            if not sel.select(timeout=min(left, 0.5)):
+                continue
+            data = os.read(proc.stdout.fileno(), 65536)
+            if not data:
+                break
+            chunks.append(data)
+            if echo:
+                try:
+                    sys.stdout.write(data.decode("utf-8", "replace"))
+                    sys.stdout.flush()
+                except (BrokenPipeError, ValueError):  # our reader went away
+                    echo = False
+        ended = True
+    finally:
+        if timed_out or not ended:
+            proc.kill()
+        returncode = proc.wait()
+        proc.stdout.close()
     output = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     if timed_out:
         status = EXIT_TIMEOUT
@@ -140,9 +162,12 @@ def run(argv, timeout=60, echo=True, log_path=None):
     else:
         status = EXIT_OK
     if log_path:
-        os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
-        with open(log_path, "w", encoding="utf-8") as f:
-            f.write("$ " + " ".join(argv) + "\n" + output)
+        try:
+            os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+            with open(log_path, "w", encoding="utf-8", errors="replace") as f:
+                f.write("$ " + " ".join(argv) + "\n" + output)
+        except OSError as e:
+            print(f"bhqemu: cannot write the log {log_path}: {e.strerror}", file=sys.stderr)
     return Result(status, output, None if timed_out else returncode,
                   time.monotonic() - start)
 

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Output buffer kept between bursts; larger ones are freed once drained. */
+#define XS_OBUF_KEEP (64 * 1024)
+
 struct handler {
     int (*fn)(struct xs_req *rq);
     bool txn; /* runs inside the transaction named by tx_id */
@@ -53,7 +56,51 @@ void core_default_quota(struct xs_quota *q)
         .turn_requests = 20,
         .out_soft = 64 * 1024,
         .out_hard = 1024 * 1024,
+        .memory = 8u << 20,
+        .memory_total = 64u << 20,
     };
+}
+
+int core_mem_charge(struct xs_core *core, size_t *acct, size_t bytes, bool check)
+{
+    if (check &&
+        (*acct + bytes > core->quota.memory || core->mem_used + bytes > core->quota.memory_total)) {
+        return -ENOMEM;
+    }
+    *acct += bytes;
+    core->mem_used += bytes;
+    return 0;
+}
+
+/*
+ * What a connection holds for itself (transactions, watches) may fill three quarters of
+ * the global bound, queued events half of it: the rest stays for the store, so clients
+ * hoarding transactions or not reading their events cannot block everyone's writes.
+ */
+int core_mem_charge_conn(struct xs_conn *conn, size_t bytes)
+{
+    struct xs_core *core = conn->core;
+
+    if (core->mem_used + bytes > core->quota.memory_total / 4 * 3) {
+        return -ENOMEM;
+    }
+    return core_mem_charge(core, &conn->mem, bytes, true);
+}
+
+void core_mem_release(struct xs_core *core, size_t *acct, size_t bytes)
+{
+    /* Saturating: nodes that were in a --db file before we started were never charged. */
+    bytes = bytes < *acct ? bytes : *acct;
+    *acct -= bytes;
+    core->mem_used -= bytes < core->mem_used ? bytes : core->mem_used;
+}
+
+/* Gives back the output queue's buffer; its bytes were charged to @conn. */
+static void obuf_release(struct xs_conn *conn)
+{
+    core_mem_release(conn->core, &conn->mem, conn->out.cap);
+    free(conn->out.data);
+    conn->out = (struct xs_obuf){0};
 }
 
 int core_init(struct xs_core *core, struct store *store, const struct xs_quota *quota)
@@ -104,6 +151,7 @@ void core_conn_free(struct xs_conn *conn)
 
     watch_conn_free(conn);
     txn_conn_free(conn);
+    obuf_release(conn);
     if (conn->prev) {
         conn->prev->next = conn->next;
     } else {
@@ -112,7 +160,6 @@ void core_conn_free(struct xs_conn *conn)
     if (conn->next) {
         conn->next->prev = conn->prev;
     }
-    free(conn->out.data);
     free(conn);
 }
 
@@ -126,8 +173,10 @@ const char *core_errstr(int err)
     return "EIO";
 }
 
-static int obuf_reserve(struct xs_obuf *ob, size_t need)
+static int obuf_reserve(struct xs_conn *conn, size_t need, bool check)
 {
+    struct xs_obuf *ob = &conn->out;
+
     if (ob->head == ob->len) {
         ob->head = ob->len = 0;
     }
@@ -146,8 +195,16 @@ static int obuf_reserve(struct xs_obuf *ob, size_t need)
     while (cap < ob->len + need) {
         cap *= 2;
     }
+    /* Events may fill half the global bound only: the rest stays for requests. */
+    if (check && conn->core->mem_used + (cap - ob->cap) > conn->core->quota.memory_total / 2) {
+        return -ENOMEM;
+    }
+    if (core_mem_charge(conn->core, &conn->mem, cap - ob->cap, check) != 0) {
+        return -ENOMEM;
+    }
     uint8_t *data = realloc(ob->data, cap);
     if (!data) {
+        core_mem_release(conn->core, &conn->mem, cap - ob->cap);
         return -ENOMEM;
     }
     ob->data = data;
@@ -166,7 +223,10 @@ int core_queue(struct xs_conn *conn, uint32_t type, uint32_t req_id, uint32_t tx
         conn->events_dropped++;
         return -ENOSPC;
     }
-    if (obuf_reserve(ob, sizeof(hdr) + alen + blen) != 0) {
+    if (obuf_reserve(conn, sizeof(hdr) + alen + blen, droppable) != 0) {
+        if (droppable) {
+            conn->events_dropped++;
+        }
         return -ENOMEM;
     }
     memcpy(ob->data + ob->len, &hdr, sizeof(hdr));
@@ -311,5 +371,9 @@ void core_conn_consumed(struct xs_conn *conn, size_t n)
     conn->out.head += n;
     if (conn->out.head >= conn->out.len) {
         conn->out.head = conn->out.len = 0;
+        /* A queue that grew for a burst of events goes back once drained. */
+        if (conn->out.cap > XS_OBUF_KEEP) {
+            obuf_release(conn);
+        }
     }
 }

@@ -23,6 +23,9 @@
 #define XS_WATCH_HASH  1024
 #define XS_TXN_HASH    128
 
+struct xs_core;
+struct xs_conn;
+
 /* Limits; Xen 4.17's defaults unless noted. */
 struct xs_quota {
     unsigned nodes;         /* nodes owned per unprivileged domain (1000) */
@@ -34,7 +37,22 @@ struct xs_quota {
     unsigned turn_requests; /* requests handled per connection per turn (20, "outstanding") */
     size_t out_soft;        /* stop reading a connection with this much output pending */
     size_t out_hard;        /* drop watch events beyond this much pending output */
+    size_t memory;          /* bytes one account may hold (8 MiB; docs/xenstored.md) */
+    size_t memory_total;    /* bytes all accounts together may hold (64 MiB) */
 };
+
+/*
+ * Memory accounting. An account is a byte count: each connection has one for what it
+ * holds while connected (open transactions, watches, queued output), each domain one for
+ * the nodes it owns. Both are bounded by quota.memory, and their sum (core->mem_used)
+ * by quota.memory_total. Charging past a bound fails with ENOMEM, as Xen's per-domain
+ * memory quota does (XSA-326); replies are charged without a check (their queue is
+ * bounded by out_soft), watch events beyond a bound are dropped.
+ */
+#define XS_NODE_COST(vlen) (64 + (size_t)(vlen)) /* a node's record, path excluded */
+int core_mem_charge(struct xs_core *core, size_t *acct, size_t bytes, bool check);
+int core_mem_charge_conn(struct xs_conn *conn, size_t bytes);
+void core_mem_release(struct xs_core *core, size_t *acct, size_t bytes);
 
 struct xs_conn;
 struct xs_txn;
@@ -65,15 +83,17 @@ struct xs_conn {
     struct xs_txn *txns; /* open transactions */
     unsigned ntxns;
     uint64_t events_dropped;
+    size_t mem; /* bytes charged to this connection (see core_mem_charge) */
 };
 
 struct xs_domain {
     struct xs_domain *next;
     unsigned domid;
     bool introduced;
-    bool released;  /* @releaseDomain already sent (RESUME re-arms) */
-    int target;     /* SET_TARGET: domain this one acts for, -1 if none */
-    unsigned nodes; /* nodes owned */
+    bool released;   /* @releaseDomain already sent (RESUME re-arms) */
+    int target;      /* SET_TARGET: domain this one acts for, -1 if none */
+    unsigned nodes;  /* nodes owned */
+    size_t node_mem; /* bytes of the nodes owned, XS_NODE_COST each */
     uint64_t mfn;
     unsigned evtchn;
 };
@@ -95,6 +115,7 @@ struct xs_core {
     struct xs_conn *conns;
     uint32_t next_txn_id;
     uint64_t requests;
+    size_t mem_used; /* sum of every account */
     /* Scratch space for one request at a time. */
     char req_buf[XENSTORE_PAYLOAD_MAX + 1];
     char path_buf[XENSTORE_ABS_PATH_MAX + 64];
@@ -155,8 +176,11 @@ int ops_set_perms(struct xs_req *rq);
 
 /* domain.c: domains, quotas and domain management requests. */
 struct xs_domain *domain_get(struct xs_core *core, unsigned domid, bool create);
-void domain_node_added(struct xs_core *core, unsigned owner);
-void domain_node_removed(struct xs_core *core, unsigned owner);
+void domain_node_added(struct xs_core *core, unsigned owner, uint32_t vlen);
+void domain_node_removed(struct xs_core *core, unsigned owner, uint32_t vlen);
+void domain_node_resized(struct xs_core *core, unsigned owner, uint32_t old_vlen,
+                         uint32_t new_vlen);
+int domain_node_mem_check(struct xs_conn *conn, uint32_t vlen, unsigned new_nodes);
 void domain_free_all(struct xs_core *core);
 int domain_introduce(struct xs_req *rq);
 int domain_release(struct xs_req *rq);

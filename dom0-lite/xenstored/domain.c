@@ -48,22 +48,58 @@ void domain_free_all(struct xs_core *core)
     }
 }
 
-void domain_node_added(struct xs_core *core, unsigned owner)
+/* Node memory is charged without a check here: domain_node_mem_check() ran first. */
+void domain_node_added(struct xs_core *core, unsigned owner, uint32_t vlen)
 {
     struct xs_domain *dom = domain_get(core, owner, true);
 
     if (dom) {
         dom->nodes++;
+        core_mem_charge(core, &dom->node_mem, XS_NODE_COST(vlen), false);
     }
 }
 
-void domain_node_removed(struct xs_core *core, unsigned owner)
+void domain_node_removed(struct xs_core *core, unsigned owner, uint32_t vlen)
 {
     struct xs_domain *dom = domain_get(core, owner, false);
 
     if (dom && dom->nodes > 0) {
         dom->nodes--;
     }
+    if (dom) {
+        core_mem_release(core, &dom->node_mem, XS_NODE_COST(vlen));
+    }
+}
+
+void domain_node_resized(struct xs_core *core, unsigned owner, uint32_t old_vlen, uint32_t new_vlen)
+{
+    struct xs_domain *dom = domain_get(core, owner, true);
+
+    if (dom && new_vlen > old_vlen) {
+        core_mem_charge(core, &dom->node_mem, new_vlen - old_vlen, false);
+    } else if (dom) {
+        core_mem_release(core, &dom->node_mem, old_vlen - new_vlen);
+    }
+}
+
+/*
+ * May @conn store @new_nodes more nodes and a value of @vlen bytes? Unprivileged
+ * domains are held to quota.memory for the nodes they own; everyone to the global
+ * bound. ENOMEM otherwise (Xen's answer to its memory quota).
+ */
+int domain_node_mem_check(struct xs_conn *conn, uint32_t vlen, unsigned new_nodes)
+{
+    struct xs_core *core = conn->core;
+    size_t need = XS_NODE_COST(vlen) + (size_t)new_nodes * XS_NODE_COST(0);
+    struct xs_domain *dom = conn->priv ? NULL : domain_get(core, conn->domid, true);
+
+    if (core->mem_used + need > core->quota.memory_total) {
+        return -ENOMEM;
+    }
+    if (!conn->priv && (!dom || dom->node_mem + need > core->quota.memory)) {
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 int domain_conn_target(const struct xs_conn *conn)

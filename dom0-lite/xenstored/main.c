@@ -5,7 +5,9 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,12 @@
 
 static volatile sig_atomic_t stop_flag;
 
+/* Descriptors the daemon needs besides connections: stdio, listener, epoll, db, spare. */
+#define FD_RESERVE 16
+
 struct options {
     const char *socket;
+    const char *group;
     const char *db;
     const char *pid_file;
     unsigned expected_nodes;
@@ -37,7 +43,9 @@ static void usage(FILE *f)
                "  --socket PATH            Unix socket to serve (required)\n"
                "  --db PATH                keep the tdb in PATH (default: in memory)\n"
                "  --expected-nodes N       size the tdb hash for N nodes (default 100000)\n"
-               "  --max-conns N            connections accepted at once (default 1024)\n"
+               "  --max-conns N            connections accepted at once (default 1024;\n"
+               "                           lowered to fit the descriptor limit)\n"
+               "  --socket-group GROUP     socket mode 0660 for GROUP (default 0600)\n"
                "  --pid-file PATH          write our pid there\n"
                "  --quota-nodes N          nodes per unprivileged domain (1000)\n"
                "  --quota-watches N        watches per connection (128)\n"
@@ -45,7 +53,9 @@ static void usage(FILE *f)
                "  --quota-value N          value bytes, unprivileged (2048)\n"
                "  --quota-perms N          ACL entries per node, unprivileged (5)\n"
                "  --quota-txn-nodes N      nodes touched per transaction (1024)\n"
-               "  --quota-outstanding N    requests per connection per turn (20)\n");
+               "  --quota-outstanding N    requests per connection per turn (20)\n"
+               "  --quota-memory SIZE      bytes per connection and per domain (8M)\n"
+               "  --memory-max SIZE        bytes for all of them together (64M)\n");
 }
 
 static int parse_num(const char *s, unsigned *out)
@@ -57,6 +67,28 @@ static int parse_num(const char *s, unsigned *out)
         return -1;
     }
     *out = (unsigned)v;
+    return 0;
+}
+
+/* A size in bytes, with an optional K, M or G suffix (binary). */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    unsigned shift = 0;
+
+    if (*end == 'K' || *end == 'k') {
+        shift = 10;
+    } else if (*end == 'M' || *end == 'm') {
+        shift = 20;
+    } else if (*end == 'G' || *end == 'g') {
+        shift = 30;
+    }
+    end += shift != 0;
+    if (*s < '0' || *s > '9' || *end != '\0' || v == 0 || v > (1ull << 40) >> shift) {
+        return -1;
+    }
+    *out = (size_t)(v << shift);
     return 0;
 }
 
@@ -75,6 +107,9 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"quota-perms", required_argument, NULL, 'P'},
         {"quota-txn-nodes", required_argument, NULL, 'X'},
         {"quota-outstanding", required_argument, NULL, 'O'},
+        {"quota-memory", required_argument, NULL, 'M'},
+        {"memory-max", required_argument, NULL, 'G'},
+        {"socket-group", required_argument, NULL, 'g'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -118,6 +153,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'O':
             bad |= parse_num(optarg, &o->quota.turn_requests);
             break;
+        case 'M':
+            bad |= parse_size(optarg, &o->quota.memory);
+            break;
+        case 'G':
+            bad |= parse_size(optarg, &o->quota.memory_total);
+            break;
+        case 'g':
+            o->group = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -138,6 +182,59 @@ static void write_pid(const char *path)
     }
 }
 
+/*
+ * Fits --max-conns to RLIMIT_NOFILE (raising the soft limit to the hard one first), so
+ * that accept() does not run out of descriptors in normal operation.
+ */
+static int fit_max_conns(unsigned *max_conns)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return 0;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = {rl.rlim_max, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+            rl.rlim_cur = rl.rlim_max;
+        }
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= *max_conns + (rlim_t)FD_RESERVE) {
+        return 0;
+    }
+    if (rl.rlim_cur <= FD_RESERVE) {
+        fprintf(stderr, "xenstored: descriptor limit %llu leaves no room for connections\n",
+                (unsigned long long)rl.rlim_cur);
+        return -EMFILE;
+    }
+    fprintf(stderr, "xenstored: --max-conns %u lowered to %u to fit the descriptor limit %llu\n",
+            *max_conns, (unsigned)(rl.rlim_cur - FD_RESERVE), (unsigned long long)rl.rlim_cur);
+    *max_conns = (unsigned)(rl.rlim_cur - FD_RESERVE);
+    return 0;
+}
+
+static int lookup_group(const char *name, gid_t *gid)
+{
+    struct group *gr = name ? getgrnam(name) : NULL;
+    char *end;
+
+    *gid = (gid_t)-1;
+    if (!name) {
+        return 0;
+    }
+    if (gr) {
+        *gid = gr->gr_gid;
+        return 0;
+    }
+    unsigned long v = strtoul(name, &end, 10);
+    if (*name && !*end) {
+        *gid = (gid_t)v;
+        return 0;
+    }
+    fprintf(stderr, "xenstored: --socket-group %s: no such group\n", name);
+    return -EINVAL;
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {.expected_nodes = 100000, .max_conns = 1024};
@@ -156,12 +253,20 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct store_config cfg = {.path = o.db, .expected_nodes = o.expected_nodes};
-    rc = store_open(&store, &cfg);
+    struct sock_config scfg = {.path = o.socket};
+    rc = fit_max_conns(&o.max_conns);
+    if (rc == 0) {
+        rc = lookup_group(o.group, &scfg.group);
+    }
+    scfg.max_conns = o.max_conns;
+    if (rc == 0) {
+        rc = store_open(&store, &cfg);
+    }
     if (rc == 0) {
         rc = core_init(&core, store, &o.quota);
     }
     if (rc == 0) {
-        rc = sock_server_open(&srv, &core, o.socket, o.max_conns);
+        rc = sock_server_open(&srv, &core, &scfg);
     }
     if (rc != 0) {
         fprintf(stderr, "xenstored: start-up failed: %s\n", strerror(-rc));

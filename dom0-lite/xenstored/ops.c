@@ -140,7 +140,7 @@ int ops_read(struct xs_req *rq)
 static void account_created(struct xs_req *rq, const struct xs_node *n)
 {
     if (!rq->txn) {
-        domain_node_added(rq->conn->core, n->perms[0].id);
+        domain_node_added(rq->conn->core, n->perms[0].id, n->vlen);
     }
 }
 
@@ -212,14 +212,25 @@ int ops_write(struct xs_req *rq)
     if (!rq->conn->priv && vlen > core->quota.value_size) {
         return -ENOSPC;
     }
+    /*
+     * Node memory is checked when the store changes, not when a commit replays (a
+     * commit must apply whole; the transaction was charged to its connection meanwhile).
+     */
+    if (!rq->txn && !rq->replay && (rc = domain_node_mem_check(rq->conn, vlen, 0)) != 0) {
+        return rc;
+    }
     rc = v_get(rq, core->path_buf, &core->node);
     if (rc == 0) {
+        uint32_t old_vlen = core->node.vlen;
         if (!(perm_of(rq->conn, &core->node) & XS_PERM_WRITE)) {
             return -EACCES;
         }
         core->node.vlen = vlen;
         memcpy(core->node.value, value, vlen);
         rc = v_update(rq, core->path_buf, &core->node);
+        if (rc == 0 && !rq->txn) {
+            domain_node_resized(core, core->node.perms[0].id, old_vlen, vlen);
+        }
     } else if (rc == -ENOENT) {
         rc = create_chain(rq, core->path_buf, value, vlen);
     }
@@ -252,7 +263,7 @@ int ops_mkdir(struct xs_req *rq)
 
 static void account_removed(void *ctx, const struct xs_node *n)
 {
-    domain_node_removed(ctx, n->perms[0].id);
+    domain_node_removed(ctx, n->perms[0].id, n->vlen);
 }
 
 int ops_rm(struct xs_req *rq)
@@ -457,8 +468,8 @@ int ops_set_perms(struct xs_req *rq)
     memcpy(core->node.perms, n->perms, sizeof(n->perms[0]) * n->nperms);
     rc = v_update(rq, core->path_buf, &core->node);
     if (rc == 0 && !rq->txn && !special) {
-        domain_node_removed(core, old_owner);
-        domain_node_added(core, core->node.perms[0].id);
+        domain_node_removed(core, old_owner, core->node.vlen);
+        domain_node_added(core, core->node.perms[0].id, core->node.vlen);
         watch_fire(core, core->path_buf, &core->node, false);
     }
     return finish(rq, rc);

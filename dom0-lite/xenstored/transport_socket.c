@@ -9,11 +9,14 @@
 #include "transport_socket.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +24,10 @@
 #define SOCK_RX_CAP  (64 * 1024)
 #define SOCK_EVENTS  64
 #define SOCK_SPIN_US 200
+/* accept() failed for lack of descriptors: retry after this long even if none closed. */
+#define SOCK_ACCEPT_RETRY_US 1000000
+/* Once closed connections have freed this much, malloc_trim(): RSS goes back. */
+#define SOCK_TRIM_BYTES (1024 * 1024)
 
 struct sock_conn {
     int fd;
@@ -42,6 +49,11 @@ struct sock_server {
     char *path;
     struct xs_core *core;
     unsigned nconns, max_conns;
+    bool accept_paused; /* the listener is out of epoll: no descriptor for accept() */
+    uint64_t paused_at; /* when, in now_us() time */
+    bool refusing;      /* at max_conns; logged once until a connection closes */
+    bool emfile_logged; /* pause logged; again only after an accept() succeeds */
+    size_t freed;       /* bytes freed by closed connections since the last trim */
     struct sock_conn *ready_head, **ready_tail;
     struct sock_conn *flush;
 };
@@ -82,17 +94,32 @@ static void set_events(struct sock_conn *sc, uint32_t events)
     }
 }
 
+static void resume_accept(struct sock_server *srv);
+
 static void kill_conn(struct sock_conn *sc)
 {
+    size_t held;
+
     if (sc->dead) {
         return;
     }
     sc->dead = true;
     epoll_ctl(sc->srv->epfd, EPOLL_CTL_DEL, sc->fd, NULL);
     close(sc->fd);
+    held = sc->conn->mem + sizeof(*sc);
     core_conn_free(sc->conn);
     sc->conn = NULL;
     sc->srv->nconns--;
+    sc->srv->refusing = false;
+    if (sc->srv->accept_paused) {
+        resume_accept(sc->srv);
+    }
+    /* glibc keeps freed heap pages: hand what closed connections held back. */
+    sc->srv->freed += held;
+    if (sc->srv->freed >= SOCK_TRIM_BYTES) {
+        sc->srv->freed = 0;
+        malloc_trim(0);
+    }
     /* Freed here, or by the loop once it is off the ready queue and the flush list. */
     if (!sc->queued && !sc->flushing) {
         free(sc);
@@ -169,16 +196,78 @@ static void serve(struct sock_conn *sc, bool readable)
     }
 }
 
+static uint64_t now_us(void);
+
+/*
+ * Out of descriptors (EMFILE/ENFILE) or kernel memory: the listener stays readable, so
+ * leaving it in epoll would spin. Take it out until a connection closes (or a second has
+ * passed), and say so once.
+ */
+static void pause_accept(struct sock_server *srv, int err)
+{
+    struct epoll_event ev = {.events = 0, .data.ptr = NULL};
+
+    epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->lfd, &ev);
+    srv->accept_paused = true;
+    srv->paused_at = now_us();
+    if (srv->emfile_logged) {
+        return;
+    }
+    srv->emfile_logged = true;
+    fprintf(stderr, "xenstored: accept: %s with %u connections; not accepting until one closes\n",
+            strerror(err), srv->nconns);
+}
+
+static void resume_accept(struct sock_server *srv)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+
+    epoll_ctl(srv->epfd, EPOLL_CTL_MOD, srv->lfd, &ev);
+    srv->accept_paused = false;
+}
+
+/*
+ * Over --max-conns: tell the client why before closing. The reply is an XS_ERROR
+ * "EBUSY" with request id 0, which libxenstore reads as the answer to its first request;
+ * a client that writes before reading gets EPIPE instead. Either way it does not hang.
+ */
+static void refuse(struct sock_server *srv, int fd)
+{
+    static const char err[] = "EBUSY";
+    struct {
+        struct xsd_sockmsg hdr;
+        char body[sizeof(err)];
+    } msg = {{XS_ERROR, 0, 0, sizeof(err)}, "EBUSY"};
+
+    if (send(fd, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+        /* nothing more to do: the close below is the answer */
+    }
+    close(fd);
+    if (!srv->refusing) {
+        srv->refusing = true;
+        fprintf(stderr, "xenstored: %u connections (--max-conns): refusing new ones (EBUSY)\n",
+                srv->nconns);
+    }
+}
+
 static void accept_conns(struct sock_server *srv)
 {
     for (;;) {
         int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                pause_accept(srv, errno);
+            }
             return;
         }
-        struct sock_conn *sc = srv->nconns < srv->max_conns ? malloc(sizeof(*sc)) : NULL;
+        srv->emfile_logged = false;
+        if (srv->nconns >= srv->max_conns) {
+            refuse(srv, fd);
+            continue;
+        }
+        struct sock_conn *sc = malloc(sizeof(*sc));
         if (!sc) {
-            close(fd);
+            refuse(srv, fd);
             continue;
         }
         memset(sc, 0, offsetof(struct sock_conn, rx));
@@ -258,6 +347,9 @@ int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
     uint64_t spin_until = 0, last_requests = 0;
 
     while (!*stop) {
+        if (srv->accept_paused && now_us() - srv->paused_at >= SOCK_ACCEPT_RETRY_US) {
+            resume_accept(srv);
+        }
         bool spin = srv->ready_head || now_us() < spin_until;
         int n = epoll_wait(srv->epfd, evs, SOCK_EVENTS, spin ? 0 : 1000);
         if (n < 0 && errno != EINTR) {
@@ -292,9 +384,32 @@ int sock_server_run(struct sock_server *srv, volatile sig_atomic_t *stop)
     return 0;
 }
 
-int sock_server_open(struct sock_server **out, struct xs_core *core, const char *path,
-                     unsigned max_conns)
+/*
+ * Every socket client is dom0, so the socket is the daemon's only access control: it is
+ * created 0600 (0660 with a group), whatever the umask, before anyone can connect.
+ */
+static int bind_private(int fd, const struct sockaddr_un *addr, const struct sock_config *cfg)
 {
+    mode_t old = umask(0077);
+    int rc = bind(fd, (const void *)addr, sizeof(*addr));
+
+    umask(old);
+    if (rc != 0) {
+        return -errno;
+    }
+    if (cfg->group != (gid_t)-1 &&
+        (chown(cfg->path, (uid_t)-1, cfg->group) != 0 || chmod(cfg->path, 0660) != 0)) {
+        return -errno;
+    }
+    if (cfg->group == (gid_t)-1 && chmod(cfg->path, 0600) != 0) {
+        return -errno;
+    }
+    return 0;
+}
+
+int sock_server_open(struct sock_server **out, struct xs_core *core, const struct sock_config *cfg)
+{
+    const char *path = cfg->path;
     struct sock_server *srv = calloc(1, sizeof(*srv));
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
@@ -305,7 +420,7 @@ int sock_server_open(struct sock_server **out, struct xs_core *core, const char 
     }
     srv->lfd = srv->epfd = -1;
     srv->core = core;
-    srv->max_conns = max_conns;
+    srv->max_conns = cfg->max_conns;
     srv->ready_tail = &srv->ready_head;
     if (strlen(path) >= sizeof(addr.sun_path) || !(srv->path = strdup(path))) {
         goto out;
@@ -314,9 +429,16 @@ int sock_server_open(struct sock_server **out, struct xs_core *core, const char 
     unlink(path);
     srv->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (srv->lfd < 0 || srv->epfd < 0 || bind(srv->lfd, (void *)&addr, sizeof(addr)) != 0 ||
-        listen(srv->lfd, 128) != 0 || epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &ev) != 0) {
+    if (srv->lfd < 0 || srv->epfd < 0) {
         rc = -errno;
+        goto out;
+    }
+    rc = bind_private(srv->lfd, &addr, cfg);
+    if (rc == 0 && (listen(srv->lfd, SOMAXCONN) != 0 ||
+                    epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->lfd, &ev) != 0)) {
+        rc = -errno;
+    }
+    if (rc != 0) {
         goto out;
     }
     *out = srv;

@@ -37,6 +37,8 @@ struct txn_op {
 
 struct xs_txn {
     struct xs_txn *next;
+    struct xs_conn *conn; /* owner, charged for everything below (core_mem_charge) */
+    size_t mem;           /* bytes charged to conn for this transaction */
     uint32_t id;
     struct txn_entry *hash[XS_TXN_HASH];
     struct txn_entry *entries;
@@ -81,17 +83,39 @@ static bool shadowed(struct xs_txn *tx, const char *path)
     return false;
 }
 
-static int set_data(struct txn_entry *e, const struct xs_node *n)
+/* Charges @bytes to the transaction's connection: ENOMEM past its memory quota. */
+static int charge(struct xs_txn *tx, size_t bytes)
+{
+    int rc = core_mem_charge_conn(tx->conn, bytes);
+
+    if (rc == 0) {
+        tx->mem += bytes;
+    }
+    return rc;
+}
+
+static void uncharge(struct xs_txn *tx, size_t bytes)
+{
+    core_mem_release(tx->conn->core, &tx->conn->mem, bytes);
+    tx->mem -= bytes;
+}
+
+static int set_data(struct xs_txn *tx, struct txn_entry *e, const struct xs_node *n)
 {
     uint8_t *value = NULL;
 
     if (n->vlen) {
+        if (charge(tx, n->vlen) != 0) {
+            return -ENOMEM;
+        }
         value = malloc(n->vlen);
         if (!value) {
+            uncharge(tx, n->vlen);
             return -ENOMEM;
         }
         memcpy(value, n->value, n->vlen);
     }
+    uncharge(tx, e->vlen);
     free(e->value);
     e->value = value;
     e->vlen = n->vlen;
@@ -115,8 +139,12 @@ static int entry(struct xs_txn *tx, struct store *st, const char *path, struct x
     if (tx->nentries >= tx->limit) {
         return -ENOSPC;
     }
+    if (charge(tx, sizeof(*e) + len + 1) != 0) {
+        return -ENOMEM;
+    }
     e = calloc(1, sizeof(*e) + len + 1);
     if (!e) {
+        uncharge(tx, sizeof(*e) + len + 1);
         return -ENOMEM;
     }
     memcpy(e->path, path, len + 1);
@@ -124,11 +152,12 @@ static int entry(struct xs_txn *tx, struct store *st, const char *path, struct x
     if (rc == 0) {
         e->base_gen = scratch->gen;
         e->present = e->in_base = !shadowed(tx, path);
-        rc = e->present ? set_data(e, scratch) : 0;
+        rc = e->present ? set_data(tx, e, scratch) : 0;
     } else if (rc == -ENOENT) {
         rc = 0;
     }
     if (rc != 0) {
+        uncharge(tx, sizeof(*e) + len + 1);
         free(e);
         return rc;
     }
@@ -176,7 +205,7 @@ int txn_create(struct xs_txn *tx, struct store *st, const char *path, const stru
     if (e->present) {
         return -EEXIST;
     }
-    rc = set_data(e, node);
+    rc = set_data(tx, e, node);
     if (rc == 0) {
         e->present = true;
         e->fresh = true;
@@ -192,7 +221,7 @@ int txn_update(struct xs_txn *tx, const char *path, const struct xs_node *node)
     if (!e || !e->present) {
         return -ENOENT;
     }
-    return set_data(e, node);
+    return set_data(tx, e, node);
 }
 
 int txn_rm(struct xs_txn *tx, const char *path)
@@ -286,9 +315,14 @@ int txn_list(struct xs_txn *tx, struct store *st, const char *path, store_list_f
 
 int txn_log(struct xs_txn *tx, const struct xs_req *rq)
 {
-    struct txn_op *op = malloc(sizeof(*op) + rq->len + 1);
+    struct txn_op *op;
 
+    if (charge(tx, sizeof(*op) + rq->len + 1) != 0) {
+        return -ENOMEM;
+    }
+    op = malloc(sizeof(*op) + rq->len + 1);
     if (!op) {
+        uncharge(tx, sizeof(*op) + rq->len + 1);
         return -ENOMEM;
     }
     op->next = NULL;
@@ -329,6 +363,7 @@ static void txn_free(struct xs_txn *tx)
         tx->ops = op->next;
         free(op);
     }
+    core_mem_release(tx->conn->core, &tx->conn->mem, tx->mem);
     free(tx);
 }
 
@@ -345,10 +380,16 @@ int txn_start(struct xs_req *rq)
     if (conn->ntxns >= core->quota.transactions) {
         return -ENOSPC;
     }
-    tx = calloc(1, sizeof(*tx));
-    if (!tx) {
+    if (core_mem_charge_conn(conn, sizeof(*tx)) != 0) {
         return -ENOMEM;
     }
+    tx = calloc(1, sizeof(*tx));
+    if (!tx) {
+        core_mem_release(core, &conn->mem, sizeof(*tx));
+        return -ENOMEM;
+    }
+    tx->conn = conn;
+    tx->mem = sizeof(*tx);
     do {
         tx->id = core->next_txn_id++;
     } while (tx->id == 0 || txn_find(conn, tx->id));

@@ -233,8 +233,12 @@ int watch_add(struct xs_req *rq)
     }
     plen = strlen(core->path_buf);
     tlen = strlen(token);
+    if (core_mem_charge_conn(conn, sizeof(*w) + plen + 1 + tlen + 1) != 0) {
+        return -ENOMEM;
+    }
     w = malloc(sizeof(*w) + plen + 1 + tlen + 1);
     if (!w) {
+        core_mem_release(core, &conn->mem, sizeof(*w) + plen + 1 + tlen + 1);
         return -ENOMEM;
     }
     w->conn = conn;
@@ -271,6 +275,7 @@ static void unlink_watch(struct xs_core *core, struct xs_watch *w)
     }
     core->nwatches_total--;
     w->conn->nwatches--;
+    core_mem_release(core, &w->conn->mem, sizeof(*w) + strlen(w->path) + strlen(w->token) + 2);
     free(w);
 }
 

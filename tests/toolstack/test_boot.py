@@ -96,3 +96,20 @@ def test_testguest_reads_our_device_tree(ws, bh_boot, arch):
     assert f"testguest: test=hypercalls ram={ram:#x}+0x4000000" in r.out
     assert f"dtb={ram + 62 * (1 << 20):#x}+" in r.out
     assert re.search(r"\(d1\) DONE \d+ passed, 0 failed", r.out), r.out[-2000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_crashing_guest_exits_4(ws, bh_boot, arch):
+    """A guest that crashes (an undefined instruction first thing) while its neighbour
+    powers off cleanly: the board still powers off, but bh-boot says a guest crashed."""
+    ws.file("crash", bytes(64))  # aarch64: udf #0; riscv64: an all-zero (illegal) word
+    ws.file(f"Image-{arch}", hello_image(arch, "hello from alpha"))
+    ws.cfg("a.cfg", f'name = "alpha"\nkernel = "Image-{arch}"\nmemory = 16\n')
+    ws.cfg("c.cfg", 'name = "crasher"\nkernel = "crash"\nmemory = 16\n')
+    r = bh_boot("--arch", arch, "--image", _image(arch), "--timeout", "60", "a.cfg", "c.cfg",
+                fake_qemu=False, image_arg=False)
+    if "bulkhead: d1 (alpha)" not in r.out:
+        pytest.skip(f"the {arch} hypervisor does not run domains yet")
+    assert re.search(r"^bulkhead: d2 \(crasher\) crashed: ", r.out, re.M), r.out[-2000:]
+    assert r.rc == 4, r.err
+    assert "bh-boot: d2 crasher crashed: " in r.err

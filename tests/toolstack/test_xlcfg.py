@@ -249,7 +249,7 @@ def test_unreadable_config(ws, bh_boot, case):
     (["--arch", "aarch64", "--mem", "lots"], "bad size 'lots'"),
     (["--arch", "aarch64", "--mem", "128"], "--mem 128: at least 320 MiB"),
     (["--arch", "aarch64", "--smp", "9"], "--smp 9: 1..8 CPUs"),
-    (["--arch", "aarch64", "--timeout", "0"], "--timeout must be positive"),
+    (["--arch", "aarch64", "--timeout", "0"], "--timeout 0: must be positive"),
 ])
 def test_bad_usage(bh_boot, opts, expect):
     r = bh_boot(*opts)

@@ -7,7 +7,7 @@
 
 .PHONY: toolstack-test boot
 toolstack-test:
-	$(PYTHON) -m pytest -q tests/toolstack
+	timeout 900 $(PYTHON) -m pytest -q tests/toolstack
 
 # Boot the hypervisor with boot-time guests (see docs/bh-boot.md).
 boot:

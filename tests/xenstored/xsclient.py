@@ -18,12 +18,14 @@ PAYLOAD_MAX = 4096
 class Daemon:
     """Runs build/host/xenstored/xenstored on a private socket; always killed at close()."""
 
-    def __init__(self, binary, *args, db=False):
+    def __init__(self, binary, *args, db=False, preexec_fn=None):
         self.dir = tempfile.mkdtemp(prefix="xsd-test-")
         self.sock = os.path.join(self.dir, "socket")
         self.db = os.path.join(self.dir, "xs.tdb") if db else None
+        self.log_path = os.path.join(self.dir, "log")
         cmd = [binary, "--socket", self.sock] + (["--db", self.db] if db else []) + list(args)
-        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE)
+        with open(self.log_path, "wb") as log:  # a file: a pipe nobody reads could fill up
+            self.proc = subprocess.Popen(cmd, stderr=log, preexec_fn=preexec_fn)
         deadline = time.time() + 10
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -39,6 +41,16 @@ class Daemon:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) * 1024
         raise KeyError(field)
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def cpu_seconds(self):
+        """User + system CPU time the daemon has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def reset_peak(self):
         with open("/proc/%d/clear_refs" % self.proc.pid, "w") as f:

@@ -8,18 +8,24 @@ guest's kernel, ramdisk and device tree in guest memory, generate the guest devi
 trees, place the modules in host memory, dump QEMU's own device tree for this -smp/-m
 and add the /chosen domain nodes, then boot with -dtb and one loader device per module.
 
-Exit status:
-  0    the board powered off cleanly
+Exit status (the first that applies, in this order):
   1    bad usage, a bad config (FILE:LINE: key 'KEY': problem) or a tool failure;
        QEMU was not started for the run
+  124  timeout
   2    the hypervisor panicked
   3    QEMU failed
-  124  timeout
+  5    the hypervisor refused a domain ("bulkhead: dom0less: NAME: ...")
+  4    a guest crashed ("bulkhead: dN (NAME) crashed: ...")
+  0    the board powered off and every guest that ran shut down cleanly
+  128+N  ended by signal N (SIGHUP 129, SIGINT 130, SIGTERM 143): QEMU is stopped and
+       the temporary directory removed first
 """
 import argparse
+import math
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -32,6 +38,14 @@ sys.path.insert(0, os.path.join(TOP, "toolstack"))
 import bhqemu  # noqa: E402
 
 EXIT_USAGE = 1
+EXIT_CRASH = 4
+EXIT_REFUSED = 5
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+# The hypervisor's own lines start a console line; guests' lines start with "(dN) ".
+CRASH_RE = re.compile(r"^bulkhead: d(\d+) \((\S*)\) crashed: (.*)$", re.M)
+REFUSED_RE = re.compile(r"^bulkhead: dom0less: (\S*): (.*?(?:; domain not created|"
+                        r"cannot create the domain.*))$", re.M)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,12 +91,18 @@ def _args(argv):
         ap.error(f"--smp {args.smp}: 1..8 CPUs")
     if args.mem < hostdt.MODULE_OFFSET // MiB + 64:
         ap.error(f"--mem {args.mem}: at least {hostdt.MODULE_OFFSET // MiB + 64} MiB")
-    if args.timeout <= 0:
-        ap.error("--timeout must be positive")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        ap.error(f"--timeout {args.timeout:g}: must be positive and finite (seconds)")
     if args.image is None:
         args.image = os.path.join(TOP, "build", args.arch, "bulkhead.bin")
     if not os.path.isfile(args.image):
         ap.error(f"{args.image}: no such image (run `make ARCH={args.arch}` first)")
+    if args.log:
+        try:  # fail now rather than after the run
+            os.makedirs(os.path.dirname(args.log) or ".", exist_ok=True)
+            open(args.log, "a", encoding="utf-8").close()
+        except OSError as e:
+            ap.error(f"--log {args.log}: {e.strerror}")
     args.board = conf
     return args
 
@@ -156,18 +176,70 @@ def _summary(domains):
               + f", dtb at {p.dtb_addr:#x}", file=sys.stderr)
 
 
+def guest_outcome(output):
+    """The exit status the guests' ends give, and a line per bad end, from the console."""
+    refused = [f"bh-boot: the hypervisor refused domain {m.group(1)}: {m.group(2)}"
+               for m in REFUSED_RE.finditer(output)]
+    crashed = [f"bh-boot: d{m.group(1)} {m.group(2)} crashed: {m.group(3)}"
+               for m in CRASH_RE.finditer(output)]
+    if refused:
+        return EXIT_REFUSED, refused + crashed
+    if crashed:
+        return EXIT_CRASH, crashed
+    return bhqemu.EXIT_OK, []
+
+
+class _Signalled(BaseException):
+    """Raised by the handler of SIGTERM, SIGINT, SIGHUP so that every `finally` runs."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum, frame):
+    # One is enough: block the others so the clean-up is not interrupted in turn.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    raise _Signalled(signum)
+
+
 def main(argv=None):
-    args = _args(sys.argv[1:] if argv is None else argv)
-    if args.workdir:
-        workdir = os.path.abspath(args.workdir)
-        try:
-            os.makedirs(workdir, exist_ok=True)
-        except OSError as e:
-            print(f"bh-boot: --workdir {workdir}: {e.strerror}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
-        workdir = tempfile.mkdtemp(prefix="bh-boot-")
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _on_signal)
     try:
+        return _main(argv)
+    except _Signalled as s:
+        print(f"\nbh-boot: {signal.Signals(s.signum).name}: QEMU stopped, temporary files "
+              "removed", file=sys.stderr)
+        return 128 + s.signum
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except Exception as e:  # a bug of ours: one line, not a traceback
+        if os.environ.get("BH_BOOT_DEBUG"):
+            raise
+        print(f"bh-boot: internal error: {type(e).__name__}: {e} (BH_BOOT_DEBUG=1 shows "
+              "where)", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _main(argv):
+    args = _args(sys.argv[1:] if argv is None else argv)
+    workdir = None
+    try:
+        if args.workdir:
+            workdir = os.path.abspath(args.workdir)
+            try:
+                os.makedirs(workdir, exist_ok=True)
+            except OSError as e:
+                print(f"bh-boot: --workdir {workdir}: {e.strerror}", file=sys.stderr)
+                return EXIT_USAGE
+        else:
+            try:
+                workdir = tempfile.mkdtemp(prefix="bh-boot-")
+            except OSError as e:
+                print(f"bh-boot: cannot make a temporary directory: {e.strerror}",
+                      file=sys.stderr)
+                return EXIT_USAGE
         try:
             domains, qemu = prepare(args, workdir)
         except _Errors as e:
@@ -192,9 +264,14 @@ def main(argv=None):
             print("\nbh-boot: the hypervisor panicked", file=sys.stderr)
         elif result.status == bhqemu.EXIT_QEMU:
             print(f"\nbh-boot: QEMU failed (exit {result.returncode})", file=sys.stderr)
-        return result.status
-    except KeyboardInterrupt:
-        return 130
+        if result.status != bhqemu.EXIT_OK:
+            return result.status
+        status, lines = guest_outcome(result.output)
+        for line in lines:
+            print(line, file=sys.stderr)
+        return status
     finally:
-        if not args.workdir:
+        # With the stop signals blocked: a second signal must not cut the clean-up short.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        if workdir and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)

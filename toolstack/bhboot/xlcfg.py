@@ -12,15 +12,24 @@ bh-boot knows and turns them into a Guest. Every problem is a ConfigError that n
 file, the line and the key; unknown keys only produce a warning (xl has many keys we do
 not use yet).
 """
+import errno
 import os
 import re
+import stat
 
 ROLES = ("guest", "control", "stub", "driver")
 NAME_RE = re.compile(r"[A-Za-z0-9_.-]+\Z")
-IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-NUMBER_RE = re.compile(r"[0-9][0-9A-Za-z_]*")
-MAX_VCPUS = 8
+# The lexer takes a whole word (Unicode letters and digits included) and then checks
+# it, so `naïve = 1` or `memory = ²` get a message about the word, not a crash.
+WORD_RE = re.compile(r"[\w.]+")
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
+ASCII_DIGITS = "0123456789"
+MAX_VCPUS = 8                 # the hypervisor's MAX_VCPUS
 MIN_MEMORY_MIB = 2
+NAME_MAX = 31                 # the hypervisor's DOMAIN_NAME_MAX (32) less its NUL
+MAX_LIST_DEPTH = 16           # xl's lists nest one or two deep; this bounds recursion
+MAX_NUMBER_LEN = 24           # digits of an integer token (0x + 16 hex digits fits)
+MAX_FILE_SIZE = 1 << 20       # a config is a few hundred bytes; refuse megabytes
 
 
 class ConfigError(Exception):
@@ -90,16 +99,22 @@ class _Lexer:
                 self.pos += 2
             elif c in "\"'":
                 yield ("str", self._string(c), self.line)
-            elif c.isdigit():
-                m = NUMBER_RE.match(text, self.pos)
+            elif c in ASCII_DIGITS:
+                m = WORD_RE.match(text, self.pos)
                 self.pos = m.end()
                 yield ("num", m.group(0), self.line)
             elif c.isalpha() or c == "_":
-                m = IDENT_RE.match(text, self.pos)
+                m = WORD_RE.match(text, self.pos)
                 self.pos = m.end()
+                if not IDENT_RE.match(m.group(0)):
+                    self.key = m.group(0)
+                    raise self.error("a key is ASCII letters, digits, '_' and '.', "
+                                     "starting with a letter or '_'")
                 yield ("ident", m.group(0), self.line)
+            elif c.isdigit() or c.isnumeric():
+                raise self.error(f"unexpected character {c!r} (integers are ASCII digits)")
             else:
-                raise self.error(f"unexpected character {c!r}")
+                raise self.error(f"unexpected character {c!r}")  # repr: always one line
         yield ("eof", None, self.line)
 
     def _string(self, quote):
@@ -132,6 +147,8 @@ class _Lexer:
 
 def _int_value(text):
     """The integer of a number token, or None: decimal without leading zeros, or 0x hex."""
+    if len(text) > MAX_NUMBER_LEN:
+        return None
     if re.fullmatch(r"0|[1-9][0-9]*", text):
         return int(text, 10)
     if re.fullmatch(r"0[xX][0-9a-fA-F]+", text):
@@ -144,13 +161,7 @@ def _int_value(text):
 def parse(path, text=None):
     """The settings of an xl.cfg file, {key: Setting}, in file order. Raises ConfigError."""
     if text is None:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except UnicodeDecodeError:
-            raise ConfigError(path, 0, None, "not a text file (invalid UTF-8)") from None
-        except OSError as e:
-            raise ConfigError(path, 0, None, f"cannot read: {e.strerror}") from None
+        text = read_text(path)
     lex = _Lexer(path, text)
     toks = lex.tokens()
     settings = {}
@@ -180,6 +191,30 @@ def parse(path, text=None):
     return settings
 
 
+def read_text(path):
+    """The text of config @path. Raises ConfigError; never blocks on a FIFO or a device."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer must not hang us.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb", buffering=0) as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise ConfigError(path, 0, None, "cannot read: Is a directory")
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(path, 0, None, "not a regular file")
+            data = f.read(MAX_FILE_SIZE + 1)
+    except OSError as e:
+        raise ConfigError(path, 0, None, f"cannot read: {e.strerror}") from None
+    except ValueError:  # a NUL in the path
+        raise ConfigError(path, 0, None, "cannot read: bad file name") from None
+    if len(data) > MAX_FILE_SIZE:
+        raise ConfigError(path, 0, None, f"too large (over {MAX_FILE_SIZE} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(path, 0, None, "not a text file (invalid UTF-8)") from None
+
+
 def _show(tok):
     kind, val, _ = tok
     if kind == "nl":
@@ -191,7 +226,7 @@ def _show(tok):
     return f"'{val}'"
 
 
-def _value(lex, toks, tok):
+def _value(lex, toks, tok, depth=0):
     """Parse one value starting at tok; return (Value, next token)."""
     kind, val, line = tok
     if kind == "str":
@@ -202,6 +237,8 @@ def _value(lex, toks, tok):
             raise lex.error(f"bad integer '{val}' (decimal, or hex with 0x)", line)
         return Value("int", n, line), next(toks)
     if kind == "[":
+        if depth >= MAX_LIST_DEPTH:
+            raise lex.error(f"lists nested more than {MAX_LIST_DEPTH} deep", line)
         items = []
         tok = next(toks)
         while True:
@@ -212,7 +249,7 @@ def _value(lex, toks, tok):
             if tok[0] == "eof":
                 raise lex.error(f"unterminated list (the '[' at line {line} has no ']')",
                                 tok[2])
-            item, tok = _value(lex, toks, tok)
+            item, tok = _value(lex, toks, tok, depth + 1)
             items.append(item)
             while tok[0] == "nl":
                 tok = next(toks)
@@ -272,9 +309,10 @@ _KIND_NAME = {"string": "a \"string\"", "int": "an integer", "list": "a [list]"}
 
 def load_guest(path, max_memory_mib, warn=None):
     """Parse and check one guest config. Raises ConfigError; unknown keys go to warn()."""
-    settings = parse(path)
+    text = read_text(path)
+    settings = parse(path, text)
     g = Guest(path)
-    nlines = _line_count(path)
+    nlines = max(1, text.count("\n") + (0 if text.endswith("\n") or not text else 1))
     for key, s in settings.items():
         g.lines[key] = s.line
         if key not in KEYS:
@@ -292,11 +330,13 @@ def load_guest(path, max_memory_mib, warn=None):
     def get(key, default=None):
         return settings[key].value.value if key in settings else default
 
+    for key in settings:
+        if KEYS.get(key, ("",))[0] == "string" and "\0" in get(key):
+            raise g.error(key, "must not contain a NUL character")
     g.name = get("name")
-    if not g.name:
-        raise g.error("name", "must not be empty")
-    if not NAME_RE.match(g.name):
-        raise g.error("name", f"'{g.name}': only letters, digits, '_', '.' and '-' allowed")
+    problem = name_problem(g.name)
+    if problem:
+        raise g.error("name", problem)
     base = os.path.dirname(os.path.abspath(path))
     g.kernel = _file(g, "kernel", base, get("kernel"))
     if "ramdisk" in settings:
@@ -320,33 +360,51 @@ def load_guest(path, max_memory_mib, warn=None):
         raise g.error("role", f"'{g.role}': must be one of {', '.join(ROLES)}")
     g.start_after = get("start_after")
     if g.start_after is not None:
-        if not NAME_RE.match(g.start_after):
-            raise g.error("start_after", f"'{g.start_after}' is not a domain name")
+        if name_problem(g.start_after):
+            raise g.error("start_after", f"'{shown(g.start_after)}' is not a domain name")
         if g.start_after == g.name:
             raise g.error("start_after", "a domain cannot wait for itself")
     return g
 
 
-def _line_count(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return max(1, sum(1 for _ in f))
-    except (OSError, UnicodeDecodeError):
-        return 1
+def shown(s, limit=64):
+    """@s for a one-line message: escapes instead of control characters, cut at @limit."""
+    if not s.isprintable():
+        s = s.encode("unicode_escape").decode("ascii")
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
+def name_problem(name):
+    """What is wrong with domain name @name, or None.
+
+    The hypervisor keeps DOMAIN_NAME_MAX (32) bytes with the NUL and refuses longer names
+    at boot (after QEMU has started); bh-boot also uses the name in file names, device
+    tree strings and console lines, so it is limited to a safe ASCII set.
+    """
+    if not name:
+        return "must not be empty"
+    if not NAME_RE.match(name):
+        return f"'{shown(name)}': only letters, digits, '_', '.' and '-' allowed (ASCII)"
+    if len(name) > NAME_MAX:
+        return f"'{name[:12]}...' is {len(name)} characters long: at most {NAME_MAX}"
+    return None
 
 
 def _file(g, key, base, value):
     if not value:
         raise g.error(key, "must not be empty")
     p = os.path.normpath(os.path.join(base, os.path.expanduser(value)))
-    if not os.path.exists(p):
-        raise g.error(key, f"{value}: no such file")
-    if not os.path.isfile(p):
-        raise g.error(key, f"{value}: not a regular file")
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        why = "no such file" if e.errno == errno.ENOENT else e.strerror
+        raise g.error(key, f"{shown(value)}: {why}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise g.error(key, f"{shown(value)}: not a regular file")
     if not os.access(p, os.R_OK):
-        raise g.error(key, f"{value}: not readable")
-    if os.path.getsize(p) == 0:
-        raise g.error(key, f"{value}: empty file")
+        raise g.error(key, f"{shown(value)}: not readable")
+    if st.st_size == 0:
+        raise g.error(key, f"{shown(value)}: empty file")
     return p
 
 
