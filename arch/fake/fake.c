@@ -398,6 +398,17 @@ void arch_vcpu_load(struct vcpu *v)
     v->arch.loads++;
 }
 
+int arch_domain_init(struct domain *d)
+{
+    (void)d;
+    return 0;
+}
+
+void arch_domain_teardown(struct domain *d)
+{
+    (void)d;
+}
+
 bool arch_vcpu_irq_pending(struct vcpu *v)
 {
     return v->arch.irq_pending;

@@ -204,6 +204,9 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     if (!rc) {
         rc = vcpus_create(d);
     }
+    if (!rc) {
+        rc = arch_domain_init(d);
+    }
     if (rc) {
         domain_destroy(d);
         return rc;
@@ -220,6 +223,7 @@ static void domain_free(struct domain *d)
     unsigned reason = d->shutdown_reason;
     domid_t id = d->id;
 
+    arch_domain_teardown(d);
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
         if (d->vcpus[i]) {
             sched_remove_vcpu(d->vcpus[i]);

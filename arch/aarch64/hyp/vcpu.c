@@ -155,3 +155,15 @@ bool arch_vcpu_irq_pending(struct vcpu *v)
     (void)v;
     return false;
 }
+
+int arch_domain_init(struct domain *d)
+{
+    /* Nothing yet: the virtual interrupt controller and timers come with issue #13. */
+    (void)d;
+    return 0;
+}
+
+void arch_domain_teardown(struct domain *d)
+{
+    (void)d;
+}

@@ -146,6 +146,14 @@ int __must_check arch_p2m_init(struct p2m *p);
  * range (to the whole VMID) when that is cheaper. */
 void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size);
 
+/* Arch state of a new domain whose vCPUs exist (virtual interrupt controller, virtual
+ * timers: vcpu.arch_timers are the arch's to init and use). 0 or -errno; on error
+ * arch_domain_teardown() is still called. */
+int __must_check arch_domain_init(struct domain *d);
+
+/* Undo arch_domain_init(): no vCPU of @d runs anywhere. */
+void arch_domain_teardown(struct domain *d);
+
 /* Set up @v's registers for its first entry at @entry per the arch's Linux boot
  * protocol: aarch64 EL1h, MMU off, x0 = @arg; riscv64 VS-mode, a0 = vCPU id,
  * a1 = @arg. */

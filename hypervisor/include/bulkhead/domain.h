@@ -81,7 +81,10 @@ struct vcpu {
     unsigned pcpu; /* the CPU it is placed on (static placement) */
     enum vcpu_state state;
     struct timer timer; /* singleshot timer (sched/): wakes the vCPU */
-    bool timer_fired;   /* it fired while the vCPU was not blocked */
+    /* Timers for the arch's virtual CPU timers (aarch64 CNTV and CNTP, riscv64 SBI TIME /
+     * vstimecmp), set up by arch_domain_init. */
+    struct timer arch_timers[2];
+    bool timer_fired; /* it fired while the vCPU was not blocked */
     /* Runstate accounting (Xen's vcpu_runstate_info, in counter ticks). */
     unsigned runstate;
     uint64_t runstate_entry;

@@ -13,9 +13,9 @@ struct arch_pcpu {
 
 /* A vCPU's registers, as far as the core's tests look at them. */
 struct arch_vcpu {
-    uint64_t entry; /* first instruction */
-    uint64_t arg;   /* boot argument (DTB address) */
-    unsigned loads; /* arch_vcpu_load() calls */
+    uint64_t entry;   /* first instruction */
+    uint64_t arg;     /* boot argument (DTB address) */
+    unsigned loads;   /* arch_vcpu_load() calls */
     bool irq_pending; /* what arch_vcpu_irq_pending() answers */
 };
 
