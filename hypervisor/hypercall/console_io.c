@@ -47,3 +47,8 @@ int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, un
     /* Xen returns 0 for a complete write. */
     return 0;
 }
+
+int64_t hc_console_io(struct vcpu *v, struct hypercall *hc)
+{
+    return do_console_io(v, hc, (unsigned int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hypercall dispatch: one static table of thin handlers, Xen's numbers. Each handler only
- * unpacks registers into the C types of Xen's prototype (xen/include/xen/hypercall.h in
+ * Hypercall dispatch: one static table of thin handlers, Xen's numbers. Each handler (in
+ * its hypercall's file) only unpacks registers into the C types of Xen's prototype (xen/include/xen/hypercall.h in
  * Xen: e.g. `long do_sched_op(int cmd, XEN_GUEST_HANDLE_PARAM(void) arg)`) and calls the
  * typed function.
  */
@@ -15,30 +15,7 @@
 
 typedef int64_t (*hypercall_fn)(struct vcpu *v, struct hypercall *hc);
 
-static int64_t hc_xen_version(struct vcpu *v, struct hypercall *hc)
-{
-    return do_xen_version(v, (int)hc->a[0], hc->a[1]);
-}
-
-static int64_t hc_console_io(struct vcpu *v, struct hypercall *hc)
-{
-    return do_console_io(v, hc, (unsigned int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
-}
-
-static int64_t hc_sched_op(struct vcpu *v, struct hypercall *hc)
-{
-    return do_sched_op(v, (int)hc->a[0], hc->a[1]);
-}
-
-static int64_t hc_vcpu_op(struct vcpu *v, struct hypercall *hc)
-{
-    return do_vcpu_op(v, (int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
-}
-
-static int64_t hc_memory_op(struct vcpu *v, struct hypercall *hc)
-{
-    return do_memory_op(v, (unsigned long)hc->a[0], hc->a[1]);
-}
+/* Each hc_<name> sits beside its do_<name>, so the typed call is inlined into it. */
 
 static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_memory_op] = hc_memory_op,   [__HYPERVISOR_xen_version] = hc_xen_version,

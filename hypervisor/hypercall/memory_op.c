@@ -55,3 +55,8 @@ int64_t do_memory_op(struct vcpu *v, unsigned long cmd, uint64_t arg)
         return -ENOSYS;
     }
 }
+
+int64_t hc_memory_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_memory_op(v, (unsigned long)hc->a[0], hc->a[1]);
+}

@@ -39,3 +39,8 @@ int64_t do_sched_op(struct vcpu *v, int cmd, uint64_t arg)
         return -ENOSYS;
     }
 }
+
+int64_t hc_sched_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_sched_op(v, (int)hc->a[0], hc->a[1]);
+}

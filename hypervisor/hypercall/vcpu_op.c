@@ -107,3 +107,8 @@ int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg)
         return -ENOSYS;
     }
 }
+
+int64_t hc_vcpu_op(struct vcpu *v, struct hypercall *hc)
+{
+    return do_vcpu_op(v, (int)hc->a[0], (unsigned int)hc->a[1], hc->a[2]);
+}

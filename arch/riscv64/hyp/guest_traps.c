@@ -12,6 +12,7 @@
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
 #include <bulkhead/p2m.h>
+#include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
 /* a7 of a Xen hypercall: a firmware-specific SBI extension (docs/abi-riscv.md). */
@@ -44,8 +45,10 @@ static void hypercall(struct trap_frame *f, struct vcpu *v)
  * completes the frame and calls sched_on_return(). */
 bool guest_hypercall(struct trap_frame *f)
 {
-    hypercall(f, current_vcpu());
-    return this_cpu()->need_resched;
+    struct pcpu *cpu = this_cpu();
+
+    hypercall(f, cpu->curr);
+    return cpu->need_resched;
 }
 
 /* The guest-physical address of a guest-page fault: htval holds it >> 2, stval's low

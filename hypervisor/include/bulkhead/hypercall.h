@@ -35,6 +35,13 @@ void hypercall_continue(struct hypercall *hc);
 /* Should a long hypercall stop here and continue later? */
 bool hypercall_preempt_check(void);
 
+/* The table's thin handlers: unpack @hc with Xen's C types, call do_<name>. */
+int64_t hc_xen_version(struct vcpu *v, struct hypercall *hc);
+int64_t hc_console_io(struct vcpu *v, struct hypercall *hc);
+int64_t hc_sched_op(struct vcpu *v, struct hypercall *hc);
+int64_t hc_vcpu_op(struct vcpu *v, struct hypercall *hc);
+int64_t hc_memory_op(struct vcpu *v, struct hypercall *hc);
+
 int64_t do_xen_version(struct vcpu *v, int cmd, uint64_t arg);
 int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, unsigned int count,
                       uint64_t buf);
