@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hypercall dispatch: one static table of thin handlers, Xen's numbers. Each handler (in
- * its hypercall's file) only unpacks registers into the C types of Xen's prototype (xen/include/xen/hypercall.h in
- * Xen: e.g. `long do_sched_op(int cmd, XEN_GUEST_HANDLE_PARAM(void) arg)`) and calls the
- * typed function.
+ * its hypercall's file) only unpacks registers into the C types of Xen's prototype (as
+ * in Xen's xen/include/xen/hypercall.h, e.g. `long do_sched_op(int cmd, arg)`) and calls
+ * the typed function.
  */
 #include <stdint.h>
 
