@@ -409,6 +409,11 @@ void arch_domain_teardown(struct domain *d)
     (void)d;
 }
 
+void arch_vcpu_evtchn_upcall(struct vcpu *v)
+{
+    __atomic_fetch_add(&v->arch.upcalls, 1, __ATOMIC_RELAXED);
+}
+
 bool arch_vcpu_irq_pending(struct vcpu *v)
 {
     return v->arch.irq_pending;

@@ -247,8 +247,11 @@ static void domain_free(struct domain *d)
     memcpy(name, d->name, sizeof(name));
     page_free(va_pa(d), 0);
     if (started) {
-        for (struct domain_notifier *n = notifiers; n; n = n->next) {
-            n->ended(n, id, name, reason);
+        for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
+             n = n->next) {
+            if (n->ended) {
+                n->ended(n, id, name, reason);
+            }
         }
     }
 }
@@ -266,7 +269,18 @@ static void unpublish(struct domain *d)
 void domain_destroy(struct domain *d)
 {
     unpublish(d);
+    for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
+         n = n->next) {
+        if (n->killed) {
+            n->killed(n, d);
+        }
+    }
     domain_put(d);
+}
+
+void domain_hold(struct domain *d)
+{
+    __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
 }
 
 struct domain *domain_get(domid_t id)
@@ -301,8 +315,12 @@ static void vcpu_dead(struct vcpu *v)
 
 void domain_notifier_register(struct domain_notifier *n)
 {
+    /* Registered at most once each, possibly while others walk the list: publish a
+     * complete entry with one release store. */
+    spin_lock(&domain_lock);
     n->next = notifiers;
-    notifiers = n;
+    __atomic_store_n(&notifiers, n, __ATOMIC_RELEASE);
+    spin_unlock(&domain_lock);
 }
 
 int domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size)

@@ -18,9 +18,12 @@ typedef int64_t (*hypercall_fn)(struct vcpu *v, struct hypercall *hc);
 /* Each hc_<name> sits beside its do_<name>, so the typed call is inlined into it. */
 
 static const hypercall_fn hypercall_table[] = {
-    [__HYPERVISOR_memory_op] = hc_memory_op,   [__HYPERVISOR_xen_version] = hc_xen_version,
-    [__HYPERVISOR_console_io] = hc_console_io, [__HYPERVISOR_vcpu_op] = hc_vcpu_op,
+    [__HYPERVISOR_memory_op] = hc_memory_op,
+    [__HYPERVISOR_xen_version] = hc_xen_version,
+    [__HYPERVISOR_console_io] = hc_console_io,
+    [__HYPERVISOR_vcpu_op] = hc_vcpu_op,
     [__HYPERVISOR_sched_op] = hc_sched_op,
+    [__HYPERVISOR_event_channel_op] = hc_event_channel_op,
 };
 
 int64_t hypercall_dispatch(struct vcpu *v, struct hypercall *hc)

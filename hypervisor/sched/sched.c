@@ -21,6 +21,12 @@
 
 static unsigned next_cpu;
 static sched_vcpu_dead_fn vcpu_dead_hook;
+static sched_vcpu_timer_fn vcpu_timer_hook;
+
+void sched_set_vcpu_timer_hook(sched_vcpu_timer_fn fn)
+{
+    __atomic_store_n(&vcpu_timer_hook, fn, __ATOMIC_RELEASE);
+}
 
 void sched_set_vcpu_dead_hook(sched_vcpu_dead_fn fn)
 {
@@ -52,6 +58,10 @@ static void vcpu_timer_fired(struct timer *t)
     }
     spin_unlock(&cpu->sched_lock);
     kick(cpu);
+    sched_vcpu_timer_fn hook = __atomic_load_n(&vcpu_timer_hook, __ATOMIC_ACQUIRE);
+    if (hook) {
+        hook(v);
+    }
 }
 
 int sched_add_vcpu(struct vcpu *v)

@@ -16,6 +16,7 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/pgtable.h>
 #include <bulkhead/percpu.h>
+#include <bulkhead/sched.h>
 
 #include "riscv.h"
 
@@ -167,4 +168,11 @@ int arch_domain_init(struct domain *d)
 void arch_domain_teardown(struct domain *d)
 {
     (void)d;
+}
+
+void arch_vcpu_evtchn_upcall(struct vcpu *v)
+{
+    /* Until the virtual interrupt controller (issue #13) can inject the upcall
+     * interrupt, a waiting vCPU is at least woken to poll its vcpu_info. */
+    sched_wake(v);
 }

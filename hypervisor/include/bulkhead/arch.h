@@ -171,6 +171,11 @@ void arch_vcpu_load(struct vcpu *v);
  * interrupt pending first and then calls sched_wake(@v), so no wake-up is lost. */
 bool arch_vcpu_irq_pending(struct vcpu *v);
 
+/* Deliver the event-channel upcall to @v (evtchn_upcall_pending has just been set in its
+ * vcpu_info): aarch64 injects PPI 31 (Xen's GUEST_EVTCHN_PPI), riscv64 the interrupt
+ * docs/abi-riscv.md names; and wake @v if it waits. Any CPU. */
+void arch_vcpu_evtchn_upcall(struct vcpu *v);
+
 /* Enter the loaded vCPU from the idle loop; the hypervisor stack starts over. */
 __noreturn void arch_vcpu_enter(void);
 

@@ -25,6 +25,7 @@
 #include <arch/types.h>
 
 #include "compiler.h"
+#include "evtchn.h"
 #include "guest_console.h"
 #include "p2m.h"
 #include "quota.h"
@@ -89,7 +90,8 @@ struct vcpu {
     unsigned runstate;
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
-    paddr_t vcpu_info; /* VCPUOP_register_vcpu_info target, 0 if none */
+    paddr_t vcpu_info;                   /* VCPUOP_register_vcpu_info target, 0 if none */
+    uint32_t virq_port[EVTCHN_NR_VIRQS]; /* event channel bound to each VIRQ, 0 if none */
     struct arch_vcpu arch;
 };
 
@@ -110,6 +112,7 @@ struct domain {
     unsigned live_vcpus; /* vCPUs not yet taken off their CPUs after dying */
     struct vcpu *vcpus[MAX_VCPUS];
     struct guest_console console;
+    struct evtchn_domain evtchn; /* event channels (hypervisor/evtchn) */
     struct arch_domain arch;
 };
 
@@ -135,6 +138,9 @@ void domain_destroy(struct domain *d);
 struct domain *domain_get(domid_t id);
 void domain_put(struct domain *d);
 
+/* Another reference to @d, which the caller already holds one on (or is running). */
+void domain_hold(struct domain *d);
+
 /* Copy @size bytes from host physical @src into @d's memory at @dst (building only). */
 int __must_check domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size);
 
@@ -159,10 +165,15 @@ unsigned domain_count(void);
 /* Look a live domain up by name (NULL if none). */
 struct domain *domain_find(const char *name);
 
-/* Told when a domain that had started has been freed: the boot-time policy now,
- * dom0-lite's VIRQ_DOM_EXC later. Callbacks run on the CPU that freed it, with no lock
- * held; they may create domains or power the board off. */
+/* Subscribers to domain ends (either callback may be NULL):
+ * - killed: the domain is unpublished and runs nowhere, its memory still there; release
+ *   what refers to other domains (event channels, later grants). Called for every
+ *   domain, started or not, before its own reference is dropped.
+ * - ended: a domain that had started has been freed: the boot-time policy now,
+ *   dom0-lite's VIRQ_DOM_EXC later; may create domains or power the board off.
+ * Both run on the CPU that ends the domain, with no lock held. */
 struct domain_notifier {
+    void (*killed)(struct domain_notifier *n, struct domain *d);
     void (*ended)(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
     struct domain_notifier *next;
 };

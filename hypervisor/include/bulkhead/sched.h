@@ -53,6 +53,11 @@ void sched_block_current(void);
  * kick its CPU; a no-op for a vCPU that is not blocked. Any CPU, interrupts masked. */
 void sched_wake(struct vcpu *v);
 
+/* Called (on the vCPU's CPU, no scheduler lock held) when a vCPU's singleshot timer
+ * expires: event channels send VIRQ_TIMER. Registered by the upper layer. */
+typedef void (*sched_vcpu_timer_fn)(struct vcpu *v);
+void sched_set_vcpu_timer_hook(sched_vcpu_timer_fn fn);
+
 /* Arm the current vCPU's singleshot timer for counter value @deadline (Xen's
  * VCPUOP_set_singleshot_timer), or stop it (@deadline 0). */
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline);

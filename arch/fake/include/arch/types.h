@@ -17,6 +17,7 @@ struct arch_vcpu {
     uint64_t arg;     /* boot argument (DTB address) */
     unsigned loads;   /* arch_vcpu_load() calls */
     bool irq_pending; /* what arch_vcpu_irq_pending() answers */
+    unsigned upcalls; /* arch_vcpu_evtchn_upcall() calls */
 };
 
 /* A domain's stage-2 context: what the fake invalidation saw. */

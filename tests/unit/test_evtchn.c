@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Event channels (hypervisor/evtchn) through the hypercall, as guests call it, against the
+ * fake arch: interdomain, loopback, VIRQ and IPI channels, the 2-level bits in
+ * shared_info and vcpu_info, masking, every guest-reachable error, the port limit and
+ * its pages, and what a domain's end does to its peers.
+ */
+#include <stdio.h>
+
+#include "unit.h"
+
+#include <xen/event_channel.h>
+#include <xen/vcpu.h>
+#include <xen/xen.h>
+
+#include <bulkhead/boot.h>
+#include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/evtchn.h>
+#include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
+#include <bulkhead/page_alloc.h>
+#include <bulkhead/percpu.h>
+#include <bulkhead/sched.h>
+#include <bulkhead/time.h>
+#include <bulkhead/timer.h>
+
+#define RAM_SIZE  (64 * MIB)
+#define GUEST_RAM (4 * MIB)
+#define ARGS      (FAKE_GUEST_RAM_BASE + 0x10000) /* where ops' structs go in guest RAM */
+
+static uint8_t *ram;
+static uint64_t free0;
+
+static int setup(void **state)
+{
+    (void)state;
+    ram = unit_ram(4 * MIB, RAM_SIZE);
+    page_alloc_reset();
+    assert_int_equal(page_alloc_add_range(unit_pa(ram), RAM_SIZE), 0);
+    free0 = page_alloc_free_pages();
+    fake_console_reset();
+    fake_timer_reset();
+    memset(pcpus, 0, sizeof(pcpus));
+    nr_pcpus = 2;
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        pcpus[i].id = i;
+        pcpus[i].online = true;
+    }
+    arch_set_this_cpu(&pcpus[0]);
+    time_init(1000000000);
+    board.bootargs = "stay-up";
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    assert_int_equal(page_alloc_free_pages(), free0);
+    page_alloc_reset();
+    free(ram);
+    return 0;
+}
+
+static struct domain *start(const char *name)
+{
+    struct domain_config cfg = {.name = name, .ram_size = GUEST_RAM, .nr_vcpus = 2};
+    struct domain *d;
+
+    assert_int_equal(domain_create(&cfg, &d), 0);
+    domain_start(d, FAKE_GUEST_RAM_BASE, 0);
+    d->vcpus[1]->state = VCPU_RUNNABLE;
+    return d;
+}
+
+static void end(struct domain *d)
+{
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        pcpus[i].curr = NULL;
+    }
+    domain_destroy(d);
+}
+
+static void *gva(struct domain *d, uint64_t gpa)
+{
+    struct p2m_locked l = p2m_lock(&d->p2m);
+    paddr_t pa;
+
+    assert_int_equal(p2m_lookup(l, ipa_init(gpa), &pa, NULL), 0);
+    p2m_unlock(l);
+    return pa_va(pa);
+}
+
+/* EVTCHNOP_@cmd as vCPU 0 of @d with the op's struct @op copied in and back out. */
+static int64_t op(struct domain *d, int cmd, void *opst, size_t size)
+{
+    struct hypercall h = {.nr = __HYPERVISOR_event_channel_op, .a = {(uint64_t)cmd, ARGS}};
+    int64_t rc;
+
+    memcpy(gva(d, ARGS), opst, size);
+    rc = hypercall_dispatch(d->vcpus[0], &h);
+    memcpy(opst, gva(d, ARGS), size);
+    return rc;
+}
+
+#define OP(d, cmd, s) op((d), (cmd), &(s), sizeof(s))
+
+static struct shared_info *shinfo(struct domain *d)
+{
+    return pa_va(d->shared_info);
+}
+
+static bool pending(struct domain *d, uint32_t port)
+{
+    return (shinfo(d)->evtchn_pending[port / 64] >> (port % 64)) & 1;
+}
+
+static uint32_t alloc_unbound(struct domain *d, domid_t remote)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
+
+    assert_int_equal(OP(d, EVTCHNOP_alloc_unbound, a), 0);
+    assert_true(a.port > 0 && a.port < EVTCHN_MAX_PORTS);
+    return a.port;
+}
+
+static uint32_t connect(struct domain *a, struct domain *b, uint32_t *bport)
+{
+    uint32_t aport = alloc_unbound(a, b->id);
+    struct evtchn_bind_interdomain bi = {.remote_dom = a->id, .remote_port = aport};
+
+    assert_int_equal(OP(b, EVTCHNOP_bind_interdomain, bi), 0);
+    *bport = bi.local_port;
+    return aport;
+}
+
+static void test_interdomain_send_sets_bits_and_upcall(void **state)
+{
+    struct domain *a = start("a"), *b = start("b");
+    struct vcpu_info *vi = &shinfo(b)->vcpu_info[0];
+    uint32_t bport, aport = connect(a, b, &bport);
+    struct evtchn_send s = {.port = aport};
+    struct evtchn_status st = {.dom = DOMID_SELF, .port = bport};
+    unsigned upcalls;
+
+    (void)state;
+    /* The bind itself leaves the new local port pending, as in Xen. */
+    assert_true(pending(b, bport));
+    shinfo(b)->evtchn_pending[bport / 64] = 0;
+    vi->evtchn_upcall_pending = 0;
+    vi->evtchn_pending_sel = 0;
+    upcalls = b->vcpus[0]->arch.upcalls;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_true(pending(b, bport));
+    assert_int_equal(vi->evtchn_pending_sel, 1ull << (bport / 64));
+    assert_int_equal(vi->evtchn_upcall_pending, 1);
+    assert_int_equal(b->vcpus[0]->arch.upcalls, upcalls + 1);
+    /* A second send while pending raises nothing new. */
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_int_equal(b->vcpus[0]->arch.upcalls, upcalls + 1);
+    assert_int_equal(OP(b, EVTCHNOP_status, st), 0);
+    assert_int_equal(st.status, EVTCHNSTAT_interdomain);
+    assert_int_equal(st.u.interdomain.dom, a->id);
+    assert_int_equal(st.u.interdomain.port, aport);
+    end(a);
+    end(b);
+}
+
+static void test_mask_and_unmask(void **state)
+{
+    struct domain *a = start("a"), *b = start("b");
+    struct vcpu_info *vi = &shinfo(b)->vcpu_info[0];
+    uint32_t bport, aport = connect(a, b, &bport);
+    struct evtchn_send s = {.port = aport};
+    struct evtchn_unmask u = {.port = bport};
+    unsigned upcalls;
+
+    (void)state;
+    shinfo(b)->evtchn_pending[bport / 64] = 0;
+    shinfo(b)->evtchn_mask[bport / 64] = 1ull << (bport % 64);
+    vi->evtchn_upcall_pending = 0;
+    upcalls = b->vcpus[0]->arch.upcalls;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_true(pending(b, bport));
+    assert_int_equal(vi->evtchn_upcall_pending, 0); /* masked: no upcall */
+    assert_int_equal(b->vcpus[0]->arch.upcalls, upcalls);
+    assert_int_equal(OP(b, EVTCHNOP_unmask, u), 0);
+    assert_int_equal(vi->evtchn_upcall_pending, 1); /* unmask delivers what was pending */
+    assert_int_equal(b->vcpus[0]->arch.upcalls, upcalls + 1);
+    end(a);
+    end(b);
+}
+
+static void test_bad_requests_get_xen_errors(void **state)
+{
+    struct domain *a = start("a"), *b = start("b"), *c = start("c");
+    uint32_t aport = alloc_unbound(a, b->id);
+    struct evtchn_alloc_unbound other = {.dom = b->id, .remote_dom = a->id};
+    struct evtchn_bind_interdomain wrong = {.remote_dom = a->id, .remote_port = aport};
+    struct evtchn_bind_interdomain nodom = {.remote_dom = 60, .remote_port = 1};
+    struct evtchn_bind_interdomain noport = {.remote_dom = a->id, .remote_port = 999};
+    struct evtchn_send bad[] = {{0}, {EVTCHN_MAX_PORTS}, {UINT32_MAX}, {777}};
+    struct evtchn_close cl = {.port = 777};
+    struct evtchn_status st = {.dom = b->id, .port = 1};
+    struct evtchn_unmask um = {.port = UINT32_MAX};
+    struct hypercall h = {.nr = __HYPERVISOR_event_channel_op, .a = {EVTCHNOP_send, 0}};
+
+    (void)state;
+    assert_int_equal(OP(a, EVTCHNOP_alloc_unbound, other), -EPERM);
+    assert_int_equal(OP(c, EVTCHNOP_bind_interdomain, wrong), -EINVAL); /* not offered to c */
+    assert_int_equal(OP(c, EVTCHNOP_bind_interdomain, nodom), -ESRCH);
+    assert_int_equal(OP(b, EVTCHNOP_bind_interdomain, noport), -EINVAL);
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        assert_int_equal(OP(a, EVTCHNOP_send, bad[i]), -EINVAL);
+    }
+    assert_int_equal(OP(a, EVTCHNOP_close, cl), -EINVAL);
+    assert_int_equal(OP(a, EVTCHNOP_status, st), -EPERM);
+    assert_int_equal(OP(a, EVTCHNOP_unmask, um), -EINVAL);
+    assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -EFAULT); /* arg at guest 0 */
+    h.a[0] = EVTCHNOP_init_control | 0xffffffff00000000ull; /* FIFO ABI: not offered */
+    h.a[1] = ARGS;
+    assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -ENOSYS);
+    /* Bound once: a second bind of the same port is refused. */
+    assert_int_equal(OP(b, EVTCHNOP_bind_interdomain, wrong), 0);
+    wrong.local_port = 0;
+    assert_int_equal(OP(b, EVTCHNOP_bind_interdomain, wrong), -EINVAL);
+    end(a);
+    end(b);
+    end(c);
+}
+
+static void test_loopback_and_ipi(void **state)
+{
+    struct domain *a = start("a");
+    uint32_t p1 = alloc_unbound(a, DOMID_SELF);
+    struct evtchn_bind_interdomain bi = {.remote_dom = DOMID_SELF, .remote_port = p1};
+    struct evtchn_bind_ipi ipi = {.vcpu = 1};
+    struct evtchn_send s;
+
+    (void)state;
+    assert_int_equal(OP(a, EVTCHNOP_bind_interdomain, bi), 0);
+    memset(shinfo(a)->evtchn_pending, 0, sizeof(shinfo(a)->evtchn_pending));
+    s.port = bi.local_port;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_true(pending(a, p1));
+    assert_int_equal(OP(a, EVTCHNOP_bind_ipi, ipi), 0);
+    s.port = ipi.port;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_true(pending(a, ipi.port));
+    ipi.vcpu = 2;
+    assert_int_equal(OP(a, EVTCHNOP_bind_ipi, ipi), -ENOENT);
+    end(a); /* closes the loopback pair, whose two references are on a itself */
+}
+
+static void test_virqs_and_the_singleshot_timer(void **state)
+{
+    struct domain *a = start("a");
+    struct evtchn_bind_virq t = {.virq = VIRQ_TIMER, .vcpu = 0};
+    struct evtchn_bind_virq again = t, global1 = {.virq = VIRQ_CONSOLE, .vcpu = 1};
+    struct evtchn_bind_virq big = {.virq = 24}, novcpu = {.virq = VIRQ_TIMER, .vcpu = 2};
+    struct evtchn_send s;
+
+    (void)state;
+    assert_int_equal(OP(a, EVTCHNOP_bind_virq, t), 0);
+    assert_int_equal(OP(a, EVTCHNOP_bind_virq, again), -EEXIST);
+    assert_int_equal(OP(a, EVTCHNOP_bind_virq, global1), -EINVAL);
+    assert_int_equal(OP(a, EVTCHNOP_bind_virq, big), -EINVAL);
+    assert_int_equal(OP(a, EVTCHNOP_bind_virq, novcpu), -ENOENT);
+    s.port = t.port;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), -EINVAL); /* a VIRQ is the hypervisor's */
+    /* The singleshot timer's expiry raises VIRQ_TIMER on its vCPU. */
+    assert_false(pending(a, t.port));
+    sched_set_vcpu_timer(a->vcpus[0], fake_counter + 1000);
+    fake_counter += 1000;
+    timer_interrupt();
+    assert_true(pending(a, t.port));
+    end(a);
+}
+
+static void test_port_limit_and_pages(void **state)
+{
+    struct domain *a = start("a");
+    uint64_t used = quota_used(&a->quota);
+    struct evtchn_alloc_unbound al = {.dom = DOMID_SELF, .remote_dom = DOMID_SELF};
+    struct evtchn_close cl;
+    unsigned n = 0;
+
+    (void)state;
+    while (OP(a, EVTCHNOP_alloc_unbound, al) == 0) {
+        n++;
+    }
+    assert_int_equal(n, EVTCHN_MAX_PORTS - 1);
+    assert_int_equal(OP(a, EVTCHNOP_alloc_unbound, al), -ENOSPC);
+    assert_int_equal(quota_used(&a->quota), used + EVTCHN_PAGES);
+    cl.port = 500;
+    assert_int_equal(OP(a, EVTCHNOP_close, cl), 0);
+    assert_int_equal(OP(a, EVTCHNOP_alloc_unbound, al), 0);
+    assert_int_equal(al.port, 500); /* the lowest free port is reused */
+    end(a);
+}
+
+static void test_a_domain_end_unbinds_its_peers(void **state)
+{
+    struct domain *a = start("a"), *b = start("b");
+    uint32_t bport;
+    struct evtchn_status st;
+    struct evtchn_send s;
+
+    (void)state;
+    connect(a, b, &bport);
+    end(a);
+    st = (struct evtchn_status){.dom = DOMID_SELF, .port = bport};
+    assert_int_equal(OP(b, EVTCHNOP_status, st), 0);
+    assert_int_equal(st.status, EVTCHNSTAT_unbound);
+    s.port = bport;
+    assert_int_equal(OP(b, EVTCHNOP_send, s), 0); /* to nobody: dropped */
+    end(b);
+}
+
+static void test_bind_vcpu_moves_notification(void **state)
+{
+    struct domain *a = start("a"), *b = start("b");
+    uint32_t bport, aport = connect(a, b, &bport);
+    struct vcpu_info *vi1 = gva(b, FAKE_GUEST_RAM_BASE + 0x30000);
+    struct evtchn_bind_vcpu bv = {.port = bport, .vcpu = 1};
+    struct evtchn_send s = {.port = aport};
+
+    (void)state;
+    b->vcpus[1]->vcpu_info = va_pa(vi1); /* as VCPUOP_register_vcpu_info would */
+    memset(vi1, 0, sizeof(*vi1));
+    assert_int_equal(OP(b, EVTCHNOP_bind_vcpu, bv), 0);
+    memset(shinfo(b)->evtchn_pending, 0, sizeof(shinfo(b)->evtchn_pending));
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_int_equal(vi1->evtchn_upcall_pending, 1);
+    assert_int_equal(b->vcpus[1]->arch.upcalls, 1);
+    bv.vcpu = 5;
+    assert_int_equal(OP(b, EVTCHNOP_bind_vcpu, bv), -ENOENT);
+    end(a);
+    end(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_interdomain_send_sets_bits_and_upcall, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_mask_and_unmask, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests_get_xen_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback_and_ipi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virqs_and_the_singleshot_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_limit_and_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_domain_end_unbinds_its_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bind_vcpu_moves_notification, setup, teardown),
+    };
+
+    return cmocka_run_group_tests_name("evtchn", tests, NULL, NULL);
+}
