@@ -22,14 +22,14 @@ enum evtchn_state {
 };
 
 struct evtchn {
-    uint8_t state;         /* enum evtchn_state */
-    uint8_t virq;          /* ECS_VIRQ */
-    uint16_t vcpu;         /* the vCPU notified */
-    uint16_t remote_dom;   /* ECS_UNBOUND: who may bind; ECS_INTERDOMAIN: the peer's id */
+    uint8_t state;       /* enum evtchn_state */
+    uint8_t virq;        /* ECS_VIRQ */
+    uint16_t vcpu;       /* the vCPU notified */
+    uint16_t remote_dom; /* ECS_UNBOUND: who may bind; ECS_INTERDOMAIN: the peer's id */
     uint16_t pad;
-    uint32_t remote_port;  /* ECS_INTERDOMAIN */
+    uint32_t remote_port; /* ECS_INTERDOMAIN */
     uint32_t pad2;
-    struct domain *peer;   /* ECS_INTERDOMAIN: a reference held on the peer */
+    struct domain *peer; /* ECS_INTERDOMAIN: a reference held on the peer */
     uint64_t pad3;
 };
 
@@ -252,8 +252,7 @@ static int bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
 
 static bool per_vcpu_virq(unsigned virq)
 {
-    return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF ||
-           virq == VIRQ_XENPMU;
+    return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
 }
 
 static int bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
@@ -535,7 +534,18 @@ static void register_once(void)
 /* ---- the hypercall ---- */
 
 /* Copy the op's struct in, run @fn, copy it back when @out. */
-#define OP(type, call, out)                                                                            do {                                                                                                   type a;                                                                                            int rc_ = get_guest(v, &a, arg);                                                                   if (rc_ == 0) {                                                                                        rc_ = (call);                                                                                  }                                                                                                  if (rc_ == 0 && (out)) {                                                                               rc_ = put_guest(v, arg, &a);                                                                   }                                                                                                  return rc_;                                                                                    } while (0)
+#define OP(type, call, out)                                                                        \
+    do {                                                                                           \
+        type a;                                                                                    \
+        int rc_ = get_guest(v, &a, arg);                                                           \
+        if (rc_ == 0) {                                                                            \
+            rc_ = (call);                                                                          \
+        }                                                                                          \
+        if (rc_ == 0 && (out)) {                                                                   \
+            rc_ = put_guest(v, arg, &a);                                                           \
+        }                                                                                          \
+        return rc_;                                                                                \
+    } while (0)
 
 int64_t evtchn_op(struct vcpu *v, int cmd, uint64_t arg)
 {

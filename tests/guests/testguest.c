@@ -150,6 +150,8 @@ static const struct {
     {"sbi", mode_sbi},
     {"flood", mode_flood},
     {"race", mode_race},
+    {"evtchn", mode_evtchn},
+    {"evtchn-peer", mode_evtchn_peer},
 };
 
 int dom_main(void *dtb)

@@ -217,7 +217,7 @@ static void test_bad_requests_get_xen_errors(void **state)
     assert_int_equal(OP(a, EVTCHNOP_status, st), -EPERM);
     assert_int_equal(OP(a, EVTCHNOP_unmask, um), -EINVAL);
     assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -EFAULT); /* arg at guest 0 */
-    h.a[0] = EVTCHNOP_init_control | 0xffffffff00000000ull; /* FIFO ABI: not offered */
+    h.a[0] = EVTCHNOP_init_control | 0xffffffff00000000ull;         /* FIFO ABI: not offered */
     h.a[1] = ARGS;
     assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -ENOSYS);
     /* Bound once: a second bind of the same port is refused. */

@@ -22,10 +22,10 @@
 #include "compiler.h"
 #include "spinlock.h"
 
-#define EVTCHN_MAX_PORTS     1024 /* per domain: ports 1..1023 */
-#define EVTCHN_PER_PAGE      128  /* struct evtchn is 32 bytes */
-#define EVTCHN_PAGES         (EVTCHN_MAX_PORTS / EVTCHN_PER_PAGE)
-#define EVTCHN_NR_VIRQS      24   /* Xen's NR_VIRQS */
+#define EVTCHN_MAX_PORTS 1024 /* per domain: ports 1..1023 */
+#define EVTCHN_PER_PAGE  128  /* struct evtchn is 32 bytes */
+#define EVTCHN_PAGES     (EVTCHN_MAX_PORTS / EVTCHN_PER_PAGE)
+#define EVTCHN_NR_VIRQS  24 /* Xen's NR_VIRQS */
 
 struct evtchn;
 struct domain;

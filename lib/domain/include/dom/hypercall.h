@@ -40,4 +40,10 @@ static inline long HYPERVISOR_memory_op(unsigned int cmd, void *arg)
     return dom_hypercall(__HYPERVISOR_memory_op, cmd, (unsigned long)arg, 0, 0, 0);
 }
 
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{
+    return dom_hypercall(__HYPERVISOR_event_channel_op, (unsigned long)cmd, (unsigned long)arg, 0,
+                         0, 0);
+}
+
 #endif
