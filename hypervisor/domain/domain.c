@@ -223,6 +223,12 @@ static void domain_free(struct domain *d)
     unsigned reason = d->shutdown_reason;
     domid_t id = d->id;
 
+    for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
+         n = n->next) {
+        if (n->released) {
+            n->released(n, d);
+        }
+    }
     arch_domain_teardown(d);
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
         if (d->vcpus[i]) {

@@ -2,7 +2,7 @@
 /*
  * memory_op (Xen: `long do_memory_op(unsigned long cmd, arg)`): the sub-op is the low
  * MEMOP_CMD_MASK bits of cmd, the rest is a continuation's start extent. Implemented:
- * XENMEM_add_to_physmap for shared_info.
+ * XENMEM_add_to_physmap for shared_info and grant-table frames.
  */
 #include <stdint.h>
 
@@ -10,6 +10,7 @@
 #include <xen/xen.h>
 
 #include <bulkhead/errno.h>
+#include <bulkhead/gnttab.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
 
@@ -34,6 +35,11 @@ static int64_t add_to_physmap(struct vcpu *v, unsigned long start_extent, uint64
     if (x.domid != DOMID_SELF && x.domid != v->dom->id) {
         /* Mapping into another domain is a control operation. */
         return -EPERM;
+    }
+    if (x.space == XENMAPSPACE_grant_table) {
+        /* v1 only: the status-frame flag of v2 is refused. */
+        return x.idx & XENMAPIDX_grant_table_status ? -EINVAL
+                                                    : gnttab_map_frame(v->dom, x.idx, x.gpfn);
     }
     if (x.space != XENMAPSPACE_shared_info) {
         return -EOPNOTSUPP;

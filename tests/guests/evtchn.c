@@ -87,8 +87,7 @@ static void test_loopback(void)
     st.port = a.port;
     test_expect("evtchn-status", ev(EVTCHNOP_status, &st), 0);
     test_check(st.status == EVTCHNSTAT_interdomain && st.u.interdomain.port == b.local_port,
-               "evtchn-status-interdomain", "status %u port %u", st.status,
-               st.u.interdomain.port);
+               "evtchn-status-interdomain", "status %u port %u", st.status, st.u.interdomain.port);
 }
 
 static void test_virq_timer(void)
@@ -162,8 +161,7 @@ int mode_evtchn_peer(void)
         st.port = a.port;
         test_expect("evtchn-peer-status", ev(EVTCHNOP_status, &st), 0);
         test_check(st.status == EVTCHNSTAT_interdomain && st.u.interdomain.dom == peer,
-                   "evtchn-peer-connected", "status %u dom %u", st.status,
-                   st.u.interdomain.dom);
+                   "evtchn-peer-connected", "status %u dom %u", st.status, st.u.interdomain.dom);
         /* Signal back: the binder waits for it before it ends (its end would unbind us). */
         struct evtchn_send back = {.port = a.port};
 

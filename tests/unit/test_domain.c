@@ -291,7 +291,8 @@ static void test_unknown_hypercalls_enosys(void **state)
     assert_int_equal(hc(d, 63, 0, 0, 0), -ENOSYS);
     assert_int_equal(hc(d, 1000, 0, 0, 0), -ENOSYS);
     assert_int_equal(hc(d, UINT64_MAX, 0, 0, 0), -ENOSYS);
-    assert_int_equal(hc(d, __HYPERVISOR_grant_table_op, 0, 0, 0), -ENOSYS);
+    assert_int_equal(hc(d, __HYPERVISOR_multicall, 0, 0, 0), -ENOSYS);
+    assert_int_equal(hc(d, __HYPERVISOR_grant_table_op, 99, 0, 0), -ENOSYS);
     assert_int_equal(hc(d, __HYPERVISOR_xen_version, 99, 0, 0), -ENOSYS);
     assert_int_equal(hc(d, __HYPERVISOR_sched_op, 99, 0, 0), -ENOSYS);
     assert_int_equal(hc(d, __HYPERVISOR_vcpu_op, 99, 0, 0), -ENOSYS);

@@ -26,6 +26,7 @@
 
 #include "compiler.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "guest_console.h"
 #include "p2m.h"
 #include "quota.h"
@@ -113,6 +114,7 @@ struct domain {
     struct vcpu *vcpus[MAX_VCPUS];
     struct guest_console console;
     struct evtchn_domain evtchn; /* event channels (hypervisor/evtchn) */
+    struct gnttab_domain gnttab; /* grant table (hypervisor/gnttab) */
     struct arch_domain arch;
 };
 
@@ -174,6 +176,9 @@ struct domain *domain_find(const char *name);
  * Both run on the CPU that ends the domain, with no lock held. */
 struct domain_notifier {
     void (*killed)(struct domain_notifier *n, struct domain *d);
+    /* released: the last reference is gone; free what was allocated for @d that others
+     * could still use until now (its grant table), before the quota is checked. */
+    void (*released)(struct domain_notifier *n, struct domain *d);
     void (*ended)(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
     struct domain_notifier *next;
 };
