@@ -273,8 +273,7 @@ static int16_t map_one(struct domain *m, struct gnttab_map_grant_ref *op)
         st = gfn_to_pa(g, gfn, !ro, &pa);
         if (st == GNTST_okay) {
             l = p2m_lock(&m->p2m);
-            st = p2m_map(l, ipa_init(op->host_addr), pa, PAGE_SIZE, ro ? PT_R : PT_RW,
-                         PT_REPLACE)
+            st = p2m_map(l, ipa_init(op->host_addr), pa, PAGE_SIZE, ro ? PT_R : PT_RW, PT_REPLACE)
                      ? GNTST_no_space
                      : GNTST_okay;
             p2m_unlock(l);
@@ -285,7 +284,8 @@ static int16_t map_one(struct domain *m, struct gnttab_map_grant_ref *op)
     }
     if (st == GNTST_okay) {
         struct gnttab_maptrack *t =
-            &m->gnttab.maptrack[handle / GNTTAB_MAPTRACK_PER_PAGE][handle % GNTTAB_MAPTRACK_PER_PAGE];
+            &m->gnttab
+                 .maptrack[handle / GNTTAB_MAPTRACK_PER_PAGE][handle % GNTTAB_MAPTRACK_PER_PAGE];
 
         *t = (struct gnttab_maptrack){
             .granter = g, .gpa = op->host_addr, .ref = op->ref, .readonly = ro};

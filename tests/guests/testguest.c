@@ -152,6 +152,7 @@ static const struct {
     {"race", mode_race},
     {"evtchn", mode_evtchn},
     {"evtchn-peer", mode_evtchn_peer},
+    {"gnttab-peer", mode_gnttab_peer},
 };
 
 int dom_main(void *dtb)

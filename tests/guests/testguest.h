@@ -19,6 +19,7 @@ int mode_flood(void);
 int mode_race(void);
 int mode_evtchn(void);
 int mode_evtchn_peer(void);
+int mode_gnttab_peer(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

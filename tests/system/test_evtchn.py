@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Event channels from inside guests, on both arches (hypervisor/evtchn, issue 14 item 1).
+"""Event channels and grant tables from inside guests, on both arches (hypervisor/evtchn, issue 14 item 1).
 
 The test guest maps shared_info over a page of its own and reads the 2-level ABI's bits:
 a loopback channel, masking and unmasking, VIRQ_TIMER from the singleshot timer, Xen's
@@ -42,3 +42,20 @@ def test_evtchn_between_two_guests(guests, arch):
         assert done and done[0].endswith(" 0 failed"), out
     assert "PASS evtchn-peer-signalled" in a and "PASS evtchn-peer-connected" in a
     assert "PASS evtchn-peer-send" in b and "PASS evtchn-peer-answered" in b
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_grant_between_two_guests(guests, arch):
+    r = guests(arch, [("granter", "test=gnttab-peer role=grant peer=2"),
+                      ("mapper", "test=gnttab-peer role=map peer=1")], timeout=60)
+    assert_powered_off(r)
+    a, b = r.lines(1), r.lines(2)
+    for out in (a, b):
+        fails, done = checks(out)
+        assert not fails, fails
+        assert done and done[0].endswith(" 0 failed"), out
+    assert "PASS gnttab-answer-arrived" in a and "PASS gnttab-released" in a
+    for name in ("gnttab-map", "gnttab-read-granted-page", "gnttab-map-ungranted-ref",
+                 "gnttab-unmap", "gnttab-unmap-twice"):
+        assert f"PASS {name}" in b, name
+

@@ -27,10 +27,10 @@
 #define RAM_SIZE  (96 * MIB)
 #define GUEST_RAM (8 * MIB)
 #define G(off)    (FAKE_GUEST_RAM_BASE + (off))
-#define ARGS      G(0x10000)  /* ops' structs */
+#define ARGS      G(0x10000)                 /* ops' structs */
 #define TABLE_GFN (G(0x20000) >> PAGE_SHIFT) /* where each domain maps its table frame 0 */
-#define DATA      G(0x40000)  /* the granter's page it grants */
-#define MAPAT     G(0x600000) /* where the mapper maps grants */
+#define DATA      G(0x40000)                 /* the granter's page it grants */
+#define MAPAT     G(0x600000)                /* where the mapper maps grants */
 
 static uint8_t *ram;
 static uint64_t free0;
@@ -218,8 +218,7 @@ static void test_map_errors(void **state)
     assert_int_equal(table(a)[5].flags, GTF_permit_access); /* nothing left pinned */
     assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, 0x10, 1),
                      -EFAULT);
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_transfer, ARGS, 1),
-                     -ENOSYS);
+    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_transfer, ARGS, 1), -ENOSYS);
     end(a);
     end(b);
     end(c);
@@ -275,12 +274,12 @@ static void test_batches_continue(void **state)
     assert_true(n * sizeof(*ops) < 0x10000);
     grant(a, 3, b, DATA, false);
     for (unsigned i = 0; i < n; i++) {
-        ops[i] = (struct gnttab_copy){.source = {.u.gmfn = G(0x50000) >> PAGE_SHIFT,
-                                                 .domid = DOMID_SELF},
-                                      .dest = {.u.ref = 3, .domid = a->id, .offset = (uint16_t)i},
-                                      .len = 1,
-                                      .flags = GNTCOPY_dest_gref,
-                                      .status = 99};
+        ops[i] = (struct gnttab_copy){
+            .source = {.u.gmfn = G(0x50000) >> PAGE_SHIFT, .domid = DOMID_SELF},
+            .dest = {.u.ref = 3, .domid = a->id, .offset = (uint16_t)i},
+            .len = 1,
+            .flags = GNTCOPY_dest_gref,
+            .status = 99};
     }
     do {
         assert_int_equal(hypercall_dispatch(b->vcpus[0], &h), 0);

@@ -25,9 +25,9 @@
 #include "spinlock.h"
 #include "types.h"
 
-#define GNTTAB_MAX_FRAMES   32  /* 16384 v1 entries, Xen's default max_grant_frames is 64 */
-#define GNTTAB_PER_FRAME    512 /* 8-byte v1 entries per page */
-#define GNTTAB_MAPTRACK_MAX 1024
+#define GNTTAB_MAX_FRAMES        32  /* 16384 v1 entries, Xen's default max_grant_frames is 64 */
+#define GNTTAB_PER_FRAME         512 /* 8-byte v1 entries per page */
+#define GNTTAB_MAPTRACK_MAX      1024
 #define GNTTAB_MAPTRACK_PER_PAGE 128 /* 32-byte records */
 
 struct domain;
@@ -39,9 +39,9 @@ struct vcpu;
 struct gnttab_domain {
     struct spinlock lock;
     uint32_t nr_frames;
-    paddr_t frames[GNTTAB_MAX_FRAMES];                 /* the table, guest-visible */
-    uint64_t frame_gfn[GNTTAB_MAX_FRAMES];             /* where mapped; ~0: nowhere */
-    struct gnttab_active *active[GNTTAB_MAX_FRAMES];   /* pin counts per entry */
+    paddr_t frames[GNTTAB_MAX_FRAMES];               /* the table, guest-visible */
+    uint64_t frame_gfn[GNTTAB_MAX_FRAMES];           /* where mapped; ~0: nowhere */
+    struct gnttab_active *active[GNTTAB_MAX_FRAMES]; /* pin counts per entry */
     struct gnttab_maptrack *maptrack[GNTTAB_MAPTRACK_MAX / GNTTAB_MAPTRACK_PER_PAGE];
     uint32_t nr_maps; /* maptrack records in use */
 };
@@ -50,8 +50,7 @@ struct gnttab_domain {
 #define GNTTAB_BATCH 64
 
 /* GNTTABOP_* for @v: @count ops at guest address @arg. */
-int64_t __must_check gnttab_op(struct vcpu *v, unsigned int cmd, uint64_t arg,
-                               unsigned int count);
+int64_t __must_check gnttab_op(struct vcpu *v, unsigned int cmd, uint64_t arg, unsigned int count);
 
 /* Size of one op of a batched command (map, unmap, copy), 0 for the others. */
 size_t gnttab_op_size(unsigned int cmd);
