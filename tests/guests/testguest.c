@@ -150,6 +150,11 @@ static const struct {
     {"sbi", mode_sbi},
     {"flood", mode_flood},
     {"race", mode_race},
+    {"irq-smp", mode_irq_smp},
+    {"idle", mode_idle},
+    {"plic", mode_plic},
+    {"exc-own", mode_exc_own},
+    {"exc-loop", mode_exc_loop},
 };
 
 int dom_main(void *dtb)

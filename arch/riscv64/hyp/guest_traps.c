@@ -135,8 +135,8 @@ static void guest_fault(struct trap_frame *f, struct vcpu *v, uint64_t cause, ui
     if (inject_exception(f, cause, tval)) {
         return;
     }
-    domain_crash(v->dom, "%s at PC 0x%llx, and it cannot take the exception (vstvec 0x%llx)",
-                 what, (unsigned long long)f->sepc, (unsigned long long)csr_read(CSR_VSTVEC));
+    domain_crash(v->dom, "%s at PC 0x%llx, and it cannot take the exception (vstvec 0x%llx)", what,
+                 (unsigned long long)f->sepc, (unsigned long long)csr_read(CSR_VSTVEC));
 }
 
 /* The access fault a guest-page fault becomes when nothing is behind the address. */

@@ -39,15 +39,18 @@ static bool decode32(uint32_t insn, struct mmio_insn *m)
         if (f3 == 7) {
             return false;
         }
-        *m = (struct mmio_insn){.write = false, .width = 1u << (f3 & 3), .sign = !(f3 & 4),
-                                .reg = (insn >> 7) & 31, .len = 4};
+        *m = (struct mmio_insn){.write = false,
+                                .width = 1u << (f3 & 3),
+                                .sign = !(f3 & 4),
+                                .reg = (insn >> 7) & 31,
+                                .len = 4};
         return true;
     case OP_STORE:
         if (f3 > 3) {
             return false;
         }
-        *m = (struct mmio_insn){.write = true, .width = 1u << f3, .reg = (insn >> 20) & 31,
-                                .len = 4};
+        *m = (struct mmio_insn){
+            .write = true, .width = 1u << f3, .reg = (insn >> 20) & 31, .len = 4};
         return true;
     default:
         return false;

@@ -293,7 +293,7 @@ static struct sbi_result ipi_call(struct vcpu *v, uint64_t fid, uint64_t mask, u
 static void fence_all_harts(uint64_t fid, uint64_t start, uint64_t size, uint64_t asid)
 {
     struct pcpu *self = this_cpu();
-    uint64_t host_fid = fid == SBI_RFENCE_FENCE_I        ? SBI_RFENCE_FENCE_I
+    uint64_t host_fid = fid == SBI_RFENCE_FENCE_I      ? SBI_RFENCE_FENCE_I
                         : fid == SBI_RFENCE_SFENCE_VMA ? SBI_RFENCE_HFENCE_VVMA
                                                        : SBI_RFENCE_HFENCE_VVMA_ASID;
 
@@ -346,7 +346,8 @@ static struct sbi_result dbcn_write(struct domain *d, uint64_t n, uint64_t gpa)
         int rc;
 
         chunk = chunk < sizeof(buf) ? chunk : sizeof(buf);
-        chunk = chunk < PAGE_SIZE - (a & (PAGE_SIZE - 1)) ? chunk : PAGE_SIZE - (a & (PAGE_SIZE - 1));
+        chunk =
+            chunk < PAGE_SIZE - (a & (PAGE_SIZE - 1)) ? chunk : PAGE_SIZE - (a & (PAGE_SIZE - 1));
         if (a < gpa) {
             break; /* wrapped around */
         }
