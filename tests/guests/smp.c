@@ -219,10 +219,19 @@ int mode_smp(void)
 #define SBI_EXT_BASE              0x10
 #define SBI_EXT_HSM               0x48534d
 #define SBI_EXT_SRST              0x53525354
+#define SBI_EXT_TIME              0x54494d45
+#define SBI_EXT_IPI               0x735049
+#define SBI_EXT_RFENCE            0x52464e43
+#define SBI_EXT_DBCN              0x4442434e
+#define SBI_EXT_PMU               0x504d55
+#define SBI_EXT_LEGACY_GETCHAR    0x02
 #define SBI_EXT_UNKNOWN           0x0b1e55ed /* in no range the spec assigns */
 #define SBI_BASE_GET_SPEC_VERSION 0
+#define SBI_BASE_GET_IMPL_ID      1
 #define SBI_BASE_PROBE_EXTENSION  3
 #define SBI_ERR_NOT_SUPPORTED     (-2)
+#define SBI_ERR_INVALID_PARAM     (-3)
+#define SBI_IMPL_ID_BULKHEAD      0x4248
 
 static void sbi_expect(const char *name, uint64_t eid, uint64_t fid, uint64_t a0, long want_err,
                        long want_val)
@@ -235,7 +244,16 @@ static void sbi_expect(const char *name, uint64_t eid, uint64_t fid, uint64_t a0
                err, val, want_err, want_val);
 }
 
-/* Probe: "yes" is any non-zero value (SBI v1.0, 4.8), so normalise it to 1. */
+static long sbi_err(uint64_t eid, uint64_t fid, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+    const uint64_t args[3] = {a0, a1, a2};
+    long err, val;
+
+    dom_arch_sbi(eid, fid, args, &err, &val);
+    return err;
+}
+
+/* Probe: "yes" is any non-zero value (SBI v2.0, 4.8), so normalise it to 1. */
 static void sbi_probe(const char *name, uint64_t eid, bool want)
 {
     const uint64_t args[3] = {eid, 0, 0};
@@ -244,6 +262,64 @@ static void sbi_probe(const char *name, uint64_t eid, bool want)
     dom_arch_sbi(SBI_EXT_BASE, SBI_BASE_PROBE_EXTENSION, args, &err, &val);
     test_check(err == 0 && (val != 0) == want, name, "error %ld value %ld, want %s", err, val,
                want ? "non-zero" : "0");
+}
+
+static uint64_t sip_read(void)
+{
+    uint64_t v = 0;
+#ifdef __riscv
+    __asm__ volatile("csrr %0, sip" : "=r"(v));
+#endif
+    return v;
+}
+
+/* The calls that change state: IPI to self, DBCN, RFENCE, a retentive suspend. */
+static void sbi_stateful(void)
+{
+    static const char msg[] = "DBCN console_write works\n";
+    const uint64_t args[3] = {sizeof(msg) - 1, (uint64_t)(uintptr_t)msg, 0};
+    long err, val;
+    uint64_t t0, hz = dom_info.timer_hz;
+
+    test_expect("sbi-ipi-self", sbi_err(SBI_EXT_IPI, 0, 1, 0, 0), 0);
+    test_check(sip_read() & 2, "sbi-ipi-self-pending", "sip 0x%lx", sip_read());
+#ifdef __riscv
+    __asm__ volatile("csrc sip, %0" ::"r"(2ul));
+#endif
+    test_expect("sbi-ipi-bad-hart", sbi_err(SBI_EXT_IPI, 0, 1, 7, 0), SBI_ERR_INVALID_PARAM);
+    test_expect("sbi-ipi-all", sbi_err(SBI_EXT_IPI, 0, 0, ~0ull, 0), 0);
+#ifdef __riscv
+    __asm__ volatile("csrc sip, %0" ::"r"(2ul));
+#endif
+    dom_arch_sbi(SBI_EXT_DBCN, 0, args, &err, &val);
+    test_check(err == 0 && val == (long)sizeof(msg) - 1, "sbi-dbcn-write", "error %ld value %ld",
+               err, val);
+    test_expect("sbi-dbcn-write-unbacked", sbi_err(SBI_EXT_DBCN, 0, 8, 0x10000000, 0),
+                SBI_ERR_INVALID_PARAM);
+    sbi_expect("sbi-dbcn-read-nothing", SBI_EXT_DBCN, 1, 16, 0, 0);
+    test_expect("sbi-dbcn-write-byte", sbi_err(SBI_EXT_DBCN, 2, '\n', 0, 0), 0);
+    test_expect("sbi-rfence-fence-i", sbi_err(SBI_EXT_RFENCE, 0, 1, 0, 0), 0);
+    test_expect("sbi-rfence-sfence-vma", sbi_err(SBI_EXT_RFENCE, 1, 1, 0, 0), 0);
+    test_expect("sbi-rfence-bad-hart", sbi_err(SBI_EXT_RFENCE, 1, 1, 9, 0), SBI_ERR_INVALID_PARAM);
+    test_expect("sbi-rfence-hfence-gvma", sbi_err(SBI_EXT_RFENCE, 4, 1, 0, 0),
+                SBI_ERR_NOT_SUPPORTED);
+    test_expect("sbi-hsm-suspend-reserved", sbi_err(SBI_EXT_HSM, 3, 1, 0, 0),
+                SBI_ERR_INVALID_PARAM);
+    /* A retentive suspend ends at the timer 10 ms on (sie.STIE on, sstatus.SIE off). */
+    t0 = dom_arch_counter();
+    test_expect("sbi-time-set-timer", sbi_err(SBI_EXT_TIME, 0, t0 + hz / 100, 0, 0), 0);
+#ifdef __riscv
+    __asm__ volatile("csrs sie, %0" ::"r"(1ul << 5));
+#endif
+    test_expect("sbi-hsm-suspend-retentive", sbi_err(SBI_EXT_HSM, 3, 0, 0, 0), 0);
+    test_check(dom_arch_counter() >= t0 + hz / 100, "sbi-suspend-until-timer",
+               "back after %lu ticks", dom_arch_counter() - t0);
+    sbi_err(SBI_EXT_TIME, 0, ~0ull, 0, 0);
+    test_check(!(sip_read() & 0x20), "sbi-timer-cleared-by-future-deadline", "sip 0x%lx",
+               sip_read());
+#ifdef __riscv
+    __asm__ volatile("csrc sie, %0" ::"r"(1ul << 5));
+#endif
 }
 
 int mode_sbi(void)
@@ -256,14 +332,23 @@ int mode_sbi(void)
         test_done();
         return 0;
     }
-    sbi_expect("sbi-spec-version-1.0", SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0x01000000);
+    sbi_expect("sbi-spec-version-2.0", SBI_EXT_BASE, SBI_BASE_GET_SPEC_VERSION, 0, 0, 0x02000000);
+    sbi_expect("sbi-impl-id", SBI_EXT_BASE, SBI_BASE_GET_IMPL_ID, 0, 0, SBI_IMPL_ID_BULKHEAD);
     sbi_probe("sbi-probe-base", SBI_EXT_BASE, true);
     sbi_probe("sbi-probe-hsm", SBI_EXT_HSM, true);
     sbi_probe("sbi-probe-srst", SBI_EXT_SRST, true);
+    sbi_probe("sbi-probe-time", SBI_EXT_TIME, true);
+    sbi_probe("sbi-probe-ipi", SBI_EXT_IPI, true);
+    sbi_probe("sbi-probe-rfence", SBI_EXT_RFENCE, true);
+    sbi_probe("sbi-probe-dbcn", SBI_EXT_DBCN, true);
+    sbi_probe("sbi-probe-pmu", SBI_EXT_PMU, false);
     sbi_probe("sbi-probe-unknown", SBI_EXT_UNKNOWN, false);
     sbi_expect("sbi-unknown-extension", SBI_EXT_UNKNOWN, 0, 0, SBI_ERR_NOT_SUPPORTED, 0);
     sbi_expect("sbi-base-unknown-function", SBI_EXT_BASE, 0x7fff, 0, SBI_ERR_NOT_SUPPORTED, 0);
     sbi_expect("sbi-hsm-status-self", SBI_EXT_HSM, 2, 0, 0, 0);
+    test_check(sbi_err(SBI_EXT_LEGACY_GETCHAR, 0, 0, 0, 0) == -1, "sbi-legacy-getchar-empty",
+               "not -1");
+    sbi_stateful();
     test_done();
     return 0;
 }

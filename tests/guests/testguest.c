@@ -153,6 +153,11 @@ static const struct {
     {"evtchn", mode_evtchn},
     {"evtchn-peer", mode_evtchn_peer},
     {"gnttab-peer", mode_gnttab_peer},
+    {"irq-smp", mode_irq_smp},
+    {"idle", mode_idle},
+    {"plic", mode_plic},
+    {"exc-own", mode_exc_own},
+    {"exc-loop", mode_exc_loop},
 };
 
 int dom_main(void *dtb)

@@ -20,6 +20,17 @@ int mode_race(void);
 int mode_evtchn(void);
 int mode_evtchn_peer(void);
 int mode_gnttab_peer(void);
+int mode_irq_smp(void);
+int mode_idle(void);
+int mode_plic(void);
+int mode_exc_own(void);
+int mode_exc_loop(void);
+
+#ifdef __riscv
+/* riscv64's dom/irq.h: program this vCPU's timer through stimecmp (Sstc) rather than
+ * SBI TIME (arch/riscv64/domain/irq.c). */
+void dom_irq_riscv_use_sstc(bool on);
+#endif
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -169,7 +169,9 @@ def test_guest_dtb_riscv64(ws):
     plic = "/interrupt-controller@c000000"
     assert fdtget(dtb, plic, "compatible", "s") == "sifive,plic-1.0.0 riscv,plic0"
     assert fdtget(dtb, plic, "reg") == [0, 0x0c000000, 0, 0x600000]
-    assert fdtget(dtb, plic, "interrupts-extended") == [w for ph in intcs for w in (ph, 9)]
+    # QEMU virt's contexts: M-mode (11) then S-mode (9) per hart, as the vPLIC numbers them.
+    assert fdtget(dtb, plic, "interrupts-extended") == [w for ph in intcs
+                                                         for w in (ph, 11, ph, 9)]
     assert fdtget(dtb, plic, "riscv,ndev") == [96]
     assert fdtget(dtb, plic, "#address-cells") == [0]
 

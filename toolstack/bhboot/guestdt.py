@@ -44,6 +44,7 @@ RISCV_RAM_BASE = 0x80000000
 RISCV_TIMEBASE = 10000000       # QEMU virt's
 RISCV_PLIC_BASE, RISCV_PLIC_SIZE, RISCV_PLIC_NDEV = 0x0C000000, 0x600000, 96
 RISCV_IRQ_S_EXT = 9
+RISCV_IRQ_M_EXT = 11            # listed so that contexts number as on QEMU virt: 2n M, 2n+1 S
 RISCV_ISA = "rv64imafdc_zicsr_zifencei"
 
 _XEN_CONSTS = None
@@ -241,7 +242,10 @@ def dts_riscv64(guest, p):
                 f"\t\t\tcpu{n}_intc: interrupt-controller {{",
                 '\t\t\t\tcompatible = "riscv,cpu-intc";', "\t\t\t\t#interrupt-cells = <1>;",
                 "\t\t\t\tinterrupt-controller;", "\t\t\t};", "\t\t};"]
-    ext = ", ".join(f"<&cpu{n}_intc {RISCV_IRQ_S_EXT}>" for n in range(guest.vcpus))
+    # QEMU virt's context layout, which the hypervisor's virtual PLIC follows: context 2n is
+    # hart n's M-mode one (Linux skips it: not its external interrupt), 2n + 1 its S-mode.
+    ext = ", ".join(f"<&cpu{n}_intc {RISCV_IRQ_M_EXT}>, <&cpu{n}_intc {RISCV_IRQ_S_EXT}>"
+                    for n in range(guest.vcpus))
     out += ["\t};", "",
             f"\tplic: interrupt-controller@{RISCV_PLIC_BASE:x} {{",
             '\t\tcompatible = "sifive,plic-1.0.0", "riscv,plic0";',

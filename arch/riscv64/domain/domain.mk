@@ -7,5 +7,5 @@ DOM_TEXT_OFFSET := 0x200000
 DOM_XEN_SBI_EID ?= 0x0A000EA1
 DOM_ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -mno-relax
 DOM_ARCH_ASFLAGS := -DDOM_XEN_SBI_EID=$(DOM_XEN_SBI_EID)
-DOM_ARCH_SRCS := arch/riscv64/domain/head.S arch/riscv64/domain/arch.c
+DOM_ARCH_SRCS := arch/riscv64/domain/head.S arch/riscv64/domain/arch.c arch/riscv64/domain/irq.c
 DOM_ARCH_LDS := arch/riscv64/domain/domain.lds

@@ -95,6 +95,58 @@ dom_trap_entry:
     tail    dom_arch_exception
 
 /*
+ * The vector once dom_irq_cpu_init() has run (direct mode): an interrupt is dispatched
+ * to dom_irq_dispatch(scause) on the interrupted stack with the caller-saved registers
+ * kept, then sret; an exception goes on to dom_trap_entry as before.
+ */
+#define IRQ_FRAME 128
+    .balign 4
+    .global dom_irq_trap_entry
+dom_irq_trap_entry:
+    addi    sp, sp, -IRQ_FRAME
+    sd      t0, 0(sp)
+    csrr    t0, scause
+    bgez    t0, 1f                  /* bit 63 clear: an exception */
+    sd      ra, 8(sp)
+    sd      t1, 16(sp)
+    sd      t2, 24(sp)
+    sd      a0, 32(sp)
+    sd      a1, 40(sp)
+    sd      a2, 48(sp)
+    sd      a3, 56(sp)
+    sd      a4, 64(sp)
+    sd      a5, 72(sp)
+    sd      a6, 80(sp)
+    sd      a7, 88(sp)
+    sd      t3, 96(sp)
+    sd      t4, 104(sp)
+    sd      t5, 112(sp)
+    sd      t6, 120(sp)
+    mv      a0, t0
+    call    dom_irq_dispatch
+    ld      ra, 8(sp)
+    ld      t1, 16(sp)
+    ld      t2, 24(sp)
+    ld      a0, 32(sp)
+    ld      a1, 40(sp)
+    ld      a2, 48(sp)
+    ld      a3, 56(sp)
+    ld      a4, 64(sp)
+    ld      a5, 72(sp)
+    ld      a6, 80(sp)
+    ld      a7, 88(sp)
+    ld      t3, 96(sp)
+    ld      t4, 104(sp)
+    ld      t5, 112(sp)
+    ld      t6, 120(sp)
+    ld      t0, 0(sp)
+    addi    sp, sp, IRQ_FRAME
+    sret
+1:  ld      t0, 0(sp)
+    addi    sp, sp, IRQ_FRAME
+    j       dom_trap_entry
+
+/*
  * long dom_hypercall(op, a1..a5): an SBI call to the firmware-specific extension
  * DOM_XEN_SBI_EID with a6 = Xen hypercall number, a0-a4 = arguments, a0 = result.
  */

@@ -15,6 +15,8 @@
 #define SBI_EXT_SRST            0x53525354 /* "SRST" */
 #define SBI_EXT_IPI             0x735049   /* "sPI" */
 #define SBI_EXT_RFENCE          0x52464e43 /* "RFNC" */
+#define SBI_EXT_DBCN            0x4442434e /* "DBCN" */
+#define SBI_EXT_LEGACY_GETCHAR  0x02
 
 #define SBI_BASE_GET_SPEC_VERSION   0
 #define SBI_BASE_GET_IMPL_ID        1
@@ -24,7 +26,12 @@
 #define SBI_HSM_HART_START          0
 #define SBI_SRST_RESET              0
 #define SBI_IPI_SEND_IPI            0
+#define SBI_RFENCE_FENCE_I          0
+#define SBI_RFENCE_SFENCE_VMA       1
+#define SBI_RFENCE_SFENCE_VMA_ASID  2
 #define SBI_RFENCE_HFENCE_GVMA_VMID 3
+#define SBI_RFENCE_HFENCE_VVMA_ASID 5
+#define SBI_RFENCE_HFENCE_VVMA      6
 #define SBI_RFENCE_HFENCE_GVMA      4
 #define SBI_SRST_TYPE_SHUTDOWN      0
 #define SBI_SRST_REASON_NONE        0

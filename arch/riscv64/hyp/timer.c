@@ -18,6 +18,11 @@ void timer_use_sstc(bool sstc)
     has_sstc = sstc;
 }
 
+bool timer_has_sstc(void)
+{
+    return has_sstc;
+}
+
 const char *timer_describe(void)
 {
     return has_sstc ? "stimecmp (Sstc)" : "SBI set_timer";

@@ -46,8 +46,9 @@ void hyp_ext_cpu_init(void)
     csr_write(CSR_HCOUNTEREN, HCOUNTEREN_TM);
     /* Guest time = the time CSR (8.2.7). */
     csr_write(CSR_HTIMEDELTA, 0);
-    /* No Sstc for VS-mode yet (STCE = 0: stimecmp traps), no PBMT, no CBO. */
-    csr_write(CSR_HENVCFG, 0);
+    /* Sstc for VS-mode where the hypervisor has it (its stimecmp is vstimecmp, virq.c);
+     * no PBMT, no CBO. */
+    csr_write(CSR_HENVCFG, timer_has_sstc() ? HENVCFG_STCE : 0);
     csr_write(CSR_HVIP, 0);
     csr_write(CSR_HIE, 0);
     csr_write(CSR_HGATP, 0);
@@ -79,6 +80,7 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
         (csr_read(CSR_HSTATUS) & HSTATUS_VSXL) | HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
     /* The guest's own sstatus: interrupts off, FP off, 64-bit U-mode. */
     v->arch.vs.vsstatus = SSTATUS_UXL_64;
+    virq_vcpu_reset(v);
 }
 
 static void vs_save(struct vs_csrs *r)
@@ -111,6 +113,7 @@ void arch_vcpu_save(struct vcpu *v)
 {
     memcpy(&v->arch.regs, guest_frame(), sizeof(v->arch.regs));
     vs_save(&v->arch.vs);
+    virq_vcpu_save(v);
     /* With vsstatus.FS Off the guest cannot have changed its FP registers. */
     if (has_fp && (v->arch.vs.vsstatus & SSTATUS_FS)) {
         fp_save(&v->arch.fp);
@@ -142,6 +145,7 @@ void arch_vcpu_load(struct vcpu *v)
         fp_restore(&v->arch.fp);
     }
     memcpy(guest_frame(), &v->arch.regs, sizeof(v->arch.regs));
+    virq_vcpu_load(v);
 }
 
 void arch_vcpu_enter(void)
@@ -151,23 +155,22 @@ void arch_vcpu_enter(void)
     __builtin_unreachable();
 }
 
-bool arch_vcpu_irq_pending(struct vcpu *v)
-{
-    /* No virtual interrupt controller yet (issue #13): nothing can be pending. */
-    (void)v;
-    return false;
-}
-
 int arch_domain_init(struct domain *d)
 {
-    /* Nothing yet: the virtual interrupt controller and timers come with issue #13. */
-    (void)d;
+    vplic_init(d);
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        virq_vcpu_init(d->vcpus[i]);
+    }
     return 0;
 }
 
 void arch_domain_teardown(struct domain *d)
 {
-    (void)d;
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        if (d->vcpus[i]) {
+            virq_vcpu_teardown(d->vcpus[i]);
+        }
+    }
 }
 
 void arch_vcpu_evtchn_upcall(struct vcpu *v)

@@ -21,6 +21,7 @@
 #define CSR_VSCAUSE    0x242
 #define CSR_VSTVAL     0x243
 #define CSR_VSATP      0x280
+#define CSR_VSTIMECMP  0x24d
 #define CSR_HSTATUS    0x600
 #define CSR_HEDELEG    0x602
 #define CSR_HIDELEG    0x603
@@ -80,11 +81,17 @@
 #define IRQ_VS_SOFT  2
 #define IRQ_VS_TIMER 6
 #define IRQ_VS_EXT   10
+#define HVIP_VSSIP   (1ull << IRQ_VS_SOFT)
+#define HVIP_VSTIP   (1ull << IRQ_VS_TIMER)
+#define HVIP_VSEIP   (1ull << IRQ_VS_EXT)
 
 #define SCAUSE_INTERRUPT (1ull << 63)
 /* Exception codes (privileged spec table 4.2; 20-23 from the H extension, 8.6.2). */
 #define CAUSE_MISALIGNED_FETCH       0
+#define CAUSE_FETCH_ACCESS           1
 #define CAUSE_ILLEGAL_INSN           2
+#define CAUSE_LOAD_ACCESS            5
+#define CAUSE_STORE_ACCESS           7
 #define CAUSE_BREAKPOINT             3
 #define CAUSE_USER_ECALL             8
 #define CAUSE_VS_ECALL               10
@@ -110,6 +117,9 @@
 
 /* hcounteren (8.2.5): VS-mode may read time. */
 #define HCOUNTEREN_TM (1ull << 1)
+
+/* henvcfg (8.2.6, Sstc): STCE lets VS-mode use stimecmp (the hart's vstimecmp). */
+#define HENVCFG_STCE (1ull << 63)
 
 /* satp (privileged spec 4.1.11): MODE in [63:60], PPN of the root in [43:0]. */
 #define SATP_MODE_SV39 (8ull << 60)

@@ -34,6 +34,11 @@ struct arch_vcpu {
     struct vs_csrs vs;
     struct fp_state fp;
     uint64_t uid; /* unique over the hypervisor's life (addresses of vCPUs are reused) */
+    /* The virtual timer (hyp/virq.c): with Sstc the guest's vstimecmp while it is not
+     * loaded; without, its SBI set_timer deadline. ~0: not armed. */
+    uint64_t timer_deadline;
+    uint32_t ipi_pending; /* an SBI IPI waits to become hvip.VSSIP (atomic) */
+    bool suspended;       /* in SBI HSM hart_suspend until it runs again */
 };
 
 /* A domain's G-stage context (mm/p2m embeds it). */
@@ -42,8 +47,29 @@ struct arch_p2m {
     uint16_t vmid;
 };
 
+/* QEMU virt's PLIC as a domain sees it (hyp/vplic.c): sources 1..VPLIC_NDEV, two
+ * contexts per vCPU (M-mode: nothing there; S-mode: 2 * vCPU id + 1). */
+#define VPLIC_NDEV  96
+#define VPLIC_WORDS 4 /* bitmap words covering sources 0..127 */
+#define VPLIC_CTXS  8 /* S-mode contexts: MAX_VCPUS */
+
+struct vplic_ctx {
+    uint32_t enable[VPLIC_WORDS];
+    uint32_t threshold;
+};
+
+struct vplic {
+    uint32_t lock; /* vplic.c's test-and-set lock (spinlock.h needs this header) */
+    uint8_t priority[VPLIC_NDEV + 1];
+    uint32_t pending[VPLIC_WORDS];
+    uint32_t claimed[VPLIC_WORDS]; /* claimed and not completed yet */
+    struct vplic_ctx ctx[VPLIC_CTXS];
+    uint32_t eip; /* bit n: vCPU n has a claimable interrupt over its threshold (atomic) */
+};
+
 struct arch_domain {
     bool sbi_warned; /* an unsupported SBI call was logged once */
+    struct vplic vplic;
 };
 
 #endif
