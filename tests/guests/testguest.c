@@ -150,6 +150,11 @@ static const struct {
     {"sbi", mode_sbi},
     {"flood", mode_flood},
     {"race", mode_race},
+    {"irq-smp", mode_irq_smp},
+    {"idle", mode_idle},
+    {"busy", mode_busy},
+    {"exceptions", mode_exceptions},
+    {"gic-misuse", mode_gic_misuse},
 };
 
 int dom_main(void *dtb)

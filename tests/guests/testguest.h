@@ -17,6 +17,11 @@ int mode_smp(void);
 int mode_sbi(void);
 int mode_flood(void);
 int mode_race(void);
+int mode_irq_smp(void);
+int mode_idle(void);
+int mode_busy(void);
+int mode_exceptions(void);
+int mode_gic_misuse(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
