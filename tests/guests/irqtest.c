@@ -30,7 +30,7 @@ static volatile uint32_t finished;
 
 /* Per-vCPU timer results. */
 static struct {
-    volatile uint64_t ticks, spurious, deadline, start, end, max_late;
+    volatile uint64_t ticks, spurious, deadline, start, end, max_late, worst_tick;
 } tm[DOM_MAX_VCPUS];
 static uint64_t period;
 
@@ -66,6 +66,7 @@ static void timer_handler(unsigned irq, void *ctx)
     }
     if (now - tm[self].deadline > tm[self].max_late) {
         tm[self].max_late = now - tm[self].deadline;
+        tm[self].worst_tick = tm[self].ticks;
     }
     if (++tm[self].ticks == TIMER_TICKS) {
         tm[self].end = now;
@@ -176,9 +177,10 @@ static void check_timers(void)
         uint64_t late_us = elapsed > want ? (elapsed - want) * 1000000 / hz : 0;
 
         dom_printf("INFO timer vCPU%u: %lu ticks in %lu us (ideal %lu us), last %lu us late, "
-                   "worst %lu us late, %lu spurious\n",
+                   "worst %lu us late (tick %lu), %lu spurious\n",
                    i, (uint64_t)tm[i].ticks, elapsed * 1000000 / hz, want * 1000000 / hz, late_us,
-                   (uint64_t)tm[i].max_late * 1000000 / hz, (uint64_t)tm[i].spurious);
+                   (uint64_t)tm[i].max_late * 1000000 / hz, (uint64_t)tm[i].worst_tick,
+                   (uint64_t)tm[i].spurious);
         fmt_snprintf(name, sizeof(name), "irq-timer-1khz-vcpu%u-count", i);
         test_check(tm[i].ticks == TIMER_TICKS, name, "%lu ticks", (uint64_t)tm[i].ticks);
         fmt_snprintf(name, sizeof(name), "irq-timer-1khz-vcpu%u-drift", i);
