@@ -137,11 +137,12 @@ static void psci(void)
 
     test_expect("psci-version-1.1", (long)dom_arch_psci(PSCI_VERSION, 0, 0, 0), 0x10001);
     test_expect("smccc-version-1.1", (long)dom_arch_psci(SMCCC_VERSION, 0, 0, 0), 0x10001);
-    test_expect("psci-features-smccc-version", (long)dom_arch_psci(PSCI_FEATURES, SMCCC_VERSION, 0, 0),
-                0);
-    test_expect("psci-features-cpu-suspend", (long)dom_arch_psci(PSCI_FEATURES, PSCI_CPU_SUSPEND, 0, 0),
-                0);
-    test_expect("psci-features-unknown", (long)dom_arch_psci(PSCI_FEATURES, 0x8400001ful, 0, 0), -1);
+    test_expect("psci-features-smccc-version",
+                (long)dom_arch_psci(PSCI_FEATURES, SMCCC_VERSION, 0, 0), 0);
+    test_expect("psci-features-cpu-suspend",
+                (long)dom_arch_psci(PSCI_FEATURES, PSCI_CPU_SUSPEND, 0, 0), 0);
+    test_expect("psci-features-unknown", (long)dom_arch_psci(PSCI_FEATURES, 0x8400001ful, 0, 0),
+                -1);
     test_expect("smccc-arch-features-workaround1",
                 (long)dom_arch_psci(SMCCC_ARCH_FEATURES, SMCCC_ARCH_WORKAROUND1, 0, 0), -1);
     test_expect("psci-migrate-info-type", (long)dom_arch_psci(PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2);
@@ -179,8 +180,8 @@ static void physical_timer(void)
     __asm__ volatile("msr cntp_tval_el0, %0; msr cntp_ctl_el0, %1; isb" ::"r"(hz / 1000), "r"(1ul)
                      : "memory");
     __asm__ volatile("mrs %0, cntp_cval_el0; mrs %1, cntp_ctl_el0" : "=r"(cval), "=r"(ctl));
-    test_check(cval >= t0 + hz / 1000 && cval <= t0 + hz / 10 && (ctl & 3) == 1,
-               "ptimer-registers", "CVAL 0x%lx (t0 0x%lx), CTL 0x%lx", cval, t0, ctl);
+    test_check(cval >= t0 + hz / 1000 && cval <= t0 + hz / 10 && (ctl & 3) == 1, "ptimer-registers",
+               "CVAL 0x%lx (t0 0x%lx), CTL 0x%lx", cval, t0, ctl);
     while (!ptimer_irqs && dom_arch_counter() < end) {
         dom_irq_local_disable();
         if (!ptimer_irqs) {
@@ -213,7 +214,6 @@ int mode_exceptions(void)
 }
 
 /* ---- gic-misuse ---- */
-
 
 static volatile unsigned self_ipis;
 
@@ -291,8 +291,8 @@ static void redist_checks(void)
         char name[40];
 
         fmt_snprintf(name, sizeof(name), "gicr%u-typer", i);
-        test_check((typer >> 32) == i && ((typer >> 4) & 1) == (i == n - 1) &&
-                       rd32(r + 0xc) == i && ((typer >> 8) & 0xffff) == i,
+        test_check((typer >> 32) == i && ((typer >> 4) & 1) == (i == n - 1) && rd32(r + 0xc) == i &&
+                       ((typer >> 8) & 0xffff) == i,
                    name, "0x%lx", typer);
     }
     wr32(DOM_GICR_BASE + 0x14, 2);

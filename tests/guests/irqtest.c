@@ -17,10 +17,10 @@
 
 #include <xen/vcpu.h>
 
-#define IRQ_WAIT_MS   20000 /* guest time for a phase before giving up */
-#define TIMER_TICKS   1000  /* one second at 1 kHz */
-#define TIMER_HZ      1000
-#define DRIFT_MAX_MS  50    /* lateness of the last tick allowed after 1000 */
+#define IRQ_WAIT_MS  20000 /* guest time for a phase before giving up */
+#define TIMER_TICKS  1000  /* one second at 1 kHz */
+#define TIMER_HZ     1000
+#define DRIFT_MAX_MS 50 /* lateness of the last tick allowed after 1000 */
 
 static unsigned nv;
 static volatile uint32_t mail[2][DOM_MAX_VCPUS]; /* senders waiting to be seen, per round */
@@ -184,8 +184,7 @@ static void check_timers(void)
         fmt_snprintf(name, sizeof(name), "irq-timer-1khz-vcpu%u-count", i);
         test_check(tm[i].ticks == TIMER_TICKS, name, "%lu ticks", (uint64_t)tm[i].ticks);
         fmt_snprintf(name, sizeof(name), "irq-timer-1khz-vcpu%u-drift", i);
-        test_check(tm[i].ticks == TIMER_TICKS && elapsed >= want &&
-                       late_us <= DRIFT_MAX_MS * 1000,
+        test_check(tm[i].ticks == TIMER_TICKS && elapsed >= want && late_us <= DRIFT_MAX_MS * 1000,
                    name, "1000 ticks took %lu us", elapsed * 1000000 / hz);
         fmt_snprintf(name, sizeof(name), "irq-timer-1khz-vcpu%u-no-spurious", i);
         test_check(tm[i].spurious == 0, name, "%lu early interrupts", (uint64_t)tm[i].spurious);
@@ -277,7 +276,8 @@ int mode_idle(void)
         total += b.time[i] - a.time[i];
     }
     dom_printf("INFO idle: %lu ms, %lu timer ticks; running %lu%%, runnable %lu%%, blocked %lu%%\n",
-               ms, (uint64_t)idle_ticks, pct(b.time[RUNSTATE_running] - a.time[RUNSTATE_running], total),
+               ms, (uint64_t)idle_ticks,
+               pct(b.time[RUNSTATE_running] - a.time[RUNSTATE_running], total),
                pct(b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable], total),
                pct(b.time[RUNSTATE_blocked] - a.time[RUNSTATE_blocked], total));
     test_check(idle_ticks >= ms / 100 - 2 && idle_ticks <= ms / 100 + 1, "idle-timer-ticks",
@@ -305,7 +305,8 @@ int mode_busy(void)
     }
     running = b.time[RUNSTATE_running] - a.time[RUNSTATE_running];
     dom_printf("INFO busy: %lu ms, %lu loops; running %lu%%, runnable %lu%%\n", ms, loops,
-               pct(running, total), pct(b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable], total));
+               pct(running, total),
+               pct(b.time[RUNSTATE_runnable] - a.time[RUNSTATE_runnable], total));
     test_check(pct(running, total) >= 90, "busy-had-its-cpu", "running %lu%% of %lu ms",
                pct(running, total), ms);
     test_done();

@@ -43,7 +43,7 @@
 #define sysreg_read(r)                                                                             \
     ({                                                                                             \
         uint64_t __v;                                                                              \
-        __asm__ volatile("mrs %0, " r : "=r"(__v)::"memory");                                     \
+        __asm__ volatile("mrs %0, " r : "=r"(__v)::"memory");                                      \
         __v;                                                                                       \
     })
 #define sysreg_write(r, v) __asm__ volatile("msr " r ", %0" ::"r"((uint64_t)(v)) : "memory")

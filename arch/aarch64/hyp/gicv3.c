@@ -144,8 +144,8 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     }
     /* Ours: the hypervisor timer and the kick; for guests: the virtual interface's
      * maintenance interrupt and the EL1 virtual timer, which fires while a vCPU runs. */
-    wr32(rd + GICR_ISENABLER0, (1u << timer_irq) | (1u << GIC_SGI_KICK) |
-                                   (1u << VGIC_PPI_MAINT) | (1u << VGIC_PPI_VTIMER));
+    wr32(rd + GICR_ISENABLER0, (1u << timer_irq) | (1u << GIC_SGI_KICK) | (1u << VGIC_PPI_MAINT) |
+                                   (1u << VGIC_PPI_VTIMER));
     /* CPU interface: system registers on, all priorities unmasked, group 1 on. */
     write_sysreg(ICC_SRE_EL2, read_sysreg(ICC_SRE_EL2) | 0x9); /* SRE | Enable */
     isb();

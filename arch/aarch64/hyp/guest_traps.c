@@ -20,28 +20,28 @@
 #include "vgic.h"
 
 /* ESR_EL2 exception classes (Arm ARM D17.2.37). */
-#define EC_UNKNOWN     0x00
-#define EC_WFX         0x01
-#define EC_HVC64       0x16
-#define EC_SMC64       0x17
-#define EC_SYSREG      0x18
-#define EC_IABT_LO     0x20
-#define EC_IABT_CUR    0x21
-#define EC_DABT_LO     0x24
-#define EC_DABT_CUR    0x25
-#define ESR_IL         (1ull << 25)
-#define ESR_EC_SHIFT   26
-#define ISS_WNR        (1u << 6)
-#define FSC_SYNC_EXT   0x10 /* synchronous external abort, not on a table walk */
+#define EC_UNKNOWN   0x00
+#define EC_WFX       0x01
+#define EC_HVC64     0x16
+#define EC_SMC64     0x17
+#define EC_SYSREG    0x18
+#define EC_IABT_LO   0x20
+#define EC_IABT_CUR  0x21
+#define EC_DABT_LO   0x24
+#define EC_DABT_CUR  0x25
+#define ESR_IL       (1ull << 25)
+#define ESR_EC_SHIFT 26
+#define ISS_WNR      (1u << 6)
+#define FSC_SYNC_EXT 0x10 /* synchronous external abort, not on a table walk */
 
 #define XEN_HYPERCALL_TAG 0xea1 /* HVC #0xEA1: Xen's hypercall immediate */
 
-#define PSR_MODE_MASK  0x1f
-#define PSR_MODE_EL0T  0x0
-#define PSR_MODE_EL1T  0x4
-#define PSR_MODE_EL1H  0x5
-#define PSR_DAIF       (0xfull << 6)
-#define VECTORS_SIZE   0x800
+#define PSR_MODE_MASK 0x1f
+#define PSR_MODE_EL0T 0x0
+#define PSR_MODE_EL1T 0x4
+#define PSR_MODE_EL1H 0x5
+#define PSR_DAIF      (0xfull << 6)
+#define VECTORS_SIZE  0x800
 
 #define INJECT_LOG_MAX 16 /* log lines per domain about exceptions it was given */
 
@@ -214,16 +214,38 @@ static inline uint64_t field(uint64_t v, unsigned shift, uint64_t val)
 
 #define ID_CASE(crm, op2)                                                                          \
     case (crm) << 3 | (op2):                                                                       \
-        return read_sysreg(S3_0_C0_C##crm##_##op2);
+        return read_sysreg(S3_0_C0_C##crm##_##op2)
 
 static uint64_t id_raw(unsigned crm, unsigned op2)
 {
     switch (crm << 3 | op2) {
-        ID_CASE(1, 0) ID_CASE(1, 1) ID_CASE(1, 2) ID_CASE(1, 3) ID_CASE(1, 4) ID_CASE(1, 5)
-        ID_CASE(1, 6) ID_CASE(1, 7) ID_CASE(2, 0) ID_CASE(2, 1) ID_CASE(2, 2) ID_CASE(2, 3)
-        ID_CASE(2, 4) ID_CASE(2, 5) ID_CASE(2, 6) ID_CASE(2, 7) ID_CASE(3, 0) ID_CASE(3, 1)
-        ID_CASE(3, 2) ID_CASE(4, 0) ID_CASE(4, 1) ID_CASE(5, 0) ID_CASE(6, 0) ID_CASE(6, 1)
-        ID_CASE(7, 0) ID_CASE(7, 1) ID_CASE(7, 2)
+        ID_CASE(1, 0);
+        ID_CASE(1, 1);
+        ID_CASE(1, 2);
+        ID_CASE(1, 3);
+        ID_CASE(1, 4);
+        ID_CASE(1, 5);
+        ID_CASE(1, 6);
+        ID_CASE(1, 7);
+        ID_CASE(2, 0);
+        ID_CASE(2, 1);
+        ID_CASE(2, 2);
+        ID_CASE(2, 3);
+        ID_CASE(2, 4);
+        ID_CASE(2, 5);
+        ID_CASE(2, 6);
+        ID_CASE(2, 7);
+        ID_CASE(3, 0);
+        ID_CASE(3, 1);
+        ID_CASE(3, 2);
+        ID_CASE(4, 0);
+        ID_CASE(4, 1);
+        ID_CASE(5, 0);
+        ID_CASE(6, 0);
+        ID_CASE(6, 1);
+        ID_CASE(7, 0);
+        ID_CASE(7, 1);
+        ID_CASE(7, 2);
     default:
         return 0; /* unallocated ID space, and features we never offer (SVE, SME, ...) */
     }
@@ -243,9 +265,9 @@ static uint64_t id_reg(unsigned crm, unsigned op2)
     switch (crm << 3 | op2) {
     case 1 << 3 | 2: /* ID_DFR0_EL1: PerfMon */
         return field(v, 24, 0);
-    case 4 << 3 | 0: /* ID_AA64PFR0_EL1 */
+    case 4 << 3 | 0:                                                /* ID_AA64PFR0_EL1 */
         v = field(field(field(field(v, 0, 1), 4, 1), 8, 0), 12, 0); /* EL0, EL1 AArch64; no EL2/3 */
-        v = field(field(v, 24, 1), 28, 0);                         /* GIC 3.0 sysregs; no RAS */
+        v = field(field(v, 24, 1), 28, 0);                          /* GIC 3.0 sysregs; no RAS */
         v = field(field(field(field(v, 32, 0), 36, 0), 40, 0), 44, 0); /* SVE, SEL2, MPAM, AMU */
         return v;
     case 4 << 3 | 1: /* ID_AA64PFR1_EL1: no MTE, RAS_frac, MPAM_frac, SME */

@@ -71,15 +71,15 @@
 #define IROUTER_IRM (1u << 31)
 
 /* Redistributor registers (12.10, 12.11): RD_base frame, then SGI_base at 64 KiB. */
-#define GICR_CTLR    0x0000
-#define GICR_IIDR    0x0004
-#define GICR_TYPER   0x0008
-#define GICR_WAKER   0x0014
-#define GICR_PIDR2   0xffe8
-#define GICR_SGI     0x10000
-#define GICR_ICFGR0  (GICR_SGI + 0x0c00)
-#define GICR_ICFGR1  (GICR_SGI + 0x0c04)
-#define WAKER_PSLEEP (1u << 1)
+#define GICR_CTLR     0x0000
+#define GICR_IIDR     0x0004
+#define GICR_TYPER    0x0008
+#define GICR_WAKER    0x0014
+#define GICR_PIDR2    0xffe8
+#define GICR_SGI      0x10000
+#define GICR_ICFGR0   (GICR_SGI + 0x0c00)
+#define GICR_ICFGR1   (GICR_SGI + 0x0c04)
+#define WAKER_PSLEEP  (1u << 1)
 #define WAKER_CASLEEP (1u << 2)
 
 #define SGI_CFG 0xaaaaaaaau /* ICFGR0: every SGI edge-triggered, read-only */
@@ -300,7 +300,8 @@ static void flush_locked(struct vcpu *v)
             overflow = true;
             break;
         }
-        lr_write(free_lr, LR_STATE_PENDING | LR_GROUP1 | (uint64_t)best_prio << LR_PRIO_SHIFT | best);
+        lr_write(free_lr,
+                 LR_STATE_PENDING | LR_GROUP1 | (uint64_t)best_prio << LR_PRIO_SHIFT | best);
         c->lr_used |= 1u << free_lr;
         set_in_lr(v, best, true);
         clear_pending(v, best);

@@ -27,10 +27,10 @@
 #define VGIC_PPI_EVTCHN 31 /* Xen's event-channel upcall (GUEST_EVTCHN_PPI) */
 
 /* Guest-physical frames (xen/arch-arm.h GUEST_GICV3_*). */
-#define VGIC_GICD_BASE      0x03001000ull
-#define VGIC_GICD_SIZE      0x00010000ull
-#define VGIC_GICR_BASE      0x03020000ull
-#define VGIC_GICR_STRIDE    0x00020000ull /* RD_base + SGI_base frames */
+#define VGIC_GICD_BASE   0x03001000ull
+#define VGIC_GICD_SIZE   0x00010000ull
+#define VGIC_GICR_BASE   0x03020000ull
+#define VGIC_GICR_STRIDE 0x00020000ull /* RD_base + SGI_base frames */
 
 /* The distributor of one domain (a page charged to it). */
 struct vgic_dist {

@@ -36,16 +36,16 @@ void dom_a64_set_intid_hook(dom_a64_intid_fn fn);
 
 /* MMIO accessors: one plain load or store (no writeback, no pair), so the hypervisor's
  * trap carries the instruction syndrome it emulates with (ESR.ISV). */
-#define DOM_MMIO_ACCESSORS(bits, type, suffix, reg)                                              \
+#define DOM_MMIO_ACCESSORS(bits, type, suffix, reg)                                                \
     static inline type dom_mmio_read##bits(uint64_t a)                                             \
     {                                                                                              \
         type v;                                                                                    \
-        __asm__ volatile("ldr" suffix " %" reg "0, [%1]" : "=r"(v) : "r"(a) : "memory");          \
+        __asm__ volatile("ldr" suffix " %" reg "0, [%1]" : "=r"(v) : "r"(a) : "memory");           \
         return v;                                                                                  \
     }                                                                                              \
     static inline void dom_mmio_write##bits(uint64_t a, type v)                                    \
     {                                                                                              \
-        __asm__ volatile("str" suffix " %" reg "0, [%1]" ::"r"(v), "r"(a) : "memory");            \
+        __asm__ volatile("str" suffix " %" reg "0, [%1]" ::"r"(v), "r"(a) : "memory");             \
     }
 DOM_MMIO_ACCESSORS(8, uint8_t, "b", "w")
 DOM_MMIO_ACCESSORS(16, uint16_t, "h", "w")
