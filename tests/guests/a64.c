@@ -344,7 +344,75 @@ int mode_gic_misuse(void)
     return 0;
 }
 
+/* ---- vbench: n= operations of one kind, for tests/bench/vcpu_insns.py ---- */
+
+static volatile uint64_t bench_irqs;
+
+static void bench_irq(unsigned irq, void *ctx)
+{
+    (void)irq;
+    (void)ctx;
+    bench_irqs++;
+}
+
+/* One operation: op=ipi (an SGI to itself, taken), gicread (GICD_TYPER), timer (a virtual
+ * timer interrupt due now, taken), wfi (WFI until a timer 20 us ahead: block and wake). */
+static void bench_one(char op, uint64_t hz)
+{
+    uint64_t want = bench_irqs + 1;
+
+    switch (op) {
+    case 'i':
+        dom_irq_send_ipi(0);
+        break;
+    case 'g':
+        (void)rd32(DOM_GICD_BASE + 0x4);
+        return;
+    case 't':
+        dom_irq_timer_set(dom_arch_counter());
+        break;
+    default:
+        dom_irq_local_disable();
+        dom_irq_timer_set(dom_arch_counter() + hz / 50000);
+        dom_irq_wait();
+        dom_irq_local_enable();
+        break;
+    }
+    while (bench_irqs < want) {
+    }
+}
+
+int mode_vbench(void)
+{
+    uint64_t n = dom_arg_u64("n", 1000);
+    char op[16] = "ipi";
+
+    dom_arg("op", op, sizeof(op));
+    if (dom_irq_cpu_init()) {
+        test_fail("vbench", "no GIC");
+    }
+    dom_irq_register(DOM_IRQ_IPI, bench_irq, NULL);
+    dom_irq_register(DOM_IRQ_TIMER, bench_irq, NULL);
+    dom_irq_enable(DOM_IRQ_IPI);
+    dom_irq_enable(DOM_IRQ_TIMER);
+    dom_irq_local_enable();
+    dom_printf("BENCH start %lu %s\n", n, op);
+    for (uint64_t i = 0; i < n; i++) {
+        bench_one(op[0], dom_info.timer_hz);
+    }
+    dom_irq_timer_stop();
+    dom_printf("BENCH done %lu\n", n);
+    return 0;
+}
+
 #else
+
+int mode_vbench(void)
+{
+    test_fail("vbench", "aarch64 only");
+    test_done();
+    return 0;
+}
 
 int mode_exceptions(void)
 {

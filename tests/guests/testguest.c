@@ -155,6 +155,7 @@ static const struct {
     {"busy", mode_busy},
     {"exceptions", mode_exceptions},
     {"gic-misuse", mode_gic_misuse},
+    {"vbench", mode_vbench},
 };
 
 int dom_main(void *dtb)

@@ -22,6 +22,7 @@ int mode_idle(void);
 int mode_busy(void);
 int mode_exceptions(void);
 int mode_gic_misuse(void);
+int mode_vbench(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

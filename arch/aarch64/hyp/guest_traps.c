@@ -14,6 +14,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/hypercall.h>
 #include <bulkhead/p2m.h>
+#include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
@@ -330,19 +331,22 @@ static void data_abort(struct trap_frame *f, struct vcpu *v)
     external_abort(f, v->dom, false, ipa);
 }
 
-void guest_sync(struct trap_frame *f)
+/* The running vCPU, read straight from TPIDR_EL2 (arch_this_cpu is out of line). */
+static inline struct vcpu *running_vcpu(void)
 {
-    struct vcpu *v = current_vcpu();
+    return ((struct pcpu *)read_sysreg(tpidr_el2))->curr;
+}
+
+/* Everything but a Xen hypercall: out of line, so the hypercall path stays short. */
+static __attribute__((noinline)) void guest_sync_other(struct trap_frame *f, struct vcpu *v,
+                                                       unsigned ec, unsigned iss)
+{
     struct domain *d = v->dom;
-    unsigned ec = (unsigned)(f->esr >> 26) & 0x3f;
-    unsigned iss = (unsigned)f->esr & 0x1ffffff;
 
     switch (ec) {
     case EC_HVC64:
         /* The preferred return address of an HVC is the next instruction. */
-        if ((iss & 0xffff) == XEN_HYPERCALL_TAG) {
-            hypercall(f, v);
-        } else if ((iss & 0xffff) == 0) {
+        if ((iss & 0xffff) == 0) {
             psci_guest_call(f);
         } else {
             f->elr -= 4; /* report the HVC itself */
@@ -379,8 +383,21 @@ void guest_sync(struct trap_frame *f)
         undefined(f, d, "trapped instruction the hypervisor does not emulate");
         break;
     }
+}
+
+void guest_sync(struct trap_frame *f)
+{
+    struct vcpu *v = running_vcpu();
+    unsigned ec = (unsigned)(f->esr >> 26) & 0x3f;
+    unsigned iss = (unsigned)f->esr & 0x1ffffff;
+
+    if (__builtin_expect(ec == EC_HVC64 && (iss & 0xffff) == XEN_HYPERCALL_TAG, 1)) {
+        hypercall(f, v);
+    } else {
+        guest_sync_other(f, v, ec, iss);
+    }
     sched_on_return();
-    vgic_flush_current(current_vcpu());
+    vgic_flush_current(running_vcpu());
 }
 
 void guest_async(struct trap_frame *f, unsigned kind)
@@ -395,5 +412,5 @@ void guest_async(struct trap_frame *f, unsigned kind)
         domain_crash(v->dom, "unexpected exception from the guest (vector %u)", kind);
     }
     sched_on_return();
-    vgic_flush_current(current_vcpu());
+    vgic_flush_current(running_vcpu());
 }
