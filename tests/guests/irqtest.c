@@ -312,3 +312,92 @@ int mode_busy(void)
     test_done();
     return 0;
 }
+
+/* ---- cpuon-race: several vCPUs start one vCPU at the same moment ---- */
+
+#define RACE_ROUNDS 20
+
+static volatile unsigned race_go, race_arrived, race_done;
+static volatile long race_res[DOM_MAX_VCPUS];
+static struct dom_vcpu_boot race_boot;
+static uint8_t race_stack[DOM_VCPU_STACK_SIZE] __attribute__((aligned(16)));
+
+static unsigned race_racers;
+
+/* Stay on until every racer has had its answer, so late starters find it on. */
+static void race_target(unsigned id)
+{
+    (void)id;
+    __atomic_add_fetch(&race_arrived, 1, __ATOMIC_ACQ_REL);
+    while (__atomic_load_n(&race_done, __ATOMIC_ACQUIRE) < race_racers) {
+        dom_arch_relax();
+    }
+}
+
+/* Wait for round @r's signal, then start the target like everyone else. */
+static void race_once(unsigned self, unsigned target, unsigned r)
+{
+    while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) != r) {
+    }
+    race_res[self] = dom_arch_vcpu_on(target, (uint64_t)(uintptr_t)dom_arch_secondary_entry,
+                                      (uint64_t)(uintptr_t)&race_boot);
+    __atomic_add_fetch(&race_done, 1, __ATOMIC_ACQ_REL);
+}
+
+static void race_racer(unsigned self)
+{
+    for (unsigned r = 1; r <= RACE_ROUNDS; r++) {
+        race_once(self, nv - 1, r);
+    }
+}
+
+int mode_cpuon_race(void)
+{
+    unsigned racers, bad = 0, wins = 0;
+
+    nv = (unsigned)dom_arg_u64("cpus", dom_info.nr_cpus);
+    if (nv < 3 || nv > DOM_MAX_VCPUS) {
+        test_fail("cpuon-race", "need 3 to %u vCPUs, have %u", DOM_MAX_VCPUS, nv);
+        test_done();
+        return 0;
+    }
+    racers = nv - 1; /* vCPU 0 and every other but the target, the last one */
+    race_racers = racers;
+    race_boot.sp = (uint64_t)(uintptr_t)(race_stack + sizeof(race_stack));
+    race_boot.fn = (uint64_t)(uintptr_t)race_target;
+    race_boot.id = nv - 1;
+    for (unsigned i = 1; i < nv - 1; i++) {
+        dom_vcpu_start(i, race_racer);
+    }
+    for (unsigned r = 1; r <= RACE_ROUNDS; r++) {
+        uint64_t deadline = dom_now_ns() + IRQ_WAIT_MS * 1000000ull;
+        unsigned ok = 0, already = 0;
+
+        /* The target must be off (and its CPU done with it) before the next round. */
+        while (dom_arch_vcpu_status(nv - 1) != dom_arch_fw.off && dom_now_ns() < deadline) {
+            dom_arch_relax();
+        }
+        race_done = 0;
+        __atomic_store_n(&race_go, r, __ATOMIC_RELEASE);
+        race_once(0, nv - 1, r);
+        while (__atomic_load_n(&race_done, __ATOMIC_ACQUIRE) < racers && dom_now_ns() < deadline) {
+            dom_arch_relax();
+        }
+        for (unsigned i = 0; i < nv - 1; i++) {
+            ok += race_res[i] == 0;
+            already += race_res[i] == dom_arch_fw.already_on;
+        }
+        wins += ok;
+        if (ok != 1 || already != racers - 1) {
+            bad++;
+            dom_printf("INFO cpuon-race round %u: %u SUCCESS, %u ALREADY_ON of %u\n", r, ok,
+                       already, racers);
+        }
+    }
+    test_check(!bad, "cpuon-race-one-success-rest-already-on", "%u of %u rounds wrong", bad,
+               RACE_ROUNDS);
+    test_check(race_arrived == wins && wins == RACE_ROUNDS, "cpuon-race-target-ran-once-per-round",
+               "arrived %u, successes %u", race_arrived, wins);
+    test_done();
+    return 0;
+}

@@ -156,6 +156,7 @@ static const struct {
     {"exceptions", mode_exceptions},
     {"gic-misuse", mode_gic_misuse},
     {"vbench", mode_vbench},
+    {"cpuon-race", mode_cpuon_race},
 };
 
 int dom_main(void *dtb)

@@ -112,3 +112,11 @@ def test_wfi_idle_guest_leaves_its_cpu_to_a_busy_neighbour(boot):
     assert "PASS idle-mostly-blocked" in idle and "PASS busy-had-its-cpu" in busy
     m = re.search(r"INFO busy: .* running (\d+)%", "\n".join(busy))
     assert m and int(m.group(1)) >= 90, busy
+
+
+def test_concurrent_cpu_on_exactly_one_success(boot):
+    # vCPUs 0-2 start vCPU 3 at the same moment, 20 rounds: one SUCCESS, two ALREADY_ON.
+    r = boot([("race", "test=cpuon-race", 4)])
+    out = r.assert_clean(1, 2)
+    assert "PASS cpuon-race-one-success-rest-already-on" in out
+    assert "PASS cpuon-race-target-ran-once-per-round" in out
