@@ -322,6 +322,52 @@ static void abort_checks(void)
     expect_exc("gicd-ldp-aborts", n, 0x25, pc, DOM_GICD_BASE, 0x10, 0);
 }
 
+/* More pending interrupts than list registers: 12 SPIs with distinct priorities made
+ * pending at once while masked must all arrive, highest priority first (the overflow
+ * waits for the maintenance interrupt). */
+#define OVF_N     12
+#define OVF_FIRST 48
+
+static volatile unsigned ovf_seen, ovf_order[OVF_N];
+
+static void ovf_handler(unsigned irq, void *ctx)
+{
+    (void)ctx;
+    if (ovf_seen < OVF_N) {
+        ovf_order[ovf_seen] = irq;
+    }
+    ovf_seen++;
+}
+
+static void lr_overflow(void)
+{
+    bool ordered = true;
+
+    for (unsigned i = 0; i < OVF_N; i++) {
+        unsigned irq = OVF_FIRST + i;
+
+        dom_irq_register(irq, ovf_handler, NULL);
+        dom_irq_enable(irq);
+        /* Priority 0x10 * (i % 12 reversed): the last SPI is the most urgent. */
+        dom_mmio_write8(DOM_GICD_BASE + 0x400 + irq, (uint8_t)(0x08 * (OVF_N - i)));
+    }
+    dom_irq_local_disable();
+    wr32(DOM_GICD_BASE + 0x200 + 4 * (OVF_FIRST / 32), ((1u << OVF_N) - 1) << (OVF_FIRST % 32));
+    dom_irq_local_enable();
+    for (unsigned i = 0; i < 100000 && ovf_seen < OVF_N; i++) {
+        dom_arch_relax();
+    }
+    for (unsigned i = 0; i < OVF_N && i < ovf_seen; i++) {
+        ordered &= ovf_order[i] == OVF_FIRST + OVF_N - 1 - i;
+    }
+    test_check(ovf_seen == OVF_N, "gic-lr-overflow-all-delivered", "%u of %u", ovf_seen, OVF_N);
+    test_check(ordered, "gic-lr-overflow-priority-order", "first %u, then %u, %u", ovf_order[0],
+               ovf_order[1], ovf_order[2]);
+    for (unsigned i = 0; i < OVF_N; i++) {
+        dom_irq_disable(OVF_FIRST + i);
+    }
+}
+
 int mode_gic_misuse(void)
 {
     dom_a64_set_sync_hook(hook);
@@ -340,6 +386,7 @@ int mode_gic_misuse(void)
         dom_arch_relax();
     }
     test_expect("gic-still-works-self-ipi", self_ipis, 1);
+    lr_overflow();
     test_done();
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "fmt.h"
 #include "testguest.h"
 
+#include <xen/sched.h>
 #include <xen/vcpu.h>
 
 #define IRQ_WAIT_MS  20000 /* guest time for a phase before giving up */
@@ -25,7 +26,7 @@
 static unsigned nv;
 static volatile uint32_t mail[2][DOM_MAX_VCPUS]; /* senders waiting to be seen, per round */
 static volatile uint32_t got[2][DOM_MAX_VCPUS];  /* senders seen, per round */
-static volatile uint32_t barrier_in[4];
+static volatile uint32_t barrier_in[5];
 static volatile uint32_t finished;
 
 /* Per-vCPU timer results. */
@@ -91,14 +92,104 @@ static bool wait_bits(volatile uint32_t *word, uint32_t want)
     return true;
 }
 
+#if defined(__aarch64__)
+#include "dom/a64.h"
+
+/* aarch64: SPI 64 + n routed to vCPU n (dom_irq_enable routes to the caller), made
+ * pending by vCPU 0 through GICD_ISPENDR: each must arrive at its own vCPU. */
+#define SPI_BASE_IRQ 64
+static volatile uint32_t spi_got;
+
+static void spi_handler(unsigned irq, void *ctx)
+{
+    (void)ctx;
+    if (irq - SPI_BASE_IRQ == dom_vcpu_self()) {
+        __atomic_or_fetch(&spi_got, 1u << (irq - SPI_BASE_IRQ), __ATOMIC_ACQ_REL);
+    }
+}
+
+static void spi_setup(unsigned self)
+{
+    dom_irq_register(SPI_BASE_IRQ + self, spi_handler, NULL);
+    dom_irq_enable(SPI_BASE_IRQ + self);
+}
+
+static void spi_fire(void)
+{
+    dom_mmio_write32(DOM_GICD_BASE + 0x200 + 4 * (SPI_BASE_IRQ / 32), all_mask());
+}
+
+static void spi_check(void)
+{
+    test_check(spi_got == all_mask(), "irq-spi-routed-to-each-vcpu", "got 0x%x of 0x%x",
+               (unsigned)spi_got, all_mask());
+}
+#else
+static void spi_setup(unsigned self)
+{
+    (void)self;
+}
+
+static void spi_fire(void)
+{
+}
+
+static void spi_check(void)
+{
+}
+#endif
+
 static void barrier(unsigned n)
 {
     __atomic_or_fetch(&barrier_in[n], 1u << dom_vcpu_self(), __ATOMIC_ACQ_REL);
     wait_bits(&barrier_in[n], all_mask());
 }
 
+static bool via_xen; /* via=xen: the same ticks from Xen's singleshot timer + block */
+
+/* The comparison: VCPUOP_set_singleshot_timer and SCHEDOP_block, no virtual GIC. */
+static void run_xen_timer(unsigned self)
+{
+    uint64_t hz = dom_info.timer_hz;
+
+    tm[self].start = dom_arch_counter();
+    tm[self].deadline = tm[self].start + period;
+    while (tm[self].ticks < TIMER_TICKS) {
+        uint64_t d = tm[self].deadline, now;
+        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = d / hz * 1000000000ull +
+                                                                d % hz * 1000000000ull / hz};
+
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, self, &t);
+        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+        now = dom_arch_counter();
+        if (now < d) {
+            continue;
+        }
+        if (now - d > tm[self].max_late) {
+            tm[self].max_late = now - d;
+            tm[self].worst_tick = tm[self].ticks;
+        }
+        if (++tm[self].ticks == TIMER_TICKS) {
+            tm[self].end = now;
+        }
+        tm[self].deadline += period;
+    }
+}
+
+/* aarch64: wait for this vCPU's SPI (elsewhere nothing to wait for). */
+static void wait_bits_spi(void)
+{
+#if defined(__aarch64__)
+    wait_bits(&spi_got, 1u << dom_vcpu_self());
+#endif
+}
+
 static void run_timer(unsigned self)
 {
+    if (via_xen) {
+        run_xen_timer(self);
+        return;
+    }
     uint64_t limit = dom_now_ns() + IRQ_WAIT_MS * 1000000ull;
 
     tm[self].start = dom_arch_counter();
@@ -127,6 +218,7 @@ static void irq_worker(unsigned self)
         dom_printf("VCPU %u: dom_irq_cpu_init: %d\n", self, rc);
     }
     dom_irq_enable(DOM_IRQ_IPI);
+    spi_setup(self);
     dom_irq_local_enable();
     barrier(0);
     /* Round 0: one IPI to each vCPU, this one included. */
@@ -145,6 +237,11 @@ static void irq_worker(unsigned self)
     dom_irq_send_ipi_others();
     wait_bits(&got[1][self], all_mask() & ~(1u << self));
     barrier(2);
+    if (self == 0) {
+        spi_fire();
+    }
+    wait_bits_spi();
+    barrier(3);
     run_timer(self);
     __atomic_or_fetch(&finished, 1u << self, __ATOMIC_ACQ_REL);
 }
@@ -195,6 +292,7 @@ int mode_irq_smp(void)
 {
     nv = (unsigned)dom_arg_u64("cpus", dom_info.nr_cpus);
     period = dom_info.timer_hz / TIMER_HZ;
+    via_xen = dom_arg_is("via", "xen");
     dom_printf("INFO irq-smp: %u vCPUs, counter %lu Hz\n", nv, dom_info.timer_hz);
     if (nv < 2 || nv > DOM_MAX_VCPUS) {
         test_fail("irq-smp", "need 2 to %u vCPUs, have %u", DOM_MAX_VCPUS, nv);
@@ -218,6 +316,7 @@ int mode_irq_smp(void)
     test_check(wait_bits(&finished, all_mask()), "irq-all-finished", "finished 0x%x",
                (unsigned)finished);
     check_ipis();
+    spi_check();
     check_timers();
     test_done();
     return 0;
