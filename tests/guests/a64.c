@@ -24,6 +24,8 @@
 #include "dom/irq.h"
 #include "fmt.h"
 
+#include <xen/vcpu.h>
+
 #define rd32 dom_mmio_read32
 #define wr32 dom_mmio_write32
 
@@ -368,6 +370,29 @@ static void lr_overflow(void)
     }
 }
 
+/* An interrupt masked by the priority mask does not end a WFI (it would not wake a PE):
+ * with PMR 0x80 and the IPI (priority 0xa0) pending, WFI sleeps until Xen's singleshot
+ * timer 5 ms ahead; with PMR 0xff again the IPI is taken. */
+static void wfi_priority_masked(void)
+{
+    uint64_t t0 = dom_now_ns(), slept;
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = t0 + 5000000ull};
+    unsigned before = self_ipis;
+
+    __asm__ volatile("msr S3_0_C4_C6_0, %0; isb" ::"r"(0x80ul) : "memory");
+    dom_irq_send_ipi(dom_vcpu_self());
+    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, dom_vcpu_self(), &t);
+    dom_irq_wait();
+    slept = dom_now_ns() - t0;
+    test_check(slept >= 5000000ull && self_ipis == before, "wfi-priority-masked-sleeps",
+               "WFI returned after %lu ns, %u IPIs taken", slept, self_ipis - before);
+    __asm__ volatile("msr S3_0_C4_C6_0, %0; isb" ::"r"(0xfful) : "memory");
+    for (unsigned i = 0; i < 1000 && self_ipis == before; i++) {
+        dom_arch_relax();
+    }
+    test_expect("wfi-priority-unmasked-taken", self_ipis - before, 1);
+}
+
 int mode_gic_misuse(void)
 {
     dom_a64_set_sync_hook(hook);
@@ -387,6 +412,7 @@ int mode_gic_misuse(void)
     }
     test_expect("gic-still-works-self-ipi", self_ipis, 1);
     lr_overflow();
+    wfi_priority_masked();
     test_done();
     return 0;
 }

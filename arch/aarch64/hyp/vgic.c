@@ -391,21 +391,36 @@ void vgic_vcpu_reset(struct vcpu *v)
     spin_unlock(&g->lock);
 }
 
+/*
+ * A WFI ends on a virtual interrupt the CPU interface would signal (Arm ARM D1.16.2, GICv3
+ * 4.8): pending, Group 1 enabled (ICH_VMCR_EL2.VENG1) and of higher priority than the
+ * guest's priority mask (VPMR), whether or not PSTATE.I masks it. One masked by priority
+ * does not wake the vCPU, as it would not wake a PE.
+ */
 bool vgic_irq_pending(struct vcpu *v)
 {
     struct vgic_cpu *c = &v->arch.vgic;
-    bool pending = false;
+    uint64_t vmcr = read_sysreg(ICH_VMCR_EL2);
+    unsigned pmr = (unsigned)(vmcr >> 24) & 0xff;
 
-    if (!dist_of(v)) {
+    if (!dist_of(v) || !(vmcr & (1u << 1))) {
         return false;
     }
-    for (uint32_t used = c->lr_used; used && !pending; used &= used - 1) {
-        pending = lr_read((unsigned)__builtin_ctz(used)) & LR_STATE_PENDING;
+    for (uint32_t used = c->lr_used; used; used &= used - 1) {
+        uint64_t lr = lr_read((unsigned)__builtin_ctz(used));
+
+        if ((lr & LR_STATE_PENDING) && ((lr >> LR_PRIO_SHIFT) & 0xff) < pmr) {
+            return true;
+        }
     }
-    for (unsigned w = 0; w < VGIC_NR_IRQS / 32 && !pending; w++) {
-        pending = ready_word(v, w) != 0;
+    for (unsigned w = 0; w < VGIC_NR_IRQS / 32; w++) {
+        for (uint32_t r = ready_word(v, w); r; r &= r - 1) {
+            if (irq_prio(v, w * 32 + (unsigned)__builtin_ctz(r)) < pmr) {
+                return true;
+            }
+        }
     }
-    return pending;
+    return false;
 }
 
 /* ---- injection -------------------------------------------------------------------- */
