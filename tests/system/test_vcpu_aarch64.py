@@ -122,3 +122,14 @@ def test_concurrent_cpu_on_exactly_one_success(boot):
     out = r.assert_clean(1, 2)
     assert "PASS cpuon-race-one-success-rest-already-on" in out
     assert "PASS cpuon-race-target-ran-once-per-round" in out
+
+
+def test_two_smp_guests_share_cpus_without_interference(boot):
+    # Two 4-vCPU guests, so every CPU runs one vCPU of each: interrupts stay in their
+    # domain, and a vCPU's timer fires through the hypervisor while the other one runs.
+    r = boot([("left", "test=irq-smp", 4), ("right", "test=irq-smp", 4)], icount=True)
+    for d in (1, 2):
+        out = r.assert_clean(d, 24)
+        assert "PASS irq-ipi-every-pair" in out and "PASS irq-spi-routed-to-each-vcpu" in out
+        for v in range(4):
+            assert f"PASS irq-timer-1khz-vcpu{v}-count" in out
