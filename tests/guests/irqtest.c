@@ -212,7 +212,15 @@ static void run_timer(unsigned self)
 
 static void irq_worker(unsigned self)
 {
-    int rc = self ? dom_irq_cpu_init() : 0; /* vCPU 0 did its own already */
+    int rc;
+
+    if (via_xen) {
+        barrier(3);
+        run_timer(self);
+        __atomic_or_fetch(&finished, 1u << self, __ATOMIC_ACQ_REL);
+        return;
+    }
+    rc = self ? dom_irq_cpu_init() : 0; /* vCPU 0 did its own already */
 
     if (rc) {
         dom_printf("VCPU %u: dom_irq_cpu_init: %d\n", self, rc);
@@ -299,7 +307,7 @@ int mode_irq_smp(void)
         test_done();
         return 0;
     }
-    if (dom_irq_cpu_init()) {
+    if (!via_xen && dom_irq_cpu_init()) {
         test_fail("irq-smp", "no interrupt controller in this domain runtime");
         test_done();
         return 0;
@@ -315,8 +323,10 @@ int mode_irq_smp(void)
     irq_worker(0);
     test_check(wait_bits(&finished, all_mask()), "irq-all-finished", "finished 0x%x",
                (unsigned)finished);
-    check_ipis();
-    spi_check();
+    if (!via_xen) {
+        check_ipis();
+        spi_check();
+    }
     check_timers();
     test_done();
     return 0;
