@@ -417,6 +417,27 @@ int mode_gic_misuse(void)
     return 0;
 }
 
+/* ---- exc-fatal: exceptions the guest cannot take end it ---- */
+
+/* how=novbar: VBAR_EL1 = 0, then a load from an unbacked address; how=badvbar: VBAR_EL1
+ * at an unbacked address, then UDF (taken at EL1 straight to the missing vectors). The
+ * hypervisor must crash the domain with the reason, since delivering would loop. */
+int mode_exc_fatal(void)
+{
+    uint64_t bad = tg_ram_end() + (1ull << 30);
+
+    if (dom_arg_is("how", "badvbar")) {
+        dom_printf("ABOUT TO TAKE AN EXCEPTION AT VBAR_EL1 0x%lx\n", bad);
+        __asm__ volatile("msr vbar_el1, %0; isb; udf #0" ::"r"(bad) : "memory");
+    } else {
+        dom_printf("ABOUT TO READ 0x%lx WITH VBAR_EL1 = 0\n", bad);
+        __asm__ volatile("msr vbar_el1, xzr; isb; ldr xzr, [%0]" ::"r"(bad) : "memory");
+    }
+    test_fail("exc-fatal", "survived");
+    test_done();
+    return 0;
+}
+
 /* ---- vbench: n= operations of one kind, for tests/bench/vcpu_insns.py ---- */
 
 static volatile uint64_t bench_irqs;
@@ -479,6 +500,13 @@ int mode_vbench(void)
 }
 
 #else
+
+int mode_exc_fatal(void)
+{
+    test_fail("exc-fatal", "aarch64 only");
+    test_done();
+    return 0;
+}
 
 int mode_vbench(void)
 {

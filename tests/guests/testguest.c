@@ -157,6 +157,7 @@ static const struct {
     {"gic-misuse", mode_gic_misuse},
     {"vbench", mode_vbench},
     {"cpuon-race", mode_cpuon_race},
+    {"exc-fatal", mode_exc_fatal},
 };
 
 int dom_main(void *dtb)

@@ -24,6 +24,7 @@ int mode_exceptions(void);
 int mode_gic_misuse(void);
 int mode_vbench(void);
 int mode_cpuon_race(void);
+int mode_exc_fatal(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

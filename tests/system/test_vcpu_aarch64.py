@@ -133,3 +133,18 @@ def test_two_smp_guests_share_cpus_without_interference(boot):
         assert "PASS irq-ipi-every-pair" in out and "PASS irq-spi-routed-to-each-vcpu" in out
         for v in range(4):
             assert f"PASS irq-timer-1khz-vcpu{v}-count" in out
+
+
+def test_exception_the_guest_cannot_take_crashes_it_with_the_reason(boot):
+    r = boot([("novbar", "test=exc-fatal how=novbar", 1),
+              ("badvbar", "test=exc-fatal how=badvbar", 1),
+              ("neighbour", "test=spin n=300000", 1)])
+    assert r.status == 4, f"bh-boot exit {r.status} (a guest crashed: 4); log {r.log}"
+    assert "bulkhead: PANIC" not in r.output
+    assert re.search(r"^bulkhead: d1 \(novbar\) crashed: data abort at IPA 0x[0-9a-f]+ .*no "
+                     r"exception vectors \(VBAR_EL1 unset\)$", r.output, re.M), r.output
+    assert re.search(r"^bulkhead: d2 \(badvbar\) crashed: instruction fetch at IPA 0x[0-9a-f]+ "
+                     r".*faulted in its own exception vectors$", r.output, re.M), r.output
+    assert "FAIL exc-fatal: survived" not in r.output
+    assert "PASS spin" in r.lines(3)
+    assert "bulkhead: d3 (neighbour) shut down: poweroff" in r.output
