@@ -159,6 +159,7 @@ layers-check:
 bench: deps images bench-plugin
 	$(PYTHON) tests/bench/boot_insns.py
 	$(PYTHON) tests/bench/hypercall_insns.py
+	$(PYTHON) tests/bench/vcpu_insns.py
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 
 # The long fuzzing run (at least a million inputs into xenstored's parser and dispatcher).

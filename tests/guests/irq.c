@@ -2,12 +2,12 @@
 /*
  * Interrupt modes on dom/irq.h (arch-neutral; an arch without an implementation yet
  * links irq_weak.c's stubs and reports FAIL):
- * irq-smp: every vCPU (4 by default) sends an IPI to every other one in turn, then a
+ * rv-irq-smp (riscv64's variant of irq-smp, tests/guests/irqtest.c): every vCPU (4 by default) sends an IPI to every other one in turn, then a
  *   broadcast, each delivery checked; then every vCPU runs a 1 kHz timer for one second
  *   (absolute deadlines), checking the count, that no tick came early, and the drift of
  *   the last tick. riscv64: odd vCPUs program the timer through Sstc's stimecmp, even
  *   ones through SBI TIME.
- * idle: vCPU 0 waits in WFI for ms= (default 2000) with a 100 ms timer, then checks from
+ * rv-idle: vCPU 0 waits in WFI for ms= (default 2000) with a 100 ms timer, then checks from
  *   its runstate that it was blocked, not running, most of that time.
  */
 #include <stdint.h>
@@ -237,7 +237,7 @@ static bool all_finished(unsigned mask)
     return (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) & mask) == mask;
 }
 
-int mode_irq_smp(void)
+int mode_rv_irq_smp(void)
 {
     uint64_t end;
 
@@ -285,7 +285,7 @@ static void on_idle_tick(unsigned irq, void *ctx)
     dom_irq_timer_set(idle_next);
 }
 
-int mode_idle(void)
+int mode_rv_idle(void)
 {
     uint64_t ms = dom_arg_u64("ms", 2000), t0 = dom_now_ns(), end = t0 + ms * 1000000ull;
     struct vcpu_runstate_info before, after;

@@ -153,11 +153,19 @@ static const struct {
     {"evtchn", mode_evtchn},
     {"evtchn-peer", mode_evtchn_peer},
     {"gnttab-peer", mode_gnttab_peer},
-    {"irq-smp", mode_irq_smp},
-    {"idle", mode_idle},
+    {"rv-irq-smp", mode_rv_irq_smp},
+    {"rv-idle", mode_rv_idle},
     {"plic", mode_plic},
     {"exc-own", mode_exc_own},
     {"exc-loop", mode_exc_loop},
+    {"irq-smp", mode_irq_smp},
+    {"idle", mode_idle},
+    {"busy", mode_busy},
+    {"exceptions", mode_exceptions},
+    {"gic-misuse", mode_gic_misuse},
+    {"vbench", mode_vbench},
+    {"cpuon-race", mode_cpuon_race},
+    {"exc-fatal", mode_exc_fatal},
 };
 
 int dom_main(void *dtb)

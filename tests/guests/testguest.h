@@ -20,8 +20,8 @@ int mode_race(void);
 int mode_evtchn(void);
 int mode_evtchn_peer(void);
 int mode_gnttab_peer(void);
-int mode_irq_smp(void);
-int mode_idle(void);
+int mode_rv_irq_smp(void);
+int mode_rv_idle(void);
 int mode_plic(void);
 int mode_exc_own(void);
 int mode_exc_loop(void);
@@ -31,6 +31,14 @@ int mode_exc_loop(void);
  * SBI TIME (arch/riscv64/domain/irq.c). */
 void dom_irq_riscv_use_sstc(bool on);
 #endif
+int mode_irq_smp(void);
+int mode_idle(void);
+int mode_busy(void);
+int mode_exceptions(void);
+int mode_gic_misuse(void);
+int mode_vbench(void);
+int mode_cpuon_race(void);
+int mode_exc_fatal(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

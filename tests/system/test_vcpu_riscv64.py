@@ -22,7 +22,7 @@ def passed_all(out, at_least=1):
 
 
 def test_ipis_and_timers_on_four_vcpus(guests):
-    r = guests(ARCH, [("irq", "test=irq-smp", {"vcpus": 4})], timeout=180)
+    r = guests(ARCH, [("irq", "test=rv-irq-smp", {"vcpus": 4})], timeout=180)
     assert_powered_off(r)
     out = r.lines(1)
     passed_all(out, at_least=18)
@@ -63,7 +63,7 @@ def test_guest_takes_its_own_exceptions(guests):
 
 
 def test_idle_guest_leaves_its_cpu_to_a_busy_one(guests):
-    r = guests(ARCH, [("idle", "test=idle ms=2000"), ("busy", "test=spin n=3000000")],
+    r = guests(ARCH, [("idle", "test=rv-idle ms=2000"), ("busy", "test=spin n=3000000")],
                smp=1)
     assert_powered_off(r)
     assert r.cpus("idle") == r.cpus("busy"), "both on the one CPU"

@@ -5,6 +5,6 @@
 DOM_RAM_BASE := 0x40000000
 DOM_TEXT_OFFSET := 0x200000
 DOM_ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
-	-mcmodel=small
-DOM_ARCH_SRCS := arch/aarch64/domain/head.S arch/aarch64/domain/arch.c
+	-mcmodel=small -Iarch/aarch64/domain/include
+DOM_ARCH_SRCS := arch/aarch64/domain/head.S arch/aarch64/domain/arch.c arch/aarch64/domain/irq.c
 DOM_ARCH_LDS := arch/aarch64/domain/domain.lds

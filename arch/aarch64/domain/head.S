@@ -5,8 +5,6 @@
  * booting.rst). The 64-byte Image header tells it where to load us.
  */
 #define DOM_STACK_SIZE 16384
-#define DOM_EXC_STACK_SIZE 4096
-#define DOM_MAX_VCPUS 8             /* dom/dom.h */
 
     .section .text.head, "ax"
     .global _start
@@ -66,23 +64,21 @@ dom_arch_secondary_entry:
     b       dom_vcpu_stop
 
 /*
- * EL1 exception vectors (Arm ARM D1.10.2): every entry reports and crashes the domain.
- * A fresh stack, since the fault may be the stack itself, one per vCPU (MPIDR_EL1.Aff0
- * is the vCPU id) since two may fault at once; x0 = vector index.
+ * EL1 exception vectors (Arm ARM D1.10.2). Every entry saves x0-x30, ELR_EL1 and
+ * SPSR_EL1 in a struct dom_a64_frame on the current stack and calls
+ * dom_arch_trap(index, frame) (irq.c): IRQs go to the interrupt handlers, a synchronous
+ * exception to the hook a test installed, else it is reported and the domain crashes.
+ * If the stack itself is what faults, the store below faults again inside these vectors,
+ * and the hypervisor ends the domain with that reason.
  */
+#define FRAME_SIZE 272              /* x0-x30, elr, spsr, padding */
+
 .macro vector idx
     .balign 0x80
-    mrs     x9, mpidr_el1
-    and     x9, x9, #(DOM_MAX_VCPUS - 1)
-    ldr     x10, =dom_exc_stack + DOM_EXC_STACK_SIZE
-    add     x9, x10, x9, lsl #12    /* DOM_EXC_STACK_SIZE */
-    mov     sp, x9
+    sub     sp, sp, #FRAME_SIZE
+    stp     x0, x1, [sp, #0]
     mov     x0, #\idx
-    mrs     x1, esr_el1
-    mrs     x2, elr_el1
-    mrs     x3, far_el1
-    mrs     x4, spsr_el1
-    b       dom_arch_exception
+    b       dom_trap_common
 .endm
 
     .text
@@ -105,6 +101,49 @@ dom_vectors:
     vector 13
     vector 14
     vector 15
+
+dom_trap_common:
+    stp     x2, x3, [sp, #16]
+    stp     x4, x5, [sp, #32]
+    stp     x6, x7, [sp, #48]
+    stp     x8, x9, [sp, #64]
+    stp     x10, x11, [sp, #80]
+    stp     x12, x13, [sp, #96]
+    stp     x14, x15, [sp, #112]
+    stp     x16, x17, [sp, #128]
+    stp     x18, x19, [sp, #144]
+    stp     x20, x21, [sp, #160]
+    stp     x22, x23, [sp, #176]
+    stp     x24, x25, [sp, #192]
+    stp     x26, x27, [sp, #208]
+    stp     x28, x29, [sp, #224]
+    mrs     x1, elr_el1
+    stp     x30, x1, [sp, #240]
+    mrs     x1, spsr_el1
+    str     x1, [sp, #256]
+    mov     x1, sp
+    bl      dom_arch_trap
+    ldp     x30, x1, [sp, #240]
+    msr     elr_el1, x1
+    ldr     x1, [sp, #256]
+    msr     spsr_el1, x1
+    ldp     x2, x3, [sp, #16]
+    ldp     x4, x5, [sp, #32]
+    ldp     x6, x7, [sp, #48]
+    ldp     x8, x9, [sp, #64]
+    ldp     x10, x11, [sp, #80]
+    ldp     x12, x13, [sp, #96]
+    ldp     x14, x15, [sp, #112]
+    ldp     x16, x17, [sp, #128]
+    ldp     x18, x19, [sp, #144]
+    ldp     x20, x21, [sp, #160]
+    ldp     x22, x23, [sp, #176]
+    ldp     x24, x25, [sp, #192]
+    ldp     x26, x27, [sp, #208]
+    ldp     x28, x29, [sp, #224]
+    ldp     x0, x1, [sp, #0]
+    add     sp, sp, #FRAME_SIZE
+    eret
     .ltorg
 
 /* long dom_hypercall(op, a1..a5): Xen's Arm convention, HVC #0xEA1 with x16 = op. */
@@ -131,5 +170,3 @@ dom_arch_psci:
     .balign 16
 dom_stack:
     .space  DOM_STACK_SIZE
-dom_exc_stack:
-    .space  DOM_EXC_STACK_SIZE * DOM_MAX_VCPUS

@@ -65,13 +65,15 @@ void arch_set_this_cpu(struct pcpu *cpu)
 /*
  * Runs first on every CPU, MMU off. HCR_EL2 (Arm ARM D13.2.46) holds for every guest:
  * stage 2 on (VM); physical IRQs, FIQs and SErrors to EL2 (else they would target EL1
- * and stay masked while we run at EL2); EL1 in AArch64; broadcast TLB and barrier
- * operations inner shareable (FB, BSU); trap WFI/WFE (TWI, TWE), SMC (TSC),
- * implementation-defined system registers (TIDCP) and auxiliary control (TACR).
+ * and stay masked while we run at EL2; with IMO/FMO the guest's ICC_* accesses go to
+ * the virtual CPU interface); EL1 in AArch64; broadcast TLB and barrier operations inner
+ * shareable (FB, BSU); trap WFI/WFE (TWI, TWE), SMC (TSC), ID group 3 registers (TID3:
+ * the ID_AA64* the guest sees are sanitised, guest_traps.c), implementation-defined
+ * system registers (TIDCP) and auxiliary control (TACR).
  */
 #define HCR_GUEST                                                                                  \
     (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
-     HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
+     HCR_TID3 | HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
 /* VTCR_EL2 (D13.2.151): T0SZ=24 (40-bit IPA), SL0=1 (start at level 1), write-back
  * inner shareable walks, 4 KiB granule, PS=40 bits, RES1 bit 31. */
 #define VTCR_GUEST                                                                                 \
@@ -79,8 +81,8 @@ void arch_set_this_cpu(struct pcpu *cpu)
      (1ull << 31))
 /* CPTR_EL2 (non-VHE): RES1 bits only, so FP/SIMD is not trapped. */
 #define CPTR_EL2_RES1 0x33ffull
-/* CNTHCTL_EL2: EL1 may read the physical counter (EL1PCTEN) but not use the physical
- * timer (EL1PCEN clear); guests use the virtual timer. */
+/* CNTHCTL_EL2: EL1 may read the physical counter (EL1PCTEN) but its physical timer
+ * registers trap (EL1PCEN clear): the hypervisor emulates that timer (vtimer.c). */
 #define CNTHCTL_EL1PCTEN (1ull << 0)
 
 void arch_boot_init(void);

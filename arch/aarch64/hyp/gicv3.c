@@ -14,6 +14,8 @@
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
+#include "vgic.h"
+
 #define GICD_CTLR       0x0000
 #define GICD_TYPER      0x0004
 #define GICD_IGROUPR    0x0080
@@ -140,7 +142,10 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     for (unsigned i = 0; i < 32; i += 4) {
         wr32(rd + GICR_IPRIORITYR + i, GIC_PRIO_DEFAULT * 0x01010101u);
     }
-    wr32(rd + GICR_ISENABLER0, (1u << timer_irq) | (1u << GIC_SGI_KICK));
+    /* Ours: the hypervisor timer and the kick; for guests: the virtual interface's
+     * maintenance interrupt and the EL1 virtual timer, which fires while a vCPU runs. */
+    wr32(rd + GICR_ISENABLER0, (1u << timer_irq) | (1u << GIC_SGI_KICK) | (1u << VGIC_PPI_MAINT) |
+                                   (1u << VGIC_PPI_VTIMER));
     /* CPU interface: system registers on, all priorities unmasked, group 1 on. */
     write_sysreg(ICC_SRE_EL2, read_sysreg(ICC_SRE_EL2) | 0x9); /* SRE | Enable */
     isb();
@@ -149,6 +154,7 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     write_sysreg(ICC_CTLR_EL1, 0); /* EOImode 0: EOIR both drops priority and deactivates */
     write_sysreg(ICC_IGRPEN1_EL1, 1);
     isb();
+    vgic_cpu_init();
     return 0;
 }
 
@@ -163,6 +169,10 @@ void gic_handle_irq(void)
         timer_interrupt();
     } else if (intid == GIC_SGI_KICK) {
         sched_kick_received();
+    } else if (intid == VGIC_PPI_VTIMER) {
+        vtimer_phys_irq();
+    } else if (intid == VGIC_PPI_MAINT) {
+        vgic_maintenance();
     } else {
         printk("irq: unexpected interrupt %u on cpu%u\n", intid, this_cpu()->id);
     }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PSCI 1.0 for guests, over HVC #0 (Arm DEN0022D): the hypervisor is their firmware.
- * Power-state calls act on the calling domain's own vCPUs only.
+ * PSCI 1.1 and SMCCC 1.1 for guests, over HVC #0 (Arm DEN0022D, DEN0028): the
+ * hypervisor is their firmware. Power-state calls act on the calling domain's own vCPUs
+ * only; every function id not listed answers NOT_SUPPORTED.
  */
 #include <stdint.h>
 
@@ -13,7 +14,10 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/sched.h>
 
+#define SMCCC_VERSION              0x80000000u
+#define SMCCC_ARCH_FEATURES        0x80000001u
 #define PSCI_0_2_VERSION           0x84000000u
+#define PSCI_0_2_CPU_SUSPEND       0x84000001u
 #define PSCI_0_2_CPU_OFF           0x84000002u
 #define PSCI_0_2_CPU_ON            0x84000003u
 #define PSCI_0_2_AFFINITY_INFO     0x84000004u
@@ -53,8 +57,12 @@ static int64_t cpu_on(struct domain *d, uint64_t mpidr, uint64_t entry, uint64_t
 
 static bool implemented(uint32_t fn)
 {
+    if (fn == SMCCC_VERSION) {
+        return true; /* how Linux finds SMCCC 1.1 (DEN0028, 7.2) */
+    }
     switch (fn & ~PSCI_SMC64) {
     case PSCI_0_2_VERSION:
+    case PSCI_0_2_CPU_SUSPEND:
     case PSCI_0_2_CPU_OFF:
     case PSCI_0_2_CPU_ON:
     case PSCI_0_2_AFFINITY_INFO:
@@ -73,9 +81,27 @@ static int64_t psci(struct vcpu *v, uint32_t fn, const uint64_t *x)
     struct domain *d = v->dom;
     struct vcpu *t;
 
+    switch (fn) {
+    case SMCCC_VERSION:
+        return 0x10001; /* 1.1 */
+    case SMCCC_ARCH_FEATURES:
+        /* No SMCCC_ARCH_WORKAROUND_* to offer, nor anything else. */
+        return x[1] == SMCCC_VERSION ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
+    default:
+        break;
+    }
+    if ((fn & 0xbfffff00u) != 0x84000000u) {
+        return PSCI_NOT_SUPPORTED; /* not a PSCI id (and not in SMC32/SMC64 form) */
+    }
     switch (fn & ~PSCI_SMC64) {
     case PSCI_0_2_VERSION:
-        return 0x10000; /* 1.0 */
+        return 0x10001; /* 1.1 */
+    case PSCI_0_2_CPU_SUSPEND:
+        /* Every power state is treated as standby (as Xen does): wait like WFI for an
+         * interrupt and return SUCCESS with the context intact, which a powerdown
+         * request also allows the caller to see (DEN0022D 5.4.2). */
+        sched_block_current();
+        return PSCI_SUCCESS;
     case PSCI_0_2_CPU_ON:
         return cpu_on(d, x[1], x[2], x[3]);
     case PSCI_0_2_CPU_OFF:
@@ -95,6 +121,8 @@ static int64_t psci(struct vcpu *v, uint32_t fn, const uint64_t *x)
         domain_shutdown(d, SHUTDOWN_reboot);
         return PSCI_SUCCESS;
     case PSCI_1_0_FEATURES:
+        /* For CPU_SUSPEND, the flags (5.1.14): original power_state format, no
+         * OS-initiated mode: 0, as SUCCESS. */
         return implemented((uint32_t)x[1]) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED;
     default:
         return PSCI_NOT_SUPPORTED;

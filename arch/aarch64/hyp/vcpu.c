@@ -17,6 +17,8 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
+#include "vgic.h"
+
 #define PSR_MODE_EL1H 0x5
 #define PSR_DAIF      (0xfu << 6)
 /* SCTLR_EL1 with the MMU and caches off: just its RES1 bits (Arm ARM D13.2.118). */
@@ -34,7 +36,13 @@ struct trap_frame *guest_frame(void)
 
 void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
-    memset(&v->arch, 0, sizeof(v->arch));
+    /* A fresh CPU: registers and CPU interface reset; its redistributor keeps what the
+     * guest configured there, as a powered-down PE's redistributor does. */
+    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+    memset(&v->arch.el1, 0, sizeof(v->arch.el1));
+    memset(&v->arch.fp, 0, sizeof(v->arch.fp));
+    v->arch.ptimer.ctl = 0; /* its timer callback finds it disarmed */
+    vgic_vcpu_reset(v);
     v->arch.regs.x[0] = arg;
     v->arch.regs.elr = entry;
     v->arch.regs.spsr = PSR_DAIF | PSR_MODE_EL1H;
@@ -108,15 +116,19 @@ void arch_vcpu_save(struct vcpu *v)
 {
     memcpy(&v->arch.regs, guest_frame(), sizeof(v->arch.regs));
     el1_save(&v->arch.el1);
+    vtimer_save(v);
+    vgic_save(v);
     fpsimd_save(&v->arch.fp);
 }
 
 void arch_vcpu_load(struct vcpu *v)
 {
     write_sysreg(vttbr_el2, v->dom->p2m.arch.vttbr);
+    vtimer_restore(v);
     el1_restore(&v->arch.el1);
     fpsimd_restore(&v->arch.fp);
     isb();
+    vgic_restore(v);
     memcpy(guest_frame(), &v->arch.regs, sizeof(v->arch.regs));
 }
 
@@ -152,21 +164,26 @@ int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool w
 
 bool arch_vcpu_irq_pending(struct vcpu *v)
 {
-    /* No virtual interrupt controller yet (issue #13): nothing can be pending. */
-    (void)v;
-    return false;
+    /* @v is the vCPU asking to block on this CPU: its list registers and timer are live. */
+    return vgic_irq_pending(v) || vtimer_pending(v);
 }
 
 int arch_domain_init(struct domain *d)
 {
-    /* Nothing yet: the virtual interrupt controller and timers come with issue #13. */
-    (void)d;
-    return 0;
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        vtimer_vcpu_init(d->vcpus[i]);
+    }
+    return vgic_domain_init(d);
 }
 
 void arch_domain_teardown(struct domain *d)
 {
-    (void)d;
+    for (unsigned i = 0; i < d->nr_vcpus; i++) {
+        if (d->vcpus[i]) {
+            vtimer_vcpu_teardown(d->vcpus[i]);
+        }
+    }
+    vgic_domain_teardown(d);
 }
 
 void arch_vcpu_evtchn_upcall(struct vcpu *v)
