@@ -7,8 +7,8 @@
  * `bulkhead,start-after` (build once the named domain has ended), `bulkhead,weight` and
  * `bulkhead,cap` (scheduling) and, per module, `bulkhead,load-address`
  * (guest-physical). Per-vCPU hard affinity uses Xen's own binding: "xen,vcpu" child
- * nodes with `id` and a `hard-affinity` CPU list ("0-3,5"). Unlike Xen, the device-tree module is the
- * guest's complete device tree: the hypervisor copies it and never edits it.
+ * nodes with `id` and a `hard-affinity` CPU list ("0-3,5"). Unlike Xen, the device-tree module is
+ * the guest's complete device tree: the hypervisor copies it and never edits it.
  *
  * A bad node gets a message naming it and is skipped; the other domains still boot.
  */
@@ -251,8 +251,8 @@ static int read_sched(const void *fdt, int node, struct domain_config *cfg)
 {
     uint32_t weight, cap;
 
-    if (read_u32(fdt, node, "bulkhead,weight", SCHED_WEIGHT_DEFAULT, &weight) != 0 ||
-        weight == 0 || weight > SCHED_WEIGHT_MAX) {
+    if (read_u32(fdt, node, "bulkhead,weight", SCHED_WEIGHT_DEFAULT, &weight) != 0 || weight == 0 ||
+        weight > SCHED_WEIGHT_MAX) {
         return bad(cfg->name, "bulkhead,weight must be one cell, 1..65535");
     }
     if (read_u32(fdt, node, "bulkhead,cap", 0, &cap) != 0 || cap > 100 * cfg->nr_vcpus) {

@@ -38,8 +38,7 @@ static void apply_sched_options(void)
     char opt[16];
 
     sched_get_options(&o);
-    if (cmdline_get(board.bootargs, "sched", opt, sizeof(opt)) &&
-        !sched_parse_mode(opt, &o.mode)) {
+    if (cmdline_get(board.bootargs, "sched", opt, sizeof(opt)) && !sched_parse_mode(opt, &o.mode)) {
         printk("bulkhead: sched=%s: unknown (fair, credit, credit2 or null); keeping fair\n", opt);
     }
     if (cmdline_get(board.bootargs, "sched_slice_us", opt, sizeof(opt))) {

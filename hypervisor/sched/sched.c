@@ -222,8 +222,8 @@ int sched_add_vcpu(struct vcpu *v)
         return -ENODEV;
     }
     if (!mask) {
-        printk("bulkhead: d%u vCPU%u: its hard affinity (0x%x) names no online CPU\n",
-               v->dom->id, v->id, v->affinity);
+        printk("bulkhead: d%u vCPU%u: its hard affinity (0x%x) names no online CPU\n", v->dom->id,
+               v->id, v->affinity);
         return -EINVAL;
     }
     for (unsigned tries = 0; tries < 2 * MAX_CPUS && rc == -ENOSPC; tries++) {
@@ -292,8 +292,7 @@ static void kick_for(struct pcpu *cpu, struct vcpu *v)
     for (unsigned i = 0; i < nr_pcpus; i++) {
         struct pcpu *c = &pcpus[i];
 
-        if (c != cpu && (mask & (1u << i)) && READ_ONCE(c->in_idle) &&
-            !READ_ONCE(c->nr_runnable)) {
+        if (c != cpu && (mask & (1u << i)) && READ_ONCE(c->in_idle) && !READ_ONCE(c->nr_runnable)) {
             kick(c);
             return;
         }
@@ -707,6 +706,11 @@ static struct vcpu *decide(struct pcpu *cpu)
     }
     report_dead(reaped, n);
     return next;
+}
+
+struct vcpu *sched_schedule(void)
+{
+    return decide(this_cpu());
 }
 
 void sched_on_return(void)

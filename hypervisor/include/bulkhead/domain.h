@@ -137,8 +137,8 @@ struct domain_config {
     enum domain_role role;
     uint64_t ram_size; /* bytes, page multiple */
     unsigned nr_vcpus;
-    unsigned weight;             /* 1..65535; 0 = SCHED_WEIGHT_DEFAULT */
-    unsigned cap;                /* percent of one pCPU, 0..100 * nr_vcpus; 0 = none */
+    unsigned weight;              /* 1..65535; 0 = SCHED_WEIGHT_DEFAULT */
+    unsigned cap;                 /* percent of one pCPU, 0..100 * nr_vcpus; 0 = none */
     uint32_t affinity[MAX_VCPUS]; /* per vCPU, bit n = pCPU n; 0 = all CPUs */
 };
 

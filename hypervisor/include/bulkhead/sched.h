@@ -41,9 +41,9 @@
 #include "domain.h"
 #include "percpu.h"
 
-#define SCHED_SLICE_US     10000 /* default slice */
-#define SCHED_SLICE_US_MIN 100
-#define SCHED_SLICE_US_MAX 1000000
+#define SCHED_SLICE_US      10000 /* default slice */
+#define SCHED_SLICE_US_MIN  100
+#define SCHED_SLICE_US_MAX  1000000
 #define SCHED_CAP_PERIOD_US 100000 /* caps are accounted over this period */
 
 enum sched_mode {
@@ -121,6 +121,11 @@ void sched_vcpu_down_current(void);
 
 /* Ask for a scheduling decision at the next return to a guest on this CPU. */
 void sched_yield_current(void);
+
+/* Decide now what this CPU runs: the vCPU to run (loaded by the caller if it is not
+ * the current one) or NULL for idle. The one decision point of sched_on_return and
+ * sched_idle; host unit tests call it to simulate CPUs. */
+struct vcpu *sched_schedule(void);
 
 /* On the way back to a guest: switch vCPU if needed (may never return: idle). */
 void sched_on_return(void);
