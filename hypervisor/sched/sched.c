@@ -117,14 +117,24 @@ static uint64_t cap_period(void)
     return time_us_to_ticks(SCHED_CAP_PERIOD_US);
 }
 
-/* Under d->sched.lock: move the cap period on to the one holding @now. */
+static uint64_t cap_budget(const struct domain_sched *s)
+{
+    return cap_period() * s->cap / 100;
+}
+
+/* Under d->sched.lock: move the cap period on to the one holding @now. Run time past
+ * the budget (a late timer, a run charged across the boundary) is carried into the
+ * following periods, so the cap holds on average even when the timer is late. */
 static void cap_refresh(struct domain_sched *s, uint64_t now)
 {
     uint64_t p = cap_period();
 
     if (now - s->period_start >= p) {
-        s->period_start = now - (now - s->period_start) % p;
-        s->used = 0;
+        uint64_t periods = (now - s->period_start) / p;
+        uint64_t allowed = periods * cap_budget(s);
+
+        s->period_start += periods * p;
+        s->used = s->used > allowed ? s->used - allowed : 0;
     }
 }
 
@@ -140,7 +150,7 @@ static int64_t cap_left(struct domain *d, uint64_t now, uint64_t *period_end)
     }
     spin_lock(&s->lock);
     cap_refresh(s, now);
-    left = (int64_t)(cap_period() * s->cap / 100) - (int64_t)s->used;
+    left = (int64_t)cap_budget(s) - (int64_t)s->used;
     *period_end = s->period_start + cap_period();
     spin_unlock(&s->lock);
     return left;
@@ -154,8 +164,8 @@ static void cap_charge(struct domain *d, uint64_t now, uint64_t ran)
         return;
     }
     spin_lock(&s->lock);
+    s->used += ran; /* in the period it started in; cap_refresh carries any excess */
     cap_refresh(s, now);
-    s->used += MIN(ran, now - s->period_start);
     spin_unlock(&s->lock);
 }
 

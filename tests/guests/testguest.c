@@ -150,6 +150,7 @@ static const struct {
     {"sbi", mode_sbi},
     {"flood", mode_flood},
     {"race", mode_race},
+    {"cpuhog", mode_cpuhog},
 };
 
 int dom_main(void *dtb)
