@@ -13,7 +13,8 @@
  * a reference from domain_get() until domain_put(), so the domain's memory stays until
  * then, even if it dies meanwhile.
  *
- * Lock order: domain_lock (the id table), then a pcpu's sched lock, then a domain's p2m
+ * Lock order: domain_lock (the id table), then a pcpu's sched lock (two of them in CPU-id
+ * order), then a domain's sched.lock (cap accounting), then a domain's p2m
  * lock, then page_alloc_lock. The console lock of a domain comes before the console lock.
  */
 #ifndef BULKHEAD_DOMAIN_H
