@@ -21,7 +21,13 @@
  * timers follow it: v->timer and v->arch_timers[] are re-bound to the new CPU with
  * timer_migrate() (re-armed there if they were armed) before it runs there. So arch code
  * binds arch_timers[] to v->pcpu at init and must not cache the CPU elsewhere; a timer
- * callback finds the vCPU's current CPU in v->pcpu.
+ * callback finds the vCPU's current CPU in v->pcpu. A moved vCPU is always fully saved
+ * (arch_vcpu_save ran on its old CPU under that CPU's lock) and is loaded on the new one
+ * with arch_vcpu_load. Guest-stage TLB entries its old CPU may still hold are the arch's
+ * concern: aarch64 broadcasts guest TLB maintenance (HCR_EL2.FB); riscv64 guests fence
+ * locally (sfence.vma in VS-mode) and arch_vcpu_load flushes VS-stage entries when
+ * another vCPU last ran on the hart, but a vCPU that comes back to a hart nobody used
+ * since it left also needs that flush (TODO(#13), the riscv64 side).
  *
  * It does not decide anything about domains: when a vCPU of a dying domain has been
  * taken off its CPU for good, it reports that through the hook the domain layer
