@@ -309,9 +309,12 @@ static void kick_for(struct pcpu *cpu, struct vcpu *v)
     }
 }
 
-/* Under the lock: @v becomes runnable (from blocked or down). */
+/* Under the lock: @v becomes runnable (from blocked or down). The CPU's load is kept
+ * up to date at once (decisions recompute it), so balancing sees a wake-up on a busy
+ * CPU before that CPU's next decision. */
 static void make_runnable(struct pcpu *cpu, struct vcpu *v, uint64_t now)
 {
+    cpu->nr_runnable++;
     v->state = VCPU_RUNNABLE;
     vtime_catch_up(cpu, v);
     vcpu_set_runstate(v, RUNSTATE_runnable, now);
@@ -384,6 +387,7 @@ void sched_block_current(void)
         v->timer_fired = false;
     } else if (!arch_vcpu_irq_pending(v)) {
         v->state = VCPU_BLOCKED;
+        cpu->nr_runnable -= cpu->nr_runnable > 0;
         cpu->need_resched = true;
     }
     spin_unlock(&cpu->sched_lock);

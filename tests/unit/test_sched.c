@@ -6,6 +6,8 @@
  * decision (sched_schedule). The vCPUs are CPU-bound unless a test blocks them. CPU time
  * is read from the runstate accounting, as a guest reads it (VCPUOP_get_runstate_info).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 
 #include "unit.h"
@@ -523,6 +525,124 @@ static void test_short_slice_still_fair(void **state)
     stop(d, 2);
 }
 
+/* ---- two host threads as two CPUs: the locking under contention ---- */
+
+#define STRESS_VCPUS 6
+#define STRESS_ITERS 20000
+
+struct stress {
+    struct domain *d;
+    unsigned ran_on[STRESS_VCPUS]; /* CPUs that ran vCPU i (bit mask) */
+    unsigned iter[2];              /* iterations done by each CPU */
+    pthread_barrier_t go;
+    unsigned errors;
+    char first[128];
+};
+
+struct stress_cpu {
+    struct stress *s;
+    unsigned cpu;
+};
+
+static void stress_error(struct stress *s, const char *what, unsigned v, unsigned cpu)
+{
+    if (__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED) == 0) {
+        snprintf(s->first, sizeof(s->first), "cpu%u: vCPU%u: %s", cpu, v, what);
+    }
+}
+
+/* One CPU: decide (which balances), let the chosen vCPU run a while, and sometimes block
+ * it or wake one of the others (which may sit on the other CPU). */
+static void *stress_cpu(void *arg)
+{
+    struct stress_cpu *c = arg;
+    struct stress *s = c->s;
+    struct pcpu *cpu = &pcpus[c->cpu];
+    uint64_t seed = 0x1234567 + c->cpu;
+    struct pcpu *other = &pcpus[1 - c->cpu];
+
+    arch_set_this_cpu(cpu);
+    pthread_barrier_wait(&s->go);
+    for (unsigned i = 0; i < STRESS_ITERS; i++) {
+        struct vcpu *next;
+        unsigned r = (unsigned)unit_rand_below(&seed, 16);
+
+        /* Keep the two CPUs within 50 iterations of each other, however the host
+         * schedules the threads, so that they really overlap. */
+        __atomic_store_n(&s->iter[c->cpu], i, __ATOMIC_RELEASE);
+        while (i > __atomic_load_n(&s->iter[1 - c->cpu], __ATOMIC_ACQUIRE) + 50) {
+            sched_yield();
+        }
+        cpu->need_resched = true;
+        next = sched_schedule();
+        /* While it is our current vCPU nobody may move it, so the other CPU cannot have
+         * it as its own current one now or later in this iteration. */
+        if (next) {
+            if (READ_ONCE(next->pcpu) != c->cpu) {
+                stress_error(s, "chosen by a CPU it is not placed on", next->id, c->cpu);
+            }
+            if (__atomic_load_n(&other->curr, __ATOMIC_ACQUIRE) == next) {
+                stress_error(s, "running on two CPUs at once", next->id, c->cpu);
+            }
+            __atomic_fetch_or(&s->ran_on[next->id], 1u << c->cpu, __ATOMIC_RELAXED);
+        }
+        __atomic_fetch_add(&fake_counter, 1 + unit_rand_below(&seed, 3 * MS), __ATOMIC_RELAXED);
+        if (next && r < 1) {
+            sched_block_current(); /* SCHEDOP_block */
+        }
+        if (r >= 8) {
+            sched_wake(s->d->vcpus[unit_rand_below(&seed, STRESS_VCPUS)]); /* an event */
+        }
+    }
+    __atomic_store_n(&s->iter[c->cpu], STRESS_ITERS + 100, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void test_two_cpus_concurrently(void **state)
+{
+    struct stress s = {0};
+    struct stress_cpu c[2] = {{&s, 0}, {&s, 1}};
+    pthread_t t[2];
+    unsigned seen[STRESS_VCPUS] = {0}, moved = 0;
+
+    (void)state;
+    /* All placed on CPU 0, then free to go: CPU 1 pulls while CPU 0 runs and wakes. */
+    s.d = start(&(struct dom_spec){.name = "stress", .vcpus = STRESS_VCPUS, .affinity = 1});
+    for (unsigned i = 0; i < STRESS_VCPUS; i++) {
+        s.d->vcpus[i]->affinity = 0;
+    }
+    assert_int_equal(pthread_barrier_init(&s.go, NULL, 2), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, stress_cpu, &c[i]), 0);
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    }
+    pthread_barrier_destroy(&s.go);
+    arch_set_this_cpu(&pcpus[0]);
+    if (s.errors) {
+        fail_msg("%u errors, first: %s", s.errors, s.first);
+    }
+    /* Every vCPU is on exactly one CPU's list, the one it names. */
+    for (unsigned c2 = 0; c2 < 2; c2++) {
+        for (unsigned i = 0; i < pcpus[c2].nr_vcpus; i++) {
+            struct vcpu *v = pcpus[c2].vcpus[i];
+
+            assert_int_equal(v->pcpu, c2);
+            assert_false(v->migrating);
+            seen[v->id]++;
+        }
+    }
+    for (unsigned i = 0; i < STRESS_VCPUS; i++) {
+        assert_int_equal(seen[i], 1);
+        moved += s.ran_on[i] == 3;
+    }
+    printf("stress: %u + %u vCPUs on the two CPUs at the end, %u of %u ran on both\n",
+           pcpus[0].nr_vcpus, pcpus[1].nr_vcpus, moved, STRESS_VCPUS);
+    assert_true(moved > 0); /* balancing moved vCPUs while the other CPU ran */
+    stop(&s.d, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +661,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_null_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_slice_still_fair, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_cpus_concurrently, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
