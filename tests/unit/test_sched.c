@@ -244,6 +244,22 @@ static void test_cap_25_percent(void **state)
     stop(d, 2);
 }
 
+static void test_cap_is_for_the_whole_domain(void **state)
+{
+    struct domain *d;
+    uint64_t sum;
+
+    (void)state;
+    /* Two vCPUs on two CPUs, capped at 50% of one CPU together. */
+    d = start(&(struct dom_spec){.name = "pair", .vcpus = 2, .cap = 50});
+    assert_int_not_equal(d->vcpus[0]->pcpu, d->vcpus[1]->pcpu);
+    run_for(2000 * MS);
+    sum = ran(d->vcpus[0]) + ran(d->vcpus[1]);
+    printf("cap 50 over two vCPUs on two CPUs: %.1f%% of one CPU\n", 100.0 * ratio(sum, 2000 * MS));
+    assert_true(sum > 900 * MS && sum < 1100 * MS);
+    stop(&d, 1);
+}
+
 /* ---- affinity and balancing ---- */
 
 static void test_affinity_respected(void **state)
@@ -482,6 +498,13 @@ static void test_null_mode(void **state)
         assert_false(pcpus[i].slice_timer.active); /* no tick */
         assert_true(ran(d[i]->vcpus[0]) >= 499 * MS);
     }
+    /* A two-vCPU domain with one pCPU free is refused as a whole: nothing stays held. */
+    stop(&d[1], 1);
+    cfg.nr_vcpus = 2;
+    assert_int_equal(domain_create(&cfg, &x), -ENOSPC);
+    assert_int_equal(pcpus[1].nr_vcpus, 0);
+    cfg.nr_vcpus = 1;
+    d[1] = start(&(struct dom_spec){.name = "n1", .affinity = 2});
     /* Once one ends its pCPU is free again. */
     stop(&d[0], 1);
     assert_int_equal(domain_create(&cfg, &x), 0);
@@ -650,6 +673,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_equal_weights_equal_shares_and_runstates_add_up, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cap_25_percent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_is_for_the_whole_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_affinity_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_affinity_naming_no_online_cpu_refused, setup,
                                         teardown),
