@@ -156,3 +156,14 @@ def test_null_scheduler_partitions(boot, arch):
         cpus.add(re.search(rf"^bulkhead: d{r.domid(name)} vCPU0 on CPU(\d)$", r.output,
                            re.M).group(1))
     assert cpus == {"0", "1"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bad_sched_options_keep_the_defaults(boot, arch):
+    r = boot(arch, [("s", "test=spin n=1000", {})], append="sched=rtds sched_slice_us=5")
+    assert_clean(r)
+    assert "bulkhead: sched=rtds: unknown (fair, credit, credit2 or null); keeping fair" \
+        in r.output
+    assert "bulkhead: sched_slice_us=5: must be 100..1000000; keeping 10000" in r.output
+    assert "sched: fair (weights, caps, affinity, balancing), slice 10000 us" in r.output
+    assert "PASS spin" in r.output
