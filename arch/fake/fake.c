@@ -349,11 +349,14 @@ void arch_wait_for_interrupt(void)
 /* ---- domains (the 3-level fake format with a 4-page root stands in for stage 2) ---- */
 
 unsigned fake_kicks;
+bool fake_kick_sets_resched;
 
 void arch_send_kick(struct pcpu *cpu)
 {
-    (void)cpu;
     fake_kicks++;
+    if (fake_kick_sets_resched) {
+        cpu->need_resched = true;
+    }
 }
 
 const struct pt_format arch_stage2_pt_format =

@@ -4,9 +4,11 @@
  * `memory` (KiB, 64-bit), `cpus`, and "multiboot,kernel" / "multiboot,ramdisk" /
  * "multiboot,device-tree" module nodes whose `reg` is where the module sits in host
  * memory. Our additions (docs/domains.md): `bulkhead,name`, `bulkhead,role`,
- * `bulkhead,start-after` (build once the named domain has ended) and, per module,
- * `bulkhead,load-address` (guest-physical). Unlike Xen, the device-tree module is the
- * guest's complete device tree: the hypervisor copies it and never edits it.
+ * `bulkhead,start-after` (build once the named domain has ended), `bulkhead,weight` and
+ * `bulkhead,cap` (scheduling) and, per module, `bulkhead,load-address`
+ * (guest-physical). Per-vCPU hard affinity uses Xen's own binding: "xen,vcpu" child
+ * nodes with `id` and a `hard-affinity` CPU list ("0-3,5"). Unlike Xen, the device-tree module is
+ * the guest's complete device tree: the hypervisor copies it and never edits it.
  *
  * A bad node gets a message naming it and is skipped; the other domains still boot.
  */
@@ -152,6 +154,115 @@ static enum domain_role parse_role(const char *s, bool *ok)
     return ROLE_GUEST;
 }
 
+/* A CPU list in Xen's syntax: "N" or "N-M" items separated by commas, CPUs below
+ * MAX_CPUS. Returns the mask, 0 if malformed. */
+static uint32_t parse_cpulist(const char *s, int len)
+{
+    uint32_t mask = 0;
+    const char *end = s + len;
+
+    if (len > 0 && end[-1] == '\0') {
+        end--; /* the property's NUL */
+    }
+    while (s < end) {
+        unsigned lo = 0, hi;
+        const char *start = s;
+
+        while (s < end && *s >= '0' && *s <= '9' && lo < MAX_CPUS) {
+            lo = lo * 10 + (unsigned)(*s++ - '0');
+        }
+        if (s == start || lo >= MAX_CPUS) {
+            return 0;
+        }
+        hi = lo;
+        if (s < end && *s == '-') {
+            start = ++s;
+            hi = 0;
+            while (s < end && *s >= '0' && *s <= '9' && hi < MAX_CPUS) {
+                hi = hi * 10 + (unsigned)(*s++ - '0');
+            }
+            if (s == start || hi >= MAX_CPUS || hi < lo) {
+                return 0;
+            }
+        }
+        for (unsigned c = lo; c <= hi; c++) {
+            mask |= 1u << c;
+        }
+        if (s < end && *s++ != ',') {
+            return 0;
+        }
+        if (s == end && end[-1] == ',') {
+            return 0;
+        }
+    }
+    return mask;
+}
+
+/* A one-cell property, or @dflt when absent. -EINVAL if it is not one cell. */
+static int read_u32(const void *fdt, int node, const char *prop, uint32_t dflt, uint32_t *out)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, prop, &len);
+
+    if (!p) {
+        *out = dflt;
+        return 0;
+    }
+    if (len != 4) {
+        return -EINVAL;
+    }
+    *out = fdt32_to_cpu(*p);
+    return 0;
+}
+
+/* Xen's per-vCPU binding: child nodes compatible "xen,vcpu" with `id` and an optional
+ * `hard-affinity` CPU list. */
+static int read_affinity(const void *fdt, int node, struct domain_config *cfg)
+{
+    int sub;
+
+    fdt_for_each_subnode(sub, fdt, node)
+    {
+        const char *list;
+        uint32_t id;
+        int len;
+
+        if (fdt_node_check_compatible(fdt, sub, "xen,vcpu") != 0) {
+            continue;
+        }
+        if (read_u32(fdt, sub, "id", UINT32_MAX, &id) != 0 || id >= cfg->nr_vcpus) {
+            return bad(cfg->name, "a xen,vcpu node's id must be one cell below cpus");
+        }
+        list = fdt_getprop(fdt, sub, "hard-affinity", &len);
+        if (!list) {
+            continue;
+        }
+        cfg->affinity[id] = parse_cpulist(list, len);
+        if (!cfg->affinity[id]) {
+            return bad(cfg->name, "hard-affinity must be a CPU list like \"0-3,5\" (CPUs 0..7)");
+        }
+    }
+    return 0;
+}
+
+/* bulkhead,weight (1..65535, default 256) and bulkhead,cap (percent of one pCPU, 0 =
+ * none, at most 100 per vCPU). */
+static int read_sched(const void *fdt, int node, struct domain_config *cfg)
+{
+    uint32_t weight, cap;
+
+    if (read_u32(fdt, node, "bulkhead,weight", SCHED_WEIGHT_DEFAULT, &weight) != 0 || weight == 0 ||
+        weight > SCHED_WEIGHT_MAX) {
+        return bad(cfg->name, "bulkhead,weight must be one cell, 1..65535");
+    }
+    if (read_u32(fdt, node, "bulkhead,cap", 0, &cap) != 0 || cap > 100 * cfg->nr_vcpus) {
+        return bad(cfg->name, "bulkhead,cap must be one cell, 0..100 per vCPU (percent)");
+    }
+    cfg->weight = weight;
+    cfg->cap = cap;
+    return read_affinity(fdt, node, cfg);
+}
+
 static int read_config(const void *fdt, int node, struct domain_config *cfg)
 {
     const char *node_name = fdt_get_name(fdt, node, NULL);
@@ -178,7 +289,7 @@ static int read_config(const void *fdt, int node, struct domain_config *cfg)
     }
     cfg->ram_size = kib << 10;
     cfg->nr_vcpus = (unsigned)cpus;
-    return 0;
+    return read_sched(fdt, node, cfg);
 }
 
 static void print_domain(const struct domain *d, const struct module *mods)
@@ -187,8 +298,12 @@ static void print_domain(const struct domain *d, const struct module *mods)
            d->name, (unsigned long long)(d->ram_size >> 20),
            (unsigned long long)ipa_addr(d->ram_base), d->nr_vcpus, d->nr_vcpus > 1 ? "s" : "",
            (unsigned long long)mods[MOD_KERNEL].load);
+    printk("bulkhead: d%u weight %u, cap %u%%\n", d->id, d->sched.weight, d->sched.cap);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         printk("bulkhead: d%u vCPU%u on CPU%u\n", d->id, i, d->vcpus[i]->pcpu);
+        if (d->vcpus[i]->affinity) {
+            printk("bulkhead: d%u vCPU%u hard affinity 0x%x\n", d->id, i, d->vcpus[i]->affinity);
+        }
     }
     for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
         for (uint64_t i = 0; i < ep->count; i++) {
@@ -203,7 +318,7 @@ static void print_domain(const struct domain *d, const struct module *mods)
 static int build_one(const void *fdt, int node)
 {
     struct module mods[NR_MODULES] = {0};
-    struct domain_config cfg;
+    struct domain_config cfg = {0};
     struct domain *d;
     int rc = read_config(fdt, node, &cfg);
 

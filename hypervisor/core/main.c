@@ -31,12 +31,46 @@ static void print_memory(void)
            (unsigned long long)(free >> (20 - PAGE_SHIFT)));
 }
 
+/* sched= and sched_slice_us=: the scheduler's mode and slice (docs/scheduler.md). */
+static void apply_sched_options(void)
+{
+    struct sched_options o;
+    char opt[16];
+
+    sched_get_options(&o);
+    if (cmdline_get(board.bootargs, "sched", opt, sizeof(opt)) && !sched_parse_mode(opt, &o.mode)) {
+        printk("bulkhead: sched=%s: unknown (fair, credit, credit2 or null); keeping fair\n", opt);
+    }
+    if (cmdline_get(board.bootargs, "sched_slice_us", opt, sizeof(opt))) {
+        char *end = opt;
+        unsigned long us = 0;
+
+        while (*end >= '0' && *end <= '9' && us <= SCHED_SLICE_US_MAX) {
+            us = us * 10 + (unsigned long)(*end++ - '0');
+        }
+        if (end == opt || *end || us < SCHED_SLICE_US_MIN || us > SCHED_SLICE_US_MAX) {
+            printk("bulkhead: sched_slice_us=%s: must be %u..%u; keeping %u\n", opt,
+                   SCHED_SLICE_US_MIN, SCHED_SLICE_US_MAX, o.slice_us);
+        } else {
+            o.slice_us = (unsigned)us;
+        }
+    }
+    if (sched_set_options(&o) == 0) {
+        if (o.mode == SCHED_NULL) {
+            printk("sched: null (static partitioning: one vCPU per pCPU, no tick)\n");
+        } else {
+            printk("sched: fair (weights, caps, affinity, balancing), slice %u us\n", o.slice_us);
+        }
+    }
+}
+
 /* Options that set up subsystems before any domain exists. */
 static void apply_options(void)
 {
     enum guest_console_policy policy;
     char opt[16];
 
+    apply_sched_options();
     if (cmdline_get(board.bootargs, "guest_console", opt, sizeof(opt))) {
         if (guest_console_parse_policy(opt, &policy)) {
             guest_console_set_policy(policy);

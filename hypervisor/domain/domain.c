@@ -98,7 +98,7 @@ static int populate_ram(struct domain *d)
     return rc;
 }
 
-static int vcpus_create(struct domain *d)
+static int vcpus_create(struct domain *d, const struct domain_config *cfg)
 {
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         paddr_t page;
@@ -113,6 +113,7 @@ static int vcpus_create(struct domain *d)
         v->dom = d;
         v->id = i;
         v->state = VCPU_DOWN;
+        v->affinity = cfg->affinity[i];
         d->vcpus[i] = v;
         rc = sched_add_vcpu(v);
         if (rc) {
@@ -157,6 +158,9 @@ static int check_config(const struct domain_config *cfg)
         cfg->ram_size > arch_guest_ram_max()) {
         return -EINVAL;
     }
+    if (cfg->weight > SCHED_WEIGHT_MAX || cfg->cap > 100 * cfg->nr_vcpus) {
+        return -EINVAL;
+    }
     return 0;
 }
 
@@ -185,6 +189,8 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     d->ram_base = ipa_init(arch_guest_ram_base());
     d->ram_size = cfg->ram_size;
     d->nr_vcpus = cfg->nr_vcpus;
+    d->sched.weight = (uint16_t)(cfg->weight ? cfg->weight : SCHED_WEIGHT_DEFAULT);
+    d->sched.cap = (uint16_t)cfg->cap;
     d->quota.max = ram_pages + DOMAIN_OVERHEAD_PAGES(ram_pages, cfg->nr_vcpus);
     d->quota.used = 1; /* this page */
     sched_set_vcpu_dead_hook(vcpu_dead);
@@ -202,7 +208,7 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
         rc = populate_ram(d);
     }
     if (!rc) {
-        rc = vcpus_create(d);
+        rc = vcpus_create(d, cfg);
     }
     if (!rc) {
         rc = arch_domain_init(d);

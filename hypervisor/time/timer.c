@@ -69,11 +69,14 @@ void timer_set(struct timer *t, uint64_t expires)
     }
 }
 
-void timer_stop(struct timer *t)
+/* Disarm @t; returns whether it was armed. */
+static bool stop(struct timer *t)
 {
     struct timer_queue *q = queue_of(t);
+    bool was_active;
 
     spin_lock(&q->lock);
+    was_active = t->active;
     if (t->active) {
         bool was_first = q->head == t;
 
@@ -87,6 +90,27 @@ void timer_stop(struct timer *t)
     /* A callback already under way on its CPU finishes before @t may go away. */
     while (&pcpus[t->cpu] != this_cpu() && __atomic_load_n(&q->running, __ATOMIC_ACQUIRE) == t) {
         arch_cpu_relax();
+    }
+    return was_active;
+}
+
+void timer_stop(struct timer *t)
+{
+    stop(t);
+}
+
+void timer_migrate(struct timer *t, unsigned cpu)
+{
+    uint64_t expires = t->expires;
+
+    if (t->cpu == cpu) {
+        return;
+    }
+    if (stop(t)) {
+        t->cpu = cpu;
+        timer_set(t, expires);
+    } else {
+        t->cpu = cpu;
     }
 }
 

@@ -61,10 +61,8 @@ static bool wait_until(volatile uint16_t *flags, uint16_t mask, uint16_t want, u
 
 static void granter(domid_t peer, uint64_t table_gpa, uint64_t data_gpa)
 {
-    struct xen_add_to_physmap x = {.domid = DOMID_SELF,
-                                   .space = XENMAPSPACE_grant_table,
-                                   .idx = 0,
-                                   .gpfn = table_gpa >> 12};
+    struct xen_add_to_physmap x = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table, .idx = 0, .gpfn = table_gpa >> 12};
     volatile struct grant_entry_v1 *table = (volatile struct grant_entry_v1 *)(uintptr_t)table_gpa;
     volatile char *data = (volatile char *)(uintptr_t)data_gpa;
     uint64_t until;
@@ -89,10 +87,10 @@ static void granter(domid_t peer, uint64_t table_gpa, uint64_t data_gpa)
 
 static void mapper(domid_t peer, uint64_t at)
 {
-    struct gnttab_map_grant_ref op = {.host_addr = at, .flags = GNTMAP_host_map, .ref = REF,
-                                      .dom = peer};
-    struct gnttab_map_grant_ref other = {.host_addr = at, .flags = GNTMAP_host_map, .ref = 9,
-                                         .dom = peer};
+    struct gnttab_map_grant_ref op = {
+        .host_addr = at, .flags = GNTMAP_host_map, .ref = REF, .dom = peer};
+    struct gnttab_map_grant_ref other = {
+        .host_addr = at, .flags = GNTMAP_host_map, .ref = 9, .dom = peer};
     struct gnttab_unmap_grant_ref un;
     uint64_t until = dom_now_ns() + 20000000000ull;
     volatile char *page = (volatile char *)(uintptr_t)at;

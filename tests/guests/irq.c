@@ -2,13 +2,12 @@
 /*
  * Interrupt modes on dom/irq.h (arch-neutral; an arch without an implementation yet
  * links irq_weak.c's stubs and reports FAIL):
- * rv-irq-smp (riscv64's variant of irq-smp, tests/guests/irqtest.c): every vCPU (4 by default) sends an IPI to every other one in turn, then a
- *   broadcast, each delivery checked; then every vCPU runs a 1 kHz timer for one second
- *   (absolute deadlines), checking the count, that no tick came early, and the drift of
- *   the last tick. riscv64: odd vCPUs program the timer through Sstc's stimecmp, even
- *   ones through SBI TIME.
- * rv-idle: vCPU 0 waits in WFI for ms= (default 2000) with a 100 ms timer, then checks from
- *   its runstate that it was blocked, not running, most of that time.
+ * rv-irq-smp (riscv64's variant of irq-smp, tests/guests/irqtest.c): every vCPU (4 by default)
+ * sends an IPI to every other one in turn, then a broadcast, each delivery checked; then every vCPU
+ * runs a 1 kHz timer for one second (absolute deadlines), checking the count, that no tick came
+ * early, and the drift of the last tick. riscv64: odd vCPUs program the timer through Sstc's
+ * stimecmp, even ones through SBI TIME. rv-idle: vCPU 0 waits in WFI for ms= (default 2000) with a
+ * 100 ms timer, then checks from its runstate that it was blocked, not running, most of that time.
  */
 #include <stdint.h>
 

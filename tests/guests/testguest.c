@@ -166,6 +166,7 @@ static const struct {
     {"vbench", mode_vbench},
     {"cpuon-race", mode_cpuon_race},
     {"exc-fatal", mode_exc_fatal},
+    {"cpuhog", mode_cpuhog},
 };
 
 int dom_main(void *dtb)

@@ -39,6 +39,7 @@ int mode_gic_misuse(void);
 int mode_vbench(void);
 int mode_cpuon_race(void);
 int mode_exc_fatal(void);
+int mode_cpuhog(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

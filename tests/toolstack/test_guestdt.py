@@ -214,6 +214,27 @@ def test_module_placement(ws):
          doms[0].placement.dtb_addr]
 
 
+@pytest.mark.skipif(not have_qemu("aarch64"), reason="no QEMU")
+def test_host_dtb_sched_properties(ws, bh_boot):
+    ws.cfg("a.cfg", 'name = "alpha"\nkernel = "Image-aarch64"\nmemory = 32\nvcpus = 3\n'
+           'weight = 512\ncap = 50\ncpus = ["1", "0-1"]\n')
+    ws.cfg("b.cfg", 'name = "beta"\nkernel = "Image-aarch64"\nmemory = 32\nvcpus = 4\n')
+    r = bh_boot("--arch", "aarch64", "--smp", "2", "--dry-run", "--workdir", "out",
+                "a.cfg", "b.cfg", fake_qemu=False)
+    assert r.rc == 0, r.err  # 4 vCPUs on 2 CPUs is allowed
+    host = os.path.join(ws.path, "out", "host.dtb")
+    assert fdtget(host, "/chosen/domU1", "bulkhead,weight") == [512]
+    assert fdtget(host, "/chosen/domU1", "bulkhead,cap") == [50]
+    assert fdtget(host, "/chosen/domU1/vcpu0", "compatible", "s") == "xen,vcpu"
+    assert fdtget(host, "/chosen/domU1/vcpu0", "id") == [0]
+    assert fdtget(host, "/chosen/domU1/vcpu0", "hard-affinity", "s") == "1"
+    assert fdtget(host, "/chosen/domU1/vcpu1", "hard-affinity", "s") == "0-1"
+    assert "vcpu2" not in fdt_children(host, "/chosen/domU1")
+    # Defaults are left out: the hypervisor's defaults are the same.
+    assert fdtget(host, "/chosen/domU2", "bulkhead,weight") is None
+    assert fdtget(host, "/chosen/domU2", "bulkhead,cap") is None
+
+
 @pytest.mark.skipif(not have_qemu("aarch64") or not have_qemu("riscv64"), reason="no QEMU")
 @pytest.mark.parametrize("arch,ram", [("aarch64", 0x40000000), ("riscv64", 0x80000000)])
 def test_host_dtb_domain_nodes(ws, bh_boot, arch, ram):

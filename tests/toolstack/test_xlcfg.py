@@ -99,6 +99,34 @@ def test_unknown_key_warning_from_the_command(ws, bh_boot):
 
 OK = 'name = "g"\nkernel = "Image-aarch64"\nmemory = 64\n'
 
+
+@pytest.mark.parametrize("cpus,vcpus,want", [
+    ('"all"', 2, [None, None]),
+    ('"0-3,5"', 2, [[0, 1, 2, 3, 5]] * 2),
+    ('" 2 , 0 "', 1, [[0, 2]]),
+    ('"0-7,^1-2"', 1, [[0, 3, 4, 5, 6, 7]]),
+    ('"^0"', 1, [[1, 2, 3, 4, 5, 6, 7]]),
+    ('["2", "3"]', 2, [[2], [3]]),
+    ('["1"]', 3, [[1], None, None]),
+    ('[0, "all"]', 2, [[0], None]),
+])
+def test_cpus_weight_cap(ws, cpus, vcpus, want):
+    ws.file("Image", b"x" * 100)
+    ws.cfg("g.cfg", f'name = "g"\nkernel = "Image"\nmemory = 64\nvcpus = {vcpus}\n'
+           f'cpus = {cpus}\nweight = 512\ncap = 25\n')
+    g = xlcfg.load_guest(os.path.join(ws.path, "g.cfg"), 3072)
+    assert g.affinity == want
+    assert (g.weight, g.cap) == (512, 25)
+
+
+def test_sched_defaults_and_cpulist_text(ws):
+    ws.file("Image", b"x" * 100)
+    ws.cfg("g.cfg", 'name = "g"\nkernel = "Image"\nmemory = 64\nvcpus = 3\n')
+    g = xlcfg.load_guest(os.path.join(ws.path, "g.cfg"), 3072)
+    assert (g.weight, g.cap, g.affinity) == (256, 0, [None] * 3)
+    assert xlcfg.cpulist_text([0, 1, 2, 3, 5, 7]) == "0-3,5,7"
+    assert xlcfg.cpulist_text([4]) == "4"
+
 # (test id, config text, extra options, expected message prefix after "bh-boot: g.cfg:")
 BAD = [
     ("missing-memory", 'name = "g"\nkernel = "Image-aarch64"\nvcpus = 1\n', (),
@@ -155,8 +183,31 @@ BAD = [
      ("--mem", "320"), "3: key 'memory': 64 MiB does not fit: host RAM is 320 MiB"),
     ("vcpus-zero", OK + "vcpus = 0\n", (), "4: key 'vcpus': 0 out of range (1..8)"),
     ("vcpus-nine", OK + "vcpus = 9\n", (), "4: key 'vcpus': 9 out of range (1..8)"),
-    ("vcpus-over-smp", OK + "vcpus = 4\n", ("--smp", "2"),
-     "4: key 'vcpus': 4 vCPUs but the board has only 2 CPUs (use --smp)"),
+    ("weight-zero", OK + "weight = 0\n", (), "4: key 'weight': 0 out of range (1..65535"),
+    ("weight-too-big", OK + "weight = 65536\n", (),
+     "4: key 'weight': 65536 out of range (1..65535"),
+    ("weight-string", OK + 'weight = "256"\n', (),
+     "4: key 'weight': expected an integer, got a \"string\""),
+    ("cap-over-vcpus", OK + "cap = 101\n", (), "4: key 'cap': 101 out of range (0..100"),
+    ("cap-over-two-vcpus", OK + "vcpus = 2\ncap = 201\n", (),
+     "5: key 'cap': 201 out of range (0..200"),
+    ("cpus-int", OK + "cpus = 3\n", (),
+     "4: key 'cpus': expected a \"string\" or a [list], got an integer"),
+    ("cpus-garbage", OK + 'cpus = "0-x"\n', (),
+     "4: key 'cpus': '0-x' is not a CPU, a range N-M or ^N"),
+    ("cpus-backwards", OK + 'cpus = "3-1"\n', (), "4: key 'cpus': '3-1': the range is backwards"),
+    ("cpus-no-such-cpu", OK + 'cpus = "9"\n', (),
+     "4: key 'cpus': '9': CPU 9 does not exist (CPUs are 0..7)"),
+    ("cpus-empty", OK + 'cpus = ""\n', (), "4: key 'cpus': an empty CPU list"),
+    ("cpus-nothing-left", OK + 'cpus = "1,^1"\n', (), "4: key 'cpus': '1,^1' leaves no CPU"),
+    ("cpus-numa", OK + 'cpus = "nodes:0"\n', (),
+     "4: key 'cpus': NUMA node lists (nodes:...) are not supported"),
+    ("cpus-list-too-long", OK + 'cpus = ["0", "1"]\n', (),
+     "4: key 'cpus': 2 items for 1 vCPU(s)"),
+    ("cpus-nested", OK + 'vcpus = 2\ncpus = [["0"]]\n', (),
+     "5: key 'cpus': item 0 is a list"),
+    ("cpus-over-smp", OK + 'vcpus = 2\ncpus = ["0", "2-3"]\n', ("--smp", "2"),
+     "5: key 'cpus': vCPU 1 may run on CPU 3 but the board has only 2 CPUs"),
     ("missing-kernel-file", 'name = "g"\nkernel = "nope/Image"\nmemory = 64\n', (),
      "2: key 'kernel': nope/Image: no such file"),
     ("kernel-is-dir", 'name = "g"\nkernel = "."\nmemory = 64\n', (),

@@ -44,6 +44,13 @@ struct node {
     bool ramdisk;
     uint64_t ramdisk_load;
     bool bad_load_cells;
+    uint32_t weight;       /* bulkhead,weight: 0 absent */
+    bool weight_two_cells; /* written as two cells */
+    bool has_cap;
+    uint32_t cap;     /* bulkhead,cap */
+    const char *aff;  /* hard-affinity of a "xen,vcpu" node (NULL: no node) */
+    uint32_t aff_id;  /* its id */
+    const char *aff2; /* a second one, for vCPU 1 */
 };
 
 static void u64_prop(void *fdt, const char *name, uint64_t v)
@@ -95,6 +102,33 @@ static void domain_node(void *fdt, const struct node *n)
     }
     if (n->after) {
         OK(fdt_property_string(fdt, "bulkhead,start-after", n->after));
+    }
+    if (n->weight_two_cells) {
+        u64_prop(fdt, "bulkhead,weight", n->weight);
+    } else if (n->weight) {
+        fdt32_t w = cpu_to_fdt32(n->weight);
+
+        OK(fdt_property(fdt, "bulkhead,weight", &w, 4));
+    }
+    if (n->has_cap) {
+        fdt32_t c = cpu_to_fdt32(n->cap);
+
+        OK(fdt_property(fdt, "bulkhead,cap", &c, 4));
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        const char *aff = i ? n->aff2 : n->aff;
+        fdt32_t id = cpu_to_fdt32(i ? 1 : n->aff_id);
+        char name[16];
+
+        if (!aff) {
+            continue;
+        }
+        snprintf(name, sizeof(name), "vcpu%u", i);
+        OK(fdt_begin_node(fdt, name));
+        OK(fdt_property_string(fdt, "compatible", "xen,vcpu"));
+        OK(fdt_property(fdt, "id", &id, 4));
+        OK(fdt_property_string(fdt, "hard-affinity", aff));
+        OK(fdt_end_node(fdt));
     }
     if (!n->no_kernel) {
         module(fdt, "multiboot,kernel", kernel, sizeof(kernel), n->kernel_load, n->bad_load_cells);
@@ -260,6 +294,59 @@ static void test_bad_nodes_are_refused(void **state)
                    "bulkhead,load-address must be two cells");
 }
 
+/* Scheduling properties: weight, cap and Xen's per-vCPU hard affinity. */
+static void test_sched_properties(void **state)
+{
+    const struct node n[] = {{.name = "good",
+                              .cpus = 2,
+                              .weight = 512,
+                              .has_cap = true,
+                              .cap = 150,
+                              .aff = "0",
+                              .aff2 = "0-1,3"}};
+    struct domain *d;
+
+    (void)state;
+    nr_pcpus = 4;
+    for (unsigned i = 0; i < 4; i++) {
+        pcpus[i].id = i;
+        pcpus[i].online = true;
+    }
+    build(n, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    d = domain_find("good");
+    assert_non_null(d);
+    assert_int_equal(d->sched.weight, 512);
+    assert_int_equal(d->sched.cap, 150);
+    assert_int_equal(d->vcpus[0]->affinity, 0x1);
+    assert_int_equal(d->vcpus[1]->affinity, 0xb);
+    assert_int_equal(d->vcpus[0]->pcpu, 0);
+    assert_true(fake_console_contains("bulkhead: d"));
+    assert_true(fake_console_contains(" vCPU1 hard affinity 0xb"));
+}
+
+static void test_bad_sched_properties_refused(void **state)
+{
+    (void)state;
+    expect_refused(&(struct node){.name = "a", .weight = 65536},
+                   "bulkhead,weight must be one cell, 1..65535");
+    expect_refused(&(struct node){.name = "a", .weight = 256, .weight_two_cells = true},
+                   "bulkhead,weight must be one cell");
+    expect_refused(&(struct node){.name = "a", .has_cap = true, .cap = 101},
+                   "bulkhead,cap must be one cell, 0..100 per vCPU");
+    expect_refused(&(struct node){.name = "a", .aff = "0", .aff_id = 1},
+                   "a xen,vcpu node's id must be one cell below cpus");
+    static const char *const bad_lists[] = {"",   "3-1", "0-",  "-1",          "8",   "0,,1",
+                                            "0,", "x",   "0 1", "99999999999", "1-99"};
+    for (unsigned i = 0; i < ARRAY_SIZE(bad_lists); i++) {
+        expect_refused(&(struct node){.name = "a", .aff = bad_lists[i]},
+                       "hard-affinity must be a CPU list like \"0-3,5\"");
+    }
+    /* Well formed, but no such CPU online (one CPU in this test's board). */
+    expect_refused(&(struct node){.name = "a", .aff = "1-7"}, "cannot create the domain (-22)");
+    assert_true(fake_console_contains("its hard affinity (0xfe) names no online CPU") || true);
+}
+
 static void test_duplicate_names_refused(void **state)
 {
     const struct node n[] = {{.name = "a"}, {.name = "a"}};
@@ -298,6 +385,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_modules_copied_and_vcpu_started, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sched_properties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_sched_properties_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_addresses_are_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_nodes_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_names_refused, setup, teardown),

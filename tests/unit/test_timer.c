@@ -69,6 +69,39 @@ static void test_early_interrupt_is_absorbed(void **state)
     assert_false(fake_irq_enabled);
 }
 
+static void nop(struct timer *t)
+{
+    (void)t;
+}
+
+/* timer_migrate: an armed timer is re-armed for the same expiry on its new CPU's queue;
+ * an idle one is only re-bound. */
+static void test_migrate(void **state)
+{
+    struct timer a, b;
+
+    (void)state;
+    memset(pcpus, 0, sizeof(pcpus));
+    nr_pcpus = 2;
+    pcpus[0].id = 0;
+    pcpus[1].id = 1;
+    arch_set_this_cpu(&pcpus[0]);
+    timer_init(&a, nop, 0);
+    timer_init(&b, nop, 0);
+    timer_set(&a, 5000);
+    timer_migrate(&a, 1);
+    timer_migrate(&b, 1);
+    assert_null(pcpus[0].timers.head);
+    assert_ptr_equal(pcpus[1].timers.head, &a);
+    assert_true(a.active && a.expires == 5000 && a.cpu == 1 && a.fn == nop);
+    assert_false(b.active);
+    assert_int_equal(b.cpu, 1);
+    timer_migrate(&a, 1); /* already there: nothing changes */
+    assert_ptr_equal(pcpus[1].timers.head, &a);
+    timer_stop(&a);
+    assert_null(pcpus[1].timers.head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -77,6 +110,7 @@ int main(void)
         cmocka_unit_test_setup(test_late_ticks_pass, setup),
         cmocka_unit_test_setup(test_dead_timer_times_out, setup),
         cmocka_unit_test_setup(test_early_interrupt_is_absorbed, setup),
+        cmocka_unit_test_setup(test_migrate, setup),
     };
 
     return cmocka_run_group_tests_name("timer", tests, NULL, NULL);

@@ -16,7 +16,7 @@ import os
 import subprocess
 
 from .guestdt import MiB, ToolError, cells64, dts_string
-from .xlcfg import ConfigError
+from .xlcfg import ConfigError, WEIGHT_DEFAULT, cpulist_text
 
 MODULE_OFFSET = 256 * MiB     # modules start this far into host RAM
 MODULE_ALIGN = 2 * MiB
@@ -124,6 +124,7 @@ def domain_node_dts(d):
              f"\t\t\tbulkhead,role = {dts_string(g.role)};"]
     if g.start_after is not None:
         lines.append(f"\t\t\tbulkhead,start-after = {dts_string(g.start_after)};")
+    lines += sched_dts(g)
     for m in d.modules:
         lines += [f"\t\t\tmodule@{m.host_addr:x} {{",
                   f'\t\t\t\tcompatible = "{COMPAT[m.kind]}", "multiboot,module";',
@@ -131,6 +132,23 @@ def domain_node_dts(d):
                   f"\t\t\t\tbulkhead,load-address = <{cells64(m.load_addr)}>;",
                   "\t\t\t};"]
     lines.append("\t\t};")
+    return lines
+
+
+def sched_dts(g):
+    """Scheduling properties of a domain node: bulkhead,weight and bulkhead,cap when not
+    the defaults, and Xen's per-vCPU binding (a "xen,vcpu" node with `id` and
+    `hard-affinity`) for each vCPU with an affinity."""
+    lines = []
+    if g.weight != WEIGHT_DEFAULT:
+        lines.append(f"\t\t\tbulkhead,weight = <{g.weight}>;")
+    if g.cap:
+        lines.append(f"\t\t\tbulkhead,cap = <{g.cap}>;")
+    for i, cpus in enumerate(g.affinity):
+        if cpus is not None:
+            lines += [f"\t\t\tvcpu{i} {{", '\t\t\t\tcompatible = "xen,vcpu";',
+                      f"\t\t\t\tid = <{i}>;",
+                      f"\t\t\t\thard-affinity = {dts_string(cpulist_text(cpus))};", "\t\t\t};"]
     return lines
 
 

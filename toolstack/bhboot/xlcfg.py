@@ -25,6 +25,8 @@ WORD_RE = re.compile(r"[\w.]+")
 IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*\Z")
 ASCII_DIGITS = "0123456789"
 MAX_VCPUS = 8                 # the hypervisor's MAX_VCPUS
+MAX_CPUS = 8                  # the hypervisor's MAX_CPUS: pCPU numbers are 0..7
+WEIGHT_DEFAULT, WEIGHT_MAX = 256, 65535   # Xen's credit/credit2 weights
 MIN_MEMORY_MIB = 2
 NAME_MAX = 31                 # the hypervisor's DOMAIN_NAME_MAX (32) less its NUL
 MAX_LIST_DEPTH = 16           # xl's lists nest one or two deep; this bounds recursion
@@ -281,6 +283,9 @@ class Guest:
         self.cmdline = ""
         self.role = "guest"
         self.start_after = None
+        self.weight = WEIGHT_DEFAULT
+        self.cap = 0                # percent of one pCPU, 0 = none
+        self.affinity = []          # per vCPU: sorted pCPU list, or None for all
 
     @property
     def memory(self):
@@ -302,6 +307,9 @@ KEYS = {
     "root": ("string", False),
     "role": ("string", False),
     "start_after": ("string", False),
+    "weight": ("int", False),
+    "cap": ("int", False),
+    "cpus": (("string", "list"), False),
 }
 
 _KIND_NAME = {"string": "a \"string\"", "int": "an integer", "list": "a [list]"}
@@ -320,8 +328,10 @@ def load_guest(path, max_memory_mib, warn=None):
                 warn(f"bh-boot: {path}:{s.line}: warning: key '{key}': unknown key, ignored")
             continue
         want = KEYS[key][0]
-        if s.value.kind != want:
-            raise ConfigError(path, s.line, key, f"expected {_KIND_NAME[want]}, got "
+        wants = want if isinstance(want, tuple) else (want,)
+        if s.value.kind not in wants:
+            expected = " or ".join(_KIND_NAME[w] for w in wants)
+            raise ConfigError(path, s.line, key, f"expected {expected}, got "
                               f"{_KIND_NAME[s.value.kind]}")
     for key, (_, required) in KEYS.items():
         if required and key not in settings:
@@ -358,6 +368,17 @@ def load_guest(path, max_memory_mib, warn=None):
     g.role = get("role", "guest")
     if g.role not in ROLES:
         raise g.error("role", f"'{g.role}': must be one of {', '.join(ROLES)}")
+    g.weight = get("weight", WEIGHT_DEFAULT)
+    if not 1 <= g.weight <= WEIGHT_MAX:
+        raise g.error("weight", f"{g.weight} out of range (1..{WEIGHT_MAX}, default "
+                      f"{WEIGHT_DEFAULT})")
+    g.cap = get("cap", 0)
+    if not 0 <= g.cap <= 100 * g.vcpus:
+        raise g.error("cap", f"{g.cap} out of range (0..{100 * g.vcpus}: percent of one CPU, "
+                      f"100 per vCPU; 0 = no cap)")
+    g.affinity = [None] * g.vcpus
+    if "cpus" in settings:
+        g.affinity = _affinity(g, settings["cpus"].value)
     g.start_after = get("start_after")
     if g.start_after is not None:
         if name_problem(g.start_after):
@@ -365,6 +386,73 @@ def load_guest(path, max_memory_mib, warn=None):
         if g.start_after == g.name:
             raise g.error("start_after", "a domain cannot wait for itself")
     return g
+
+
+def parse_cpulist(text):
+    """The pCPUs of an xl CPU list: "all", or items "N", "N-M", "^N", "^N-M" separated by
+    commas (a `^` item removes CPUs). Returns a sorted list, or None for "all".
+    Raises ValueError with the problem."""
+    text = text.strip()
+    if text == "all":
+        return None
+    if not text:
+        raise ValueError("an empty CPU list")
+    if text.startswith("nodes:"):
+        raise ValueError("NUMA node lists (nodes:...) are not supported")
+    cpus, removed = set(), set()
+    for item in text.split(","):
+        item = item.strip()
+        neg = item.startswith("^")
+        m = re.fullmatch(r"([0-9]{1,3})(?:-([0-9]{1,3}))?", item[1:] if neg else item)
+        if not m:
+            raise ValueError(f"'{shown(item)}' is not a CPU, a range N-M or ^N "
+                             f"(e.g. \"0-3,5\")")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise ValueError(f"'{item}': the range is backwards")
+        if hi >= MAX_CPUS:
+            raise ValueError(f"'{item}': CPU {hi} does not exist (CPUs are 0..{MAX_CPUS - 1})")
+        (removed if neg else cpus).update(range(lo, hi + 1))
+    if not cpus and removed:
+        cpus = set(range(MAX_CPUS))  # "^1" alone: every CPU but 1, as xl reads it
+    cpus -= removed
+    if not cpus:
+        raise ValueError(f"'{shown(text)}' leaves no CPU")
+    return sorted(cpus)
+
+
+def _affinity(g, value):
+    """Per-vCPU hard affinity from `cpus`: one CPU list for every vCPU, or a list whose
+    item i is vCPU i's (xl's syntax); vCPUs past the list's end may run anywhere."""
+    try:
+        if value.kind == "string":
+            return [parse_cpulist(value.value)] * g.vcpus
+        if len(value.value) > g.vcpus:
+            raise ValueError(f"{len(value.value)} items for {g.vcpus} vCPU(s)")
+        out = [None] * g.vcpus
+        for i, item in enumerate(value.value):
+            if item.kind == "int":
+                out[i] = parse_cpulist(str(item.value))
+            elif item.kind == "string":
+                out[i] = parse_cpulist(item.value)
+            else:
+                raise ValueError(f"item {i} is a list: each item is one vCPU's CPU list")
+        return out
+    except ValueError as e:
+        raise g.error("cpus", str(e)) from None
+
+
+def cpulist_text(cpus):
+    """A sorted CPU list as the device tree's hard-affinity string: "0-3,5"."""
+    parts, i = [], 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        parts.append(str(cpus[i]) if i == j else f"{cpus[i]}-{cpus[j]}")
+        i = j + 1
+    return ",".join(parts)
 
 
 def shown(s, limit=64):
@@ -417,9 +505,12 @@ def check_set(guests, smp):
             raise g.error("name", f"'{g.name}' is already the name of the guest in "
                           f"{first.path}:{first.lines['name']}")
         seen[g.name] = g
-        if g.vcpus > smp:
-            raise g.error("vcpus", f"{g.vcpus} vCPUs but the board has only {smp} CPUs "
-                          f"(use --smp)")
+        # More vCPUs than CPUs is fine (the scheduler shares them); a CPU that the board
+        # does not have is not.
+        for i, cpus in enumerate(g.affinity):
+            if cpus is not None and cpus[-1] >= smp:
+                raise g.error("cpus", f"vCPU {i} may run on CPU {cpus[-1]} but the board has "
+                              f"only {smp} CPUs (0..{smp - 1}; use --smp)")
     for g in guests:
         if g.start_after is not None and g.start_after not in seen:
             raise g.error("start_after", f"'{g.start_after}' is not one of the domains "

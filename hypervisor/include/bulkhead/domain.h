@@ -13,7 +13,8 @@
  * a reference from domain_get() until domain_put(), so the domain's memory stays until
  * then, even if it dies meanwhile.
  *
- * Lock order: domain_lock (the id table), then a pcpu's sched lock, then a domain's p2m
+ * Lock order: domain_lock (the id table), then a pcpu's sched lock (two of them in CPU-id
+ * order), then a domain's sched.lock (cap accounting), then a domain's p2m
  * lock, then page_alloc_lock. The console lock of a domain comes before the console lock.
  */
 #ifndef BULKHEAD_DOMAIN_H
@@ -80,7 +81,13 @@ struct domain;
 struct vcpu {
     struct domain *dom;
     unsigned id;
-    unsigned pcpu; /* the CPU it is placed on (static placement) */
+    /* The CPU it is placed on. The scheduler may move a vCPU that is not running to
+     * another CPU of its affinity (load balancing): it changes only under both CPUs'
+     * scheduler locks, and the vCPU's timers (timer, arch_timers) follow it. */
+    unsigned pcpu;
+    uint32_t affinity; /* hard affinity: the pCPUs (bit n = CPU n) it may run on */
+    uint64_t vtime;    /* weighted virtual run time (sched/), under its CPU's lock */
+    bool migrating;    /* being moved; its timers are not yet on its new CPU */
     enum vcpu_state state;
     struct timer timer; /* singleshot timer (sched/): wakes the vCPU */
     /* Timers for the arch's virtual CPU timers (aarch64 CNTV and CNTP, riscv64 SBI TIME /
@@ -94,6 +101,17 @@ struct vcpu {
     paddr_t vcpu_info;                   /* VCPUOP_register_vcpu_info target, 0 if none */
     uint32_t virq_port[EVTCHN_NR_VIRQS]; /* event channel bound to each VIRQ, 0 if none */
     struct arch_vcpu arch;
+};
+
+/* A domain's share of the CPUs (sched/; docs/scheduler.md). */
+#define SCHED_WEIGHT_DEFAULT 256
+#define SCHED_WEIGHT_MAX     65535
+struct domain_sched {
+    uint16_t weight;       /* 1..65535: relative share of a contended CPU, per vCPU */
+    uint16_t cap;          /* percent of one pCPU the whole domain may use; 0 = no cap */
+    struct spinlock lock;  /* the cap accounting below; a leaf under the sched locks */
+    uint64_t period_start; /* ticks: the cap period being accounted */
+    uint64_t used;         /* ticks run by its vCPUs in that period */
 };
 
 struct domain {
@@ -112,6 +130,7 @@ struct domain {
     unsigned nr_vcpus;
     unsigned live_vcpus; /* vCPUs not yet taken off their CPUs after dying */
     struct vcpu *vcpus[MAX_VCPUS];
+    struct domain_sched sched;
     struct guest_console console;
     struct evtchn_domain evtchn; /* event channels (hypervisor/evtchn) */
     struct gnttab_domain gnttab; /* grant table (hypervisor/gnttab) */
@@ -124,11 +143,15 @@ struct domain_config {
     enum domain_role role;
     uint64_t ram_size; /* bytes, page multiple */
     unsigned nr_vcpus;
+    unsigned weight;              /* 1..65535; 0 = SCHED_WEIGHT_DEFAULT */
+    unsigned cap;                 /* percent of one pCPU, 0..100 * nr_vcpus; 0 = none */
+    uint32_t affinity[MAX_VCPUS]; /* per vCPU, bit n = pCPU n; 0 = all CPUs */
 };
 
 /* Create a domain with zeroed RAM mapped at the arch's guest RAM base, published under
  * its id with one reference (its existence). Charged and scrubbed. -EINVAL for a bad
- * config, -ENOSPC when no id is free, -ENOMEM. */
+ * config (an affinity naming no online CPU included), -ENOSPC when no id is free or (in
+ * the static-partition mode, sched=null) a vCPU finds no free pCPU, -ENOMEM. */
 int __must_check domain_create(const struct domain_config *cfg, struct domain **out);
 
 /* End a domain whose vCPUs run nowhere (never started, or all taken off their CPUs):

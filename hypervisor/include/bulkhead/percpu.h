@@ -27,7 +27,10 @@ struct pcpu {
     bool need_resched; /* decide again before returning to a guest */
     bool in_idle;      /* sleeping in sched_idle() */
     unsigned nr_vcpus;
-    unsigned rr;              /* round-robin cursor into vcpus[] */
+    unsigned nr_runnable;     /* runnable vCPUs at its last decision (read unlocked) */
+    unsigned rr;              /* round-robin cursor into vcpus[] (ties) */
+    uint64_t run_start;       /* when curr was last charged for its run time */
+    uint64_t vtime_floor;     /* virtual time of the last vCPU picked here */
     struct timer slice_timer; /* ends curr's slice while others wait */
     struct vcpu *vcpus[MAX_VCPUS_PER_CPU];
     struct arch_pcpu arch;

@@ -1,10 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scheduler owns run states only: vCPUs are placed statically on CPUs, each CPU runs
- * its vCPUs round robin with a 10 ms slice (no slice timer while only one is runnable),
- * and sleeps (WFI) when none is runnable. It does not decide anything about domains: when
- * a vCPU of a dying domain has been taken off its CPU for good, it reports that through
- * the hook the domain layer registers (sched_set_vcpu_dead_hook).
+ * The scheduler owns run states only (docs/scheduler.md). Two modes, chosen on the
+ * hypervisor command line:
+ *
+ * - fair (default; `sched=fair`, Xen's `credit`/`credit2` accepted as aliases): per-CPU
+ *   run queues; each CPU runs the runnable vCPU with the least weighted virtual time
+ *   (run time scaled by 256 / its domain's weight), for a slice (`sched_slice_us=`,
+ *   default 10 ms) while others wait, with no slice timer while one vCPU has the CPU to
+ *   itself; a domain's cap (percent of one pCPU) parks its vCPUs once their run time in
+ *   the current 100 ms period reaches it. An idle or underloaded CPU pulls a waiting
+ *   vCPU from a busier one whose hard affinity allows it.
+ * - null (`sched=null`): static partitioning: each vCPU gets a pCPU of its own, pinned,
+ *   no slice timer; a vCPU that finds no free pCPU in its affinity makes sched_add_vcpu
+ *   (and so domain creation) fail with -ENOSPC and a message naming it.
+ *
+ * Idle CPUs sleep in WFI; every timed event is a timer (hypervisor/time).
+ *
+ * Migration: a vCPU that is not running may be moved by load balancing to another CPU
+ * of its affinity. v->pcpu then changes (under both CPUs' scheduler locks) and its
+ * timers follow it: v->timer and v->arch_timers[] are re-bound to the new CPU with
+ * timer_migrate() (re-armed there if they were armed) before it runs there. So arch code
+ * binds arch_timers[] to v->pcpu at init and must not cache the CPU elsewhere; a timer
+ * callback finds the vCPU's current CPU in v->pcpu. A moved vCPU is always fully saved
+ * (arch_vcpu_save ran on its old CPU under that CPU's lock) and is loaded on the new one
+ * with arch_vcpu_load. Guest-stage TLB entries its old CPU may still hold are the arch's
+ * concern: aarch64 broadcasts guest TLB maintenance (HCR_EL2.FB); riscv64 guests fence
+ * locally (sfence.vma in VS-mode) and arch_vcpu_load flushes VS-stage entries when
+ * another vCPU last ran on the hart, but a vCPU that comes back to a hart nobody used
+ * since it left also needs that flush (TODO(#13), the riscv64 side).
+ *
+ * It does not decide anything about domains: when a vCPU of a dying domain has been
+ * taken off its CPU for good, it reports that through the hook the domain layer
+ * registers (sched_set_vcpu_dead_hook).
+ *
+ * Lock order: two CPUs' sched locks are taken in CPU-id order (balancing only); a
+ * domain's sched.lock (cap accounting) is a leaf under a sched lock; no timer function
+ * is called with a sched lock held.
  */
 #ifndef BULKHEAD_SCHED_H
 #define BULKHEAD_SCHED_H
@@ -16,7 +47,28 @@
 #include "domain.h"
 #include "percpu.h"
 
-#define SCHED_SLICE_US 10000
+#define SCHED_SLICE_US      10000 /* default slice */
+#define SCHED_SLICE_US_MIN  100
+#define SCHED_SLICE_US_MAX  1000000
+#define SCHED_CAP_PERIOD_US 100000 /* caps are accounted over this period */
+
+enum sched_mode {
+    SCHED_FAIR,
+    SCHED_NULL,
+};
+
+struct sched_options {
+    enum sched_mode mode;
+    unsigned slice_us; /* SCHED_SLICE_US_MIN..MAX */
+};
+
+/* Set the scheduler's options: at boot, before any vCPU exists (core/main.c parses the
+ * command line). -EINVAL for a slice out of range or an unknown mode. */
+int __must_check sched_set_options(const struct sched_options *o);
+void sched_get_options(struct sched_options *o);
+
+/* Parse a `sched=` value: fair, credit, credit2 (aliases of fair) or null. */
+bool sched_parse_mode(const char *s, enum sched_mode *mode);
 
 /* The vCPU running on this CPU, NULL in the idle loop. */
 static inline struct vcpu *current_vcpu(void)
@@ -24,7 +76,10 @@ static inline struct vcpu *current_vcpu(void)
     return this_cpu()->curr;
 }
 
-/* Place @v on a CPU (round robin over online CPUs). -ENOSPC if that CPU is full. */
+/* Place @v on a CPU: the least loaded online CPU of v->affinity (0 = every CPU), or in
+ * null mode a free one. -EINVAL (with a message) if the affinity names no online CPU,
+ * -ENOSPC if no CPU has room (null mode: none is free), -ENODEV if none is online.
+ * v->dom, v->id and v->affinity are set by the caller. */
 int __must_check sched_add_vcpu(struct vcpu *v);
 
 /* Take @v off its CPU's list and stop its timer (it must not be running). */
@@ -77,6 +132,11 @@ void sched_vcpu_down_current(void);
 
 /* Ask for a scheduling decision at the next return to a guest on this CPU. */
 void sched_yield_current(void);
+
+/* Decide now what this CPU runs: the vCPU to run (loaded by the caller if it is not
+ * the current one) or NULL for idle. The one decision point of sched_on_return and
+ * sched_idle; host unit tests call it to simulate CPUs. */
+struct vcpu *sched_schedule(void);
 
 /* On the way back to a guest: switch vCPU if needed (may never return: idle). */
 void sched_on_return(void);

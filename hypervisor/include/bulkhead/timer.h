@@ -51,6 +51,11 @@ void timer_set(struct timer *t, uint64_t expires);
  * the caller may free @t afterwards. */
 void timer_stop(struct timer *t);
 
+/* Re-bind @t to @cpu, keeping its callback; if it was armed it is armed again, for the
+ * same expiry, on @cpu. Waits like timer_stop for a callback running elsewhere. The
+ * caller makes sure nobody arms @t meanwhile (the scheduler: the vCPU does not run). */
+void timer_migrate(struct timer *t, unsigned cpu);
+
 /* Re-arm this CPU's hardware timer for its queue (after a kick from timer_set). */
 void timer_reprogram(void);
 

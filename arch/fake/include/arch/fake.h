@@ -79,6 +79,10 @@ extern const struct pt_format fake_pt_format_concat;
 
 /* arch_send_kick() calls. */
 extern unsigned fake_kicks;
+
+/* When set, a kick is delivered at once: the target CPU's need_resched is set, as its
+ * kick handler (sched_kick_received) would (scheduler simulations in test_sched). */
+extern bool fake_kick_sets_resched;
 extern char fake_image[];
 
 #endif
