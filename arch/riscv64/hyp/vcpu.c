@@ -65,6 +65,7 @@ struct trap_frame *guest_frame(void)
 void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
     memset(&v->arch, 0, sizeof(v->arch));
+    v->arch.last_hart = -1;
     v->arch.uid = __atomic_fetch_add(&next_uid, 1, __ATOMIC_RELAXED);
     /* Linux boot protocol (Documentation/arch/riscv/boot.rst): a0 = hart id, a1 = DTB,
      * satp = 0, interrupts off. */
@@ -132,12 +133,16 @@ void arch_vcpu_load(struct vcpu *v)
         stage2_flush_local(0);
     }
     /* VS-stage entries are tagged by VMID and ASID only: another vCPU of the same
-     * domain (or of a domain that reused the VMID) must not see this one's. */
-    if (a->last_uid != v->arch.uid) {
+     * domain (or of a domain that reused the VMID) must not see this one's. And a vCPU
+     * that ran on another hart since it was last here may have changed its tables and
+     * fenced there only (a guest's sfence.vma is local): what this hart kept from its
+     * earlier stay is stale. */
+    if (a->last_uid != v->arch.uid || v->arch.last_hart != (int)this_cpu()->id) {
         stage2_hfence_vvma_all();
     }
     a->last_hgatp = hgatp;
     a->last_uid = v->arch.uid;
+    v->arch.last_hart = (int)this_cpu()->id;
     vs_restore(&v->arch.vs);
     /* Always, even with FS Off: the guest may turn FS on without trapping, and must
      * find its own registers, not another vCPU's. */

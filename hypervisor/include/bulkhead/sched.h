@@ -26,8 +26,8 @@
  * with arch_vcpu_load. Guest-stage TLB entries its old CPU may still hold are the arch's
  * concern: aarch64 broadcasts guest TLB maintenance (HCR_EL2.FB); riscv64 guests fence
  * locally (sfence.vma in VS-mode) and arch_vcpu_load flushes VS-stage entries when
- * another vCPU last ran on the hart, but a vCPU that comes back to a hart nobody used
- * since it left also needs that flush (TODO(#13), the riscv64 side).
+ * another vCPU last ran on the hart or the vCPU itself ran elsewhere since it was last
+ * loaded there.
  *
  * It does not decide anything about domains: when a vCPU of a dying domain has been
  * taken off its CPU for good, it reports that through the hook the domain layer

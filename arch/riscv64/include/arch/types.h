@@ -33,7 +33,8 @@ struct arch_vcpu {
     struct trap_frame regs; /* x1-x31, sepc, sstatus (SPP) and hstatus (SPV, VTW) */
     struct vs_csrs vs;
     struct fp_state fp;
-    uint64_t uid; /* unique over the hypervisor's life (addresses of vCPUs are reused) */
+    uint64_t uid;  /* unique over the hypervisor's life (addresses of vCPUs are reused) */
+    int last_hart; /* logical CPU it was last loaded on (-1: never) */
     /* The virtual timer (hyp/virq.c): with Sstc the guest's vstimecmp while it is not
      * loaded; without, its SBI set_timer deadline. ~0: not armed. */
     uint64_t timer_deadline;
