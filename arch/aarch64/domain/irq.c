@@ -34,6 +34,7 @@
 #define GICR_IPRIORITYR (DOM_GICR_SGI_BASE + 0x0400)
 
 #define INTID_VTIMER   27
+#define INTID_EVTCHN   31 /* Xen's GUEST_EVTCHN_PPI */
 #define INTID_SPURIOUS 1020
 #define PRIO_DEFAULT   0xa0
 
@@ -93,6 +94,9 @@ static unsigned irq_to_intid(unsigned irq)
     if (irq == DOM_IRQ_TIMER) {
         return INTID_VTIMER;
     }
+    if (irq == DOM_IRQ_EVTCHN) {
+        return INTID_EVTCHN;
+    }
     return irq >= DOM_IRQ_DEV0 && irq < DOM_IRQ_MAX ? irq : 0;
 }
 
@@ -103,6 +107,9 @@ static unsigned intid_to_irq(unsigned intid)
     }
     if (intid == INTID_VTIMER) {
         return DOM_IRQ_TIMER;
+    }
+    if (intid == INTID_EVTCHN) {
+        return DOM_IRQ_EVTCHN;
     }
     return intid >= 32 && intid < DOM_IRQ_MAX ? intid : DOM_IRQ_MAX;
 }

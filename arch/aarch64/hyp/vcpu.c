@@ -186,9 +186,11 @@ void arch_domain_teardown(struct domain *d)
     vgic_domain_teardown(d);
 }
 
+#define EVTCHN_PPI 31 /* GUEST_EVTCHN_PPI in Xen's arch-arm.h */
+
 void arch_vcpu_evtchn_upcall(struct vcpu *v)
 {
-    /* Until the virtual interrupt controller (issue #13) can inject the upcall
-     * interrupt, a waiting vCPU is at least woken to poll its vcpu_info. */
-    sched_wake(v);
+    /* Xen's GUEST_EVTCHN_PPI (arch-arm.h), which the guest DT's xen,xen node names:
+     * injected (and the vCPU woken) each time evtchn_upcall_pending goes 0 -> 1. */
+    vgic_inject(v, EVTCHN_PPI);
 }

@@ -7,8 +7,8 @@
  * Sstc, and the virtual PLIC for devices).
  *
  * Interrupt numbers are the runtime's own, so a test reads the same on both arches:
- * DOM_IRQ_IPI and DOM_IRQ_TIMER are per vCPU; device interrupts start at DOM_IRQ_DEV0
- * (DOM_IRQ_DEV0 + n is GIC SPI n / PLIC source n).
+ * DOM_IRQ_IPI, DOM_IRQ_TIMER and DOM_IRQ_EVTCHN are per vCPU; device interrupts start at
+ * DOM_IRQ_DEV0 (DOM_IRQ_DEV0 + n is GIC SPI n / PLIC source n).
  */
 #ifndef DOM_IRQ_H
 #define DOM_IRQ_H
@@ -16,10 +16,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DOM_IRQ_IPI   0u
-#define DOM_IRQ_TIMER 1u
-#define DOM_IRQ_DEV0  32u
-#define DOM_IRQ_MAX   128u
+#define DOM_IRQ_IPI    0u
+#define DOM_IRQ_TIMER  1u
+#define DOM_IRQ_EVTCHN 2u /* the event-channel upcall (aarch64: PPI 31, Xen's) */
+#define DOM_IRQ_DEV0   32u
+#define DOM_IRQ_MAX    128u
 
 /* Called in interrupt context on the vCPU that took @irq, with interrupts masked. */
 typedef void (*dom_irq_handler)(unsigned irq, void *ctx);
