@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: hypercall_dispatch() with fuzzed registers, against a domain on the
+ * fake arch whose RAM the input partly fills.
+ *
+ * Input: one config byte (1 or 2 vCPUs), a 16-bit length and that many bytes copied into
+ * guest RAM at FILL_OFF (the structures the calls' pointers may land on), then records,
+ * each one call or one event:
+ *   op       low 3 bits pick the number: the five implemented calls, multicall, any of
+ *            0..63, or a raw 64-bit one; op >= 0xf0 is an event instead (time passes and
+ *            timers fire)
+ *   vcpu     which vCPU makes the call
+ *   3 x arg  a kind byte and its payload: small values, the edge lengths, pointers into
+ *            the filled area, anywhere in RAM, at its end, past it, below it, at the
+ *            address-space limit, or 8 raw bytes; bit 7 of the kind ORs 32 random high
+ *            bits in (Xen drops them from `int` arguments)
+ * A call's continuations are re-executed as the arch code would. After every call the
+ * domain's quota must match the pages it holds; after the input the domain is destroyed
+ * and every page must be back in the allocator.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fuzz_hyp.h"
+
+#include <xen/xen.h>
+
+#include <bulkhead/errno.h>
+#include <bulkhead/hypercall.h>
+#include <bulkhead/p2m.h>
+
+#define GUEST_RAM      ((2ull << 20) + (64ull << 10)) /* a 2 MiB block (remaps split it) + pages */
+#define FILL_OFF       0x10000ull
+#define FILL_MAX       8192u
+#define MAX_CALLS      512
+#define MAX_PIECES     (1u << 20) /* continuations of one call */
+#define G(off)         (FAKE_GUEST_RAM_BASE + (off))
+#define NR_IMPLEMENTED 5
+
+static const uint64_t implemented[NR_IMPLEMENTED] = {
+    __HYPERVISOR_memory_op, __HYPERVISOR_xen_version, __HYPERVISOR_console_io,
+    __HYPERVISOR_vcpu_op,   __HYPERVISOR_sched_op,
+};
+
+static const uint64_t edges[] = {
+    0,          1,          2,          7,           8,     4095,         4096,       4097,
+    0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, ~0ull, ~0ull - 4095, 1ull << 63,
+};
+
+static bool is_implemented(uint64_t nr)
+{
+    for (unsigned i = 0; i < NR_IMPLEMENTED; i++) {
+        if (implemented[i] == nr) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint64_t decode_nr(struct fuzz_in *in, uint8_t op)
+{
+    switch (op & 7) {
+    case 5:
+        return __HYPERVISOR_multicall;
+    case 6:
+        return fuzz_take(in, 1) & 63;
+    case 7:
+        return fuzz_take(in, 8);
+    default:
+        return implemented[(op & 7) % NR_IMPLEMENTED];
+    }
+}
+
+static uint64_t decode_arg(struct fuzz_in *in, const struct domain *d)
+{
+    uint8_t kind = (uint8_t)fuzz_take(in, 1);
+    uint64_t ram_end = G(d->ram_size), limit = p2m_ipa_limit(&d->p2m);
+    uint64_t v;
+
+    switch (kind & 0xf) {
+    case 0:
+    case 1:
+        v = fuzz_take(in, 1);
+        break;
+    case 2:
+        v = edges[fuzz_take(in, 1) % ARRAY_SIZE(edges)];
+        break;
+    case 3:
+    case 4:
+        v = G(FILL_OFF + fuzz_take(in, 2) % FILL_MAX);
+        break;
+    case 5:
+        v = G(fuzz_take(in, 4) % d->ram_size);
+        break;
+    case 6:
+        v = ram_end - fuzz_take(in, 1);
+        break;
+    case 7:
+        v = ram_end + fuzz_take(in, 4);
+        break;
+    case 8:
+        v = fuzz_take(in, 4) % FAKE_GUEST_RAM_BASE;
+        break;
+    case 9:
+        v = limit - 64 + fuzz_take(in, 1);
+        break;
+    default:
+        v = fuzz_take(in, 8);
+        break;
+    }
+    if (kind & 0x80) {
+        v |= fuzz_take(in, 4) << 32;
+    }
+    return v;
+}
+
+/* Every page @d holds, counted from its own records. */
+static uint64_t pages_held(const struct domain *d)
+{
+    uint64_t n = 1 + 1 + d->nr_vcpus + d->p2m.pt.tables; /* domain, shared_info */
+
+    for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
+        n += 1;
+        for (uint64_t i = 0; i < ep->count; i++) {
+            n += 1ull << ep->e[i].order;
+        }
+    }
+    return n;
+}
+
+static void run_as(struct vcpu *v)
+{
+    struct pcpu *cpu = &pcpus[v->pcpu];
+
+    arch_set_this_cpu(cpu);
+    cpu->curr = v;
+    /* A vCPU that makes a call is running: whatever it blocked on has woken it. */
+    if (v->state == VCPU_BLOCKED || v->state == VCPU_DOWN) {
+        v->state = VCPU_RUNNABLE;
+    }
+}
+
+static void one_call(struct domain *d, struct fuzz_in *in, uint8_t op)
+{
+    struct vcpu *v = d->vcpus[fuzz_take(in, 1) % d->nr_vcpus];
+    struct hypercall hc = {.nr = decode_nr(in, op)};
+    unsigned pieces = 0;
+    int64_t rc;
+
+    for (unsigned i = 0; i < 3; i++) {
+        hc.a[i] = decode_arg(in, d);
+    }
+    hc.a[3] = fuzz_take(in, 1);
+    hc.a[4] = fuzz_take(in, 1);
+    run_as(v);
+    do {
+        rc = hypercall_dispatch(v, &hc);
+        /* The arch code passes through the scheduler between pieces; now and then
+         * another vCPU wants the CPU, so the next piece stops early. */
+        this_cpu()->need_resched = (pieces & 63) == 1;
+        if (++pieces > MAX_PIECES) {
+            fuzz_fail("a continuation never ends");
+        }
+    } while (hc.restart);
+    this_cpu()->need_resched = false;
+    if (!is_implemented(hc.nr) && rc != -ENOSYS) {
+        fuzz_fail("an unknown hypercall did not answer -ENOSYS");
+    }
+    if (rc < -4095) {
+        fuzz_fail("a result that is neither a value nor an errno");
+    }
+    if (d->quota.used > d->quota.max || d->quota.used != pages_held(d)) {
+        fprintf(stderr, "quota used %llu max %llu held %llu\n", (unsigned long long)d->quota.used,
+                (unsigned long long)d->quota.max, (unsigned long long)pages_held(d));
+        fuzz_fail("the quota does not match the pages the domain holds");
+    }
+}
+
+/* Time passes on every CPU: due timers fire. */
+static void time_passes(struct fuzz_in *in)
+{
+    fake_counter += fuzz_take(in, 4);
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        arch_set_this_cpu(&pcpus[i]);
+        timer_interrupt();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_in in = {data, size};
+    struct domain_config cfg = {.name = "fuzz", .ram_size = GUEST_RAM};
+    uint64_t free0;
+    struct domain *d;
+    size_t fill;
+
+    fuzz_host_setup();
+    free0 = page_alloc_free_pages();
+    cfg.nr_vcpus = 1 + (fuzz_take(&in, 1) & 1);
+    if (domain_create(&cfg, &d) != 0) {
+        fuzz_fail("domain_create");
+    }
+    fill = fuzz_take(&in, 2) % (FILL_MAX + 1);
+    fill = fill < in.left ? fill : in.left;
+    if (domain_copy_in(d, ipa_init(G(FILL_OFF)), pa_init((uint64_t)(uintptr_t)in.p), fill)) {
+        fuzz_fail("domain_copy_in");
+    }
+    in.p += fill;
+    in.left -= fill;
+    domain_start(d, G(0), 0);
+    for (unsigned n = 0; n < MAX_CALLS && in.left && d->state != DOM_DYING; n++) {
+        uint8_t op = (uint8_t)fuzz_take(&in, 1);
+
+        if (op >= 0xf0) {
+            time_passes(&in);
+        } else {
+            one_call(d, &in, op);
+        }
+    }
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        pcpus[i].curr = NULL;
+        pcpus[i].need_resched = false;
+    }
+    arch_set_this_cpu(&pcpus[0]);
+    domain_destroy(d);
+    fuzz_check_no_leak(free0);
+    fake_console_reset();
+    return 0;
+}
