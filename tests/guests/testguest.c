@@ -150,6 +150,8 @@ static const struct {
     {"sbi", mode_sbi},
     {"flood", mode_flood},
     {"race", mode_race},
+    {"fuzz", mode_fuzz},
+    {"heartbeat", mode_heartbeat},
 };
 
 int dom_main(void *dtb)

@@ -17,6 +17,8 @@ int mode_smp(void);
 int mode_sbi(void);
 int mode_flood(void);
 int mode_race(void);
+int mode_fuzz(void);
+int mode_heartbeat(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
