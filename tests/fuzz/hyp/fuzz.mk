@@ -5,6 +5,8 @@
 #   make hyp-fuzz-test   replay the kept inputs (tests/fuzz/hyp/corpus/<target>), then fuzz
 #                        each target for HYP_FUZZ_BRIEF_SECS seconds (part of `make test`)
 #   make hyp-fuzz        HYP_FUZZ_RUNS inputs per target (part of `make fuzz`)
+#   make hyp-fuzz-coverage   line coverage of hypervisor/ reached by the corpora (kept and
+#                        working), per file, from a build with clang's source coverage
 #
 # Targets: fuzz_hypercall (hypercall_dispatch with fuzzed registers over a fake domain's
 # RAM) and fuzz_dom0less (the /chosen xen,domain parser). arch/fake reports panics through
@@ -17,7 +19,8 @@ HYP_FUZZ_O := $(BUILD)/host/fuzz-hyp
 HYP_FUZZ_TARGETS := fuzz_hypercall fuzz_dom0less
 HYP_FUZZ_CORPUS := tests/fuzz/hyp/corpus
 
-HYP_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HYP_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	$(HYP_FUZZ_EXTRA)
 HYP_FUZZ_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
 	-Wno-unused-command-line-argument $(HYP_FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	$(UNIT_INCLUDES) -Itests/fuzz/hyp
@@ -45,7 +48,7 @@ $(HYP_FUZZ_BINS): $(HYP_FUZZ_O)/%: $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/%.o $(HYP_FU
 
 -include $(HYP_FUZZ_CORE_OBJS:.o=.d) $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/*.d
 
-.PHONY: hyp-fuzz-build hyp-fuzz-replay hyp-fuzz-test hyp-fuzz
+.PHONY: hyp-fuzz-build hyp-fuzz-replay hyp-fuzz-test hyp-fuzz hyp-fuzz-coverage
 hyp-fuzz-build: $(HYP_FUZZ_BINS)
 
 # The kept inputs (seeds and every crasher found so far) must all run clean.
@@ -73,3 +76,19 @@ hyp-fuzz: $(HYP_FUZZ_BINS)
 		timeout 7200 $(HYP_FUZZ_O)/$$t -runs=$(HYP_FUZZ_RUNS) -max_len=4096 \
 			-print_final_stats=1 -artifact_prefix=$(HYP_FUZZ_O)/$$t- \
 			$(HYP_FUZZ_O)/corpus/$$t $(HYP_FUZZ_CORPUS)/$$t || exit 1; done
+
+# Source coverage: the same targets built again with clang's instrumentation into their
+# own folder, every corpus input run once, then llvm-cov's per-file summary of the core.
+HYP_FUZZ_COV_O := $(BUILD)/host/fuzz-hyp-cov
+hyp-fuzz-coverage:
+	$(Q)$(MAKE) --no-print-directory HYP_FUZZ_O=$(HYP_FUZZ_COV_O) \
+		HYP_FUZZ_EXTRA="-fprofile-instr-generate -fcoverage-mapping" hyp-fuzz-build
+	$(Q)for t in $(HYP_FUZZ_TARGETS); do mkdir -p $(HYP_FUZZ_O)/corpus/$$t; \
+		LLVM_PROFILE_FILE=$(HYP_FUZZ_COV_O)/$$t.profraw timeout 1200 $(HYP_FUZZ_COV_O)/$$t \
+			-runs=0 $(HYP_FUZZ_CORPUS)/$$t $(HYP_FUZZ_O)/corpus/$$t >/dev/null 2>&1 || exit 1; \
+		llvm-profdata-14 merge -o $(HYP_FUZZ_COV_O)/$$t.profdata $(HYP_FUZZ_COV_O)/$$t.profraw; \
+		echo "== $$t: lines of hypervisor/ run by the corpora"; llvm-cov-14 report \
+			$(HYP_FUZZ_COV_O)/$$t -instr-profile=$(HYP_FUZZ_COV_O)/$$t.profdata \
+			$(addprefix $(CURDIR)/,$(filter hypervisor/%,$(UNIT_CORE_SRCS))) \
+			| awk 'NF == 13 && $$8 > 0 && $$8 != $$9 {print $$1, $$8 - $$9 "/" $$8, $$10}' \
+			| column -t; done

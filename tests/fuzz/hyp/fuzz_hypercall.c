@@ -12,8 +12,10 @@
  *   vcpu     which vCPU makes the call
  *   3 x arg  a kind byte and its payload: small values, the edge lengths, pointers into
  *            the filled area, anywhere in RAM, at its end, past it, below it, at the
- *            address-space limit, or 8 raw bytes; bit 7 of the kind ORs 32 random high
- *            bits in (Xen drops them from `int` arguments)
+ *            address-space limit, a well-formed request structure (add_to_physmap,
+ *            register_vcpu_info, singleshot timer, shutdown, feature info) with fuzzed
+ *            fields written into the fill area, or 8 raw bytes; bit 7 of the kind ORs
+ *            32 random high bits in (Xen drops them from `int` arguments)
  * A call's continuations are re-executed as the arch code would. After every call the
  * domain's quota must match the pages it holds; after the input the domain is destroyed
  * and every page must be back in the allocator.
@@ -23,6 +25,11 @@
 
 #include "fuzz_hyp.h"
 
+#include <xen/features.h>
+#include <xen/memory.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/version.h>
 #include <xen/xen.h>
 
 #include <bulkhead/errno.h>
@@ -34,6 +41,7 @@
 #define FILL_MAX       8192u
 #define MAX_CALLS      512
 #define MAX_PIECES     (1u << 20) /* continuations of one call */
+#define CON_MAX        0x10000u   /* console bytes one call may print */
 #define G(off)         (FAKE_GUEST_RAM_BASE + (off))
 #define NR_IMPLEMENTED 5
 
@@ -71,7 +79,71 @@ static uint64_t decode_nr(struct fuzz_in *in, uint8_t op)
     }
 }
 
-static uint64_t decode_arg(struct fuzz_in *in, const struct domain *d)
+/* A frame for a structure's gpfn/mfn field: in RAM, just past it, or anything. */
+static uint64_t decode_gfn(struct fuzz_in *in, const struct domain *d)
+{
+    uint8_t k = (uint8_t)fuzz_take(in, 1);
+
+    switch (k & 3) {
+    case 0:
+        return (FAKE_GUEST_RAM_BASE + d->ram_size) / PAGE_SIZE - 1 - (k >> 2);
+    case 1:
+        return (FAKE_GUEST_RAM_BASE + d->ram_size) / PAGE_SIZE + (k >> 2);
+    case 2:
+        return FAKE_GUEST_RAM_BASE / PAGE_SIZE + fuzz_take(in, 2);
+    default:
+        return fuzz_take(in, 8);
+    }
+}
+
+/* A well-formed request structure with fuzzed fields, written into guest RAM at an
+ * offset of the fill area: the shortcut past "is the domid ours, is the space known"
+ * that raw bytes take libFuzzer long to find. Returns its guest address. */
+static uint64_t decode_struct(struct fuzz_in *in, struct domain *d)
+{
+    uint64_t at = G(FILL_OFF + (fuzz_take(in, 2) % FILL_MAX & ~7u));
+    uint8_t k = (uint8_t)fuzz_take(in, 1);
+    union {
+        struct xen_add_to_physmap atp;
+        struct vcpu_register_vcpu_info rvi;
+        struct vcpu_set_singleshot_timer sst;
+        struct sched_shutdown sd;
+        xen_feature_info_t fi;
+        uint8_t raw[32];
+    } u;
+
+    memset(&u, 0, sizeof(u));
+    switch (k % 5) {
+    case 0:
+        u.atp.domid = (k & 8) ? (domid_t)fuzz_take(in, 2) : (k & 16) ? d->id : DOMID_SELF;
+        u.atp.size = (uint16_t)fuzz_take(in, 2);
+        u.atp.space = (k & 32) ? (unsigned)fuzz_take(in, 4) : XENMAPSPACE_shared_info;
+        u.atp.idx = (k & 64) ? fuzz_take(in, 8) : 0;
+        u.atp.gpfn = decode_gfn(in, d);
+        break;
+    case 1:
+        u.rvi.mfn = decode_gfn(in, d);
+        u.rvi.offset = (uint32_t)((k & 8) ? fuzz_take(in, 4) : fuzz_take(in, 2) % PAGE_SIZE);
+        break;
+    case 2:
+        u.sst.timeout_abs_ns =
+            (k & 8) ? fuzz_take(in, 8) : time_ticks_to_ns(fake_counter) + fuzz_take(in, 3);
+        u.sst.flags = (uint32_t)fuzz_take(in, 1);
+        break;
+    case 3:
+        u.sd.reason = (unsigned)((k & 8) ? fuzz_take(in, 4) : fuzz_take(in, 1) % 8);
+        break;
+    default:
+        u.fi.submap_idx = (unsigned)((k & 8) ? fuzz_take(in, 4) : fuzz_take(in, 1) % 2);
+        break;
+    }
+    if (domain_copy_in(d, ipa_init(at), pa_init((uint64_t)(uintptr_t)&u), sizeof(u))) {
+        fuzz_fail("domain_copy_in of a request structure");
+    }
+    return at;
+}
+
+static uint64_t decode_arg(struct fuzz_in *in, struct domain *d)
 {
     uint8_t kind = (uint8_t)fuzz_take(in, 1);
     uint64_t ram_end = G(d->ram_size), limit = p2m_ipa_limit(&d->p2m);
@@ -103,6 +175,11 @@ static uint64_t decode_arg(struct fuzz_in *in, const struct domain *d)
         break;
     case 9:
         v = limit - 64 + fuzz_take(in, 1);
+        break;
+    case 10:
+    case 11:
+    case 12:
+        v = decode_struct(in, d);
         break;
     default:
         v = fuzz_take(in, 8);
@@ -152,6 +229,12 @@ static void one_call(struct domain *d, struct fuzz_in *in, uint8_t op)
     }
     hc.a[3] = fuzz_take(in, 1);
     hc.a[4] = fuzz_take(in, 1);
+    if (hc.nr == __HYPERVISOR_console_io && (uint32_t)hc.a[1] > CON_MAX && hc.a[2] >= G(0) &&
+        hc.a[2] < G(d->ram_size) - CON_MAX) {
+        /* A long count from a good pointer prints all of RAM (seconds per input): move
+         * the pointer to RAM's last CON_MAX bytes, where the write faults part-way. */
+        hc.a[2] = G(d->ram_size) - (hc.a[2] & (CON_MAX - 1)) - 1;
+    }
     run_as(v);
     do {
         rc = hypercall_dispatch(v, &hc);
