@@ -31,7 +31,7 @@
 #define DTB_SIZE   (64u << 10)
 #define BLOB_BASE  0x30000000ull
 #define BLOB_SIZE  (4u << 20)
-#define MAX_NODES  6
+#define MAX_NODES  20 /* more than dom0less keeps deferred (16) */
 #define MAX_MODS   4
 #define MAX_ROUNDS 64
 
