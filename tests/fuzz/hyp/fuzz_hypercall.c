@@ -3,21 +3,19 @@
  * libFuzzer target: hypercall_dispatch() with fuzzed registers, against a domain on the
  * fake arch whose RAM the input partly fills.
  *
- * Input: one config byte (1 or 2 vCPUs), a 16-bit length and that many bytes copied into
- * guest RAM at FILL_OFF (the structures the calls' pointers may land on), then records,
- * each one call or one event:
- *   op       low 3 bits pick the number: the five implemented calls, multicall, any of
- *            0..63, or a raw 64-bit one; op >= 0xf0 is an event instead (time passes and
- *            timers fire)
- *   vcpu     which vCPU makes the call
- *   3 x arg  a kind byte and its payload: small values, the edge lengths, pointers into
- *            the filled area, anywhere in RAM, at its end, past it, below it, at the
- *            address-space limit, a well-formed request structure (add_to_physmap,
+ * Input: one config byte (1 or 2 vCPUs; the guest console's policy), a 16-bit length and that many
+ * bytes copied into guest RAM at FILL_OFF (the structures the calls' pointers may land on), then
+ * records, each one call or one event: op       low 3 bits pick the number: the five implemented
+ * calls, multicall, any of 0..63, or a raw 64-bit one; op >= 0xf0 is an event instead (time passes
+ * and timers fire) vcpu     which vCPU makes the call 3 x arg  a kind byte and its payload: small
+ * values, the edge lengths, pointers into the filled area, anywhere in RAM, at its end, past it,
+ * below it, at the address-space limit, a well-formed request structure (add_to_physmap,
  *            register_vcpu_info, singleshot timer, shutdown, feature info) with fuzzed
  *            fields written into the fill area, or 8 raw bytes; bit 7 of the kind ORs
  *            32 random high bits in (Xen drops them from `int` arguments)
  * A call's continuations are re-executed as the arch code would. After every call the
- * domain's quota must match the pages it holds; after the input the domain is destroyed
+ * domain's quota must match the pages it holds, and an add_to_physmap that returned 0
+ * must have put shared_info at its gpfn; after the input the domain is destroyed
  * and every page must be back in the allocator.
  */
 #include <stdio.h>
@@ -33,6 +31,8 @@
 #include <xen/xen.h>
 
 #include <bulkhead/errno.h>
+#include <bulkhead/guest_access.h>
+#include <bulkhead/guest_console.h>
 #include <bulkhead/hypercall.h>
 #include <bulkhead/p2m.h>
 
@@ -221,7 +221,9 @@ static void one_call(struct domain *d, struct fuzz_in *in, uint8_t op)
 {
     struct vcpu *v = d->vcpus[fuzz_take(in, 1) % d->nr_vcpus];
     struct hypercall hc = {.nr = decode_nr(in, op)};
+    struct xen_add_to_physmap atp;
     unsigned pieces = 0;
+    bool want_map;
     int64_t rc;
 
     for (unsigned i = 0; i < 3; i++) {
@@ -236,6 +238,8 @@ static void one_call(struct domain *d, struct fuzz_in *in, uint8_t op)
         hc.a[2] = G(d->ram_size) - (hc.a[2] & (CON_MAX - 1)) - 1;
     }
     run_as(v);
+    want_map = hc.nr == __HYPERVISOR_memory_op && (hc.a[0] & 63) == XENMEM_add_to_physmap &&
+               copy_from_guest(v, &atp, hc.a[1], sizeof(atp)) == 0;
     do {
         rc = hypercall_dispatch(v, &hc);
         /* The arch code passes through the scheduler between pieces; now and then
@@ -251,6 +255,18 @@ static void one_call(struct domain *d, struct fuzz_in *in, uint8_t op)
     }
     if (rc < -4095) {
         fuzz_fail("a result that is neither a value nor an errno");
+    }
+    if (want_map && rc == 0) {
+        /* The call said it mapped shared_info at gpfn: the guest must see it there. */
+        struct p2m_locked l = p2m_lock(&d->p2m);
+        unsigned attr = 0;
+        paddr_t pa;
+        int got = p2m_lookup(l, ipa_init(atp.gpfn << PAGE_SHIFT), &pa, &attr);
+
+        p2m_unlock(l);
+        if (got || pa_addr(pa) != pa_addr(d->shared_info) || !(attr & PT_W)) {
+            fuzz_fail("add_to_physmap returned 0 but shared_info is not at gpfn");
+        }
     }
     if (d->quota.used > d->quota.max || d->quota.used != pages_held(d)) {
         fprintf(stderr, "quota used %llu max %llu held %llu\n", (unsigned long long)d->quota.used,
@@ -277,11 +293,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct domain_config cfg = {.name = "fuzz", .ram_size = GUEST_RAM};
     uint64_t free0;
     struct domain *d;
+    uint8_t config;
     size_t fill;
 
     fuzz_host_setup();
     free0 = page_alloc_free_pages();
-    cfg.nr_vcpus = 1 + (fuzz_take(&in, 1) & 1);
+    config = (uint8_t)fuzz_take(&in, 1);
+    cfg.nr_vcpus = 1 + (config & 1);
+    /* The guest console's two policies (guest_console= on the command line). */
+    guest_console_set_policy((config & 2) ? GUEST_CONSOLE_DROP : GUEST_CONSOLE_ALL);
     if (domain_create(&cfg, &d) != 0) {
         fuzz_fail("domain_create");
     }
