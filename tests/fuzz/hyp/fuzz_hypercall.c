@@ -41,7 +41,7 @@
 #define FILL_MAX       8192u
 #define MAX_CALLS      512
 #define MAX_PIECES     (1u << 20) /* continuations of one call */
-#define CON_MAX        0x10000u   /* console bytes one call may print */
+#define CON_MAX        0x2000u    /* console bytes one call may print: two pieces */
 #define G(off)         (FAKE_GUEST_RAM_BASE + (off))
 #define NR_IMPLEMENTED 5
 
