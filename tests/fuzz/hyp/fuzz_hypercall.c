@@ -3,7 +3,8 @@
  * libFuzzer target: hypercall_dispatch() with fuzzed registers, against a domain on the
  * fake arch whose RAM the input partly fills.
  *
- * Input: one config byte (1 or 2 vCPUs; the guest console's policy), a 16-bit length and that many
+ * Input: one config byte (1 or 2 vCPUs, the guest console's policy, the domain's role),
+ * a 16-bit length and that many
  * bytes copied into guest RAM at FILL_OFF (the structures the calls' pointers may land on), then
  * records, each one call or one event: op       low 3 bits pick the number: the five implemented
  * calls, multicall, any of 0..63, or a raw 64-bit one; op >= 0xf0 is an event instead (time passes
@@ -300,6 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free0 = page_alloc_free_pages();
     config = (uint8_t)fuzz_take(&in, 1);
     cfg.nr_vcpus = 1 + (config & 1);
+    cfg.role = (enum domain_role)((config >> 2) & 3); /* every role's checks */
     /* The guest console's two policies (guest_console= on the command line). */
     guest_console_set_policy((config & 2) ? GUEST_CONSOLE_DROP : GUEST_CONSOLE_ALL);
     if (domain_create(&cfg, &d) != 0) {
