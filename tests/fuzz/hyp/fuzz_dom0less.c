@@ -5,12 +5,13 @@
  * dom0less_create_domains() runs on it; afterwards every domain is destroyed (which
  * builds the ones waiting with bulkhead,start-after) and every page must be back.
  *
- * Per node, the input picks: its name (a few fixed ones, so names collide and
- * start-after finds its target, or raw bytes), whether it is compatible with
- * xen,domain, #address-cells and #size-cells, `memory` and `cpus` (4 or 8 bytes, or a
- * raw length), bulkhead,name / role / start-after (fixed strings or raw bytes, NUL
- * terminated or not), and up to four module subnodes: their compatible strings, their
- * reg (encoded with the node's cells), bulkhead,load-address of any length.
+ * Per node, the input picks: its name (one of four, so names collide and start-after
+ * finds its target), whether it is compatible with xen,domain, #address-cells and
+ * #size-cells (good, zero, too many, absent), `memory` (from sizes at the edges) and
+ * `cpus` (0..9), each as 4 or 8 bytes or absent, bulkhead,name / role / start-after
+ * (fixed strings, or up to 40 raw bytes, NUL terminated or not), and up to four module
+ * subnodes: their compatible strings, their reg (encoded with the node's cells),
+ * bulkhead,load-address of any value and 1 to 8 bytes long.
  *
  * The host DT is trusted to say where modules are, so reg always points into one host
  * buffer (mapped below 4 GiB so that one address cell can hold it) and stays inside it,

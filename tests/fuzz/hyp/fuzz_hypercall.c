@@ -4,20 +4,21 @@
  * fake arch whose RAM the input partly fills.
  *
  * Input: one config byte (1 or 2 vCPUs, the guest console's policy, the domain's role),
- * a 16-bit length and that many
- * bytes copied into guest RAM at FILL_OFF (the structures the calls' pointers may land on), then
- * records, each one call or one event: op       low 3 bits pick the number: the five implemented
- * calls, multicall, any of 0..63, or a raw 64-bit one; op >= 0xf0 is an event instead (time passes
- * and timers fire) vcpu     which vCPU makes the call 3 x arg  a kind byte and its payload: small
- * values, the edge lengths, pointers into the filled area, anywhere in RAM, at its end, past it,
- * below it, at the address-space limit, a well-formed request structure (add_to_physmap,
- *            register_vcpu_info, singleshot timer, shutdown, feature info) with fuzzed
- *            fields written into the fill area, or 8 raw bytes; bit 7 of the kind ORs
- *            32 random high bits in (Xen drops them from `int` arguments)
+ * a 16-bit length and that many bytes copied into guest RAM at FILL_OFF (the structures
+ * the calls' pointers may land on), then records, each one call or one event:
+ * - op: the low 3 bits pick the number (the five implemented calls, multicall, any of
+ *   0..63, or a raw 64-bit one); op >= 0xf0 is an event instead: time passes, timers fire.
+ * - vcpu: which vCPU makes the call.
+ * - 3 x arg: a kind byte and its payload: small values, the edge lengths, pointers into
+ *   the filled area, anywhere in RAM, at its end, past it, below it, at the address-space
+ *   limit, a well-formed request structure (add_to_physmap, register_vcpu_info,
+ *   singleshot timer, shutdown, feature info) with fuzzed fields written into the fill
+ *   area, or 8 raw bytes; bit 7 of the kind ORs 32 random high bits in (Xen drops them
+ *   from `int` arguments).
  * A call's continuations are re-executed as the arch code would. After every call the
  * domain's quota must match the pages it holds, and an add_to_physmap that returned 0
- * must have put shared_info at its gpfn; after the input the domain is destroyed
- * and every page must be back in the allocator.
+ * must have put shared_info at its gpfn; after the input the domain is destroyed and
+ * every page must be back in the allocator.
  */
 #include <stdio.h>
 #include <stdlib.h>
