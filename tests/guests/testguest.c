@@ -167,6 +167,8 @@ static const struct {
     {"cpuon-race", mode_cpuon_race},
     {"exc-fatal", mode_exc_fatal},
     {"cpuhog", mode_cpuhog},
+    {"fuzz", mode_fuzz},
+    {"heartbeat", mode_heartbeat},
 };
 
 int dom_main(void *dtb)

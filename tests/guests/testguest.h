@@ -40,6 +40,8 @@ int mode_vbench(void);
 int mode_cpuon_race(void);
 int mode_exc_fatal(void);
 int mode_cpuhog(void);
+int mode_fuzz(void);
+int mode_heartbeat(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
