@@ -43,8 +43,11 @@ static int64_t register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t 
     if (rc) {
         return rc;
     }
-    /* The structure must sit within one page of the guest's RAM. */
-    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info)) {
+    /* The structure must sit within one page of the guest's RAM, aligned: the hypervisor
+     * updates its selector word and upcall flag with atomics, which fault on an unaligned
+     * address (found by the hypercall fuzzer: a hypervisor panic). */
+    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info) ||
+        r.offset % _Alignof(struct vcpu_info) != 0) {
         return -EINVAL;
     }
     l = p2m_lock(&v->dom->p2m);

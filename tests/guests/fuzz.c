@@ -34,6 +34,8 @@
 #include "testguest.h"
 
 #include <xen/errno.h>
+#include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -305,11 +307,79 @@ static void draw_memory_op(struct fuzz_vcpu *f, struct call *c)
     c->a[1] = p;
 }
 
+/* Event channels: any op, its struct scribbled in the scratch area, where the results
+ * are written back. Closing, sending or binding our own ports cannot hurt us. */
+static void draw_event_channel_op(struct fuzz_vcpu *f, struct call *c)
+{
+    uint32_t cmd = (uint32_t)(below(f, 4) ? below(f, 16) : rnd(f));
+    uint64_t p = pick_ptr(f);
+
+    if (tg_in_ram(p, 64)) {
+        p &= ~7ull;
+        scribble(f, p, 64);
+        if (below(f, 2)) {
+            /* Plausible ids and ports, so requests get past the first checks. */
+            uint16_t *h = (void *)(uintptr_t)p;
+
+            h[0] = below(f, 2) ? DOMID_SELF : (uint16_t)below(f, 8);
+            h[1] = below(f, 2) ? DOMID_SELF : (uint16_t)below(f, 8);
+            ((uint32_t *)(void *)h)[1] = (uint32_t)below(f, 1100);
+        }
+    }
+    c->a[0] = with_high(f, cmd);
+    c->a[1] = p;
+}
+
+/* Grant tables: any op and count; requests in the scratch area are made safe for us: a
+ * map lands on a frame we may lose (safe_gfn), a copy writes only to such a frame of
+ * ours (never through a grant, which a random table could make point at our image),
+ * setup_table's frame list stays in the scratch area, and only a request outside RAM
+ * gets a huge count (in RAM it would be a long but legitimate batch). */
+static void draw_grant_table_op(struct fuzz_vcpu *f, struct call *c)
+{
+    uint32_t cmd = (uint32_t)(below(f, 4) ? below(f, 13) : rnd(f));
+    uint64_t p = pick_ptr(f);
+    uint64_t count = below(f, 2) ? below(f, 4) : edges[below(f, sizeof(edges) / sizeof(edges[0]))];
+
+    if (tg_in_ram(p, 256)) {
+        p &= ~7ull;
+        count = below(f, 4);
+        scribble(f, p, 256);
+        for (unsigned i = 0; i < count; i++) {
+            if (cmd == GNTTABOP_map_grant_ref) {
+                struct gnttab_map_grant_ref *m = (void *)(uintptr_t)(p + i * sizeof(*m));
+
+                m->host_addr = safe_gfn(f) * PAGE + (below(f, 8) ? 0 : below(f, PAGE));
+                m->dom = below(f, 2) ? DOMID_SELF : (domid_t)below(f, 8);
+                m->ref = (grant_ref_t)(below(f, 2) ? below(f, 600) : rnd(f));
+            } else if (cmd == GNTTABOP_copy) {
+                struct gnttab_copy *g = (void *)(uintptr_t)(p + i * sizeof(*g));
+
+                g->flags &= (uint16_t)~GNTCOPY_dest_gref;
+                g->dest.u.gmfn = safe_gfn(f);
+                g->dest.domid = DOMID_SELF;
+            }
+        }
+        if (cmd == GNTTABOP_setup_table) {
+            struct gnttab_setup_table *s = (void *)(uintptr_t)p;
+            uint64_t list = p + 64;
+
+            s->nr_frames = (uint32_t)below(f, 3);
+            __builtin_memcpy(&s->frame_list, &list, sizeof(list));
+            count = 1;
+        }
+    }
+    c->a[0] = cmd;
+    c->a[1] = p;
+    c->a[2] = count;
+}
+
 static bool implemented(uint64_t nr)
 {
     return nr == __HYPERVISOR_memory_op || nr == __HYPERVISOR_xen_version ||
            nr == __HYPERVISOR_console_io || nr == __HYPERVISOR_vcpu_op ||
-           nr == __HYPERVISOR_sched_op;
+           nr == __HYPERVISOR_sched_op || nr == __HYPERVISOR_event_channel_op ||
+           nr == __HYPERVISOR_grant_table_op;
 }
 
 static void draw(struct fuzz_vcpu *f, struct call *c)
@@ -322,12 +392,14 @@ static void draw(struct fuzz_vcpu *f, struct call *c)
     }
     if (k < 12) {
         static void (*const families[])(struct fuzz_vcpu *, struct call *) = {
-            draw_console_io, draw_xen_version, draw_sched_op, draw_vcpu_op, draw_memory_op,
+            draw_console_io, draw_xen_version,      draw_sched_op,       draw_vcpu_op,
+            draw_memory_op,  draw_event_channel_op, draw_grant_table_op,
         };
-        static const uint64_t nrs[] = {__HYPERVISOR_console_io, __HYPERVISOR_xen_version,
-                                       __HYPERVISOR_sched_op, __HYPERVISOR_vcpu_op,
-                                       __HYPERVISOR_memory_op};
-        unsigned i = (unsigned)below(f, 5);
+        static const uint64_t nrs[] = {__HYPERVISOR_console_io,    __HYPERVISOR_xen_version,
+                                       __HYPERVISOR_sched_op,      __HYPERVISOR_vcpu_op,
+                                       __HYPERVISOR_memory_op,     __HYPERVISOR_event_channel_op,
+                                       __HYPERVISOR_grant_table_op};
+        unsigned i = (unsigned)below(f, 7);
 
         c->nr = nrs[i];
         families[i](f, c);

@@ -317,6 +317,25 @@ static void test_a_domain_end_unbinds_its_peers(void **state)
     end(b);
 }
 
+/* Regression (found by the guest fuzzer): a vcpu_info at an unaligned offset is refused,
+ * since event delivery updates it with atomics (an unaligned one faulted in the
+ * hypervisor: a panic any guest could cause). */
+static void test_unaligned_vcpu_info_is_refused(void **state)
+{
+    struct domain *a = start("a");
+    struct vcpu_register_vcpu_info r = {.mfn = (FAKE_GUEST_RAM_BASE + 0x30000) >> 12, .offset = 13};
+    struct hypercall h = {.nr = __HYPERVISOR_vcpu_op, .a = {VCPUOP_register_vcpu_info, 1, ARGS}};
+
+    (void)state;
+    memcpy(gva(a, ARGS), &r, sizeof(r));
+    assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -EINVAL);
+    assert_int_equal(pa_addr(a->vcpus[1]->vcpu_info), 0);
+    r.offset = 64;
+    memcpy(gva(a, ARGS), &r, sizeof(r));
+    assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), 0);
+    end(a);
+}
+
 static void test_bind_vcpu_moves_notification(void **state)
 {
     struct domain *a = start("a"), *b = start("b");
@@ -351,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_port_limit_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_domain_end_unbinds_its_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_vcpu_moves_notification, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unaligned_vcpu_info_is_refused, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("evtchn", tests, NULL, NULL);

@@ -6,7 +6,7 @@
  * Input: one config byte (1 or 2 vCPUs, the guest console's policy, the domain's role),
  * a 16-bit length and that many bytes copied into guest RAM at FILL_OFF (the structures
  * the calls' pointers may land on), then records, each one call or one event:
- * - op: the low 3 bits pick the number (the five implemented calls, multicall, any of
+ * - op: the low 3 bits pick the number (the implemented calls, multicall, any of
  *   0..63, or a raw 64-bit one); op >= 0xf0 is an event instead: time passes, timers fire.
  * - vcpu: which vCPU makes the call.
  * - 3 x arg: a kind byte and its payload: small values, the edge lengths, pointers into
@@ -45,11 +45,12 @@
 #define MAX_PIECES     (1u << 20) /* continuations of one call */
 #define CON_MAX        0x2000u    /* console bytes one call may print: two pieces */
 #define G(off)         (FAKE_GUEST_RAM_BASE + (off))
-#define NR_IMPLEMENTED 5
+#define NR_IMPLEMENTED 7
 
 static const uint64_t implemented[NR_IMPLEMENTED] = {
-    __HYPERVISOR_memory_op, __HYPERVISOR_xen_version, __HYPERVISOR_console_io,
-    __HYPERVISOR_vcpu_op,   __HYPERVISOR_sched_op,
+    __HYPERVISOR_memory_op,      __HYPERVISOR_xen_version, __HYPERVISOR_console_io,
+    __HYPERVISOR_vcpu_op,        __HYPERVISOR_sched_op,    __HYPERVISOR_event_channel_op,
+    __HYPERVISOR_grant_table_op,
 };
 
 static const uint64_t edges[] = {
@@ -77,7 +78,8 @@ static uint64_t decode_nr(struct fuzz_in *in, uint8_t op)
     case 7:
         return fuzz_take(in, 8);
     default:
-        return implemented[(op & 7) % NR_IMPLEMENTED];
+        /* Five op values, seven calls: the low bits and one more byte pick. */
+        return implemented[((op & 7) + 5 * (fuzz_take(in, 1) & 1)) % NR_IMPLEMENTED];
     }
 }
 
