@@ -6,6 +6,8 @@
 #   make test                     every test, both arches (installs missing packages first)
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
 #   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
+#   make e2e                      an unmodified Debian riscv64 kernel on the hypervisor
+#                                 (fetched into build/e2e/ once; part of `make test`)
 #   make fuzz                     the long fuzzing runs (xenstored, hypervisor core, guests)
 #   make layers-check             the core's layering rules (docs/layers.md)
 #   make deps | format | format-check | sloc | clean
@@ -131,6 +133,7 @@ include tests/guests/guests.mk
 include tests/toolstack/toolstack.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
+include tests/e2e/e2e.mk
 
 .PHONY: test test-system images
 images:
@@ -147,6 +150,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 toolstack-test
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-test
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 hyp-fuzz-test
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 e2e
 
 # The layering of the core (mk/layers.rules, docs/layers.md) on both arches' objects, after
 # the checker's own self-test.

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Pack the end-to-end test's initramfs: a newc ("070701") cpio archive, uncompressed.
+
+    mkcpio.py INIT OUT
+
+Contents: /init (INIT, mode 0755), the directories /dev, /proc, /sys, and the device
+nodes /dev/console (5:1) and /dev/kmsg (1:11), so that init can write to the kernel log
+before anything is mounted. Owner root, mtime 0: the archive is the same bytes for the
+same init. Format: the kernel's Documentation/driver-api/early-userspace/buffer-format.rst
+(a 110-byte ASCII header, the name with its NUL padded to 4 bytes, the data padded to 4
+bytes, and a "TRAILER!!!" entry).
+"""
+import stat
+import sys
+
+S_IFCHR, S_IFDIR, S_IFREG = stat.S_IFCHR, stat.S_IFDIR, stat.S_IFREG
+
+
+def pad4(n):
+    return (4 - n % 4) % 4
+
+
+def entry(ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
+    name_b = name.encode() + b"\0"
+    fields = [ino, mode, 0, 0, nlink, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0]
+    head = b"070701" + b"".join(b"%08X" % f for f in fields)
+    out = head + name_b + b"\0" * pad4(len(head) + len(name_b))
+    return out + data + b"\0" * pad4(len(data))
+
+
+def archive(init_bytes):
+    items = [
+        ("dev", S_IFDIR | 0o755, b"", (0, 0), 2),
+        ("dev/console", S_IFCHR | 0o600, b"", (5, 1), 1),
+        ("dev/kmsg", S_IFCHR | 0o644, b"", (1, 11), 1),
+        ("proc", S_IFDIR | 0o755, b"", (0, 0), 2),
+        ("sys", S_IFDIR | 0o755, b"", (0, 0), 2),
+        ("init", S_IFREG | 0o755, init_bytes, (0, 0), 1),
+    ]
+    out = b"".join(entry(i + 1, n, m, d, r, l) for i, (n, m, d, r, l) in enumerate(items))
+    return out + entry(0, "TRAILER!!!", 0)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print("usage: mkcpio.py INIT OUT", file=sys.stderr)
+        return 1
+    with open(sys.argv[1], "rb") as f:
+        data = archive(f.read())
+    with open(sys.argv[2], "wb") as f:
+        f.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
