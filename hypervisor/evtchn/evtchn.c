@@ -314,6 +314,7 @@ static int bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 static int close_port(struct domain *d, uint32_t port)
 {
     struct domain *peer = NULL;
+    bool unlinked = false; /* we took the connection down: drop the two ends' references */
     struct evtchn *c;
     int rc = 0;
 
@@ -342,6 +343,7 @@ static int close_port(struct domain *d, uint32_t port)
             r->remote_port = 0;
         }
         free_port(d, c);
+        unlinked = true;
     } else if (c->state == ECS_INTERDOMAIN) {
         rc = -EAGAIN; /* changed while we relocked: let the caller retry */
     } else {
@@ -352,7 +354,11 @@ static int close_port(struct domain *d, uint32_t port)
     }
     if (peer) {
         unlock_two(d, peer);
-        if (rc == 0) {
+        /* Only if this call unlinked the channel: if the peer closed its end while we
+         * relocked, it found ours connected, unbound it and dropped both references
+         * itself (dropping them again here freed a live domain: a quota BUG at its
+         * free, found by the two-guest system test). */
+        if (unlinked) {
             domain_put(d);    /* the peer's end held @d */
             domain_put(peer); /* ours held the peer */
         }

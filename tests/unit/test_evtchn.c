@@ -5,6 +5,7 @@
  * shared_info and vcpu_info, masking, every guest-reachable error, the port limit and
  * its pages, and what a domain's end does to its peers.
  */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "unit.h"
@@ -358,6 +359,53 @@ static void test_bind_vcpu_moves_notification(void **state)
     end(b);
 }
 
+/* Regression: both ends of a channel closed at once from two CPUs. The loser of the race
+ * found its end already unbound and dropped the connection's references a second time,
+ * freeing a live domain (a quota BUG when it was freed again). */
+struct closer {
+    struct domain *d;
+    uint32_t port;
+    unsigned cpu;
+};
+
+static void *close_one(void *arg)
+{
+    struct closer *c = arg;
+    struct evtchn_close cl = {.port = c->port};
+    struct hypercall h = {.nr = __HYPERVISOR_event_channel_op, .a = {EVTCHNOP_close, ARGS}};
+
+    arch_set_this_cpu(&pcpus[c->cpu]);
+    memcpy(gva(c->d, ARGS + 64 * c->cpu), &cl, sizeof(cl));
+    h.a[1] = ARGS + 64 * c->cpu;
+    (void)hypercall_dispatch(c->d->vcpus[0], &h);
+    return NULL;
+}
+
+static void test_both_ends_closed_at_once(void **state)
+{
+    struct domain *a = start("a"), *b = start("b");
+
+    (void)state;
+    for (unsigned round = 0; round < 2000; round++) {
+        uint32_t bport, aport = connect(a, b, &bport);
+        uint32_t refs_a = a->refcnt, refs_b = b->refcnt;
+        struct closer ca = {a, aport, 0}, cb = {b, bport, 1};
+        pthread_t t[2];
+
+        assert_int_equal(pthread_create(&t[0], NULL, close_one, &ca), 0);
+        assert_int_equal(pthread_create(&t[1], NULL, close_one, &cb), 0);
+        pthread_join(t[0], NULL);
+        pthread_join(t[1], NULL);
+        /* Each end held one reference on the other; both are gone, no more. */
+        assert_int_equal(a->refcnt, refs_a - 1);
+        assert_int_equal(b->refcnt, refs_b - 1);
+        assert_int_equal(a->evtchn.nr_open + b->evtchn.nr_open, 0);
+    }
+    arch_set_this_cpu(&pcpus[0]);
+    end(a);
+    end(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_domain_end_unbinds_its_peers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_vcpu_moves_notification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unaligned_vcpu_info_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_both_ends_closed_at_once, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("evtchn", tests, NULL, NULL);
