@@ -16,7 +16,7 @@ HYP_FUZZ_CC ?= clang-14
 HYP_FUZZ_RUNS ?= 1000000
 HYP_FUZZ_BRIEF_SECS ?= 5
 HYP_FUZZ_O := $(BUILD)/host/fuzz-hyp
-HYP_FUZZ_TARGETS := fuzz_hypercall fuzz_dom0less
+HYP_FUZZ_TARGETS := fuzz_hypercall fuzz_dom0less fuzz_rv_insn
 HYP_FUZZ_CORPUS := tests/fuzz/hyp/corpus
 
 HYP_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

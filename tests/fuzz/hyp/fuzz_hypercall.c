@@ -200,6 +200,15 @@ static uint64_t pages_held(const struct domain *d)
 {
     uint64_t n = 1 + 1 + d->nr_vcpus + d->p2m.pt.tables; /* domain, shared_info */
 
+    /* Event-channel pages; grant-table frames with their pin counts; maptrack pages. */
+    for (unsigned i = 0; i < EVTCHN_PAGES; i++) {
+        n += d->evtchn.pages[i] != NULL;
+    }
+    n += 2ull * d->gnttab.nr_frames;
+    for (unsigned i = 0; i < ARRAY_SIZE(d->gnttab.maptrack); i++) {
+        n += d->gnttab.maptrack[i] != NULL;
+    }
+
     for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
         n += 1;
         for (uint64_t i = 0; i < ep->count; i++) {
