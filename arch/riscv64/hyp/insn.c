@@ -5,7 +5,6 @@
 #define OP_LOAD  0x03
 #define OP_STORE 0x23
 
-
 bool insn_decode32(uint32_t insn, struct mmio_insn *m)
 {
     unsigned f3 = (insn >> 12) & 7;

@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(insn_decode32(w, &m), &m, 4);
         ok = insn_decode16((uint16_t)w, &m);
         check(ok, &m, 2);
-        if (ok && (!insn_decode32(expand(&m), &e) || e.write != m.write ||
-                   e.width != m.width || e.reg != m.reg || e.sign != m.sign)) {
+        if (ok && (!insn_decode32(expand(&m), &e) || e.write != m.write || e.width != m.width ||
+                   e.reg != m.reg || e.sign != m.sign)) {
             abort();
         }
     }
