@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "unit.h"
+#include "core_env.h"
 
 #include <xen/memory.h>
 #include <xen/sched.h>
@@ -41,30 +41,14 @@ static uint64_t free0;
 static int setup(void **state)
 {
     (void)state;
-    ram = unit_ram(4 * MIB, RAM_SIZE);
-    page_alloc_reset();
-    assert_int_equal(page_alloc_add_range(unit_pa(ram), RAM_SIZE), 0);
-    free0 = page_alloc_free_pages();
-    fake_console_reset();
-    fake_timer_reset();
-    memset(pcpus, 0, sizeof(pcpus));
-    nr_pcpus = 2;
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        pcpus[i].id = i;
-        pcpus[i].online = true;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-    time_init(1000000000);
-    board.bootargs = "stay-up";
+    ram = core_env_setup(RAM_SIZE, &free0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    assert_int_equal(page_alloc_free_pages(), free0);
-    page_alloc_reset();
-    free(ram);
+    core_env_teardown(ram, free0, true);
     return 0;
 }
 
@@ -82,28 +66,6 @@ static struct domain *running(void)
     }
     assert_int_not_equal(d->vcpus[0]->pcpu, d->vcpus[1]->pcpu);
     return d;
-}
-
-static void *guest_ptr(struct domain *d, uint64_t gpa)
-{
-    struct p2m_locked l = p2m_lock(&d->p2m);
-    paddr_t pa;
-
-    assert_int_equal(p2m_lookup(l, ipa_init(gpa), &pa, NULL), 0);
-    p2m_unlock(l);
-    return pa_va(pa);
-}
-
-/* A hypercall as the arch code makes it: continuations are re-executed until done. */
-static int64_t hc(struct vcpu *v, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
-{
-    struct hypercall h = {.nr = nr, .a = {a0, a1, a2, 0, 0}};
-    int64_t rc;
-
-    do {
-        rc = hypercall_dispatch(v, &h);
-    } while (h.restart);
-    return rc;
 }
 
 /* Every page @d holds, counted from its own records: the quota must say the same. */
@@ -153,8 +115,8 @@ static void *physmap_worker(void *arg)
     uint64_t seed = 0x9e3779b97f4a7c15ull * (w->cpu + 1);
     /* Each vCPU's argument block lives in its own page of low guest RAM. */
     uint64_t args = G(0x10000 + w->cpu * 0x1000);
-    struct xen_add_to_physmap *x = guest_ptr(w->d, args);
-    char *line = guest_ptr(w->d, args + 0x800);
+    struct xen_add_to_physmap *x = core_env_gpa(w->d, args);
+    char *line = core_env_gpa(w->d, args + 0x800);
     uint8_t probe[64];
 
     arch_set_this_cpu(&pcpus[v->pcpu]);
@@ -163,12 +125,13 @@ static void *physmap_worker(void *arg)
 
         *x = (struct xen_add_to_physmap){
             .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = pick_gfn(&seed)};
-        rc = hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, args, 0);
+        rc = core_env_hypercall(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, args, 0);
         if (rc != 0) {
             fail_once(w, "add_to_physmap", rc);
         }
         snprintf(line, 80, "cpu%u %05u 0123456789abcdefghijklmnopqrstuvwxyz\n", w->cpu, i);
-        rc = hc(v, __HYPERVISOR_console_io, CONSOLEIO_write | HIGH, strlen(line), args + 0x800);
+        rc = core_env_hypercall(v, __HYPERVISOR_console_io, CONSOLEIO_write | HIGH, strlen(line),
+                                args + 0x800);
         if (rc != 0) {
             fail_once(w, "console_io", rc);
         }
@@ -227,7 +190,7 @@ static void *console_worker(void *arg)
 {
     struct worker *w = arg;
     struct vcpu *v = w->d->vcpus[w->cpu];
-    char *buf = guest_ptr(w->d, G(0x20000 + w->cpu * 0x1000));
+    char *buf = core_env_gpa(w->d, G(0x20000 + w->cpu * 0x1000));
 
     arch_set_this_cpu(&pcpus[v->pcpu]);
     for (unsigned i = 0; i < w->iters; i++) {
@@ -237,8 +200,9 @@ static void *console_worker(void *arg)
 
         for (int off = 0; off < n;) {
             int piece = MIN(n - off, 17);
-            int64_t rc = hc(v, __HYPERVISOR_console_io, CONSOLEIO_write, (uint64_t)piece,
-                            G(0x20000 + w->cpu * 0x1000) + (uint64_t)off);
+            int64_t rc =
+                core_env_hypercall(v, __HYPERVISOR_console_io, CONSOLEIO_write, (uint64_t)piece,
+                                   G(0x20000 + w->cpu * 0x1000) + (uint64_t)off);
 
             if (rc) {
                 fail_once(w, "console_io", rc);
@@ -282,15 +246,16 @@ static void test_two_vcpus_write_the_console(void **state)
 static void test_console_loses_nothing_by_default(void **state)
 {
     struct domain *d = running();
-    char *buf = guest_ptr(d, G(0x3000));
+    char *buf = core_env_gpa(d, G(0x3000));
     char want[48];
 
     (void)state;
     fake_console_reset();
     for (unsigned i = 0; i < 500; i++) {
         snprintf(buf, 32, "n%u\n", i);
-        assert_int_equal(
-            hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, strlen(buf), G(0x3000)), 0);
+        assert_int_equal(core_env_hypercall(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write,
+                                            strlen(buf), G(0x3000)),
+                         0);
     }
     for (unsigned i = 0; i < 500; i += 37) {
         snprintf(want, sizeof(want), "(d%u) n%u\r\n", d->id, i);
@@ -305,13 +270,15 @@ static void test_console_loses_nothing_by_default(void **state)
 static void test_long_lines_split_at_255(void **state)
 {
     struct domain *d = running();
-    char *buf = guest_ptr(d, G(0x3000));
+    char *buf = core_env_gpa(d, G(0x3000));
     char want[300];
 
     (void)state;
     fake_console_reset();
     memset(buf, 'x', 600);
-    assert_int_equal(hc(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, 600, G(0x3000)), 0);
+    assert_int_equal(
+        core_env_hypercall(d->vcpus[0], __HYPERVISOR_console_io, CONSOLEIO_write, 600, G(0x3000)),
+        0);
     snprintf(want, sizeof(want), "(d%u) %.*s\r\n", d->id, 255, buf);
     assert_true(fake_console_contains(want));
     domain_shutdown(d, SHUTDOWN_poweroff); /* the last 90 bytes come out at the end */
@@ -327,7 +294,7 @@ static void test_continuation_of_a_long_write(void **state)
     unsigned pieces = 0;
 
     (void)state;
-    memset(guest_ptr(d, G(0x4000)), 'y', 4096);
+    memset(core_env_gpa(d, G(0x4000)), 'y', 4096);
     this_cpu()->need_resched = false; /* no reason to stop early but the budget */
     do {
         assert_int_equal(hypercall_dispatch(d->vcpus[0], &h), 0);
@@ -346,27 +313,33 @@ static void test_xen_decoding_ignores_high_bits(void **state)
 {
     struct domain *d = running();
     struct vcpu *v = d->vcpus[0];
-    struct xen_add_to_physmap *x = guest_ptr(d, G(0x5000));
-    char *buf = guest_ptr(d, G(0x6000));
+    struct xen_add_to_physmap *x = core_env_gpa(d, G(0x5000));
+    char *buf = core_env_gpa(d, G(0x6000));
 
     (void)state;
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_version | HIGH, 0, 0), (4 << 16) | 17);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_pagesize | HIGH, 0, 0), 4096);
-    assert_int_equal(hc(v, __HYPERVISOR_sched_op, SCHEDOP_yield | HIGH, 0, 0), 0);
-    assert_int_equal(hc(v, __HYPERVISOR_vcpu_op, VCPUOP_is_up | HIGH, 1 | HIGH, 0), 1);
-    assert_int_equal(hc(v, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 2 | HIGH, 0), -ENOENT);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_version | HIGH, 0, 0),
+                     (4 << 16) | 17);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_pagesize | HIGH, 0, 0),
+                     4096);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_sched_op, SCHEDOP_yield | HIGH, 0, 0), 0);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_vcpu_op, VCPUOP_is_up | HIGH, 1 | HIGH, 0),
+                     1);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 2 | HIGH, 0),
+                     -ENOENT);
     strcpy(buf, "hi\n");
-    assert_int_equal(hc(v, __HYPERVISOR_console_io, CONSOLEIO_write | HIGH, 3 | HIGH, G(0x6000)),
-                     0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_console_io, CONSOLEIO_write | HIGH, 3 | HIGH, G(0x6000)),
+        0);
     /* memory_op: the sub-op is the low 6 bits, the rest the start extent. */
     *x = (struct xen_add_to_physmap){
         .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = G(0x700000) >> PAGE_SHIFT};
-    assert_int_equal(
-        hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (5ul << 6), G(0x5000), 0), 0);
-    assert_int_equal(
-        hc(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap | (0x10000ul << 6), G(0x5000), 0),
-        -EDOM);
-    assert_int_equal(hc(v, __HYPERVISOR_memory_op, 63, G(0x5000), 0), -ENOSYS);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_memory_op,
+                                        XENMEM_add_to_physmap | (5ul << 6), G(0x5000), 0),
+                     0);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_memory_op,
+                                        XENMEM_add_to_physmap | (0x10000ul << 6), G(0x5000), 0),
+                     -EDOM);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_memory_op, 63, G(0x5000), 0), -ENOSYS);
     domain_destroy(d);
 }
 
@@ -374,36 +347,47 @@ static void test_xen_version_sub_ops(void **state)
 {
     struct domain *d = running();
     struct vcpu *v = d->vcpus[0];
-    char *buf = guest_ptr(d, G(0x8000));
+    char *buf = core_env_gpa(d, G(0x8000));
     xen_compile_info_t *ci = (void *)buf;
     xen_platform_parameters_t *pp = (void *)buf;
 
     (void)state;
     memset(buf, 0x55, 2048);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_extraversion, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_extraversion, G(0x8000), 0), 0);
     assert_string_equal(buf, "-bulkhead");
     assert_int_equal(buf[sizeof(xen_extraversion_t) - 1], 0);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_capabilities, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_capabilities, G(0x8000), 0), 0);
     assert_string_equal(buf, "xen-3.0-fake ");
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_changeset, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_changeset, G(0x8000), 0), 0);
     assert_string_equal(buf, "bulkhead");
     memset(buf, 0x55, 2048);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_compile_info, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_compile_info, G(0x8000), 0), 0);
     assert_memory_equal(ci->compiler, "gcc ", 4);
     assert_string_equal(ci->compile_by, "bulkhead");
     assert_int_equal(ci->compile_domain[0], 0);
     assert_int_equal(ci->compile_date[sizeof(ci->compile_date) - 1], 0);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_platform_parameters, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_platform_parameters, G(0x8000), 0),
+        0);
     assert_int_equal(pp->virt_start, 0x200000);
     memset(buf, 0x55, 16);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_guest_handle, G(0x8000), 0), 0);
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_guest_handle, G(0x8000), 0), 0);
     for (unsigned i = 0; i < 16; i++) {
         assert_int_equal(buf[i], 0);
     }
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_commandline, G(0x8000), 0), -EPERM);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_build_id, G(0x8000), 0), -EPERM);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_compile_info, 0, 0), -EFAULT);
-    assert_int_equal(hc(v, __HYPERVISOR_xen_version, XENVER_platform_parameters, G(GUEST_RAM), 0),
+    assert_int_equal(
+        core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_commandline, G(0x8000), 0), -EPERM);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_build_id, G(0x8000), 0),
+                     -EPERM);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_compile_info, 0, 0),
+                     -EFAULT);
+    assert_int_equal(core_env_hypercall(v, __HYPERVISOR_xen_version, XENVER_platform_parameters,
+                                        G(GUEST_RAM), 0),
                      -EFAULT);
     domain_destroy(d);
 }

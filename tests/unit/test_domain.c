@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "unit.h"
+#include "core_env.h"
 
 #include <xen/memory.h>
 #include <xen/sched.h>
@@ -29,32 +29,19 @@
 #define GUEST_RAM (4 * MIB)
 
 static uint8_t *ram;
+static uint64_t free0;
 
 static int setup(void **state)
 {
     (void)state;
-    ram = unit_ram(4 * MIB, RAM_SIZE);
-    page_alloc_reset();
-    assert_int_equal(page_alloc_add_range(unit_pa(ram), RAM_SIZE), 0);
-    fake_console_reset();
-    fake_timer_reset();
-    memset(pcpus, 0, sizeof(pcpus));
-    nr_pcpus = 2;
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        pcpus[i].id = i;
-        pcpus[i].online = true;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-    time_init(1000000000);
-    board.bootargs = "stay-up";
+    ram = core_env_setup(RAM_SIZE, &free0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    page_alloc_reset();
-    free(ram);
+    core_env_teardown(ram, free0, false);
     return 0;
 }
 
@@ -258,27 +245,10 @@ static bool console_has(const struct domain *d, const char *text)
     return fake_console_contains(line);
 }
 
-/* A hypercall as the arch code makes it, continuations included (re-executed until
- * done, as re-running the hypercall instruction would). */
+/* A hypercall as vCPU 0 of @d (tests/unit/core_env.h). */
 static int64_t hc(struct domain *d, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-    struct hypercall h = {.nr = nr, .a = {a0, a1, a2, 0, 0}};
-    int64_t rc;
-
-    do {
-        rc = hypercall_dispatch(d->vcpus[0], &h);
-    } while (h.restart);
-    return rc;
-}
-
-static void *guest_ptr(struct domain *d, uint64_t gpa)
-{
-    struct p2m_locked l = p2m_lock(&d->p2m);
-    paddr_t pa;
-
-    assert_int_equal(p2m_lookup(l, ipa_init(gpa), &pa, NULL), 0);
-    p2m_unlock(l);
-    return pa_va(pa);
+    return core_env_hypercall(d->vcpus[0], nr, a0, a1, a2);
 }
 
 #define G(off) (FAKE_GUEST_RAM_BASE + (off))
@@ -304,7 +274,7 @@ static void test_unknown_hypercalls_enosys(void **state)
 static void test_xen_version(void **state)
 {
     struct domain *d = running();
-    xen_feature_info_t *fi = guest_ptr(d, G(0x1000));
+    xen_feature_info_t *fi = core_env_gpa(d, G(0x1000));
 
     (void)state;
     assert_int_equal(hc(d, __HYPERVISOR_xen_version, XENVER_version, 0, 0), (4 << 16) | 17);
@@ -315,7 +285,7 @@ static void test_xen_version(void **state)
     fi->submap_idx = 1;
     assert_int_equal(hc(d, __HYPERVISOR_xen_version, XENVER_get_features, G(0x1000), 0), -EINVAL);
     assert_int_equal(hc(d, __HYPERVISOR_xen_version, XENVER_extraversion, G(0x2000), 0), 0);
-    assert_string_equal((char *)guest_ptr(d, G(0x2000)), "-bulkhead");
+    assert_string_equal((char *)core_env_gpa(d, G(0x2000)), "-bulkhead");
     domain_destroy(d);
 }
 
@@ -349,7 +319,7 @@ static void test_bad_pointers_efault(void **state)
 static void test_console_io(void **state)
 {
     struct domain *d = running();
-    char *buf = guest_ptr(d, G(0x3000));
+    char *buf = core_env_gpa(d, G(0x3000));
 
     (void)state;
     strcpy(buf, "hello\nworld\x1b[2J\n");
@@ -366,7 +336,7 @@ static void test_console_io(void **state)
 static void test_console_rate_limit(void **state)
 {
     struct domain *d = running();
-    char *buf = guest_ptr(d, G(0x3000));
+    char *buf = core_env_gpa(d, G(0x3000));
     unsigned printed = 0;
     const char *p;
 
@@ -395,7 +365,7 @@ static void test_console_rate_limit(void **state)
 static void test_sched_op_and_shutdown(void **state)
 {
     struct domain *d = running();
-    struct sched_shutdown *sd = guest_ptr(d, G(0x4000));
+    struct sched_shutdown *sd = core_env_gpa(d, G(0x4000));
 
     (void)state;
     assert_int_equal(hc(d, __HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0), 0);
@@ -424,9 +394,9 @@ static void test_crash_reports_reason(void **state)
 static void test_vcpu_op(void **state)
 {
     struct domain *d = running();
-    struct vcpu_runstate_info *ri = guest_ptr(d, G(0x5000));
-    struct vcpu_set_singleshot_timer *t = guest_ptr(d, G(0x6000));
-    struct vcpu_register_vcpu_info *r = guest_ptr(d, G(0x7000));
+    struct vcpu_runstate_info *ri = core_env_gpa(d, G(0x5000));
+    struct vcpu_set_singleshot_timer *t = core_env_gpa(d, G(0x6000));
+    struct vcpu_register_vcpu_info *r = core_env_gpa(d, G(0x7000));
 
     (void)state;
     assert_int_equal(hc(d, __HYPERVISOR_vcpu_op, VCPUOP_is_up, 0, 0), 1);
@@ -481,19 +451,19 @@ static void test_start_vcpu(void **state)
 static void test_add_to_physmap_shared_info(void **state)
 {
     struct domain *d = running();
-    struct xen_add_to_physmap *x = guest_ptr(d, G(0x8000));
+    struct xen_add_to_physmap *x = core_env_gpa(d, G(0x8000));
     uint64_t before;
     uint8_t *page;
 
     (void)state;
-    page = guest_ptr(d, G(0x9000));
+    page = core_env_gpa(d, G(0x9000));
     memset(page, 0x5a, PAGE_SIZE);
     *x = (struct xen_add_to_physmap){.domid = DOMID_SELF,
                                      .space = XENMAPSPACE_shared_info,
                                      .idx = 0,
                                      .gpfn = (FAKE_GUEST_RAM_BASE >> 12) + 9};
     assert_int_equal(hc(d, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, G(0x8000), 0), 0);
-    page = guest_ptr(d, G(0x9000));
+    page = core_env_gpa(d, G(0x9000));
     assert_int_equal(page[0], 0); /* the shared_info page, not the RAM page under it */
     assert_true(pa_addr(va_pa(page)) == pa_addr(d->shared_info));
     x->domid = (domid_t)(d->id + 1); /* another domain */

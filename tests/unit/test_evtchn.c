@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#include "unit.h"
+#include "core_env.h"
 
 #include <xen/event_channel.h>
 #include <xen/vcpu.h>
@@ -36,30 +36,14 @@ static uint64_t free0;
 static int setup(void **state)
 {
     (void)state;
-    ram = unit_ram(4 * MIB, RAM_SIZE);
-    page_alloc_reset();
-    assert_int_equal(page_alloc_add_range(unit_pa(ram), RAM_SIZE), 0);
-    free0 = page_alloc_free_pages();
-    fake_console_reset();
-    fake_timer_reset();
-    memset(pcpus, 0, sizeof(pcpus));
-    nr_pcpus = 2;
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        pcpus[i].id = i;
-        pcpus[i].online = true;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-    time_init(1000000000);
-    board.bootargs = "stay-up";
+    ram = core_env_setup(RAM_SIZE, &free0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    assert_int_equal(page_alloc_free_pages(), free0);
-    page_alloc_reset();
-    free(ram);
+    core_env_teardown(ram, free0, true);
     return 0;
 }
 
@@ -82,25 +66,15 @@ static void end(struct domain *d)
     domain_destroy(d);
 }
 
-static void *gva(struct domain *d, uint64_t gpa)
-{
-    struct p2m_locked l = p2m_lock(&d->p2m);
-    paddr_t pa;
-
-    assert_int_equal(p2m_lookup(l, ipa_init(gpa), &pa, NULL), 0);
-    p2m_unlock(l);
-    return pa_va(pa);
-}
-
 /* EVTCHNOP_@cmd as vCPU 0 of @d with the op's struct @op copied in and back out. */
 static int64_t op(struct domain *d, int cmd, void *opst, size_t size)
 {
     struct hypercall h = {.nr = __HYPERVISOR_event_channel_op, .a = {(uint64_t)cmd, ARGS}};
     int64_t rc;
 
-    memcpy(gva(d, ARGS), opst, size);
+    memcpy(core_env_gpa(d, ARGS), opst, size);
     rc = hypercall_dispatch(d->vcpus[0], &h);
-    memcpy(opst, gva(d, ARGS), size);
+    memcpy(opst, core_env_gpa(d, ARGS), size);
     return rc;
 }
 
@@ -328,11 +302,11 @@ static void test_unaligned_vcpu_info_is_refused(void **state)
     struct hypercall h = {.nr = __HYPERVISOR_vcpu_op, .a = {VCPUOP_register_vcpu_info, 1, ARGS}};
 
     (void)state;
-    memcpy(gva(a, ARGS), &r, sizeof(r));
+    memcpy(core_env_gpa(a, ARGS), &r, sizeof(r));
     assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), -EINVAL);
     assert_int_equal(pa_addr(a->vcpus[1]->vcpu_info), 0);
     r.offset = 64;
-    memcpy(gva(a, ARGS), &r, sizeof(r));
+    memcpy(core_env_gpa(a, ARGS), &r, sizeof(r));
     assert_int_equal(hypercall_dispatch(a->vcpus[0], &h), 0);
     end(a);
 }
@@ -341,7 +315,7 @@ static void test_bind_vcpu_moves_notification(void **state)
 {
     struct domain *a = start("a"), *b = start("b");
     uint32_t bport, aport = connect(a, b, &bport);
-    struct vcpu_info *vi1 = gva(b, FAKE_GUEST_RAM_BASE + 0x30000);
+    struct vcpu_info *vi1 = core_env_gpa(b, FAKE_GUEST_RAM_BASE + 0x30000);
     struct evtchn_bind_vcpu bv = {.port = bport, .vcpu = 1};
     struct evtchn_send s = {.port = aport};
 
@@ -375,7 +349,7 @@ static void *close_one(void *arg)
     struct hypercall h = {.nr = __HYPERVISOR_event_channel_op, .a = {EVTCHNOP_close, ARGS}};
 
     arch_set_this_cpu(&pcpus[c->cpu]);
-    memcpy(gva(c->d, ARGS + 64 * c->cpu), &cl, sizeof(cl));
+    memcpy(core_env_gpa(c->d, ARGS + 64 * c->cpu), &cl, sizeof(cl));
     h.a[1] = ARGS + 64 * c->cpu;
     (void)hypercall_dispatch(c->d->vcpus[0], &h);
     return NULL;

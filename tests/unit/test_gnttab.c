@@ -8,7 +8,7 @@
  */
 #include <stdio.h>
 
-#include "unit.h"
+#include "core_env.h"
 
 #include <xen/grant_table.h>
 #include <xen/memory.h>
@@ -38,52 +38,15 @@ static uint64_t free0;
 static int setup(void **state)
 {
     (void)state;
-    ram = unit_ram(4 * MIB, RAM_SIZE);
-    page_alloc_reset();
-    assert_int_equal(page_alloc_add_range(unit_pa(ram), RAM_SIZE), 0);
-    free0 = page_alloc_free_pages();
-    fake_console_reset();
-    fake_timer_reset();
-    memset(pcpus, 0, sizeof(pcpus));
-    nr_pcpus = 2;
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        pcpus[i].id = i;
-        pcpus[i].online = true;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-    time_init(1000000000);
-    board.bootargs = "stay-up";
+    ram = core_env_setup(RAM_SIZE, &free0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    assert_int_equal(page_alloc_free_pages(), free0);
-    page_alloc_reset();
-    free(ram);
+    core_env_teardown(ram, free0, true);
     return 0;
-}
-
-static void *gva(struct domain *d, uint64_t gpa)
-{
-    struct p2m_locked l = p2m_lock(&d->p2m);
-    paddr_t pa;
-
-    assert_int_equal(p2m_lookup(l, ipa_init(gpa), &pa, NULL), 0);
-    p2m_unlock(l);
-    return pa_va(pa);
-}
-
-static int64_t hcall(struct domain *d, uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
-{
-    struct hypercall h = {.nr = nr, .a = {a0, a1, a2}};
-    int64_t rc;
-
-    do {
-        rc = hypercall_dispatch(d->vcpus[0], &h);
-    } while (h.restart);
-    return rc;
 }
 
 /* A started domain with grant-table frame 0 mapped at TABLE_GFN. */
@@ -96,8 +59,9 @@ static struct domain *start(const char *name)
 
     assert_int_equal(domain_create(&cfg, &d), 0);
     domain_start(d, FAKE_GUEST_RAM_BASE, 0);
-    memcpy(gva(d, ARGS), &x, sizeof(x));
-    assert_int_equal(hcall(d, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARGS, 0), 0);
+    memcpy(core_env_gpa(d, ARGS), &x, sizeof(x));
+    assert_int_equal(
+        core_env_hypercall(d->vcpus[0], __HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARGS, 0), 0);
     return d;
 }
 
@@ -110,7 +74,7 @@ static void end(struct domain *d)
 /* The granter's own view of its table (through its physmap, as the guest writes it). */
 static struct grant_entry_v1 *table(struct domain *d)
 {
-    return gva(d, TABLE_GFN << PAGE_SHIFT);
+    return core_env_gpa(d, TABLE_GFN << PAGE_SHIFT);
 }
 
 static void grant(struct domain *g, uint32_t ref, struct domain *to, uint64_t gpa, bool ro)
@@ -128,9 +92,11 @@ static int16_t map(struct domain *m, struct domain *g, uint32_t ref, uint64_t at
     struct gnttab_map_grant_ref op = {
         .host_addr = at, .flags = flags, .ref = ref, .dom = g ? g->id : 60};
 
-    memcpy(gva(m, ARGS), &op, sizeof(op));
-    assert_int_equal(hcall(m, __HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, ARGS, 1), 0);
-    memcpy(&op, gva(m, ARGS), sizeof(op));
+    memcpy(core_env_gpa(m, ARGS), &op, sizeof(op));
+    assert_int_equal(core_env_hypercall(m->vcpus[0], __HYPERVISOR_grant_table_op,
+                                        GNTTABOP_map_grant_ref, ARGS, 1),
+                     0);
+    memcpy(&op, core_env_gpa(m, ARGS), sizeof(op));
     if (handle) {
         *handle = op.handle;
     }
@@ -141,9 +107,11 @@ static int16_t unmap(struct domain *m, grant_handle_t handle, uint64_t at)
 {
     struct gnttab_unmap_grant_ref op = {.host_addr = at, .handle = handle};
 
-    memcpy(gva(m, ARGS), &op, sizeof(op));
-    assert_int_equal(hcall(m, __HYPERVISOR_grant_table_op, GNTTABOP_unmap_grant_ref, ARGS, 1), 0);
-    memcpy(&op, gva(m, ARGS), sizeof(op));
+    memcpy(core_env_gpa(m, ARGS), &op, sizeof(op));
+    assert_int_equal(core_env_hypercall(m->vcpus[0], __HYPERVISOR_grant_table_op,
+                                        GNTTABOP_unmap_grant_ref, ARGS, 1),
+                     0);
+    memcpy(&op, core_env_gpa(m, ARGS), sizeof(op));
     return op.status;
 }
 
@@ -168,8 +136,8 @@ static void test_map_write_unmap(void **state)
     assert_int_equal(map(b, a, 5, MAPAT, GNTMAP_host_map, &h), GNTST_okay);
     assert_int_equal(table(a)[5].flags, GTF_permit_access | GTF_reading | GTF_writing);
     /* b's frame at MAPAT is a's page: writes show through. */
-    strcpy(gva(b, MAPAT), "through the grant");
-    assert_string_equal(gva(a, DATA), "through the grant");
+    strcpy(core_env_gpa(b, MAPAT), "through the grant");
+    assert_string_equal(core_env_gpa(a, DATA), "through the grant");
     assert_true(mapped(b, MAPAT, &attr) && (attr & PT_W));
     assert_int_equal(unmap(b, h, MAPAT + PAGE_SIZE), GNTST_bad_virt_addr);
     assert_int_equal(unmap(b, h, MAPAT), GNTST_okay);
@@ -216,9 +184,12 @@ static void test_map_errors(void **state)
     table(a)[5].frame = (uint32_t)(G(GUEST_RAM) >> PAGE_SHIFT); /* past the granter's RAM */
     assert_int_equal(map(b, a, 5, MAPAT, GNTMAP_host_map, NULL), GNTST_bad_page);
     assert_int_equal(table(a)[5].flags, GTF_permit_access); /* nothing left pinned */
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, 0x10, 1),
+    assert_int_equal(core_env_hypercall(b->vcpus[0], __HYPERVISOR_grant_table_op,
+                                        GNTTABOP_map_grant_ref, 0x10, 1),
                      -EFAULT);
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_transfer, ARGS, 1), -ENOSYS);
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_transfer, ARGS, 1),
+        -ENOSYS);
     end(a);
     end(b);
     end(c);
@@ -231,7 +202,7 @@ static void test_copy(void **state)
 
     (void)state;
     grant(a, 9, b, DATA, false);
-    strcpy(gva(b, G(0x50000)), "copied by grant");
+    strcpy(core_env_gpa(b, G(0x50000)), "copied by grant");
     op.source.u.gmfn = G(0x50000) >> PAGE_SHIFT;
     op.source.domid = DOMID_SELF;
     op.dest.u.ref = 9;
@@ -239,24 +210,27 @@ static void test_copy(void **state)
     op.dest.offset = 100;
     op.len = 16;
     op.flags = GNTCOPY_dest_gref;
-    memcpy(gva(b, ARGS), &op, sizeof(op));
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
-    memcpy(&op, gva(b, ARGS), sizeof(op));
+    memcpy(core_env_gpa(b, ARGS), &op, sizeof(op));
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
+    memcpy(&op, core_env_gpa(b, ARGS), sizeof(op));
     assert_int_equal(op.status, GNTST_okay);
-    assert_string_equal((char *)gva(a, DATA) + 100, "copied by grant");
+    assert_string_equal((char *)core_env_gpa(a, DATA) + 100, "copied by grant");
     assert_int_equal(table(a)[9].flags, GTF_permit_access); /* pins dropped after */
     /* Across the page end; a frame of another domain named without a grant. */
     op.dest.offset = PAGE_SIZE - 8;
-    memcpy(gva(b, ARGS), &op, sizeof(op));
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
-    memcpy(&op, gva(b, ARGS), sizeof(op));
+    memcpy(core_env_gpa(b, ARGS), &op, sizeof(op));
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
+    memcpy(&op, core_env_gpa(b, ARGS), sizeof(op));
     assert_int_equal(op.status, GNTST_bad_copy_arg);
     op.dest.offset = 0;
     op.flags = 0;
     op.dest.u.gmfn = DATA >> PAGE_SHIFT;
-    memcpy(gva(b, ARGS), &op, sizeof(op));
-    assert_int_equal(hcall(b, __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
-    memcpy(&op, gva(b, ARGS), sizeof(op));
+    memcpy(core_env_gpa(b, ARGS), &op, sizeof(op));
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1), 0);
+    memcpy(&op, core_env_gpa(b, ARGS), sizeof(op));
     assert_int_equal(op.status, GNTST_permission_denied);
     end(a);
     end(b);
@@ -265,7 +239,7 @@ static void test_copy(void **state)
 static void test_batches_continue(void **state)
 {
     struct domain *a = start("a"), *b = start("b");
-    struct gnttab_copy *ops = gva(b, ARGS);
+    struct gnttab_copy *ops = core_env_gpa(b, ARGS);
     const unsigned n = 150; /* more than GNTTAB_BATCH: continued twice */
     struct hypercall h = {.nr = __HYPERVISOR_grant_table_op, .a = {GNTTABOP_copy, ARGS, n}};
     unsigned pieces = 0;
@@ -299,31 +273,39 @@ static void test_setup_and_query(void **state)
     struct gnttab_setup_table st = {.dom = DOMID_SELF, .nr_frames = 4};
     struct gnttab_query_size q = {.dom = DOMID_SELF};
     uint64_t list = G(0x30000);
-    xen_pfn_t *frames = gva(a, list);
+    xen_pfn_t *frames = core_env_gpa(a, list);
 
     (void)state;
     memcpy(&st.frame_list, &list, sizeof(list));
-    memcpy(gva(a, ARGS), &st, sizeof(st));
-    assert_int_equal(hcall(a, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table, ARGS, 1), 0);
-    memcpy(&st, gva(a, ARGS), sizeof(st));
+    memcpy(core_env_gpa(a, ARGS), &st, sizeof(st));
+    assert_int_equal(
+        core_env_hypercall(a->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_setup_table, ARGS, 1),
+        0);
+    memcpy(&st, core_env_gpa(a, ARGS), sizeof(st));
     assert_int_equal(st.status, GNTST_okay);
     assert_int_equal(frames[0], TABLE_GFN);
     assert_int_equal(frames[1], (xen_pfn_t)~0ull); /* not in the physmap */
-    memcpy(gva(a, ARGS), &q, sizeof(q));
-    assert_int_equal(hcall(a, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, ARGS, 1), 0);
-    memcpy(&q, gva(a, ARGS), sizeof(q));
+    memcpy(core_env_gpa(a, ARGS), &q, sizeof(q));
+    assert_int_equal(
+        core_env_hypercall(a->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_query_size, ARGS, 1),
+        0);
+    memcpy(&q, core_env_gpa(a, ARGS), sizeof(q));
     assert_int_equal(q.status, GNTST_okay);
     assert_int_equal(q.nr_frames, 4);
     assert_int_equal(q.max_nr_frames, GNTTAB_MAX_FRAMES);
     st.nr_frames = GNTTAB_MAX_FRAMES + 1;
-    memcpy(gva(a, ARGS), &st, sizeof(st));
-    assert_int_equal(hcall(a, __HYPERVISOR_grant_table_op, GNTTABOP_setup_table, ARGS, 1), 0);
-    memcpy(&st, gva(a, ARGS), sizeof(st));
+    memcpy(core_env_gpa(a, ARGS), &st, sizeof(st));
+    assert_int_equal(
+        core_env_hypercall(a->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_setup_table, ARGS, 1),
+        0);
+    memcpy(&st, core_env_gpa(a, ARGS), sizeof(st));
     assert_int_equal(st.status, GNTST_general_error);
     q.dom = 33;
-    memcpy(gva(a, ARGS), &q, sizeof(q));
-    assert_int_equal(hcall(a, __HYPERVISOR_grant_table_op, GNTTABOP_query_size, ARGS, 1), 0);
-    memcpy(&q, gva(a, ARGS), sizeof(q));
+    memcpy(core_env_gpa(a, ARGS), &q, sizeof(q));
+    assert_int_equal(
+        core_env_hypercall(a->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_query_size, ARGS, 1),
+        0);
+    memcpy(&q, core_env_gpa(a, ARGS), sizeof(q));
     assert_int_equal(q.status, GNTST_permission_denied);
     end(a);
 }
@@ -336,14 +318,14 @@ static void test_granted_page_outlives_the_granter(void **state)
 
     (void)state;
     grant(a, 5, b, DATA, false);
-    strcpy(gva(a, DATA), "still here");
+    strcpy(core_env_gpa(a, DATA), "still here");
     assert_int_equal(map(b, a, 5, MAPAT, GNTMAP_host_map, &h), GNTST_okay);
     free_with_both = page_alloc_free_pages();
     end(a);
     /* a is gone from the table, but its memory stays while b maps its page. */
     assert_null(domain_find("a"));
     assert_int_equal(page_alloc_free_pages(), free_with_both);
-    assert_string_equal(gva(b, MAPAT), "still here");
+    assert_string_equal(core_env_gpa(b, MAPAT), "still here");
     assert_int_equal(unmap(b, h, MAPAT), GNTST_okay);
     assert_true(page_alloc_free_pages() > free_with_both);
     end(b);

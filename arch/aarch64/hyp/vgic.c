@@ -88,62 +88,50 @@ static unsigned nr_lrs;
 
 /* ---- list registers --------------------------------------------------------------- */
 
-#define LR_CASE(n, crm, op2)                                                                       \
+/* ICH_LR<n>_EL2 is S3_4_C12_C12_<n> for n < 8, S3_4_C12_C13_<n-8> above (the register
+ * name is part of the instruction, so each needs its own case). */
+#define LR_LIST(X)                                                                                 \
+    X(0, C12, 0)                                                                                   \
+    X(1, C12, 1)                                                                                   \
+    X(2, C12, 2)                                                                                   \
+    X(3, C12, 3)                                                                                   \
+    X(4, C12, 4)                                                                                   \
+    X(5, C12, 5)                                                                                   \
+    X(6, C12, 6)                                                                                   \
+    X(7, C12, 7)                                                                                   \
+    X(8, C13, 0)                                                                                   \
+    X(9, C13, 1)                                                                                   \
+    X(10, C13, 2)                                                                                  \
+    X(11, C13, 3)                                                                                  \
+    X(12, C13, 4)                                                                                  \
+    X(13, C13, 5)                                                                                  \
+    X(14, C13, 6)                                                                                  \
+    X(15, C13, 7)
+
+#define LR_READ(n, crm, op2)                                                                       \
     case n:                                                                                        \
         return read_sysreg(S3_4_C12_##crm##_##op2);
 static uint64_t lr_read(unsigned i)
 {
     switch (i) {
-        LR_CASE(0, C12, 0)
-        LR_CASE(1, C12, 1)
-        LR_CASE(2, C12, 2)
-        LR_CASE(3, C12, 3)
-        LR_CASE(4, C12, 4)
-        LR_CASE(5, C12, 5)
-        LR_CASE(6, C12, 6)
-        LR_CASE(7, C12, 7)
-        LR_CASE(8, C13, 0)
-        LR_CASE(9, C13, 1)
-        LR_CASE(10, C13, 2)
-        LR_CASE(11, C13, 3)
-        LR_CASE(12, C13, 4)
-        LR_CASE(13, C13, 5)
-        LR_CASE(14, C13, 6)
-        LR_CASE(15, C13, 7)
+        LR_LIST(LR_READ)
     default:
         return 0;
     }
 }
-#undef LR_CASE
 
-#define LR_CASE(n, crm, op2)                                                                       \
+#define LR_WRITE(n, crm, op2)                                                                      \
     case n:                                                                                        \
         write_sysreg(S3_4_C12_##crm##_##op2, v);                                                   \
         break;
 static void lr_write(unsigned i, uint64_t v)
 {
     switch (i) {
-        LR_CASE(0, C12, 0)
-        LR_CASE(1, C12, 1)
-        LR_CASE(2, C12, 2)
-        LR_CASE(3, C12, 3)
-        LR_CASE(4, C12, 4)
-        LR_CASE(5, C12, 5)
-        LR_CASE(6, C12, 6)
-        LR_CASE(7, C12, 7)
-        LR_CASE(8, C13, 0)
-        LR_CASE(9, C13, 1)
-        LR_CASE(10, C13, 2)
-        LR_CASE(11, C13, 3)
-        LR_CASE(12, C13, 4)
-        LR_CASE(13, C13, 5)
-        LR_CASE(14, C13, 6)
-        LR_CASE(15, C13, 7)
+        LR_LIST(LR_WRITE)
     default:
         break;
     }
 }
-#undef LR_CASE
 
 void vgic_cpu_init(void)
 {
