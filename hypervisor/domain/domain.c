@@ -335,6 +335,21 @@ void domain_notifier_register(struct domain_notifier *n)
     spin_unlock(&domain_lock);
 }
 
+bool domain_owns_ram(const struct domain *d, paddr_t pa)
+{
+    /* The extent list is written only while the domain is built. */
+    for (const struct extent_page *ep = d->extents; ep; ep = ep->next) {
+        for (uint64_t i = 0; i < ep->count; i++) {
+            uint64_t base = pa_addr(ep->e[i].pa);
+
+            if (pa_addr(pa) >= base && pa_addr(pa) - base < (PAGE_SIZE << ep->e[i].order)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size)
 {
     struct p2m_locked l = p2m_lock(&d->p2m);

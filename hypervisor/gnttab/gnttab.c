@@ -159,7 +159,7 @@ static void release(struct domain *g, uint32_t ref, bool readonly)
     __atomic_fetch_and(combo(entry(g, ref)), ~clear, __ATOMIC_ACQ_REL);
 }
 
-/* @d's RAM page at @gfn (writable if @write). */
+/* @d's own RAM page at @gfn (writable if @write). */
 static int16_t gfn_to_pa(struct domain *d, uint64_t gfn, bool write, paddr_t *pa)
 {
     struct p2m_locked l;
@@ -172,7 +172,9 @@ static int16_t gfn_to_pa(struct domain *d, uint64_t gfn, bool write, paddr_t *pa
     l = p2m_lock(&d->p2m);
     rc = p2m_lookup(l, ipa_init(gfn << PAGE_SHIFT), pa, &attr);
     p2m_unlock(l);
-    if (rc || (attr & PT_DEVICE) || (write && !(attr & PT_W))) {
+    /* Only the domain's own RAM: a page granted to it by a third domain could be
+     * unmapped and freed while the grant or copy still uses it. */
+    if (rc || (attr & PT_DEVICE) || (write && !(attr & PT_W)) || !domain_owns_ram(d, *pa)) {
         return GNTST_bad_page;
     }
     return GNTST_okay;

@@ -53,6 +53,12 @@ static int64_t register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t 
     l = p2m_lock(&v->dom->p2m);
     rc = p2m_lookup(l, ipa_init((uint64_t)r.mfn << PAGE_SHIFT), &pa, NULL) ? -EINVAL : 0;
     p2m_unlock(l);
+    /* The hypervisor keeps this pointer: only into the domain's own RAM, never a page
+     * another domain granted it (unmapped and freed later, it would be written into
+     * whoever got it next). */
+    if (rc == 0 && !domain_owns_ram(v->dom, pa)) {
+        rc = -EINVAL;
+    }
     if (rc) {
         return rc;
     }

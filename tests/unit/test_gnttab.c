@@ -12,6 +12,7 @@
 
 #include <xen/grant_table.h>
 #include <xen/memory.h>
+#include <xen/vcpu.h>
 #include <xen/xen.h>
 
 #include <bulkhead/boot.h>
@@ -343,6 +344,35 @@ static void test_a_dead_mapper_lets_go(void **state)
     end(a);
 }
 
+/* A page a domain was granted is not its own: it can neither grant it on (the third
+ * domain's map would outlive the grant it rests on) nor make the hypervisor keep a
+ * pointer into it (vcpu_info), since it is freed once unmapped and its granter gone. */
+static void test_granted_pages_are_not_passed_on(void **state)
+{
+    struct domain *a = start("a"), *b = start("b"), *c = start("c");
+    struct vcpu_register_vcpu_info r = {.mfn = MAPAT >> PAGE_SHIFT, .offset = 0};
+    grant_handle_t h;
+
+    (void)state;
+    grant(a, 5, b, DATA, false);
+    assert_int_equal(map(b, a, 5, MAPAT, GNTMAP_host_map, &h), GNTST_okay);
+    grant(b, 6, c, MAPAT, false);
+    assert_int_equal(map(c, b, 6, MAPAT, GNTMAP_host_map, NULL), GNTST_bad_page);
+    memcpy(core_env_gpa(b, ARGS), &r, sizeof(r));
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARGS),
+        -EINVAL);
+    r.mfn = DATA >> PAGE_SHIFT; /* its own RAM is fine */
+    memcpy(core_env_gpa(b, ARGS), &r, sizeof(r));
+    assert_int_equal(
+        core_env_hypercall(b->vcpus[0], __HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, ARGS),
+        0);
+    assert_int_equal(unmap(b, h, MAPAT), GNTST_okay);
+    end(a);
+    end(b);
+    end(c);
+}
+
 static void test_maptrack_limit(void **state)
 {
     struct domain *a = start("a"), *b = start("b");
@@ -374,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_granted_page_outlives_the_granter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_dead_mapper_lets_go, setup, teardown),
         cmocka_unit_test_setup_teardown(test_maptrack_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_granted_pages_are_not_passed_on, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("gnttab", tests, NULL, NULL);

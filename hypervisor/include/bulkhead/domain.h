@@ -181,6 +181,11 @@ void domain_shutdown(struct domain *d, unsigned reason);
 int __must_check domain_alloc_pages(struct domain *d, unsigned order, paddr_t *out);
 void domain_free_pages(struct domain *d, paddr_t pa, unsigned order);
 
+/* Is host page @pa one of @d's own RAM pages (not a page another domain granted it)? The
+ * hypervisor keeps pointers only into, and grants only, pages a domain owns: those live
+ * as long as the domain does. */
+bool domain_owns_ram(const struct domain *d, paddr_t pa);
+
 /* Map the shared_info page at @gfn (replacing what was there). */
 int __must_check domain_map_shared_info(struct domain *d, uint64_t gfn);
 
