@@ -370,11 +370,16 @@ static int close_port(struct domain *d, uint32_t port)
 }
 
 /* Close, retrying while another CPU connects or disconnects the port meanwhile. */
+/* Close, retrying while the peer closes and binds the port again in the window between
+ * our two lockings. Bounded, so a peer doing that in a loop cannot hold our CPU: the
+ * guest gets -EAGAIN. A dying domain's ports cannot be rebound (domain_get refuses
+ * it), so its teardown needs few retries. */
 static int close_retry(struct domain *d, uint32_t port)
 {
-    int rc;
+    int rc = -EAGAIN;
 
-    while ((rc = close_port(d, port)) == -EAGAIN) {
+    for (unsigned i = 0; i < 64 && rc == -EAGAIN; i++) {
+        rc = close_port(d, port);
     }
     return rc;
 }
