@@ -1,7 +1,8 @@
 # End-to-end tests: unmodified Debian kernels on Bulkhead (docs/e2e.md).
 #
-#   make e2e          fetch trixie's riscv64 kernel (once, into build/e2e/), build the test
-#                     initramfs and the riscv64 hypervisor, boot Linux with 2 vCPUs (pytest)
+#   make e2e          fetch trixie's riscv64 and bookworm's arm64 kernels (once, into
+#                     build/e2e/), build the test initramfs of each arch and both
+#                     hypervisors, boot each Linux with 2 vCPUs (pytest)
 #   make e2e-files    only fetch and build what the boot needs
 #   make e2e-bench    boot-to-init wall time and instructions (-icount) on Bulkhead and on
 #                     bare QEMU, and their ratios, measured in one run
@@ -13,32 +14,49 @@ E2E_O := $(BUILD)/e2e
 E2E_KERNEL := $(E2E_O)/linux-riscv64/Image
 E2E_INIT := $(E2E_O)/init
 E2E_CPIO := $(E2E_O)/initramfs.cpio
+E2E_KERNEL_ARM64 := $(E2E_O)/linux-arm64/Image
+E2E_INIT_ARM64 := $(E2E_O)/init-arm64
+E2E_CPIO_ARM64 := $(E2E_O)/initramfs-arm64.cpio
 RISCV64_CC ?= riscv64-linux-gnu-gcc
+AARCH64_LINUX_CC ?= aarch64-linux-gnu-gcc
 
 # A freestanding static program (raw system calls): no libc, no crt files.
 E2E_INIT_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-tree-loop-distribute-patterns -fno-stack-protector -fno-pie -no-pie -static \
-	-nostdlib -march=rv64gc -mabi=lp64d
+	-nostdlib
 
 $(E2E_INIT): tests/e2e/init.c
 	@mkdir -p $(dir $@)
-	$(Q)$(RISCV64_CC) $(E2E_INIT_CFLAGS) -o $@ $<
+	$(Q)$(RISCV64_CC) $(E2E_INIT_CFLAGS) -march=rv64gc -mabi=lp64d -o $@ $<
+
+$(E2E_INIT_ARM64): tests/e2e/init.c
+	@mkdir -p $(dir $@)
+	$(Q)$(AARCH64_LINUX_CC) $(E2E_INIT_CFLAGS) -mgeneral-regs-only -Wl,-z,max-page-size=4096 -o $@ $<
 
 $(E2E_CPIO): $(E2E_INIT) tests/e2e/mkcpio.py
 	$(Q)$(PYTHON) tests/e2e/mkcpio.py $(E2E_INIT) $@
 
+$(E2E_CPIO_ARM64): $(E2E_INIT_ARM64) tests/e2e/mkcpio.py
+	$(Q)$(PYTHON) tests/e2e/mkcpio.py $(E2E_INIT_ARM64) $@
+
 # The fetch needs the network once; a failure is written where the test reads it, so the
 # test is skipped with the reason instead of failing the whole `make test` offline.
-$(E2E_KERNEL): mk/fetch-linux-riscv64.sh mk/riscv-image.py
+$(E2E_KERNEL): mk/fetch-linux-riscv64.sh mk/fetch-debian-kernel.sh mk/kernel-image.py
 	$(Q)mkdir -p $(E2E_O) && rm -f $(E2E_O)/fetch.err
 	$(Q)mk/fetch-linux-riscv64.sh $(dir $@) >/dev/null 2>$(E2E_O)/fetch.err || \
 		{ cat $(E2E_O)/fetch.err >&2; true; }
 
+$(E2E_KERNEL_ARM64): mk/fetch-linux-arm64.sh mk/fetch-debian-kernel.sh mk/kernel-image.py
+	$(Q)mkdir -p $(E2E_O) && rm -f $(E2E_O)/fetch-arm64.err
+	$(Q)mk/fetch-linux-arm64.sh $(dir $@) >/dev/null 2>$(E2E_O)/fetch-arm64.err || \
+		{ cat $(E2E_O)/fetch-arm64.err >&2; true; }
+
 .PHONY: e2e e2e-files e2e-bench
-e2e-files: $(E2E_CPIO) $(E2E_KERNEL)
+e2e-files: $(E2E_CPIO) $(E2E_KERNEL) $(E2E_CPIO_ARM64) $(E2E_KERNEL_ARM64)
 
 e2e: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=riscv64 all e2e-files
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=aarch64 all
 	timeout 900 $(PYTHON) -m pytest -q tests/e2e
 
 e2e-bench: deps bench-plugin

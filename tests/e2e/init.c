@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: MIT
 /*
- * The end-to-end test's /init (docs/e2e.md): a freestanding static riscv64 Linux program,
- * raw system calls only, no libc. It runs as PID 1 in an unmodified Debian kernel booted
- * on Bulkhead and checks, from inside the guest, what the vCPU platform gives Linux:
+ * The end-to-end test's /init (docs/e2e.md): a freestanding static Linux program for
+ * riscv64 or arm64, raw system calls only, no libc. It runs as PID 1 in an unmodified
+ * Debian kernel booted on Bulkhead and checks, from inside the guest, what the vCPU
+ * platform gives Linux:
  *
  *   cpus-online    /sys/devices/system/cpu/online names `e2e_cpus=N` CPUs (kernel cmdline)
+ *   memory         /proc/meminfo's MemTotal is at most `e2e_mem=M` MiB and above half of
+ *                  it (the kernel image and its reservations come out: 75-90% remain)
  *   timer-sleep    CLOCK_MONOTONIC advances by 100 ms (+-) across a 100 ms nanosleep
  *   timer-ticks    jiffies move on: CLOCK_MONOTONIC_COARSE advances across the sleep
  *   irq-timer      /proc/interrupts counts timer interrupts on every CPU
  *   irq-ipi        /proc/interrupts counts IPIs on every CPU (after migrating to each)
+ *   xen-sysfs      only with `e2e_xen=1` (arm64 guests of the Xen ABI): /sys/hypervisor/type
+ *                  is "xen" and /sys/hypervisor/version/{major,minor} name a version
  *
  * Each result is one line written to /dev/kmsg ("e2e: PASS name detail" / "e2e: FAIL
  * ..."), which the kernel prints on its console; then "e2e: DONE P passed, F failed" and
- * reboot(POWER_OFF), which Linux turns into SBI SRST: the domain powers off.
+ * reboot(POWER_OFF), which Linux turns into SBI SRST on riscv64 and PSCI SYSTEM_OFF on
+ * arm64: the domain powers off.
  */
 
 typedef unsigned long ulong;
 typedef long ssize;
 
-/* asm-generic syscall numbers (riscv64 uses them). */
+/* asm-generic syscall numbers (riscv64 and arm64 use them). */
 #define SYS_mkdirat           34
 #define SYS_mount             40
 #define SYS_openat            56
@@ -48,18 +54,40 @@ struct timespec {
     long tv_nsec;
 };
 
+#if defined(__riscv)
+#define SC_NR  "a7"
+#define SC_A0  "a0"
+#define SC_A1  "a1"
+#define SC_A2  "a2"
+#define SC_A3  "a3"
+#define SC_A4  "a4"
+#define SC_A5  "a5"
+#define SC_INS "ecall"
+#elif defined(__aarch64__)
+#define SC_NR  "x8"
+#define SC_A0  "x0"
+#define SC_A1  "x1"
+#define SC_A2  "x2"
+#define SC_A3  "x3"
+#define SC_A4  "x4"
+#define SC_A5  "x5"
+#define SC_INS "svc #0"
+#else
+#error "init.c: riscv64 or aarch64 only"
+#endif
+
 static long syscall6(long n, long a, long b, long c, long d, long e, long f)
 {
-    register long a0 __asm__("a0") = a;
-    register long a1 __asm__("a1") = b;
-    register long a2 __asm__("a2") = c;
-    register long a3 __asm__("a3") = d;
-    register long a4 __asm__("a4") = e;
-    register long a5 __asm__("a5") = f;
-    register long a7 __asm__("a7") = n;
-    __asm__ volatile("ecall"
+    register long a0 __asm__(SC_A0) = a;
+    register long a1 __asm__(SC_A1) = b;
+    register long a2 __asm__(SC_A2) = c;
+    register long a3 __asm__(SC_A3) = d;
+    register long a4 __asm__(SC_A4) = e;
+    register long a5 __asm__(SC_A5) = f;
+    register long nr __asm__(SC_NR) = n;
+    __asm__ volatile(SC_INS
                      : "+r"(a0)
-                     : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(a7)
+                     : "r"(a1), "r"(a2), "r"(a3), "r"(a4), "r"(a5), "r"(nr)
                      : "memory");
     return a0;
 }
@@ -249,14 +277,14 @@ static void sleep_ms(long ms)
 
 /* ---- the checks ---- */
 
-/* The number N of `e2e_cpus=N` on /proc/cmdline, else 0. */
-static long expected_cpus(void)
+/* The number N of `KEY=N` (KEY ending in '=') on /proc/cmdline, else 0. */
+static long cmdline_number(const char *key)
 {
     const char *p, *q;
-    if (read_file("/proc/cmdline") < 0 || !(p = find(filebuf, "e2e_cpus="))) {
+    if (read_file("/proc/cmdline") < 0 || !(p = find(filebuf, key))) {
         return 0;
     }
-    q = p + str_len("e2e_cpus=");
+    q = p + str_len(key);
     return parse_ulong(&q);
 }
 
@@ -282,7 +310,7 @@ static long count_cpulist(const char *p)
 static long check_cpus(void)
 {
     struct buf d = {.n = 0};
-    long want = expected_cpus(), got;
+    long want = cmdline_number("e2e_cpus="), got;
     if (read_file("/sys/devices/system/cpu/online") < 0) {
         put_str(&d, "cannot read /sys/devices/system/cpu/online");
         result(0, "cpus-online", &d);
@@ -376,6 +404,52 @@ static void check_irqs(const char *name, const char *const *names, long ncpus)
     result(ok, name, &d);
 }
 
+/* MemTotal (kB) against `e2e_mem=M` (MiB): the kernel keeps some, never more than M. */
+static void check_memory(void)
+{
+    struct buf d = {.n = 0};
+    long want = cmdline_number("e2e_mem=") * 1024, got = -1;
+    const char *p;
+    if (read_file("/proc/meminfo") >= 0 && (p = find(filebuf, "MemTotal:"))) {
+        p += str_len("MemTotal:");
+        while (*p == ' ') {
+            p++;
+        }
+        got = parse_ulong(&p);
+    }
+    put_long(&d, got);
+    put_str(&d, " kB, want <= ");
+    put_long(&d, want);
+    result(want > 0 && got <= want && got > want / 2, "memory", &d);
+}
+
+/* Copy the first line of filebuf (read_file's result) into @d. */
+static void put_first_line(struct buf *d)
+{
+    for (const char *p = filebuf; *p && *p != '\n' && d->n < sizeof(d->s) - 2; p++) {
+        d->s[d->n++] = *p;
+    }
+}
+
+/* /sys/hypervisor (CONFIG_XEN_SYS_HYPERVISOR): "xen" and a numeric major.minor. */
+static void check_xen_sysfs(void)
+{
+    struct buf d = {.n = 0};
+    int ok = read_file("/sys/hypervisor/type") > 0 && starts_with(filebuf, "xen\n");
+    put_str(&d, "type=");
+    put_first_line(&d);
+    put_str(&d, " version=");
+    ok &= read_file("/sys/hypervisor/version/major") > 0 && is_digit(filebuf[0]);
+    put_first_line(&d);
+    put_str(&d, ".");
+    ok &= read_file("/sys/hypervisor/version/minor") > 0 && is_digit(filebuf[0]);
+    put_first_line(&d);
+    if (read_file("/sys/hypervisor/version/extra") > 0) {
+        put_first_line(&d);
+    }
+    result(ok, "xen-sysfs", &d);
+}
+
 /* Run on each CPU in turn: the migrations and wake-ups make the kernel send IPIs. */
 static void visit_cpus(long ncpus)
 {
@@ -393,7 +467,8 @@ static void visit_cpus(long ncpus)
 
 static void run(void)
 {
-    static const char *const timer_names[] = {"riscv-timer", 0};
+    /* The timer's /proc/interrupts name: Linux's riscv-timer or arm_arch_timer driver. */
+    static const char *const timer_names[] = {"riscv-timer", "arch_timer", 0};
     static const char *const ipi_names[] = {"IPI", 0};
     long ncpus;
 
@@ -408,10 +483,14 @@ static void run(void)
     if (ncpus > MAX_CPUS) {
         ncpus = MAX_CPUS;
     }
+    check_memory();
     check_timer();
     visit_cpus(ncpus);
     check_irqs("irq-timer", timer_names, ncpus);
     check_irqs("irq-ipi", ipi_names, ncpus);
+    if (cmdline_number("e2e_xen=") == 1) {
+        check_xen_sysfs();
+    }
     if (read_file("/proc/interrupts") > 0) {
         /* For the log: the whole table, a line at a time. */
         char *line = filebuf, *end;
@@ -448,10 +527,20 @@ void start_c(void)
     sys3(SYS_exit, 1, 0, 0);
 }
 
-/* Entry: align the stack (the psABI wants 16 bytes) and set gp to nothing in particular. */
+/* Entry: align the stack (the psABIs want 16 bytes) and call start_c. */
+#if defined(__riscv)
 __asm__(".section .text._start\n"
         ".globl _start\n"
         "_start:\n"
         "  andi sp, sp, -16\n"
         "  call start_c\n"
         "1: j 1b\n");
+#else
+__asm__(".section .text._start\n"
+        ".globl _start\n"
+        "_start:\n"
+        "  mov x0, sp\n"
+        "  and sp, x0, #-16\n"
+        "  bl start_c\n"
+        "1: b 1b\n");
+#endif

@@ -26,7 +26,7 @@ BH_BOOT = os.path.join(TOP, "toolstack", "bh-boot")
 
 # ~15 s on an idle 2-core host, ~30-40 s while other QEMU runs share it: 3x margin and more.
 TIMEOUT = 300
-CHECKS = ("cpus-online", "timer-sleep", "timer-ticks", "irq-timer", "irq-ipi")
+CHECKS = ("cpus-online", "memory", "timer-sleep", "timer-ticks", "irq-timer", "irq-ipi")
 
 
 def _files():
@@ -48,7 +48,7 @@ def boot(tmp_path, name, vcpus, smp, extra=""):
     _files()
     cfg = tmp_path / f"{name}.cfg"
     cmdline = (f"earlycon=sbi keep_bootcon printk.devkmsg=on rdinit=/init "
-               f"e2e_cpus={vcpus} {extra}").strip()
+               f"e2e_cpus={vcpus} e2e_mem=256 {extra}").strip()
     cfg.write_text(f'name = "{name}"\nkernel = "{KERNEL}"\nramdisk = "{CPIO}"\n'
                    f"memory = 256\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
     log = os.path.join(LOG_DIR, f"e2e-{name}.log")

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Turn a distribution's riscv64 vmlinuz into the flat Image the hypervisor loads.
+"""Turn a distribution's vmlinuz into the flat Image the hypervisor loads.
 
-    riscv-image.py VMLINUZ OUT
+    kernel-image.py ARCH VMLINUZ OUT        (ARCH: riscv64 or arm64)
 
-A flat Image (Documentation/arch/riscv/boot-image-header.rst: magic "RISCV\\0\\0\\0" at
-0x30 or "RSC\\x05" at 0x38; an EFI stub's "MZ" in the first two bytes does not change
-that) is copied as it is. A gzip, xz, bzip2 or lzma stream is decompressed and must give
+A flat Image (riscv64, Documentation/arch/riscv/boot-image-header.rst: magic
+"RISCV\\0\\0\\0" at 0x30 or "RSC\\x05" at 0x38; arm64, Documentation/arch/arm64/
+booting.rst: magic "ARM\\x64" at 0x38; an EFI stub's "MZ" in the first two bytes does not
+change that) is copied as it is. A gzip, xz, bzip2 or lzma stream is decompressed and must give
 a flat Image. An EFI zboot image ("MZ", then "zimg" at 4: a compressed payload at the
 offset and size stored at 8 and 12, its compression named at 24) is unpacked the same
-way. Exit status 1 with one line on stderr if the result is no RISC-V Image.
+way. Exit status 1 with one line on stderr if the result is no Image of ARCH.
 """
 import bz2
 import gzip
@@ -18,8 +19,15 @@ import struct
 import sys
 
 
+ARCH = "riscv64"
+
+
 def is_image(data):
-    return len(data) >= 64 and (data[0x30:0x38] == b"RISCV\0\0\0" or data[0x38:0x3c] == b"RSC\x05")
+    if len(data) < 64:
+        return False
+    if ARCH == "arm64":
+        return data[0x38:0x3c] == b"ARM\x64"
+    return data[0x30:0x38] == b"RISCV\0\0\0" or data[0x38:0x3c] == b"RSC\x05"
 
 
 def decompress(data):
@@ -46,28 +54,30 @@ def flat_image(data):
         return out, f"EFI zboot ({comp})"
     out = decompress(data)
     if out is None:
-        raise ValueError("neither a RISC-V Image nor a known compressed stream")
+        raise ValueError(f"neither a {ARCH} Image nor a known compressed stream")
     return out, "compressed"
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: riscv-image.py VMLINUZ OUT", file=sys.stderr)
+    global ARCH
+    if len(sys.argv) != 4 or sys.argv[1] not in ("riscv64", "arm64"):
+        print("usage: kernel-image.py riscv64|arm64 VMLINUZ OUT", file=sys.stderr)
         return 1
+    ARCH = sys.argv.pop(1)
     with open(sys.argv[1], "rb") as f:
         data = f.read()
     try:
         img, how = flat_image(data)
     except (ValueError, OSError, EOFError, lzma.LZMAError) as e:
-        print(f"riscv-image: {sys.argv[1]}: {e}", file=sys.stderr)
+        print(f"kernel-image: {sys.argv[1]}: {e}", file=sys.stderr)
         return 1
     if not is_image(img):
-        print(f"riscv-image: {sys.argv[1]}: unpacked ({how}) but no RISC-V Image magic",
+        print(f"kernel-image: {sys.argv[1]}: unpacked ({how}) but no {ARCH} Image magic",
               file=sys.stderr)
         return 1
     with open(sys.argv[2], "wb") as f:
         f.write(img)
-    print(f"riscv-image: {sys.argv[1]}: {how}, {len(img)} bytes", file=sys.stderr)
+    print(f"kernel-image: {sys.argv[1]}: {how}, {len(img)} bytes", file=sys.stderr)
     return 0
 
 
