@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vcpu_op (Xen: `long do_vcpu_op(int cmd, unsigned int vcpuid, arg)`): is_up, runstate,
- * vcpu_info placement, singleshot timer.
+ * vcpu_op (Xen: `long do_vcpu_op(int cmd, unsigned int vcpuid, arg)`): is_up, runstate
+ * (read, and the runstate area kept up to date), vcpu_info placement, singleshot timer.
+ *
+ * The runstate area (VCPUOP_register_runstate_memory_area) is, in Xen's ABI, a guest
+ * virtual address: a struct vcpu_runstate_info that the hypervisor rewrites each time the
+ * vCPU is put on a CPU (Linux reads its steal time there, and treats a failed
+ * registration as a fatal bug). It is written through the guest's stage 1 as it is at
+ * that moment (the vCPU's own translation regime is live right after arch_vcpu_load:
+ * the scheduler's load hook), page by page, and only into pages of the domain's own RAM:
+ * an address the guest has unmapped, or that maps a granted or foreign page, is skipped.
  */
+#include <string.h>
+
 #include <stdint.h>
 
 #include <xen/vcpu.h>
 #include <xen/xen.h>
 
+#include <bulkhead/arch.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
@@ -15,22 +26,95 @@
 #include <bulkhead/sched.h>
 #include <bulkhead/time.h>
 
-static int64_t get_runstate(struct vcpu *v, struct vcpu *target, uint64_t arg)
+static void runstate_fill(const struct vcpu *target, struct vcpu_runstate_info *info)
 {
-    struct vcpu_runstate_info info = {0};
     uint64_t now = time_now();
 
-    info.state = (int)target->runstate;
-    info.state_entry_time = time_ticks_to_ns(target->runstate_entry);
+    memset(info, 0, sizeof(*info));
+    info->state = (int)target->runstate;
+    info->state_entry_time = time_ticks_to_ns(target->runstate_entry);
     for (unsigned i = 0; i < 4; i++) {
         uint64_t t = target->runstate_time[i];
 
         if (i == target->runstate) {
             t += now - target->runstate_entry;
         }
-        info.time[i] = time_ticks_to_ns(t);
+        info->time[i] = time_ticks_to_ns(t);
     }
+}
+
+static int64_t get_runstate(struct vcpu *v, struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_runstate_info info;
+
+    runstate_fill(target, &info);
     return put_guest(v, arg, &info);
+}
+
+/*
+ * Write @v's runstate to its area. @v is the vCPU loaded on this CPU: its stage 1 and
+ * stage 2 are live. The area may straddle two pages; both must translate (for writing)
+ * to the domain's own RAM, else nothing is written and the result is -EFAULT.
+ */
+static int runstate_publish(struct vcpu *v)
+{
+    struct vcpu_runstate_info info;
+    uint64_t va = v->runstate_area;
+    size_t first = MIN(sizeof(info), PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+    struct p2m_locked l;
+    paddr_t pa[2];
+    int rc = 0;
+
+    if (!va) {
+        return 0;
+    }
+    runstate_fill(v, &info);
+    l = p2m_lock(&v->dom->p2m);
+    if (arch_guest_va_to_pa(v, l, va, true, &pa[0]) || !domain_owns_ram(v->dom, pa[0])) {
+        rc = -EFAULT;
+    } else if (first < sizeof(info) && (arch_guest_va_to_pa(v, l, va + first, true, &pa[1]) ||
+                                        !domain_owns_ram(v->dom, pa[1]))) {
+        rc = -EFAULT;
+    }
+    if (rc == 0) {
+        memcpy(pa_va(pa[0]), &info, first);
+        if (first < sizeof(info)) {
+            memcpy(pa_va(pa[1]), (const char *)&info + first, sizeof(info) - first);
+        }
+    }
+    p2m_unlock(l);
+    return rc;
+}
+
+/* The scheduler's load hook: the vCPU just put on this CPU sees its new runstate. */
+static void runstate_on_load(struct vcpu *v)
+{
+    /* An area the guest has since unmapped is skipped, as Xen does. */
+    (void)runstate_publish(v);
+}
+
+static int64_t register_runstate(struct vcpu *v, struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_register_runstate_memory_area r;
+    uint64_t old = target->runstate_area;
+    int rc = get_guest(v, &r, arg);
+
+    if (rc) {
+        return rc;
+    }
+    /* 0 stops the updates. The fields are 64-bit: keep them aligned. */
+    if (r.addr.p % _Alignof(struct vcpu_runstate_info) != 0) {
+        return -EINVAL;
+    }
+    sched_set_vcpu_load_hook(runstate_on_load);
+    target->runstate_area = r.addr.p;
+    /* The caller's own area is written now, through its own (live) stage 1; another
+     * vCPU's at its next load. An address that does not translate is refused. */
+    if (target == v && runstate_publish(v) != 0) {
+        target->runstate_area = old;
+        return -EFAULT;
+    }
+    return 0;
 }
 
 static int64_t register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
@@ -103,6 +187,8 @@ int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg)
         return get_runstate(v, target, arg);
     case VCPUOP_register_vcpu_info:
         return register_vcpu_info(v, target, arg);
+    case VCPUOP_register_runstate_memory_area:
+        return register_runstate(v, target, arg);
     case VCPUOP_set_singleshot_timer:
         /* As in Xen, only for the calling vCPU. */
         return target == v ? set_singleshot(v, arg) : -EINVAL;

@@ -28,6 +28,7 @@
 static struct sched_options options = {.mode = SCHED_FAIR, .slice_us = SCHED_SLICE_US};
 static unsigned next_cpu;
 static sched_vcpu_dead_fn vcpu_dead_hook;
+static sched_vcpu_load_fn vcpu_load_hook;
 static sched_vcpu_timer_fn vcpu_timer_hook;
 
 void sched_set_vcpu_timer_hook(sched_vcpu_timer_fn fn)
@@ -38,6 +39,22 @@ void sched_set_vcpu_timer_hook(sched_vcpu_timer_fn fn)
 void sched_set_vcpu_dead_hook(sched_vcpu_dead_fn fn)
 {
     vcpu_dead_hook = fn;
+}
+
+void sched_set_vcpu_load_hook(sched_vcpu_load_fn fn)
+{
+    __atomic_store_n(&vcpu_load_hook, fn, __ATOMIC_RELEASE);
+}
+
+/* Load @next on this CPU and tell the layer above. */
+static void load(struct vcpu *next)
+{
+    sched_vcpu_load_fn hook = __atomic_load_n(&vcpu_load_hook, __ATOMIC_ACQUIRE);
+
+    arch_vcpu_load(next);
+    if (hook) {
+        hook(next);
+    }
 }
 
 /* ---- options ---- */
@@ -751,7 +768,7 @@ void sched_on_return(void)
         sched_idle();
     }
     if (next != prev) {
-        arch_vcpu_load(next);
+        load(next);
     }
 }
 
@@ -772,7 +789,7 @@ void sched_idle(void)
         next = decide(cpu);
         if (next) {
             cpu->in_idle = false;
-            arch_vcpu_load(next);
+            load(next);
             arch_vcpu_enter();
         }
         cpu->in_idle = true;

@@ -9,6 +9,10 @@
 
 #include "core_env.h"
 
+#include <xen/xen.h>
+
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
 #include <xen/memory.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -427,6 +431,87 @@ static void test_vcpu_op(void **state)
     domain_destroy(d);
 }
 
+/* VCPUOP_register_runstate_memory_area: a guest virtual address, written at once for the
+ * caller, only into the domain's own RAM, aligned, possibly across a page boundary. */
+static void test_runstate_area(void **state)
+{
+    struct domain *d = running();
+    struct vcpu_register_runstate_memory_area *r = core_env_gpa(d, G(0x7000));
+    struct xen_add_to_physmap *x = core_env_gpa(d, G(0x8000));
+    uint8_t *straddle = core_env_gpa(d, G(0x6000 - 16));
+    struct vcpu_runstate_info *ri = core_env_gpa(d, G(0x5000));
+    const uint64_t bad[] = {0x10, G(GUEST_RAM), G(GUEST_RAM - 16), UINT64_MAX - 7};
+
+    (void)state;
+    memset(ri, 0xff, sizeof(*ri));
+    r->addr.p = G(0x5004); /* misaligned */
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), -EINVAL);
+    for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+        r->addr.p = bad[i];
+        assert_int_equal(
+            hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)),
+            -EFAULT);
+        assert_int_equal(d->vcpus[0]->runstate_area, 0);
+    }
+    r->addr.p = G(0x5000);
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), 0);
+    assert_int_equal(ri->state, d->vcpus[0]->runstate);
+    assert_true(ri->time[RUNSTATE_blocked] != UINT64_MAX);
+    /* Across two pages: both parts are written. */
+    memset(straddle, 0xff, 32);
+    r->addr.p = G(0x6000 - 16);
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), 0);
+    assert_int_equal(straddle[0], d->vcpus[0]->runstate);
+    assert_int_equal(straddle[47], 0); /* time[3]'s top byte, in the second page */
+    /* Another vCPU's area is taken (written when that vCPU is next loaded). */
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 1, G(0x7000)), 0);
+    assert_int_equal(d->vcpus[1]->runstate_area, G(0x6000 - 16));
+    /* A page that is not the domain's RAM (its shared_info mapped over a gfn): refused,
+     * the previous area kept. */
+    *x = (struct xen_add_to_physmap){.domid = DOMID_SELF,
+                                     .space = XENMAPSPACE_shared_info,
+                                     .idx = 0,
+                                     .gpfn = (FAKE_GUEST_RAM_BASE >> 12) + 9};
+    assert_int_equal(hc(d, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, G(0x8000), 0), 0);
+    r->addr.p = G(0x9000);
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), -EFAULT);
+    assert_int_equal(d->vcpus[0]->runstate_area, G(0x6000 - 16));
+    /* 0 stops the updates. */
+    r->addr.p = 0;
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), 0);
+    assert_int_equal(d->vcpus[0]->runstate_area, 0);
+    domain_destroy(d);
+}
+
+/* HVMOP_get_param: every parameter of a domain without xenstore or console reads 0. */
+static void test_hvm_get_param(void **state)
+{
+    struct domain *d = running();
+    struct xen_hvm_param *p = core_env_gpa(d, G(0x7000));
+
+    (void)state;
+    *p = (struct xen_hvm_param){.domid = DOMID_SELF, .index = HVM_PARAM_STORE_EVTCHN, .value = 7};
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_get_param, G(0x7000), 0), 0);
+    assert_int_equal(p->value, 0);
+    *p = (struct xen_hvm_param){.domid = d->id, .index = HVM_PARAM_CONSOLE_PFN, .value = 7};
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_get_param, G(0x7000), 0), 0);
+    assert_int_equal(p->value, 0);
+    p->index = HVM_NR_PARAMS;
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_get_param, G(0x7000), 0), -EINVAL);
+    p->index = HVM_PARAM_STORE_PFN;
+    p->domid = (domid_t)(d->id + 1);
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_get_param, G(0x7000), 0), -EPERM);
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_get_param, G(GUEST_RAM), 0), -EFAULT);
+    assert_int_equal(hc(d, __HYPERVISOR_hvm_op, HVMOP_set_param, G(0x7000), 0), -ENOSYS);
+    domain_destroy(d);
+}
+
 static void test_start_vcpu(void **state)
 {
     struct domain *d = running();
@@ -502,6 +587,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sched_op_and_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_reports_reason, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vcpu_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runstate_area, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_get_param, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_to_physmap_shared_info, setup, teardown),
     };

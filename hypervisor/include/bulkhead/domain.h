@@ -98,7 +98,8 @@ struct vcpu {
     unsigned runstate;
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
-    paddr_t vcpu_info;                   /* VCPUOP_register_vcpu_info target, 0 if none */
+    paddr_t vcpu_info;      /* VCPUOP_register_vcpu_info target, 0 if none */
+    uint64_t runstate_area; /* VCPUOP_register_runstate_memory_area: guest VA, 0 if none */
     uint32_t virq_port[EVTCHN_NR_VIRQS]; /* event channel bound to each VIRQ, 0 if none */
     struct arch_vcpu arch;
 };

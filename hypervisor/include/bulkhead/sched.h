@@ -93,6 +93,13 @@ void sched_domain_dying(struct domain *d);
 typedef void (*sched_vcpu_dead_fn)(struct vcpu *v);
 void sched_set_vcpu_dead_hook(sched_vcpu_dead_fn fn);
 
+/* Called on a CPU right after it loaded @v (arch_vcpu_load: @v's registers, stage 1 and
+ * stage 2 are live) to run it, interrupts masked, outside every scheduler lock. Registered
+ * by the hypercall layer (the runstate areas of VCPUOP_register_runstate_memory_area):
+ * an upward call. */
+typedef void (*sched_vcpu_load_fn)(struct vcpu *v);
+void sched_set_vcpu_load_hook(sched_vcpu_load_fn fn);
+
 /* Start a vCPU that is down (PSCI CPU_ON, SBI HSM hart_start) at @entry with boot
  * argument @arg. -EEXIST if it is up, -EBUSY if it is still stopping on its CPU. The
  * check and the start happen under its CPU's lock, so two callers cannot both start it
