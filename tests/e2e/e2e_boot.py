@@ -52,7 +52,7 @@ def boot(tmp_path, arch, name, vcpus, smp, cmdline, mem_mib=256):
     cfg = tmp_path / f"{name}.cfg"
     cfg.write_text(f'name = "{name}"\nkernel = "{kernel}"\nramdisk = "{cpio}"\n'
                    f"memory = {mem_mib}\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
-    log = os.path.join(LOG_DIR, f"e2e-{name}.log")
+    log = os.path.join(LOG_DIR, f"e2e-{arch}-{name}.log")
     os.makedirs(LOG_DIR, exist_ok=True)
     argv = [sys.executable, BH_BOOT, "--arch", arch, "--image", image, "--smp", str(smp),
             "--mem", "1G", "--timeout", str(TIMEOUT), "--log", log, str(cfg)]
