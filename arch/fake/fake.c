@@ -243,6 +243,11 @@ void arch_tlb_flush_hyp(void)
 {
 }
 
+void arch_pages_zero(void *va, size_t size)
+{
+    memset(va, 0, size);
+}
+
 /*
  * The hypervisor image hyp_mm.c maps, through the symbols a linker script would define:
  * one page each of text, rodata and data, then one of BSS.

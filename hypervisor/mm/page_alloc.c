@@ -2,6 +2,7 @@
 /* Buddy page allocator. See include/bulkhead/page_alloc.h for the design. */
 #include <string.h>
 
+#include <bulkhead/arch.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/printk.h>
@@ -175,7 +176,7 @@ int page_alloc_zeroed(unsigned order, paddr_t *out)
     int rc = page_alloc(order, out);
 
     if (rc == 0) {
-        memset(pa_va(*out), 0, PAGE_SIZE << order);
+        arch_pages_zero(pa_va(*out), PAGE_SIZE << order);
     }
     return rc;
 }

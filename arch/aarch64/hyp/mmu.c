@@ -3,6 +3,8 @@
  * The EL2 stage-1 translation regime: 4 KiB granule, 48-bit VA, 4 levels (Arm ARM
  * D8.3). Its descriptor format is described here as data for the generic walker.
  */
+#include <string.h>
+
 #include <arch/sysreg.h>
 
 #include <bulkhead/arch.h>
@@ -106,6 +108,30 @@ const struct pt_format arch_hyp_pt_format = {
     .pte_addr = a64_pte_addr,
     .pte_attr = a64_pte_attr,
 };
+
+void arch_pages_zero(void *va, size_t size)
+{
+    uint64_t dczid = read_sysreg(dczid_el0);
+    size_t block = 4u << (dczid & 0xf); /* DCZID_EL0.BS: log2 of the block in words */
+
+    /* DC ZVA needs Normal cacheable memory (with the MMU off every access is Device) and
+     * is off when DCZID_EL0.DZP is set; @va is page-aligned, so 4 blocks divide it. */
+    if ((dczid & (1u << 4)) ||
+        (read_sysreg(sctlr_el2) & (SCTLR_M | SCTLR_C)) != (SCTLR_M | SCTLR_C) ||
+        (((uintptr_t)va | size) & (4 * block - 1)) != 0) {
+        memset(va, 0, size);
+        return;
+    }
+    for (char *p = va, *end = p + size; p < end; p += 4 * block) {
+        __asm__ volatile("dc zva, %0\n\t"
+                         "dc zva, %1\n\t"
+                         "dc zva, %2\n\t"
+                         "dc zva, %3"
+                         :
+                         : "r"(p), "r"(p + block), "r"(p + 2 * block), "r"(p + 3 * block)
+                         : "memory");
+    }
+}
 
 void arch_tlb_flush_hyp(void)
 {

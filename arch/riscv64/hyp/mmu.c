@@ -5,6 +5,8 @@
  * described here as data for the generic walker. The hypervisor maps itself one to one;
  * Sv39 then covers physical addresses below 2^38 (VA bits 63:39 must equal bit 38).
  */
+#include <string.h>
+
 #include <arch/csr.h>
 
 #include <bulkhead/arch.h>
@@ -32,6 +34,11 @@ const struct pt_format arch_hyp_pt_format = {
     .pte_addr = sv39_pte_addr,
     .pte_attr = sv39_pte_attr,
 };
+
+void arch_pages_zero(void *va, size_t size)
+{
+    memset(va, 0, size);
+}
 
 void arch_tlb_flush_hyp(void)
 {

@@ -9,6 +9,7 @@
 #define BULKHEAD_ARCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <arch/types.h>
@@ -80,6 +81,10 @@ void arch_mmu_enable(paddr_t root);
 
 /* Invalidate this CPU's TLB entries for the hypervisor's regime after a table change. */
 void arch_tlb_flush_hyp(void);
+
+/* Zero @size bytes at @va (both page-aligned): the page allocator's scrub. aarch64 uses
+ * DC ZVA once its MMU and data cache are on, memset before. */
+void arch_pages_zero(void *va, size_t size);
 
 /* ---- traps ----------------------------------------------------------------------- */
 

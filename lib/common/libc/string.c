@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Byte-at-a-time string functions. Simple on purpose: they must be correct with the
- * MMU off on aarch64 (Device memory faults on unaligned access), and the hypervisor's
- * hot paths do not copy strings.
+ * Byte-at-a-time string functions, except for the bulk of memcpy and memset. Simple on
+ * purpose: they must be correct with the MMU off on aarch64 (Device memory faults on
+ * unaligned access), and the hypervisor's hot paths do not copy strings. memcpy and
+ * memset move aligned 64-bit words, 64 bytes a loop, when both ends allow it:
+ * building a domain copies its kernel (tens of MB) and scrubs its RAM through them, and
+ * a byte loop there cost a Linux guest's boot ~250 M instructions (docs/e2e.md).
  */
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +15,29 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
 
+    if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        uint64_t *dw = (uint64_t *)(void *)d;
+        const uint64_t *sw = (const uint64_t *)(const void *)s;
+
+        for (; n >= 64; n -= 64, dw += 8, sw += 8) {
+            uint64_t w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3];
+            uint64_t w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+
+            dw[0] = w0;
+            dw[1] = w1;
+            dw[2] = w2;
+            dw[3] = w3;
+            dw[4] = w4;
+            dw[5] = w5;
+            dw[6] = w6;
+            dw[7] = w7;
+        }
+        for (; n >= 8; n -= 8) {
+            *dw++ = *sw++;
+        }
+        d = (unsigned char *)dw;
+        s = (const unsigned char *)sw;
+    }
     while (n--) {
         *d++ = *s++;
     }
@@ -48,6 +74,16 @@ void *memset(void *dst, int c, size_t n)
         uint64_t w = (unsigned char)c * 0x0101010101010101ull;
         uint64_t *dw = (uint64_t *)(void *)d;
 
+        for (; n >= 64; n -= 64, dw += 8) {
+            dw[0] = w;
+            dw[1] = w;
+            dw[2] = w;
+            dw[3] = w;
+            dw[4] = w;
+            dw[5] = w;
+            dw[6] = w;
+            dw[7] = w;
+        }
         for (; n >= 8; n -= 8) {
             *dw++ = w;
         }
