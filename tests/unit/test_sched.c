@@ -513,6 +513,47 @@ static void test_null_mode(void **state)
     stop(&d[1], 1);
 }
 
+/* The load hook (runstate areas): called once per load, after arch_vcpu_load, with the
+ * vCPU already accounted as running; not when the current vCPU simply goes on. */
+static struct vcpu *hooked;
+static unsigned hook_calls, hook_state, hook_loads;
+
+static void load_hook(struct vcpu *v)
+{
+    hooked = v;
+    hook_calls++;
+    hook_state = v->runstate;
+    hook_loads = v->arch.loads;
+}
+
+static void test_load_hook(void **state)
+{
+    struct domain *d;
+    struct vcpu *v;
+    struct pcpu *cpu;
+
+    (void)state;
+    d = start(&(struct dom_spec){.name = "hook", .affinity = 1});
+    v = d->vcpus[0];
+    cpu = &pcpus[v->pcpu];
+    arch_set_this_cpu(cpu);
+    sched_set_vcpu_load_hook(load_hook);
+    hook_calls = 0;
+    cpu->need_resched = true;
+    sched_on_return();
+    assert_ptr_equal(cpu->curr, v);
+    assert_int_equal(hook_calls, 1);
+    assert_ptr_equal(hooked, v);
+    assert_int_equal(hook_state, RUNSTATE_running);
+    assert_int_equal(hook_loads, v->arch.loads); /* after the load */
+    cpu->need_resched = true;
+    sched_on_return(); /* it stays: no load, no call */
+    assert_int_equal(hook_calls, 1);
+    sched_set_vcpu_load_hook(NULL);
+    arch_set_this_cpu(&pcpus[0]);
+    stop(&d, 1);
+}
+
 static void test_options(void **state)
 {
     struct sched_options o;
@@ -683,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blocked_vcpu_woken_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_cpu_pulls_a_woken_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_slice_still_fair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_cpus_concurrently, setup, teardown),
