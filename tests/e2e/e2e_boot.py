@@ -45,17 +45,21 @@ def files(arch):
     return kernel, cpio, image
 
 
-def boot(tmp_path, arch, name, vcpus, smp, cmdline, mem_mib=256):
-    """Boot @arch's kernel with the test initramfs as one domain; (bh-boot's exit status,
-    console text)."""
+def boot(tmp_path, arch, name, vcpus, smp, cmdline, mem_mib=256, copies=1):
+    """Boot @arch's kernel with the test initramfs as one domain (@copies domains, named
+    NAME, NAME2, ...); (bh-boot's exit status, console text)."""
     kernel, cpio, image = files(arch)
-    cfg = tmp_path / f"{name}.cfg"
-    cfg.write_text(f'name = "{name}"\nkernel = "{kernel}"\nramdisk = "{cpio}"\n'
-                   f"memory = {mem_mib}\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
-    log = os.path.join(LOG_DIR, f"e2e-{arch}-{name}.log")
+    cfgs = []
+    for i in range(copies):
+        dom = name if i == 0 else f"{name}{i + 1}"
+        cfg = tmp_path / f"{dom}.cfg"
+        cfg.write_text(f'name = "{dom}"\nkernel = "{kernel}"\nramdisk = "{cpio}"\n'
+                       f"memory = {mem_mib}\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
+        cfgs.append(str(cfg))
+    log = os.path.join(LOG_DIR, f"e2e-{arch}-{name}{'' if copies == 1 else f'-x{copies}'}.log")
     os.makedirs(LOG_DIR, exist_ok=True)
     argv = [sys.executable, BH_BOOT, "--arch", arch, "--image", image, "--smp", str(smp),
-            "--mem", "1G", "--timeout", str(TIMEOUT), "--log", log, str(cfg)]
+            "--mem", "1G", "--timeout", str(TIMEOUT), "--log", log] + cfgs
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT + 60)
     print(f"console log: {log}")
     return proc.returncode, proc.stdout.replace("\r\n", "\n")

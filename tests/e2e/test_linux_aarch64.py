@@ -58,3 +58,20 @@ def test_debian_arm64_kernel_boots_with_xen_drivers(tmp_path):
     assert "reboot: Power down" in lines
     assert "bulkhead: d1 (linux) shut down: poweroff" in out
     assert "bulkhead: all domains have ended, powering off" in out
+
+
+def test_two_debian_arm64_guests_at_once(tmp_path):
+    """Issue 14 item 7: two Linux guests (2 vCPUs, 256 MiB each) share the board's 2 CPUs,
+    each passes its checks and powers itself off; then the board powers off. ~20 s."""
+    status, out = boot(tmp_path, "aarch64", "linux", vcpus=2, smp=2, copies=2,
+                       cmdline="earlycon=xenboot keep_bootcon printk.devkmsg=on rdinit=/init "
+                               "e2e_cpus=2 e2e_mem=256 e2e_xen=1")
+    assert status == 0, f"bh-boot exit {status}:\n" + "\n".join(out.splitlines()[-40:])
+    assert "bulkhead: PANIC" not in out
+    for domid, name in ((1, "linux"), (2, "linux2")):
+        lines = guest_lines(out, domid)
+        assert_clean_linux(lines)
+        assert not [l for l in lines if XEN_ERRORS.search(l)]
+        assert_checks_passed(lines, CHECKS)
+        assert f"bulkhead: d{domid} ({name}) shut down: poweroff" in out
+    assert "bulkhead: all domains have ended, powering off" in out
