@@ -59,7 +59,8 @@ static int64_t get_runstate(struct vcpu *v, struct vcpu *target, uint64_t arg)
 static int runstate_publish(struct vcpu *v)
 {
     struct vcpu_runstate_info info;
-    uint64_t va = v->runstate_area;
+    /* Another vCPU of the domain may be re-registering it: one read. */
+    uint64_t va = READ_ONCE(v->runstate_area);
     size_t first = MIN(sizeof(info), PAGE_SIZE - (va & (PAGE_SIZE - 1)));
     struct p2m_locked l;
     paddr_t pa[2];
@@ -102,16 +103,18 @@ static int64_t register_runstate(struct vcpu *v, struct vcpu *target, uint64_t a
     if (rc) {
         return rc;
     }
-    /* 0 stops the updates. The fields are 64-bit: keep them aligned. */
-    if (r.addr.p % _Alignof(struct vcpu_runstate_info) != 0) {
+    /* 0 stops the updates. The fields are 64-bit: keep them aligned, and the area must
+     * not wrap around the address space. */
+    if (r.addr.p % _Alignof(struct vcpu_runstate_info) != 0 ||
+        r.addr.p + sizeof(struct vcpu_runstate_info) - 1 < r.addr.p) {
         return -EINVAL;
     }
     sched_set_vcpu_load_hook(runstate_on_load);
-    target->runstate_area = r.addr.p;
+    WRITE_ONCE(target->runstate_area, r.addr.p);
     /* The caller's own area is written now, through its own (live) stage 1; another
      * vCPU's at its next load. An address that does not translate is refused. */
     if (target == v && runstate_publish(v) != 0) {
-        target->runstate_area = old;
+        WRITE_ONCE(target->runstate_area, old);
         return -EFAULT;
     }
     return 0;

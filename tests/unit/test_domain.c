@@ -440,11 +440,14 @@ static void test_runstate_area(void **state)
     struct xen_add_to_physmap *x = core_env_gpa(d, G(0x8000));
     uint8_t *straddle = core_env_gpa(d, G(0x6000 - 16));
     struct vcpu_runstate_info *ri = core_env_gpa(d, G(0x5000));
-    const uint64_t bad[] = {0x10, G(GUEST_RAM), G(GUEST_RAM - 16), UINT64_MAX - 7};
+    const uint64_t bad[] = {0x10, G(GUEST_RAM), G(GUEST_RAM - 16), UINT64_MAX - 4095};
 
     (void)state;
     memset(ri, 0xff, sizeof(*ri));
     r->addr.p = G(0x5004); /* misaligned */
+    assert_int_equal(
+        hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), -EINVAL);
+    r->addr.p = UINT64_MAX - 7; /* would wrap around to VA 0 */
     assert_int_equal(
         hc(d, __HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, G(0x7000)), -EINVAL);
     for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
