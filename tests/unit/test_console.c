@@ -169,8 +169,8 @@ static void test_delivery_raises_virq_console(void **state)
 static void test_read_hostile(void **state)
 {
     struct domain *a = start("a", ROLE_GUEST);
-    const uint64_t bad[] = {0, 0x10, G(GUEST_RAM), G(GUEST_RAM) + 3 * GIB, UINT64_MAX - 3,
-                            (uint64_t)(uintptr_t)ram};
+    const uint64_t bad[] = {
+        0, 0x10, G(GUEST_RAM), G(GUEST_RAM) + 3 * GIB, UINT64_MAX - 3, (uint64_t)(uintptr_t)ram};
     char *buf = core_env_gpa(a, G(0x3000));
 
     (void)state;
@@ -255,8 +255,7 @@ static void test_hypervisor_keys(void **state)
     type("h");
     assert_true(fake_console_contains("'q'  dump domains and vCPUs"));
     type("q");
-    snprintf(msg, sizeof(msg), "d%u \"a\" guest running, 4 MiB, 1 vCPU; label (d%u)", a->id,
-             a->id);
+    snprintf(msg, sizeof(msg), "d%u \"a\" guest running, 4 MiB, 1 vCPU; label (d%u)", a->id, a->id);
     assert_true(fake_console_contains(msg));
     assert_true(fake_console_contains("v0 runnable on cpu"));
     type("m");
