@@ -126,8 +126,7 @@ int mode_console_echo(void)
         wait_event_ms(POLL_MS);
     }
     dom_printf("INFO console-echo: %u lines echoed, %u VIRQ_CONSOLE seen\n", echoed, virqs);
-    test_check(reads ? echoed > 0 : virqs > 0, "console-echo", "%u lines, %u VIRQs", echoed,
-               virqs);
+    test_check(reads ? echoed > 0 : virqs > 0, "console-echo", "%u lines, %u VIRQs", echoed, virqs);
     test_done();
     return 0;
 }
