@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Arm PL011 UART (PL011 TRM, r1p5): transmit polled; receive from its interrupt (UARTDR at
- * 0x00, UARTFR at 0x18, UARTIMSC at 0x38).
+ * 0x00, UARTFR at 0x18, UARTLCR_H at 0x2c, UARTIMSC at 0x38).
  */
 #include <bulkhead/console.h>
 
 #define PL011_DR      0x00
 #define PL011_FR      0x18
+#define PL011_LCR_H   0x2c
 #define PL011_IMSC    0x38
+#define PL011_LCR_FEN (1u << 4) /* FIFOs enabled: bytes wait there while we handle one */
 #define PL011_FR_RXFE (1u << 4) /* receive FIFO empty */
 #define PL011_FR_TXFF (1u << 5) /* transmit FIFO full */
 #define PL011_IM_RX   (1u << 4) /* receive interrupt */
@@ -41,6 +43,7 @@ static void pl011_rx_irq_enable(const struct uart_driver *drv, uintptr_t base, u
 {
     (void)drv;
     (void)reg_shift;
+    *reg(base, PL011_LCR_H) |= PL011_LCR_FEN;
     *reg(base, PL011_IMSC) |= PL011_IM_RX | PL011_IM_RT;
 }
 
