@@ -10,6 +10,8 @@ its own output.
 """
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 import pexpect
@@ -159,3 +161,37 @@ def test_flood_into_a_guest_that_never_reads(console, arch):
     assert "PASS console-echo" in deaf and not [l for l in deaf if l.startswith("FAIL")]
     assert "ECHO still here" in lines_of(out, 2)
     assert "bulkhead: PANIC" not in out
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("irq", ["refused", "missing"])
+def test_uart_without_usable_interrupt_boots_output_only(boot, board_dtb, tmp_path, arch, irq):
+    """A UART whose interrupt the controller does not take, or that has none: input is
+    off, with a message, and the board boots and powers off as usual."""
+    dtb = str(tmp_path / "uart.dtb")
+    shutil.copy(board_dtb(arch), dtb)
+    node = subprocess.run(["fdtget", "-t", "s", dtb, "/chosen", "stdout-path"], check=True,
+                          capture_output=True, text=True).stdout.strip().split(":")[0]
+    if irq == "refused":
+        cells = ["0", "5000", "4"] if arch == "aarch64" else ["5000"]
+        subprocess.run(["fdtput", "-t", "u", dtb, node, "interrupts", *cells], check=True)
+        want = "console: the UART's interrupt is refused (-22): output only"
+    else:
+        subprocess.run(["fdtput", "-d", dtb, node, "interrupts"], check=True)
+        want = "console: no UART receive interrupt in the device tree: output only"
+    if arch == "riscv64":
+        # QEMU's dump predates OpenSBI's own reservation of its memory: put it back.
+        for cmd in (["-c", dtb, "/reserved-memory/opensbi@80000000"],
+                    ["-t", "u", dtb, "/reserved-memory", "#address-cells", "2"],
+                    ["-t", "u", dtb, "/reserved-memory", "#size-cells", "2"],
+                    ["-t", "u", dtb, "/reserved-memory", "ranges"],
+                    ["-t", "x", dtb, "/reserved-memory/opensbi@80000000", "reg",
+                     "0", "80000000", "0", "80000"],
+                    ["-t", "u", dtb, "/reserved-memory/opensbi@80000000", "no-map"]):
+            subprocess.run(["fdtput", "-p", *cmd] if cmd[0] == "-c" else ["fdtput", *cmd],
+                           check=True)
+    r = boot(arch, dtb=dtb, timeout=60)
+    assert not r.timed_out and not r.panicked, r.output
+    assert want in r.output, r.output
+    assert "console: input on" not in r.output
+    assert r.output.rstrip().endswith("bulkhead: nothing to run, powering off"), r.output

@@ -177,7 +177,7 @@ int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
     uint64_t mpidr = this_cpu()->hwid;
 
     /* Arm's GIC binding: <type number flags>; only SPIs are device interrupts. */
-    if (nr != 3 || cells[0] != GIC_DT_SPI || cells[1] + 32 >= nr_lines) {
+    if (nr != 3 || cells[0] != GIC_DT_SPI || cells[1] >= nr_lines - 32) {
         return -EINVAL;
     }
     intid = cells[1] + 32;
