@@ -7,7 +7,9 @@
  * hypervisor's keys, a focused domain that ends, and a stub printing with its target's
  * label.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "core_env.h"
 
@@ -297,6 +299,103 @@ static void test_stub_prints_with_targets_label(void **state)
     domain_destroy(a);
 }
 
+/* Two vCPUs of one domain read at once while input pours in: every byte typed is read
+ * exactly once (a read consumes only what it peeked, if nobody took it first). The
+ * typing is paced to the ring, so nothing is dropped and the bytes read, counted per
+ * value, must be the bytes typed. */
+struct reader {
+    struct vcpu *v;
+    uint64_t buf;
+    const uint8_t *host; /* buf, as the test sees it */
+    volatile bool *stop;
+    uint64_t got;
+    uint64_t hist[256];
+    int64_t bad_rc;
+};
+
+static void *reader_thread(void *arg)
+{
+    struct reader *r = arg;
+
+    arch_set_this_cpu(&pcpus[r->v->pcpu]);
+    for (;;) {
+        bool last = __atomic_load_n(r->stop, __ATOMIC_ACQUIRE);
+        int64_t rc = core_env_hypercall(r->v, __HYPERVISOR_console_io, CONSOLEIO_read, 37, r->buf);
+
+        if (rc < 0) {
+            r->bad_rc = rc;
+            return NULL;
+        }
+        for (int64_t i = 0; i < rc; i++) {
+            r->hist[r->host[i]]++;
+        }
+        r->got += (uint64_t)rc;
+        if (last && rc == 0) {
+            return NULL;
+        }
+        if (rc == 0) {
+            nanosleep(&(struct timespec){.tv_nsec = 20000}, NULL); /* let input come */
+        }
+    }
+}
+
+static void test_two_vcpus_read_while_input_pours_in(void **state)
+{
+    struct domain_config cfg = {.name = "two", .ram_size = GUEST_RAM, .nr_vcpus = 2};
+    static uint64_t typed_hist[256];
+    volatile bool stop = false;
+    struct reader r[2];
+    pthread_t t[2];
+    struct domain *d;
+    char chunk[61];
+    uint64_t typed = 0;
+    uint8_t next = 2;
+
+    (void)state;
+    memset(typed_hist, 0, sizeof(typed_hist));
+    assert_int_equal(domain_create(&cfg, &d), 0);
+    domain_start(d, FAKE_GUEST_RAM_BASE, 0);
+    d->vcpus[1]->state = VCPU_RUNNABLE;
+    focus_on(d);
+    for (unsigned i = 0; i < 2; i++) {
+        r[i] = (struct reader){.v = d->vcpus[i], .buf = G(0x20000 + i * 0x1000), .stop = &stop};
+        r[i].host = core_env_gpa(d, r[i].buf);
+        assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &r[i]), 0);
+    }
+    for (unsigned round = 0; round < 3000; round++) {
+        unsigned n = 1 + round % sizeof(chunk);
+
+        for (unsigned i = 0; i < n; i++) {
+            chunk[i] = (char)next; /* 2..252: never CTRL-a */
+            typed_hist[next]++;
+            next = next == 252 ? 2 : next + 1;
+        }
+        for (unsigned wait = 0; unread(d) > GUEST_CONSOLE_INPUT - sizeof(chunk); wait++) {
+            assert_true(wait < 1000000);
+            nanosleep(&(struct timespec){.tv_nsec = 20000}, NULL);
+        }
+        console_input_bytes(chunk, n);
+        typed += n;
+    }
+    __atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(r[i].bad_rc, 0);
+    }
+    arch_set_this_cpu(&pcpus[0]);
+    assert_int_equal(d->console.in_received, typed);
+    assert_int_equal(d->console.in_dropped, 0);
+    assert_int_equal(r[0].got + r[1].got, typed);
+    for (unsigned c = 0; c < 256; c++) {
+        assert_int_equal(r[0].hist[c] + r[1].hist[c], typed_hist[c]);
+    }
+    assert_true(r[0].got > 0 && r[1].got > 0);
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        pcpus[i].curr = NULL;
+    }
+    domain_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +406,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_focused_domain_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hypervisor_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_prints_with_targets_label, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_vcpus_read_while_input_pours_in, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("console", tests, group_setup, NULL);
