@@ -110,19 +110,56 @@ def _die_with_parent():
         pass
 
 
+def _interactive(echo):
+    """Does a person type at this run? Only when both our stdin and stdout are terminals
+    and the console is echoed: then QEMU reads the keyboard (its `-serial stdio` puts the
+    terminal in raw mode) and the board console takes input (docs/console.md). Tests
+    and pipelines get /dev/null."""
+    try:
+        return echo and sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _save_tty():
+    """The terminal's settings, to put back however QEMU ends (a killed QEMU leaves it
+    raw)."""
+    try:
+        import termios
+        return termios.tcgetattr(sys.stdin.fileno())
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _restore_tty(saved):
+    if saved is None:
+        return
+    try:
+        import termios
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, saved)
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 def run(argv, timeout=60, echo=True, log_path=None):
     """Run QEMU, stream its console (to stdout when @echo), stop it after @timeout s.
 
     QEMU never outlives the run: it is killed on the timeout, on any exception raised
     here (a signal handler of the caller raising, for instance) and, through
-    PR_SET_PDEATHSIG, when this process dies.
+    PR_SET_PDEATHSIG, when this process dies. From a terminal, the keyboard goes to the
+    board console (CTRL-a three times switches its input between the hypervisor and the
+    guests); the terminal's settings are restored afterwards.
     """
     start = time.monotonic()
     chunks = []
+    interactive = _interactive(echo)
+    saved_tty = _save_tty() if interactive else None
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(argv, stdin=None if interactive else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                preexec_fn=_die_with_parent)
     except (OSError, subprocess.SubprocessError) as e:
+        _restore_tty(saved_tty)
         return Result(EXIT_QEMU, f"cannot start {argv[0]}: {e}\n", None, 0.0)
     timed_out = ended = False
     try:
@@ -151,6 +188,7 @@ def run(argv, timeout=60, echo=True, log_path=None):
             proc.kill()
         returncode = proc.wait()
         proc.stdout.close()
+        _restore_tty(saved_tty)
     output = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     if timed_out:
         status = EXIT_TIMEOUT

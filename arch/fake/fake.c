@@ -283,6 +283,13 @@ int arch_irqc_init(const struct board_info *bi)
     return bi->irqc.nr_reg ? 0 : -ENODEV;
 }
 
+/* Device interrupts never fire on the host: tests feed console input directly. */
+int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
+{
+    (void)handler;
+    return nr && cells[0] != 0xffffffffu ? 0 : -EINVAL;
+}
+
 int arch_irqc_cpu_init(struct pcpu *cpu)
 {
     cpu->arch.irqc_inits++;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The console: the arch's early console until a DT UART is chosen, then that UART. */
+/* The console: the arch's early console until a DT UART is chosen, then that UART; its
+ * receive interrupt feeds console_input.c. */
 #include <string.h>
 
 #include <bulkhead/arch.h>
 #include <bulkhead/console.h>
+#include <bulkhead/errno.h>
+#include <bulkhead/printk.h>
 
 extern const struct uart_driver uart_pl011;
 extern const struct uart_driver uart_ns16550;
@@ -48,4 +51,47 @@ void console_write(const char *s, size_t n)
         }
         console_putc(s[i]);
     }
+}
+
+#define RX_BATCH  32
+#define RX_ROUNDS 4 /* batches per interrupt: a level interrupt fires again for the rest */
+
+static void console_rx_interrupt(void)
+{
+    const struct uart_driver *drv = console_uart.drv;
+    uintptr_t base = (uintptr_t)pa_addr(console_uart.base);
+
+    for (unsigned r = 0; r < RX_ROUNDS; r++) {
+        char buf[RX_BATCH];
+        size_t n = 0;
+        int c;
+
+        while (n < sizeof(buf) && (c = drv->getc(drv, base, console_uart.reg_shift)) >= 0) {
+            buf[n++] = (char)c;
+        }
+        if (!n) {
+            return;
+        }
+        console_input_bytes(buf, n);
+    }
+}
+
+int console_input_enable(void)
+{
+    const struct uart_driver *drv = console_uart.drv;
+    int rc;
+
+    if (!drv || !drv->getc || !console_uart.irq_cells) {
+        printk("console: no UART receive interrupt in the device tree: output only\n");
+        return -ENODEV;
+    }
+    rc = arch_irq_request(console_uart.irq, console_uart.irq_cells, console_rx_interrupt);
+    if (rc) {
+        printk("console: the UART's interrupt is refused (%d): output only\n", rc);
+        return rc;
+    }
+    drv->rx_irq_enable(drv, (uintptr_t)pa_addr(console_uart.base), console_uart.reg_shift);
+    printk("console: input on; CTRL-a three times switches it between the hypervisor and "
+           "the guests ('h' for keys)\n");
+    return 0;
 }

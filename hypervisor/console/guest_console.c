@@ -4,6 +4,7 @@
 
 #include <fmt.h>
 
+#include <bulkhead/domain.h>
 #include <bulkhead/guest_console.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/time.h>
@@ -38,6 +39,50 @@ void guest_console_init(struct guest_console *c, unsigned domid)
     c->tokens = BURST_LINES * 1000ull;
     c->refill_at = time_now();
     c->dropped = 0;
+    c->in_lock = (struct spinlock)SPINLOCK_INIT;
+    c->in_prod = c->in_cons = 0;
+    c->in_received = c->in_dropped = 0;
+}
+
+size_t guest_console_input_put(struct guest_console *c, const char *s, size_t n)
+{
+    size_t done = 0;
+
+    spin_lock(&c->in_lock);
+    while (done < n && c->in_prod - c->in_cons < GUEST_CONSOLE_INPUT) {
+        c->in[c->in_prod++ % GUEST_CONSOLE_INPUT] = s[done++];
+    }
+    c->in_received += n;
+    c->in_dropped += n - done;
+    spin_unlock(&c->in_lock);
+    return done;
+}
+
+size_t guest_console_input_peek(struct guest_console *c, char *buf, size_t n, uint32_t *at)
+{
+    size_t done = 0;
+
+    spin_lock(&c->in_lock);
+    *at = c->in_cons;
+    while (done < n && c->in_cons + done != c->in_prod) {
+        buf[done] = c->in[(c->in_cons + done) % GUEST_CONSOLE_INPUT];
+        done++;
+    }
+    spin_unlock(&c->in_lock);
+    return done;
+}
+
+bool guest_console_input_consume(struct guest_console *c, uint32_t at, size_t n)
+{
+    bool ok;
+
+    spin_lock(&c->in_lock);
+    ok = c->in_cons == at && c->in_prod - at >= n;
+    if (ok) {
+        c->in_cons = at + (uint32_t)n;
+    }
+    spin_unlock(&c->in_lock);
+    return ok;
 }
 
 /* Under the lock: may one more line be printed (drop policy)? */
@@ -82,6 +127,20 @@ static void emit(struct guest_console *c)
     fmt_snprintf(prefix, sizeof(prefix), "(d%u) ", c->domid);
     printk_line(prefix, c->line, c->len);
     c->len = 0;
+}
+
+/* Only the console inside struct domain is touched: the label is console state. */
+void guest_console_set_label(struct domain *d, uint16_t label)
+{
+    struct guest_console *c = &d->console;
+
+    spin_lock(&c->lock);
+    if (c->len) {
+        emit(c);
+    }
+    report_dropped(c);
+    c->domid = label;
+    spin_unlock(&c->lock);
 }
 
 void guest_console_write(struct guest_console *c, const char *s, size_t n)

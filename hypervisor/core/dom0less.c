@@ -19,6 +19,7 @@
 #include <bulkhead/arch.h>
 #include <bulkhead/boot.h>
 #include <bulkhead/domain.h>
+#include <bulkhead/guest_console.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/mm.h>
 #include <bulkhead/page_alloc.h>
@@ -314,6 +315,27 @@ static void print_domain(const struct domain *d, const struct module *mods)
     }
 }
 
+/* A stub domain's console is its target's (bulkhead,stub-of names the target's
+ * bulkhead,name, built before it): its lines print as "(d<target>)". Only the label: the
+ * stub <-> target pairing itself belongs to the stub-domain set-up. */
+static void label_stub(const void *fdt, int node, struct domain *d)
+{
+    const char *of = fdt_getprop(fdt, node, "bulkhead,stub-of", NULL);
+    struct domain *t;
+
+    if (d->role != ROLE_STUB || !of) {
+        return;
+    }
+    t = domain_find(of);
+    if (!t) {
+        printk("bulkhead: dom0less: %s: bulkhead,stub-of \"%s\" names no domain built "
+               "before it; its console keeps its own label\n",
+               d->name, of);
+        return;
+    }
+    guest_console_set_label(d, t->id);
+}
+
 /* Create, fill and start the domain of one xen,domain node. */
 static int build_one(const void *fdt, int node)
 {
@@ -333,6 +355,7 @@ static int build_one(const void *fdt, int node)
         printk("bulkhead: dom0less: %s: cannot create the domain (%d)\n", cfg.name, rc);
         return rc;
     }
+    label_stub(fdt, node, d);
     default_placement(d, mods);
     rc = check_placement(d, mods);
     for (unsigned k = 0; k < NR_MODULES && !rc; k++) {

@@ -10,6 +10,7 @@
 #include <bulkhead/boot.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_console.h>
+#include <bulkhead/hypercall.h>
 #include <bulkhead/mm.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/percpu.h>
@@ -126,6 +127,7 @@ void boot_main(uint64_t hwid, paddr_t fdt)
     printk("bulkhead: %u of %u CPUs online\n", smp_boot_secondaries(), board.nr_cpus);
     run_selftests();
     apply_options();
+    console_io_init();
     if (dom0less_create_domains() == 0) {
         dom0less_abandon_pending();
         printk("bulkhead: nothing to run, powering off\n");

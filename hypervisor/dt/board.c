@@ -169,6 +169,23 @@ static int find_uart_node(const void *fdt, const struct uart_driver **drv)
     return -ENOENT;
 }
 
+/* The UART's "interrupts" specifier, kept raw for the arch's interrupt controller (which
+ * is assumed to be its interrupt parent, as on QEMU virt). None: the console is output
+ * only. */
+static void parse_uart_irq(const void *fdt, int node, struct uart_desc *u)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+
+    if (!p || len <= 0 || len % 4 || len / 4 > UART_MAX_IRQ_CELLS) {
+        return;
+    }
+    u->irq_cells = (unsigned)len / 4;
+    for (unsigned i = 0; i < u->irq_cells; i++) {
+        u->irq[i] = fdt32_to_cpu(p[i]);
+    }
+}
+
 static int parse_uart(const void *fdt, struct board_info *bi)
 {
     const struct uart_driver *drv = NULL;
@@ -186,6 +203,7 @@ static int parse_uart(const void *fdt, struct board_info *bi)
     }
     bi->uart = (struct uart_desc){
         .drv = drv, .base = reg.base, .size = reg.size, .reg_shift = (unsigned)shift};
+    parse_uart_irq(fdt, node, &bi->uart);
     return 0;
 }
 

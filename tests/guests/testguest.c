@@ -169,6 +169,7 @@ static const struct {
     {"cpuhog", mode_cpuhog},
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
+    {"console-echo", mode_console_echo},
 };
 
 int dom_main(void *dtb)

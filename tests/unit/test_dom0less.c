@@ -47,10 +47,11 @@ struct node {
     uint32_t weight;       /* bulkhead,weight: 0 absent */
     bool weight_two_cells; /* written as two cells */
     bool has_cap;
-    uint32_t cap;     /* bulkhead,cap */
-    const char *aff;  /* hard-affinity of a "xen,vcpu" node (NULL: no node) */
-    uint32_t aff_id;  /* its id */
-    const char *aff2; /* a second one, for vCPU 1 */
+    uint32_t cap;        /* bulkhead,cap */
+    const char *aff;     /* hard-affinity of a "xen,vcpu" node (NULL: no node) */
+    uint32_t aff_id;     /* its id */
+    const char *aff2;    /* a second one, for vCPU 1 */
+    const char *stub_of; /* bulkhead,stub-of */
 };
 
 static void u64_prop(void *fdt, const char *name, uint64_t v)
@@ -102,6 +103,9 @@ static void domain_node(void *fdt, const struct node *n)
     }
     if (n->after) {
         OK(fdt_property_string(fdt, "bulkhead,start-after", n->after));
+    }
+    if (n->stub_of) {
+        OK(fdt_property_string(fdt, "bulkhead,stub-of", n->stub_of));
     }
     if (n->weight_two_cells) {
         u64_prop(fdt, "bulkhead,weight", n->weight);
@@ -357,6 +361,29 @@ static void test_duplicate_names_refused(void **state)
     assert_true(fake_console_contains("bulkhead: dom0less: a: a domain with this name exists"));
 }
 
+/* A stub domain prints with its target's label; a stub-of naming nobody is reported. */
+static void test_stub_console_label(void **state)
+{
+    const struct node n[] = {{.name = "a"},
+                             {.name = "b", .role = "stub", .stub_of = "a"},
+                             {.name = "c", .role = "stub", .stub_of = "nobody"}};
+    struct domain *g, *s, *lost;
+
+    (void)state;
+    build(n, 3);
+    assert_int_equal(dom0less_create_domains(), 3);
+    g = domain_find("a");
+    s = domain_find("b");
+    lost = domain_find("c");
+    assert_non_null(g);
+    assert_non_null(s);
+    assert_non_null(lost);
+    assert_int_equal(s->console.domid, g->id);
+    assert_int_equal(g->console.domid, g->id);
+    assert_int_equal(lost->console.domid, lost->id);
+    assert_true(fake_console_contains("c: bulkhead,stub-of \"nobody\" names no domain"));
+}
+
 static void test_start_after(void **state)
 {
     const struct node n[] = {
@@ -390,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_addresses_are_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_nodes_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_names_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stub_console_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_after, setup, teardown),
     };
 

@@ -20,7 +20,10 @@
 #define GICD_TYPER      0x0004
 #define GICD_IGROUPR    0x0080
 #define GICD_ICENABLER  0x0180
+#define GICD_ISENABLER  0x0100
 #define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR      0x0c00
+#define GICD_IROUTER    0x6000
 #define GICD_CTLR_RWP   (1u << 31)
 #define GICD_CTLR_ARE   (1u << 4)
 #define GICD_CTLR_GRP1  (1u << 1)
@@ -41,7 +44,16 @@
 #define GIC_SGI_KICK       0 /* "look at your run queue" between CPUs */
 #define GIC_INTID_SPURIOUS 1020
 
+#define GIC_DT_SPI   0   /* the GIC binding's first cell: SPI */
+#define GIC_DT_EDGE  0x3 /* the third cell's trigger bits: 1/2 edge, 4/8 level */
+#define GIC_DEV_IRQS 4   /* host device interrupts (the console UART's) */
+
 static uintptr_t gicd;
+static unsigned nr_lines;
+static struct {
+    uint32_t intid;
+    void (*fn)(void);
+} dev_irqs[GIC_DEV_IRQS];
 static struct mem_range gicr_region;
 static unsigned timer_irq;
 
@@ -86,6 +98,7 @@ int arch_irqc_init(const struct board_info *bi)
     }
     /* SPIs: group 1, disabled, default priority. SGIs/PPIs live in redistributors. */
     lines = 32 * ((rd32(gicd + GICD_TYPER) & 0x1f) + 1);
+    nr_lines = lines;
     for (unsigned i = 32; i < lines; i += 32) {
         wr32(gicd + GICD_IGROUPR + i / 8, ~0u);
         wr32(gicd + GICD_ICENABLER + i / 8, ~0u);
@@ -158,6 +171,51 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     return 0;
 }
 
+int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
+{
+    uint32_t intid, cfg;
+    uint64_t mpidr = this_cpu()->hwid;
+
+    /* Arm's GIC binding: <type number flags>; only SPIs are device interrupts. */
+    if (nr != 3 || cells[0] != GIC_DT_SPI || cells[1] >= nr_lines - 32) {
+        return -EINVAL;
+    }
+    intid = cells[1] + 32;
+    for (unsigned i = 0; i < GIC_DEV_IRQS; i++) {
+        if (dev_irqs[i].fn) {
+            continue;
+        }
+        dev_irqs[i].intid = intid;
+        __atomic_store_n(&dev_irqs[i].fn, handler, __ATOMIC_RELEASE);
+        /* GICD_ICFGR: two bits per interrupt, the upper one set for edge. */
+        cfg = rd32(gicd + GICD_ICFGR + intid / 16 * 4) & ~(2u << (intid % 16 * 2));
+        if (cells[2] & GIC_DT_EDGE) {
+            cfg |= 2u << (intid % 16 * 2);
+        }
+        wr32(gicd + GICD_ICFGR + intid / 16 * 4, cfg);
+        /* GICD_IROUTER<n> (ARE on): Aff3 at [39:32], Aff2.Aff1.Aff0 at [23:0]. */
+        *(volatile uint64_t *)(gicd + GICD_IROUTER + 8ull * intid) =
+            ((mpidr >> 8) & 0xff00000000ull) | (mpidr & 0xffffff);
+        wr32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+        return 0;
+    }
+    return -ENOSPC;
+}
+
+/* A host device's interrupt: the handler registered for it, if any. */
+static bool dev_irq(uint32_t intid)
+{
+    for (unsigned i = 0; i < GIC_DEV_IRQS; i++) {
+        void (*fn)(void) = __atomic_load_n(&dev_irqs[i].fn, __ATOMIC_ACQUIRE);
+
+        if (fn && dev_irqs[i].intid == intid) {
+            fn();
+            return true;
+        }
+    }
+    return false;
+}
+
 void gic_handle_irq(void)
 {
     uint32_t intid = (uint32_t)read_sysreg(ICC_IAR1_EL1) & 0xffffff;
@@ -173,7 +231,7 @@ void gic_handle_irq(void)
         vtimer_phys_irq();
     } else if (intid == VGIC_PPI_MAINT) {
         vgic_maintenance();
-    } else {
+    } else if (!dev_irq(intid)) {
         printk("irq: unexpected interrupt %u on cpu%u\n", intid, this_cpu()->id);
     }
     write_sysreg(ICC_EOIR1_EL1, intid);

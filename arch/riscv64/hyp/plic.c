@@ -28,6 +28,7 @@
 #define PLIC_MAX_CONTEXTS      15872
 
 #define PLIC_MAX_SCTX 32 /* S-mode contexts we remember: one per hart */
+#define PLIC_DEV_IRQS 4  /* host device interrupts (the console UART's) */
 
 static const char *const plic_compat[] = {"riscv,plic0", "sifive,plic-1.0.0", NULL};
 
@@ -42,6 +43,11 @@ static struct {
         uint32_t ctx;
     } sctx[PLIC_MAX_SCTX];
 } plic;
+
+static struct {
+    uint32_t src;
+    void (*fn)(void);
+} dev_irqs[PLIC_DEV_IRQS];
 
 static inline void wr32(uintptr_t off, uint32_t v)
 {
@@ -192,6 +198,30 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     return -ENODEV;
 }
 
+int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
+{
+    uint32_t src = nr == 1 ? cells[0] : 0;
+    uint32_t ctx = this_cpu()->arch.plic_ctx;
+
+    /* The PLIC binding: one cell, the source (1..ndev). */
+    if (src == 0 || src > plic.nr_sources) {
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < PLIC_DEV_IRQS; i++) {
+        if (dev_irqs[i].fn) {
+            continue;
+        }
+        dev_irqs[i].src = src;
+        __atomic_store_n(&dev_irqs[i].fn, handler, __ATOMIC_RELEASE);
+        /* Any priority above the threshold (0) interrupts; only this hart's S-mode
+         * context has it enabled. */
+        wr32(PLIC_PRIORITY(src), 1);
+        wr32(PLIC_ENABLE(ctx, src / 32), rd32(PLIC_ENABLE(ctx, src / 32)) | 1u << (src % 32));
+        return 0;
+    }
+    return -ENOSPC;
+}
+
 void plic_handle_irq(void)
 {
     uint32_t ctx = this_cpu()->arch.plic_ctx;
@@ -200,6 +230,15 @@ void plic_handle_irq(void)
     /* 0: another hart claimed it first, or nothing pending (spec 3.5). */
     if (src == 0) {
         return;
+    }
+    for (unsigned i = 0; i < PLIC_DEV_IRQS; i++) {
+        void (*fn)(void) = __atomic_load_n(&dev_irqs[i].fn, __ATOMIC_ACQUIRE);
+
+        if (fn && dev_irqs[i].src == src) {
+            fn();
+            wr32(PLIC_CLAIM(ctx), src); /* complete (spec 3.6) */
+            return;
+        }
     }
     printk("irq: unexpected interrupt %u on cpu%u; masking it\n", src, this_cpu()->id);
     wr32(PLIC_PRIORITY(src), 0);

@@ -112,6 +112,13 @@ int __must_check arch_irqc_init(const struct board_info *bi);
  * enable the hypervisor timer interrupt at the controller. */
 int __must_check arch_irqc_cpu_init(struct pcpu *cpu);
 
+/* Route the host device interrupt named by the device-tree specifier @cells (@nr cells,
+ * in the board interrupt controller's binding: GIC <type number flags>, PLIC <source>)
+ * to the calling CPU, enable it, and call @handler from the interrupt path each time it
+ * fires; the handler must quiet the device (level interrupts). 0, -EINVAL for a
+ * specifier the controller does not take, -ENOSPC when every handler slot is used. */
+int __must_check arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void));
+
 /* The free-running system counter, in ticks of board_info.timer.freq. */
 uint64_t arch_timer_now(void);
 

@@ -35,6 +35,10 @@ void hypercall_continue(struct hypercall *hc);
 /* Should a long hypercall stop here and continue later? */
 bool hypercall_preempt_check(void);
 
+/* Console input: register the focus list, the delivery and the hypervisor's keys with
+ * the console, and turn the UART's receive interrupt on (routed to the calling CPU). */
+void console_io_init(void);
+
 /* The table's thin handlers: unpack @hc with Xen's C types, call do_<name>. */
 int64_t hc_xen_version(struct vcpu *v, struct hypercall *hc);
 int64_t hc_console_io(struct vcpu *v, struct hypercall *hc);
