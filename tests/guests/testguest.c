@@ -169,6 +169,9 @@ static const struct {
     {"cpuhog", mode_cpuhog},
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
+    {"stub-echo", mode_stub_echo},
+    {"mmio-client", mode_mmio_client},
+    {"stub-hostile", mode_stub_hostile},
 };
 
 int dom_main(void *dtb)

@@ -283,6 +283,7 @@ class Guest:
         self.cmdline = ""
         self.role = "guest"
         self.start_after = None
+        self.stub_of = None         # role "stub": the name of the guest it serves
         self.weight = WEIGHT_DEFAULT
         self.cap = 0                # percent of one pCPU, 0 = none
         self.affinity = []          # per vCPU: sorted pCPU list, or None for all
@@ -307,6 +308,7 @@ KEYS = {
     "root": ("string", False),
     "role": ("string", False),
     "start_after": ("string", False),
+    "stub_of": ("string", False),
     "weight": ("int", False),
     "cap": ("int", False),
     "cpus": (("string", "list"), False),
@@ -379,6 +381,12 @@ def load_guest(path, max_memory_mib, warn=None):
     g.affinity = [None] * g.vcpus
     if "cpus" in settings:
         g.affinity = _affinity(g, settings["cpus"].value)
+    g.stub_of = get("stub_of")
+    if g.stub_of is not None:
+        if g.role != "stub":
+            raise g.error("stub_of", "only a domain with role = \"stub\" serves another")
+        if name_problem(g.stub_of) or g.stub_of == g.name:
+            raise g.error("stub_of", f"'{shown(g.stub_of)}' is not another domain's name")
     g.start_after = get("start_after")
     if g.start_after is not None:
         if name_problem(g.start_after):
