@@ -240,8 +240,11 @@ int ioreq_server_range(struct domain *target, struct domain *stub, uint16_t id, 
         rc = check_stub(target, stub, "dm_op io range");
         return rc ? rc : -EINVAL;
     }
-    if (start > end) {
-        return -EINVAL;
+    if (start > end || (map && start < ipa_addr(target->ram_base) + target->ram_size &&
+                        ipa_addr(target->ram_base) <= end)) {
+        /* A device never sits over the target's RAM: an access there is RAM's. */
+        rc = check_stub(target, stub, "dm_op io range");
+        return rc ? rc : -EINVAL;
     }
     spin_lock(&s->lock);
     rc = check_server(target, stub, id, "dm_op io range");

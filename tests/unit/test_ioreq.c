@@ -143,9 +143,10 @@ static int64_t mem(struct domain *d, unsigned cmd, void *x, size_t size)
 
 static int64_t acquire(struct domain *s, unsigned domid, uint64_t frame, uint64_t gfn)
 {
-    struct xen_mem_acquire_resource r = {
-        .domid = (domid_t)domid, .type = XENMEM_resource_ioreq_server, .nr_frames = 1,
-        .frame = frame};
+    struct xen_mem_acquire_resource r = {.domid = (domid_t)domid,
+                                         .type = XENMEM_resource_ioreq_server,
+                                         .nr_frames = 1,
+                                         .frame = frame};
     uint64_t list = LIST;
 
     memcpy(core_env_gpa(s, LIST), &gfn, sizeof(gfn));
@@ -156,8 +157,8 @@ static int64_t acquire(struct domain *s, unsigned domid, uint64_t frame, uint64_
 /* One gmfn_foreign entry: the call's result, and errs[0] in @err. */
 static int64_t foreign(struct domain *s, unsigned domid, uint64_t gfn, uint64_t gpfn, int *err)
 {
-    struct xen_add_to_physmap_batch b = {.domid = DOMID_SELF, .space = XENMAPSPACE_gmfn_foreign,
-                                         .size = 1};
+    struct xen_add_to_physmap_batch b = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_gmfn_foreign, .size = 1};
     uint64_t idxs = LIST, gpfns = LIST + 8, errs = LIST + 16;
     int64_t rc;
 
@@ -255,7 +256,7 @@ static void test_server_life_ranges_and_limits(void **state)
     assert_int_equal(create_server(s, t->id, 1, NULL), -EOPNOTSUPP); /* bufioreq */
     assert_int_equal(range(s, t->id, true, XEN_DMOP_IO_RANGE_MEMORY, DEV, DEV), -ENOENT);
     assert_int_equal(create_server(s, t->id, 0, &id), 0);
-    assert_int_equal(create_server(s, t->id, 0, NULL), -ENOSPC); /* one per target */
+    assert_int_equal(create_server(s, t->id, 0, NULL), -ENOSPC);   /* one per target */
     assert_int_equal(acquire(s, t->id, 0, WINDOW >> 12), -EINVAL); /* bufioreq page */
     assert_int_equal(acquire(s, t->id, 2, WINDOW >> 12), -EINVAL);
     assert_int_equal(acquire(s, t->id, 1, FAKE_GUEST_RAM_BASE >> 12), -EINVAL); /* its RAM */
@@ -265,6 +266,9 @@ static void test_server_life_ranges_and_limits(void **state)
     assert_true(slot0(t)->vp_eport != 0);
     assert_int_equal(range(s, t->id, true, XEN_DMOP_IO_RANGE_PORT, 0, 7), -EINVAL);
     assert_int_equal(range(s, t->id, true, XEN_DMOP_IO_RANGE_MEMORY, DEV + 8, DEV), -EINVAL);
+    assert_int_equal(range(s, t->id, true, XEN_DMOP_IO_RANGE_MEMORY, FAKE_GUEST_RAM_BASE - 0x1000,
+                           FAKE_GUEST_RAM_BASE),
+                     -EINVAL); /* over the target's RAM */
     for (unsigned i = 0; i < IOREQ_MAX_RANGES; i++) {
         assert_int_equal(range(s, t->id, true, XEN_DMOP_IO_RANGE_MEMORY, DEV + i * 0x1000,
                                DEV + i * 0x1000 + 0xfff),
@@ -318,7 +322,7 @@ static void test_round_trip_and_completion(void **state)
     port = serve(t, s);
     v = t->vcpus[0];
     assert_int_equal(forward(t, DEV + 0x1000, 4, false, false, 0), -ENOENT); /* unclaimed */
-    assert_int_equal(forward(t, DEV + 0xffe, 4, false, false, 0), -ENOENT); /* straddles */
+    assert_int_equal(forward(t, DEV + 0xffe, 4, false, false, 0), -ENOENT);  /* straddles */
     /* A signed 16-bit read. */
     assert_int_equal(forward(t, DEV + 0x10, 2, false, true, 0), 0);
     assert_int_equal(v->state, VCPU_IOREQ);
@@ -341,7 +345,7 @@ static void test_round_trip_and_completion(void **state)
     assert_int_equal(v->state, VCPU_RUNNABLE);
     assert_int_equal(slot_state(t), STATE_IOREQ_NONE);
     assert_true(ioreq_take_reply(&v->mmio, &val));
-    assert_int_equal(val, 0xffffffffffff8001ull); /* sign-extended */
+    assert_int_equal(val, 0xffffffffffff8001ull);   /* sign-extended */
     assert_false(ioreq_take_reply(&v->mmio, &val)); /* once */
     /* A 32-bit write: the data goes out, nothing comes back. */
     assert_int_equal(forward(t, DEV + 0x20, 4, true, false, 0xdeadbeef), 0);
@@ -463,9 +467,9 @@ static void test_refusals(void **state)
     assert_int_equal(ev(s, EVTCHNOP_alloc_unbound, &a, sizeof(a)), -EPERM);
     assert_int_equal(ev(s, EVTCHNOP_bind_interdomain, &bi, sizeof(bi)), -EPERM);
     memcpy(core_env_gpa(s, ARGS), &gm, sizeof(gm));
-    assert_int_equal(
-        core_env_hypercall(s->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, ARGS, 1),
-        0);
+    assert_int_equal(core_env_hypercall(s->vcpus[0], __HYPERVISOR_grant_table_op,
+                                        GNTTABOP_map_grant_ref, ARGS, 1),
+                     0);
     memcpy(&gm, core_env_gpa(s, ARGS), sizeof(gm));
     assert_int_equal(gm.status, GNTST_permission_denied);
     assert_true(fake_console_contains("stub domain: dm_op on d"));
@@ -497,12 +501,12 @@ static void test_pairing_rules(void **state)
     struct domain *s2 = create("s2", ROLE_STUB), *g = create("g", ROLE_GUEST);
 
     (void)state;
-    assert_int_equal(domain_pair_stub(g, t), -EINVAL); /* not a stub */
+    assert_int_equal(domain_pair_stub(g, t), -EINVAL);  /* not a stub */
     assert_int_equal(domain_pair_stub(s, s2), -EINVAL); /* a stub of a stub */
     assert_int_equal(domain_pair_stub(s, s), -EINVAL);
     assert_int_equal(domain_pair_stub(s, t), 0);
     assert_int_equal(domain_pair_stub(s2, t), -EEXIST); /* one stub per guest */
-    assert_int_equal(domain_pair_stub(s, g), -EEXIST); /* one target per stub */
+    assert_int_equal(domain_pair_stub(s, g), -EEXIST);  /* one target per stub */
     domain_destroy(s2);
     domain_destroy(g);
     domain_destroy(t);
