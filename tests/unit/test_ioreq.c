@@ -472,8 +472,49 @@ static void test_refusals(void **state)
                      0);
     memcpy(&gm, core_env_gpa(s, ARGS), sizeof(gm));
     assert_int_equal(gm.status, GNTST_permission_denied);
+    {
+        struct gnttab_copy c = {.flags = GNTCOPY_source_gref, .len = 8};
+
+        c.source.domid = g->id;
+        c.source.u.ref = 0;
+        c.dest.domid = DOMID_SELF;
+        c.dest.u.gmfn = FAKE_GUEST_RAM_BASE >> 12;
+        memcpy(core_env_gpa(s, ARGS), &c, sizeof(c));
+        assert_int_equal(
+            core_env_hypercall(s->vcpus[0], __HYPERVISOR_grant_table_op, GNTTABOP_copy, ARGS, 1),
+            0);
+        memcpy(&c, core_env_gpa(s, ARGS), sizeof(c));
+        assert_int_equal(c.status, GNTST_permission_denied);
+    }
     assert_true(fake_console_contains("stub domain: dm_op on d"));
     assert_true(fake_console_contains("stub domain: grant map on d"));
+    /* Malformed or misdirected memory ops and buffers. */
+    {
+        struct xen_remove_from_physmap rm = {.domid = g->id, .gpfn = WINDOW >> 12};
+        struct xen_add_to_physmap_batch b = {.domid = g->id, .space = XENMAPSPACE_gmfn_foreign};
+        struct xen_mem_acquire_resource r = {
+            .domid = t->id, .type = XENMEM_resource_grant_table, .nr_frames = 1};
+        uint64_t buf[2] = {ARGS, 4};
+
+        assert_int_equal(mem(s, XENMEM_remove_from_physmap, &rm, sizeof(rm)), -EPERM);
+        assert_int_equal(mem(s, XENMEM_add_to_physmap_batch, &b, sizeof(b)), -EPERM);
+        b.domid = DOMID_SELF;
+        b.space = XENMAPSPACE_shared_info;
+        assert_int_equal(mem(s, XENMEM_add_to_physmap_batch, &b, sizeof(b)), -EOPNOTSUPP);
+        assert_int_equal(mem(s, XENMEM_acquire_resource, &r, sizeof(r)), -EOPNOTSUPP);
+        r.type = XENMEM_resource_ioreq_server;
+        r.nr_frames = 2;
+        assert_int_equal(mem(s, XENMEM_acquire_resource, &r, sizeof(r)), -EINVAL);
+        assert_int_equal(core_env_hypercall(s->vcpus[0], __HYPERVISOR_dm_op, t->id, 0, BUF),
+                         -E2BIG);
+        assert_int_equal(core_env_hypercall(s->vcpus[0], __HYPERVISOR_dm_op, t->id, 5, BUF),
+                         -E2BIG);
+        memcpy(core_env_gpa(s, BUF), buf, sizeof(buf)); /* shorter than the op's header */
+        assert_int_equal(core_env_hypercall(s->vcpus[0], __HYPERVISOR_dm_op, t->id, 1, BUF),
+                         -EFAULT);
+        assert_int_equal(core_env_hypercall(s->vcpus[0], __HYPERVISOR_dm_op, t->id, 1, 0x10),
+                         -EFAULT);
+    }
     /* A plain guest is no device model, even of itself; nor of the stub's target. */
     assert_int_equal(create_server(g, g->id, 0, NULL), -EPERM);
     assert_int_equal(create_server(g, t->id, 0, NULL), -EPERM);
