@@ -106,11 +106,14 @@ int64_t hc_console_io(struct vcpu *v, struct hypercall *hc)
  * The domain that reads @guest's console input, with a reference: the guest itself, or
  * its stub domain, which feeds the guest's UART model. The one place that knows the
  * stub <-> target relation for input.
- * TODO(issue 14): once struct domain records its stub (ioreq branch), return a held
- * reference on guest->stub when there is one.
  */
 static struct domain *input_reader(struct domain *guest)
 {
+    struct domain *stub = domain_get_stub(guest);
+
+    if (stub) {
+        return stub;
+    }
     domain_hold(guest);
     return guest;
 }

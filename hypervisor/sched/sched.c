@@ -421,12 +421,13 @@ void sched_block_current(void)
     spin_unlock(&cpu->sched_lock);
 }
 
-void sched_wake(struct vcpu *v)
+/* Make @v runnable if it waits in state @from, and kick its CPU. */
+static void wake_from(struct vcpu *v, enum vcpu_state from)
 {
     struct pcpu *cpu = vcpu_lock(v);
     bool woke = false;
 
-    if (v->state == VCPU_BLOCKED) {
+    if (v->state == from) {
         make_runnable(cpu, v, time_now());
         woke = true;
     }
@@ -434,6 +435,28 @@ void sched_wake(struct vcpu *v)
     if (woke) {
         kick_for(cpu, v);
     }
+}
+
+void sched_wake(struct vcpu *v)
+{
+    wake_from(v, VCPU_BLOCKED);
+}
+
+void sched_ioreq_block_current(void)
+{
+    struct pcpu *cpu = this_cpu();
+    struct vcpu *v = cpu->curr;
+
+    spin_lock(&cpu->sched_lock);
+    v->state = VCPU_IOREQ;
+    cpu->nr_runnable -= cpu->nr_runnable > 0;
+    cpu->need_resched = true;
+    spin_unlock(&cpu->sched_lock);
+}
+
+void sched_ioreq_wake(struct vcpu *v)
+{
+    wake_from(v, VCPU_IOREQ);
 }
 
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
@@ -698,6 +721,7 @@ static unsigned runstate_of(const struct vcpu *v)
     case VCPU_RUNNABLE:
         return RUNSTATE_runnable;
     case VCPU_BLOCKED:
+    case VCPU_IOREQ:
         return RUNSTATE_blocked;
     default:
         return RUNSTATE_offline;

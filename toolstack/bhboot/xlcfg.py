@@ -283,6 +283,7 @@ class Guest:
         self.cmdline = ""
         self.role = "guest"
         self.start_after = None
+        self.stub_of = None         # role "stub": the name of the guest it serves
         self.weight = WEIGHT_DEFAULT
         self.cap = 0                # percent of one pCPU, 0 = none
         self.affinity = []          # per vCPU: sorted pCPU list, or None for all
@@ -307,6 +308,7 @@ KEYS = {
     "root": ("string", False),
     "role": ("string", False),
     "start_after": ("string", False),
+    "stub_of": ("string", False),
     "weight": ("int", False),
     "cap": ("int", False),
     "cpus": (("string", "list"), False),
@@ -379,6 +381,12 @@ def load_guest(path, max_memory_mib, warn=None):
     g.affinity = [None] * g.vcpus
     if "cpus" in settings:
         g.affinity = _affinity(g, settings["cpus"].value)
+    g.stub_of = get("stub_of")
+    if g.stub_of is not None:
+        if g.role != "stub":
+            raise g.error("stub_of", "only a domain with role = \"stub\" serves another")
+        if name_problem(g.stub_of) or g.stub_of == g.name:
+            raise g.error("stub_of", f"'{shown(g.stub_of)}' is not another domain's name")
     g.start_after = get("start_after")
     if g.start_after is not None:
         if name_problem(g.start_after):
@@ -511,6 +519,20 @@ def check_set(guests, smp):
             if cpus is not None and cpus[-1] >= smp:
                 raise g.error("cpus", f"vCPU {i} may run on CPU {cpus[-1]} but the board has "
                               f"only {smp} CPUs (0..{smp - 1}; use --smp)")
+    # A stub comes after the guest it serves (the hypervisor resolves the name when it
+    # builds the stub), which is no stub itself and has no other stub.
+    served = {}
+    for i, g in enumerate(guests):
+        if g.stub_of is None:
+            continue
+        before = {h.name: h for h in guests[:i]}
+        if g.stub_of not in before or before[g.stub_of].role == "stub":
+            raise g.error("stub_of", f"'{shown(g.stub_of)}' is not a guest given before "
+                          "this stub")
+        if g.stub_of in served:
+            raise g.error("stub_of", f"'{g.stub_of}' already has a stub domain "
+                          f"({served[g.stub_of]})")
+        served[g.stub_of] = g.name
     for g in guests:
         if g.start_after is not None and g.start_after not in seen:
             raise g.error("start_after", f"'{g.start_after}' is not one of the domains "

@@ -15,6 +15,8 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
 
+    /* Words when both are 8-byte aligned: domain builds copy kernels here and every vCPU
+     * switch copies a trap frame (a byte loop was two thirds of an MMIO round trip). */
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
         uint64_t *dw = (uint64_t *)(void *)d;
         const uint64_t *sw = (const uint64_t *)(const void *)s;
