@@ -10,6 +10,7 @@
 #include <xen/vcpu.h>
 
 struct dom_info dom_info = {.bootargs = ""};
+void (*dom_fault_hook)(const struct dom_fault *f);
 
 static uint64_t fdt_read_cells(const fdt32_t *p, int cells)
 {

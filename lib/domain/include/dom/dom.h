@@ -69,6 +69,20 @@ void dom_sleep_ms(uint64_t ms);
  */
 bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end);
 
+/*
+ * An exception the runtime has no handler for, arch-neutral: @cause is ESR_EL1 / scause,
+ * @pc the faulting instruction, @addr FAR_EL1 / stval. If dom_fault_hook is set, the
+ * arch's reporter calls it before printing the exception and shutting down with
+ * SHUTDOWN_crash (an event-loop program's fault() entry point, dom/program.h).
+ */
+struct dom_fault {
+    uint64_t cause;
+    uint64_t pc;
+    uint64_t addr;
+};
+
+extern void (*dom_fault_hook)(const struct dom_fault *f);
+
 /* ---- vCPUs (lib/domain/smp.c) ---- */
 
 #define DOM_MAX_VCPUS       8
