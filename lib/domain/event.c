@@ -136,11 +136,13 @@ static unsigned take_word(unsigned w, void (*fn)(uint32_t port, void *ctx), void
                         ~__atomic_load_n(&shinfo.evtchn_mask[w], __ATOMIC_ACQUIRE);
     unsigned n = 0;
 
-    while (ready) {
-        unsigned b = (unsigned)__builtin_ctzl(ready);
+    /* A shift loop, not ctz: riscv64 without Zbb would need libgcc's __ctzdi2. */
+    for (unsigned b = 0; ready; b++, ready >>= 1) {
         xen_ulong_t bit = (xen_ulong_t)1 << b;
 
-        ready &= ~bit;
+        if (!(ready & 1)) {
+            continue;
+        }
         /* Clear before handling: an event sent while we handle it is seen next time. */
         __atomic_fetch_and(&shinfo.evtchn_pending[w], ~bit, __ATOMIC_SEQ_CST);
         fn((uint32_t)(w * BITS_PER_WORD + b), ctx);

@@ -122,6 +122,8 @@ def domain_node_dts(d):
              f"\t\t\tcpus = <{g.vcpus}>;",
              f"\t\t\tbulkhead,name = {dts_string(g.name)};",
              f"\t\t\tbulkhead,role = {dts_string(g.role)};"]
+    if g.stub_of is not None:
+        lines.append(f"\t\t\tbulkhead,stub-of = {dts_string(g.stub_of)};")
     if g.start_after is not None:
         lines.append(f"\t\t\tbulkhead,start-after = {dts_string(g.start_after)};")
     lines += sched_dts(g)
