@@ -169,6 +169,7 @@ static const struct {
     {"cpuhog", mode_cpuhog},
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
+    {"uart", mode_uart},
 };
 
 int dom_main(void *dtb)

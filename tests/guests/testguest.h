@@ -42,6 +42,7 @@ int mode_exc_fatal(void);
 int mode_cpuhog(void);
 int mode_fuzz(void);
 int mode_heartbeat(void);
+int mode_uart(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uart: a guest's console UART, served by its stub domain (drivers/stub). The UART is the
+ * one /chosen/stdout-path names (bh-boot writes it: a PL011 on aarch64, an NS16550A on
+ * riscv64). `test=uart how=raw|poll|misuse lines=<n>`:
+ *   raw     byte stores at offset 0, no set-up, no status polling (as small kernels do);
+ *   poll    the driver's way: wait for room (PL011 FR.TXFF clear / NS16550 LSR.THRE),
+ *           after checking the identification registers;
+ *   misuse  reads and writes of every offset of the window at every width, then a flood,
+ *           then the UART must still print.
+ * Every line it sends is "UART <how> <i> <pattern>"; the last is "UART END <how> <n>".
+ * Checks go to the hypervisor console (PASS/FAIL lines) as usual.
+ */
+#include <libfdt.h>
+#include <string.h>
+
+#include "dom/dom.h"
+#include "dom/test.h"
+#include "fmt.h"
+#include "testguest.h"
+
+enum uart_kind { UART_NONE, UART_PL011, UART_NS16550 };
+
+static enum uart_kind kind;
+static volatile uint8_t *base;
+static uint64_t window;
+
+static bool find_uart(void)
+{
+    const void *fdt = dom_info.fdt;
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    const char *path = chosen < 0 ? NULL : fdt_getprop(fdt, chosen, "stdout-path", NULL);
+    const fdt32_t *reg;
+    int node, len;
+
+    if (!path || (node = fdt_path_offset(fdt, path)) < 0) {
+        return false;
+    }
+    if (!fdt_node_check_compatible(fdt, node, "arm,pl011")) {
+        kind = UART_PL011;
+    } else if (!fdt_node_check_compatible(fdt, node, "ns16550a")) {
+        kind = UART_NS16550;
+    } else {
+        return false;
+    }
+    reg = fdt_getprop(fdt, node, "reg", &len);
+    if (!reg || len < 16) {
+        return false;
+    }
+    base = (volatile uint8_t *)(uintptr_t)((uint64_t)fdt32_to_cpu(reg[0]) << 32 |
+                                           fdt32_to_cpu(reg[1]));
+    window = (uint64_t)fdt32_to_cpu(reg[2]) << 32 | fdt32_to_cpu(reg[3]);
+    return true;
+}
+
+static uint32_t rd32(uint64_t off)
+{
+    return *(volatile uint32_t *)(base + off);
+}
+
+static uint8_t rd8(uint64_t off)
+{
+    return base[off];
+}
+
+static void putc_raw(char c)
+{
+    base[0] = (uint8_t)c;
+}
+
+static void putc_poll(char c)
+{
+    unsigned spins = 0;
+
+    if (kind == UART_PL011) {
+        while ((rd32(0x18) & (1u << 5)) && spins++ < 1000000) { /* FR.TXFF */
+        }
+        *(volatile uint32_t *)base = (uint8_t)c;
+    } else {
+        while (!(rd8(5) & 0x20) && spins++ < 1000000) { /* LSR.THRE */
+        }
+        base[0] = (uint8_t)c;
+    }
+}
+
+static void send_line(void (*put)(char), const char *how, unsigned i)
+{
+    char buf[96];
+    int n =
+        fmt_snprintf(buf, sizeof(buf), "UART %s %u abcdefghijklmnopqrstuvwxyz0123456789\n", how, i);
+
+    for (int k = 0; k < n; k++) {
+        put(buf[k]);
+    }
+}
+
+static void check_ids(void)
+{
+    if (kind == UART_PL011) {
+        uint32_t periph = 0, pcell = 0;
+
+        for (unsigned i = 0; i < 4; i++) {
+            periph |= (rd32(0xfe0 + 4 * i) & 0xff) << (8 * i);
+            pcell |= (rd32(0xff0 + 4 * i) & 0xff) << (8 * i);
+        }
+        test_check((periph & 0x000fffff) == 0x00041011, "uart-pl011-periphid", "0x%x", periph);
+        test_check(pcell == 0xb105f00d, "uart-pl011-pcellid", "0x%x", pcell);
+        test_check((rd32(0x18) & 0x90) == 0x90, "uart-pl011-fr-empty", "FR 0x%x", rd32(0x18));
+    } else {
+        base[7] = 0x5a;
+        test_check(rd8(7) == 0x5a, "uart-ns16550-scratch", "SCR 0x%x", rd8(7));
+        base[2] = 0x07; /* FIFOs on, cleared */
+        test_check((rd8(2) & 0xc0) == 0xc0, "uart-ns16550-fifo-bits", "IIR 0x%x", rd8(2));
+        test_check((rd8(5) & 0x60) == 0x60, "uart-ns16550-lsr-empty", "LSR 0x%x", rd8(5));
+    }
+}
+
+static void misuse(void)
+{
+    uint64_t zeros = 0;
+
+    for (uint64_t off = 0; off < window; off += 4) {
+        uint32_t v = rd32(off);
+
+        (void)v;
+        (void)rd8(off + 1);
+        (void)*(volatile uint16_t *)(base + off + 2);
+        (void)*(volatile uint64_t *)(base + (off & ~7ull));
+    }
+    /* Unknown offsets read 0 (PL011: 0x400; NS16550: 0x80). */
+    zeros = kind == UART_PL011 ? rd32(0x400) : rd8(0x80);
+    test_check(zeros == 0, "uart-misuse-unknown-reads-0", "0x%lx", zeros);
+    /* Writes of every width where nothing lives. */
+    for (uint64_t off = kind == UART_PL011 ? 0x100 : 0x10; off < window; off += 8) {
+        *(volatile uint64_t *)(base + off) = ~0ull;
+        *(volatile uint8_t *)(base + off + 3) = 0xff;
+    }
+    /* A flood of status reads. */
+    for (unsigned i = 0; i < 20000; i++) {
+        (void)(kind == UART_PL011 ? rd32(0x18) : rd8(5));
+    }
+    test_pass("uart-misuse-survived");
+}
+
+int mode_uart(void)
+{
+    char how[16] = "raw";
+    uint64_t lines = dom_arg_u64("lines", 20);
+    void (*put)(char);
+    uint64_t t0;
+
+    dom_arg("how", how, sizeof(how));
+    if (!test_check(find_uart(), "uart-found", "no PL011 / NS16550A at /chosen/stdout-path")) {
+        test_done();
+        return 0;
+    }
+    dom_printf("INFO uart: %s at 0x%lx+0x%lx, how=%s lines=%lu\n",
+               kind == UART_PL011 ? "pl011" : "ns16550", (uint64_t)(uintptr_t)base, window, how,
+               lines);
+    put = strcmp(how, "raw") ? putc_poll : putc_raw;
+    if (!strcmp(how, "poll")) {
+        check_ids();
+    } else if (!strcmp(how, "misuse")) {
+        misuse();
+    }
+    t0 = dom_now_ns();
+    for (unsigned i = 1; i <= lines; i++) {
+        send_line(put, how, i);
+    }
+    {
+        const char *end = "UART END ";
+
+        for (const char *p = end; *p; p++) {
+            put(*p);
+        }
+        for (const char *p = how; *p; p++) {
+            put(*p);
+        }
+        put('\n');
+    }
+    dom_printf("INFO uart: %lu lines in %lu us\n", lines, (dom_now_ns() - t0) / 1000);
+    test_pass("uart-wrote");
+    test_done();
+    return 0;
+}
