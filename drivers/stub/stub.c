@@ -284,6 +284,8 @@ static void selftest_init(void)
     }
     self.on = true;
     self.t0 = dom_now_ns();
+    dom_printf("stub: selftest: loop ready at %lu us since power-on (entered at %lu us)\n",
+               (unsigned long)(self.t0 / 1000), (unsigned long)(dom_program_start_ns / 1000));
     dom_evtchn_notify(self.b);
 }
 
@@ -352,9 +354,11 @@ void init(void)
     if ((rc = set_state(true))) {
         return fail("set_ioreq_server_state", rc);
     }
-    dom_printf("stub: d%u: %s at 0x%lx irq %u, %u vCPU(s), server %u, ready in %lu us\n",
+    dom_printf("stub: d%u: %s at 0x%lx irq %u, %u vCPU(s), server %u, ready in %lu us, "
+               "at %lu us since power-on (entered at %lu us)\n",
                stub.target, stub.model->name, (unsigned long)stub.base, stub.irq, nr, stub.id,
-               (unsigned long)((dom_now_ns() - t0) / 1000));
+               (unsigned long)((dom_now_ns() - t0) / 1000), (unsigned long)(dom_now_ns() / 1000),
+               (unsigned long)(dom_program_start_ns / 1000));
 }
 
 /* Complete one access with the model. The slot is ours while its state is READY. */

@@ -5,6 +5,7 @@
 #include "dom/program.h"
 
 static volatile int exit_status = -1;
+uint64_t dom_program_start_ns;
 
 void dom_program_exit(int status)
 {
@@ -19,8 +20,10 @@ static void dispatch(uint32_t port, void *ctx)
 
 int dom_main(void *dtb)
 {
-    int rc = dom_init(dtb);
+    int rc;
 
+    rc = dom_init(dtb);
+    dom_program_start_ns = dom_now_ns();
     if (rc) {
         return rc;
     }

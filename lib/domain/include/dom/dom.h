@@ -60,6 +60,8 @@ bool dom_parse_u64(const char *s, uint64_t *out);
 
 /* The guest-visible counter and conversions. */
 uint64_t dom_now_ns(void);
+/* Counter ticks to nanoseconds (after dom_init()). */
+uint64_t dom_ticks_to_ns(uint64_t ticks);
 void dom_sleep_ms(uint64_t ms);
 
 /*

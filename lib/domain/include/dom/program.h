@@ -26,6 +26,9 @@ void init(void);
 void notified(uint32_t port);
 void fault(const struct dom_fault *f);
 
+/* System time (since the board's power-on) when dom_main() was entered. */
+extern uint64_t dom_program_start_ns;
+
 /* Leave the loop after the current entry point returns: poweroff for 0, crash else. */
 void dom_program_exit(int status);
 
