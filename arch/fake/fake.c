@@ -417,6 +417,19 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v)
     __atomic_fetch_add(&v->arch.upcalls, 1, __ATOMIC_RELAXED);
 }
 
+int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+{
+    if (irq < 32 || irq >= 128) {
+        return -EINVAL;
+    }
+    if (level) {
+        d->arch.irq_level[irq / 32] |= 1u << (irq % 32);
+    } else {
+        d->arch.irq_level[irq / 32] &= ~(1u << (irq % 32));
+    }
+    return 0;
+}
+
 bool arch_vcpu_irq_pending(struct vcpu *v)
 {
     return v->arch.irq_pending;

@@ -4,7 +4,8 @@
  * `memory` (KiB, 64-bit), `cpus`, and "multiboot,kernel" / "multiboot,ramdisk" /
  * "multiboot,device-tree" module nodes whose `reg` is where the module sits in host
  * memory. Our additions (docs/domains.md): `bulkhead,name`, `bulkhead,role`,
- * `bulkhead,start-after` (build once the named domain has ended), `bulkhead,weight` and
+ * `bulkhead,start-after` (build once the named domain has ended), `bulkhead,stub-of`
+ * (this stub domain serves the named guest, built before it), `bulkhead,weight` and
  * `bulkhead,cap` (scheduling) and, per module, `bulkhead,load-address`
  * (guest-physical). Per-vCPU hard affinity uses Xen's own binding: "xen,vcpu" child
  * nodes with `id` and a `hard-affinity` CPU list ("0-3,5"). Unlike Xen, the device-tree module is
@@ -314,8 +315,76 @@ static void print_domain(const struct domain *d, const struct module *mods)
     }
 }
 
+static int build_node(const void *fdt, int node, const char *of);
+
+/* Does a stub domain node name @name in its bulkhead,stub-of? Its vCPUs are then held
+ * until that stub enables its device model. */
+static bool has_stub(const void *fdt, const char *name)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen"), node;
+
+    fdt_for_each_subnode(node, fdt, chosen)
+    {
+        const char *of = fdt_getprop(fdt, node, "bulkhead,stub-of", NULL);
+
+        if (of && !strcmp(of, name) && fdt_node_check_compatible(fdt, node, "xen,domain") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Pair stub @d with the domain its node names (bulkhead,stub-of), built before it. */
+static int pair_stub(struct domain *d, const char *of)
+{
+    struct domain *t = domain_find(of);
+    int rc;
+
+    if (d->role != ROLE_STUB) {
+        return bad(d->name, "bulkhead,stub-of on a domain whose bulkhead,role is not \"stub\"");
+    }
+    t = t ? domain_get(t->id) : NULL;
+    if (!t) {
+        return bad(d->name, "bulkhead,stub-of names no running domain built before it");
+    }
+    rc = domain_pair_stub(d, t);
+    if (rc == 0) {
+        printk("bulkhead: d%u (%s) is the stub domain of d%u (%s)\n", d->id, d->name, t->id,
+               t->name);
+    }
+    domain_put(t);
+    return rc ? bad(d->name, "bulkhead,stub-of names a stub, the control domain or a domain "
+                             "that already has a stub")
+              : 0;
+}
+
+/* A stub node that could not be built: the guest it was for would wait forever. */
+static void orphan(const char *of)
+{
+    struct domain *t = of ? domain_find(of) : NULL;
+
+    t = t ? domain_get(t->id) : NULL;
+    if (t && t->held && !t->stub) {
+        domain_crash(t, "its stub domain could not be built");
+    }
+    if (t) {
+        domain_put(t);
+    }
+}
+
 /* Create, fill and start the domain of one xen,domain node. */
 static int build_one(const void *fdt, int node)
+{
+    const char *of = fdt_getprop(fdt, node, "bulkhead,stub-of", NULL);
+    int rc = build_node(fdt, node, of);
+
+    if (rc && of) {
+        orphan(of);
+    }
+    return rc;
+}
+
+static int build_node(const void *fdt, int node, const char *of)
 {
     struct module mods[NR_MODULES] = {0};
     struct domain_config cfg = {0};
@@ -335,6 +404,10 @@ static int build_one(const void *fdt, int node)
     }
     default_placement(d, mods);
     rc = check_placement(d, mods);
+    if (!rc && of) {
+        rc = pair_stub(d, of);
+    }
+    d->held = !of && has_stub(fdt, d->name);
     for (unsigned k = 0; k < NR_MODULES && !rc; k++) {
         if (mods[k].present) {
             rc = domain_copy_in(d, ipa_init(mods[k].load), mods[k].host.base, mods[k].host.size);

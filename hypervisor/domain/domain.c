@@ -227,6 +227,7 @@ static void domain_free(struct domain *d)
     bool started = d->state != DOM_BUILDING;
     char name[DOMAIN_NAME_MAX];
     unsigned reason = d->shutdown_reason;
+    struct domain *target;
     domid_t id = d->id;
 
     for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
@@ -257,7 +258,12 @@ static void domain_free(struct domain *d)
     }
     BUG_ON(quota_used(&d->quota) != 1);
     memcpy(name, d->name, sizeof(name));
+    target = d->target;
     page_free(va_pa(d), 0);
+    if (target) {
+        /* Its stage 2, foreign mappings included, is gone: the target may go now. */
+        domain_put(target);
+    }
     if (started) {
         for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
              n = n->next) {
@@ -274,6 +280,9 @@ static void unpublish(struct domain *d)
     spin_lock(&domain_lock);
     if (domains[d->id] == d) {
         domains[d->id] = NULL;
+    }
+    if (d->target && d->target->stub == d) {
+        d->target->stub = NULL;
     }
     spin_unlock(&domain_lock);
 }
@@ -373,10 +382,75 @@ int domain_copy_in(struct domain *d, ipaddr_t dst, paddr_t src, uint64_t size)
 
 void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
 {
-    d->state = DOM_RUNNING;
+    d->held_entry = entry;
+    d->held_arg = dtb;
     d->live_vcpus = d->nr_vcpus;
+    /* Published last: a stub may release the hold as soon as it sees RUNNING. */
+    __atomic_store_n(&d->state, DOM_RUNNING, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&d->held, __ATOMIC_ACQUIRE)) {
+        printk("bulkhead: d%u (%s): vCPUs held until its stub domain enables its device "
+               "model\n",
+               d->id, d->name);
+        return;
+    }
     /* A new domain's vCPU 0 is down and has never run: starting it cannot fail. */
     BUG_ON(sched_start_vcpu(d->vcpus[0], entry, dtb) != 0);
+}
+
+void domain_release_hold(struct domain *d)
+{
+    /* Only once, and only after domain_start recorded where to start. */
+    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == DOM_BUILDING ||
+        !__atomic_exchange_n(&d->held, 0u, __ATOMIC_ACQ_REL)) {
+        return;
+    }
+    /* It never ran, so it is down and off its CPU: this cannot fail. A dying domain's
+     * vCPU is reaped at its CPU's next decision anyway. */
+    BUG_ON(sched_start_vcpu(d->vcpus[0], d->held_entry, d->held_arg) != 0);
+}
+
+int domain_pair_stub(struct domain *stub, struct domain *target)
+{
+    int rc = 0;
+
+    spin_lock(&domain_lock);
+    if (stub == target || stub->role != ROLE_STUB || target->role == ROLE_STUB ||
+        target->role == ROLE_CONTROL) {
+        rc = -EINVAL;
+    } else if (domains[target->id] != target || target->state == DOM_DYING) {
+        rc = -ESRCH;
+    } else if (target->stub || stub->target) {
+        rc = -EEXIST;
+    } else {
+        target->stub = stub;
+        stub->target = target;
+        target->refcnt++; /* under domain_lock, published: cannot be 0 */
+    }
+    spin_unlock(&domain_lock);
+    return rc;
+}
+
+#define REFUSED_LOG_MAX 16
+
+void domain_refused(struct domain *d, const char *what, uint16_t other)
+{
+    unsigned n = __atomic_fetch_add(&d->refused_logs, 1, __ATOMIC_RELAXED);
+
+    if (n < REFUSED_LOG_MAX) {
+        printk("bulkhead: d%u (%s): %s%s on d%u refused (-EPERM)\n", d->id, d->name,
+               d->role == ROLE_STUB ? "stub domain: " : "", what, other);
+    } else if (n == REFUSED_LOG_MAX) {
+        printk("bulkhead: d%u (%s): further refusals not logged\n", d->id, d->name);
+    }
+}
+
+bool domain_stub_may_reach(struct domain *d, uint16_t other, const char *what)
+{
+    if (d->role != ROLE_STUB || other == d->id || (d->target && other == d->target->id)) {
+        return true;
+    }
+    domain_refused(d, what, other);
+    return false;
 }
 
 int domain_map_shared_info(struct domain *d, uint64_t gfn)
@@ -419,6 +493,34 @@ static bool domain_begin_dying(struct domain *d, unsigned reason)
     return first;
 }
 
+/* The pairing policy once @d has begun dying: a stub's end crashes its target; a
+ * target's end shuts its stub down. */
+static void end_partner(struct domain *d)
+{
+    struct domain *partner = NULL;
+
+    spin_lock(&domain_lock);
+    if (d->target) {
+        partner = d->target; /* held by @d until @d is freed */
+        __atomic_fetch_add(&partner->refcnt, 1, __ATOMIC_RELAXED);
+    } else if (d->stub) {
+        partner = d->stub; /* published, so its own reference is there */
+        __atomic_fetch_add(&partner->refcnt, 1, __ATOMIC_RELAXED);
+    }
+    spin_unlock(&domain_lock);
+    if (!partner) {
+        return;
+    }
+    if (d->target) {
+        domain_crash(partner, "its stub domain d%u ended", d->id);
+    } else if (domain_begin_dying(partner, SHUTDOWN_poweroff)) {
+        printk("bulkhead: d%u (%s) destroyed: its target d%u ended\n", partner->id, partner->name,
+               d->id);
+        sched_domain_dying(partner);
+    }
+    domain_put(partner);
+}
+
 void domain_crash(struct domain *d, const char *fmt, ...)
 {
     char why[160];
@@ -430,6 +532,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     if (domain_begin_dying(d, SHUTDOWN_crash)) {
         printk("bulkhead: d%u (%s) crashed: %s\n", d->id, d->name, why);
         sched_domain_dying(d);
+        end_partner(d);
     }
 }
 
@@ -443,6 +546,7 @@ void domain_shutdown(struct domain *d, unsigned reason)
         printk("bulkhead: d%u (%s) shut down: %s\n", d->id, d->name,
                reason < ARRAY_SIZE(shutdown_names) ? shutdown_names[reason] : "unknown");
         sched_domain_dying(d);
+        end_partner(d);
     }
 }
 

@@ -22,11 +22,13 @@ enum evtchn_state {
 };
 
 struct evtchn {
-    uint8_t state;       /* enum evtchn_state */
-    uint8_t virq;        /* ECS_VIRQ */
-    uint16_t vcpu;       /* the vCPU notified */
-    uint16_t remote_dom; /* ECS_UNBOUND: who may bind; ECS_INTERDOMAIN: the peer's id */
-    uint16_t pad;
+    uint8_t state;        /* enum evtchn_state */
+    uint8_t virq;         /* ECS_VIRQ */
+    uint16_t vcpu;        /* the vCPU notified */
+    uint16_t remote_dom;  /* ECS_UNBOUND: who may bind; ECS_INTERDOMAIN: the peer's id */
+    uint16_t xen;         /* 1: consumed by the hypervisor (an ioreq port): the guest that
+                           * owns it cannot send, bind or close it; the peer's sends go to
+                           * the hook, not to the owner's pending bits */
     uint32_t remote_port; /* ECS_INTERDOMAIN */
     uint32_t pad2;
     struct domain *peer; /* ECS_INTERDOMAIN: a reference held on the peer */
@@ -40,6 +42,12 @@ _Static_assert(EVTCHN_MAX_PORTS <= sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t)
 #define BITS_PER_WORD (sizeof(xen_ulong_t) * 8)
 
 static unsigned registered; /* the domain notifier and the timer hook (lazily) */
+static evtchn_xen_fn xen_hook;
+
+void evtchn_set_xen_hook(evtchn_xen_fn fn)
+{
+    __atomic_store_n(&xen_hook, fn, __ATOMIC_RELEASE);
+}
 
 /* ---- locks, ports ---- */
 
@@ -193,9 +201,13 @@ static int alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
     struct evtchn *c;
     uint32_t port;
     int rc = self_only(v, a->dom);
+    domid_t remote = a->remote_dom == DOMID_SELF ? d->id : a->remote_dom;
 
     if (rc) {
         return rc;
+    }
+    if (!domain_stub_may_reach(d, remote, "evtchn alloc_unbound")) {
+        return -EPERM;
     }
     spin_lock(&d->evtchn.lock);
     rc = alloc_port(d, ECS_UNBOUND, &port, &c);
@@ -216,6 +228,9 @@ static int bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
     uint32_t lport;
     int rc;
 
+    if (!domain_stub_may_reach(d, rid, "evtchn bind_interdomain")) {
+        return -EPERM;
+    }
     if (!rd) {
         return -ESRCH;
     }
@@ -311,7 +326,7 @@ static int bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 
 /* Close @port of @d. The peer of an interdomain channel gets an unbound port back. The
  * references the two ends held are dropped once no lock is held. */
-static int close_port(struct domain *d, uint32_t port)
+static int close_port(struct domain *d, uint32_t port, bool xen)
 {
     struct domain *peer = NULL;
     bool unlinked = false; /* we took the connection down: drop the two ends' references */
@@ -331,7 +346,7 @@ static int close_port(struct domain *d, uint32_t port)
         spin_lock(&d->evtchn.lock);
     }
     c = chan(d, port);
-    if (!c) {
+    if (!c || c->xen != xen) {
         rc = -EINVAL;
     } else if (c->state == ECS_INTERDOMAIN && c->peer == peer) {
         struct evtchn *r = chan(peer, c->remote_port);
@@ -374,26 +389,27 @@ static int close_port(struct domain *d, uint32_t port)
  * our two lockings. Bounded, so a peer doing that in a loop cannot hold our CPU: the
  * guest gets -EAGAIN. A dying domain's ports cannot be rebound (domain_get refuses
  * it), so its teardown needs few retries. */
-static int close_retry(struct domain *d, uint32_t port)
+static int close_retry(struct domain *d, uint32_t port, bool xen)
 {
     int rc = -EAGAIN;
 
     for (unsigned i = 0; i < 64 && rc == -EAGAIN; i++) {
-        rc = close_port(d, port);
+        rc = close_port(d, port, xen);
     }
     return rc;
 }
 
-static int send(struct domain *d, uint32_t port)
+static int send(struct domain *d, uint32_t port, bool xen)
 {
     struct domain *peer = NULL;
     uint32_t rport = 0;
     struct evtchn *c;
     int rc = 0;
+    int xen_vcpu = -1;
 
     spin_lock(&d->evtchn.lock);
     c = chan(d, port);
-    if (!c) {
+    if (!c || c->xen != xen) {
         rc = -EINVAL;
     } else if (c->state == ECS_INTERDOMAIN) {
         peer = c->peer;
@@ -408,13 +424,51 @@ static int send(struct domain *d, uint32_t port)
     if (peer) {
         spin_lock(&peer->evtchn.lock);
         c = chan(peer, rport);
-        if (c && c->state == ECS_INTERDOMAIN && c->peer == d) {
+        if (c && c->state == ECS_INTERDOMAIN && c->peer == d && c->xen) {
+            xen_vcpu = c->vcpu; /* the peer's ioreq port: the hypervisor is told */
+        } else if (c && c->state == ECS_INTERDOMAIN && c->peer == d) {
             mark_pending(peer, rport, c->vcpu);
         }
         spin_unlock(&peer->evtchn.lock);
+        if (xen_vcpu >= 0) {
+            evtchn_xen_fn hook = __atomic_load_n(&xen_hook, __ATOMIC_ACQUIRE);
+
+            if (hook) {
+                hook(peer, (unsigned)xen_vcpu);
+            }
+        }
         domain_put(peer);
     }
     return rc;
+}
+
+static void register_once(void);
+
+int evtchn_alloc_xen(struct domain *d, uint16_t remote, unsigned vcpu, uint32_t *port)
+{
+    struct evtchn *c;
+    int rc;
+
+    register_once(); /* its notifier frees the pages of a killed domain */
+    spin_lock(&d->evtchn.lock);
+    rc = alloc_port(d, ECS_UNBOUND, port, &c);
+    if (rc == 0) {
+        c->remote_dom = remote;
+        c->vcpu = (uint16_t)vcpu;
+        c->xen = 1;
+    }
+    spin_unlock(&d->evtchn.lock);
+    return rc;
+}
+
+void evtchn_close_xen(struct domain *d, uint32_t port)
+{
+    (void)close_retry(d, port, true);
+}
+
+void evtchn_send_xen(struct domain *d, uint32_t port)
+{
+    (void)send(d, port, true);
 }
 
 static int status(struct vcpu *v, struct evtchn_status *st)
@@ -460,7 +514,7 @@ static int bind_vcpu(struct domain *d, struct evtchn_bind_vcpu *b)
     }
     spin_lock(&d->evtchn.lock);
     c = chan(d, b->port);
-    if (!c || c->state == ECS_IPI || (c->state == ECS_VIRQ && per_vcpu_virq(c->virq))) {
+    if (!c || c->xen || c->state == ECS_IPI || (c->state == ECS_VIRQ && per_vcpu_virq(c->virq))) {
         rc = -EINVAL;
     } else {
         c->vcpu = (uint16_t)b->vcpu;
@@ -516,7 +570,8 @@ static void domain_killed(struct domain_notifier *n, struct domain *d)
 {
     (void)n;
     for (uint32_t port = 1; port < EVTCHN_MAX_PORTS && d->evtchn.nr_open; port++) {
-        (void)close_retry(d, port);
+        (void)close_retry(d, port, false);
+        (void)close_retry(d, port, true);
     }
     for (unsigned i = 0; i < EVTCHN_PAGES; i++) {
         if (d->evtchn.pages[i]) {
@@ -573,9 +628,9 @@ int64_t evtchn_op(struct vcpu *v, int cmd, uint64_t arg)
     case EVTCHNOP_bind_ipi:
         OP(struct evtchn_bind_ipi, bind_ipi(v, &a), true);
     case EVTCHNOP_close:
-        OP(struct evtchn_close, close_retry(d, a.port), false);
+        OP(struct evtchn_close, close_retry(d, a.port, false), false);
     case EVTCHNOP_send:
-        OP(struct evtchn_send, send(d, a.port), false);
+        OP(struct evtchn_send, send(d, a.port, false), false);
     case EVTCHNOP_status:
         OP(struct evtchn_status, status(v, &a), true);
     case EVTCHNOP_bind_vcpu:

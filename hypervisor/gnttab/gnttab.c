@@ -261,6 +261,9 @@ static int16_t map_one(struct domain *m, struct gnttab_map_grant_ref *op)
     if ((op->host_addr & (PAGE_SIZE - 1)) || op->host_addr >= p2m_ipa_limit(&m->p2m)) {
         return GNTST_bad_virt_addr;
     }
+    if (!domain_stub_may_reach(m, gid, "grant map")) {
+        return GNTST_permission_denied; /* a stub maps grants of its target only */
+    }
     g = gid == m->id ? m : domain_get(gid);
     if (!g) {
         return GNTST_bad_domain;
@@ -380,6 +383,9 @@ static int16_t copy_end_get(struct domain *d, const struct gnttab_copy_ptr *p, b
     if (!gref) {
         /* A frame by number is the caller's own (no foreign access without a grant). */
         return id == d->id ? gfn_to_pa(d, gfn, write, &c->page) : GNTST_permission_denied;
+    }
+    if (!domain_stub_may_reach(d, id, "grant copy")) {
+        return GNTST_permission_denied; /* a stub copies grants of its target only */
     }
     c->g = id == d->id ? d : domain_get(id);
     if (!c->g) {

@@ -25,6 +25,7 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_sched_op] = hc_sched_op,
     [__HYPERVISOR_event_channel_op] = hc_event_channel_op,
     [__HYPERVISOR_grant_table_op] = hc_grant_table_op,
+    [__HYPERVISOR_dm_op] = hc_dm_op,
 };
 
 int64_t hypercall_dispatch(struct vcpu *v, struct hypercall *hc)

@@ -419,6 +419,33 @@ void sched_wake(struct vcpu *v)
     }
 }
 
+void sched_ioreq_block_current(void)
+{
+    struct pcpu *cpu = this_cpu();
+    struct vcpu *v = cpu->curr;
+
+    spin_lock(&cpu->sched_lock);
+    v->state = VCPU_IOREQ;
+    cpu->nr_runnable -= cpu->nr_runnable > 0;
+    cpu->need_resched = true;
+    spin_unlock(&cpu->sched_lock);
+}
+
+void sched_ioreq_wake(struct vcpu *v)
+{
+    struct pcpu *cpu = vcpu_lock(v);
+    bool woke = false;
+
+    if (v->state == VCPU_IOREQ) {
+        make_runnable(cpu, v, time_now());
+        woke = true;
+    }
+    spin_unlock(&cpu->sched_lock);
+    if (woke) {
+        kick_for(cpu, v);
+    }
+}
+
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)
 {
     struct pcpu *cpu;
@@ -681,6 +708,7 @@ static unsigned runstate_of(const struct vcpu *v)
     case VCPU_RUNNABLE:
         return RUNSTATE_runnable;
     case VCPU_BLOCKED:
+    case VCPU_IOREQ:
         return RUNSTATE_blocked;
     default:
         return RUNSTATE_offline;

@@ -170,6 +170,9 @@ static const struct {
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
     {"uart", mode_uart},
+    {"stub-echo", mode_stub_echo},
+    {"mmio-client", mode_mmio_client},
+    {"stub-hostile", mode_stub_hostile},
 };
 
 int dom_main(void *dtb)

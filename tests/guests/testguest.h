@@ -43,6 +43,9 @@ int mode_cpuhog(void);
 int mode_fuzz(void);
 int mode_heartbeat(void);
 int mode_uart(void);
+int mode_stub_echo(void);
+int mode_mmio_client(void);
+int mode_stub_hostile(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -287,11 +287,11 @@ class Guest:
         self.cmdline = ""
         self.role = "guest"
         self.start_after = None
+        self.stub_of = None         # role "stub": the name of the guest it serves
         self.weight = WEIGHT_DEFAULT
         self.cap = 0                # percent of one pCPU, 0 = none
         self.affinity = []          # per vCPU: sorted pCPU list, or None for all
         self.stubdom = 0            # 1: a stub domain serves its UART (docs/stub-domains.md)
-        self.stub_of = None         # for a stub made by bh-boot: its target's name
         self.dtb_reserve = None     # bytes kept for the device tree at RAM end (None: 2 MiB)
 
     @property
@@ -314,6 +314,7 @@ KEYS = {
     "root": ("string", False),
     "role": ("string", False),
     "start_after": ("string", False),
+    "stub_of": ("string", False),
     "weight": ("int", False),
     "cap": ("int", False),
     "cpus": (("string", "list"), False),
@@ -395,6 +396,12 @@ def load_guest(path, max_memory_mib, warn=None):
     if g.stubdom and g.role != "guest":
         raise g.error("stubdom", f"a {g.role} domain has no stub domain (only role "
                       "\"guest\" does)")
+    g.stub_of = get("stub_of")
+    if g.stub_of is not None:
+        if g.role != "stub":
+            raise g.error("stub_of", "only a domain with role = \"stub\" serves another")
+        if name_problem(g.stub_of) or g.stub_of == g.name:
+            raise g.error("stub_of", f"'{shown(g.stub_of)}' is not another domain's name")
     g.start_after = get("start_after")
     if g.start_after is not None:
         if name_problem(g.start_after):

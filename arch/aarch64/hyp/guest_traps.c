@@ -13,6 +13,7 @@
 
 #include <bulkhead/domain.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/ioreq.h>
 #include <bulkhead/p2m.h>
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
@@ -169,8 +170,11 @@ static bool abort_is_spurious(struct domain *d, uint64_t ipa, unsigned need)
     return p2m_fault_is_spurious(&d->p2m, ipa_init(ipa), need);
 }
 
-/* A data abort on the virtual GIC: decode the ISS (D17.2.40: ISV, SAS, SSE, SRT, SF,
- * WnR), emulate, step over the instruction. False if @ipa is not the GIC's. */
+/* A data abort on an emulated device: decode the ISS (D17.2.40: ISV, SAS, SSE, SRT, SF,
+ * WnR); the virtual GIC is served here and stepped over, a range the stub domain's ioreq
+ * server claims is forwarded (the vCPU blocks; mmio_finish_current completes it). False
+ * if nothing claims @ipa, or there is no syndrome to decode (pair or writeback access:
+ * the guest gets the external abort an unclaimed address gives). */
 static bool emulate_mmio(struct trap_frame *f, struct vcpu *v, uint64_t ipa)
 {
     uint32_t iss = (uint32_t)f->esr & 0x1ffffff;
@@ -185,7 +189,14 @@ static bool emulate_mmio(struct trap_frame *f, struct vcpu *v, uint64_t ipa)
         val = f->x[srt] & (size == 8 ? ~0ull : (1ull << (8 * size)) - 1);
     }
     if (!vgic_mmio(v, ipa, write, size, &val)) {
-        return false;
+        v->mmio.size = (uint8_t)size;
+        v->mmio.reg = (uint8_t)srt;
+        v->mmio.len = 4;
+        v->mmio.write = write;
+        v->mmio.sign = sse;
+        v->mmio.wide = sf;
+        v->mmio.data = val;
+        return ioreq_forward(v, ipa) == 0;
     }
     if (!write && srt != 31) {
         if (sse && size < 8 && (val >> (8 * size - 1)) & 1) {
@@ -195,6 +206,23 @@ static bool emulate_mmio(struct trap_frame *f, struct vcpu *v, uint64_t ipa)
     }
     f->elr += 4;
     return true;
+}
+
+void mmio_finish_current(void)
+{
+    struct vcpu *v = ((struct pcpu *)read_sysreg(tpidr_el2))->curr;
+    struct trap_frame *f;
+    uint64_t val;
+
+    if (!v || !ioreq_take_reply(&v->mmio, &val)) {
+        return;
+    }
+    /* On the vCPU's own CPU, its registers live in the frame (docs/ioreq.md). */
+    f = guest_frame();
+    if (!v->mmio.write && v->mmio.reg != 31) {
+        f->x[v->mmio.reg] = v->mmio.wide ? val : (uint32_t)val;
+    }
+    f->elr += v->mmio.len;
 }
 
 /* ---- system registers (EC 0x18; ISS D17.2.37: Op0, Op2, Op1, CRn, Rt, CRm, read) ---- */
@@ -397,6 +425,7 @@ void guest_sync(struct trap_frame *f)
         guest_sync_other(f, v, ec, iss);
     }
     sched_on_return();
+    mmio_finish_current();
     vgic_flush_current(running_vcpu());
 }
 
@@ -412,5 +441,6 @@ void guest_async(struct trap_frame *f, unsigned kind)
         domain_crash(v->dom, "unexpected exception from the guest (vector %u)", kind);
     }
     sched_on_return();
+    mmio_finish_current();
     vgic_flush_current(running_vcpu());
 }

@@ -134,6 +134,7 @@ void arch_vcpu_load(struct vcpu *v)
 
 void arch_vcpu_enter(void)
 {
+    mmio_finish_current(); /* a vCPU that waited for its device model comes back here */
     /* Start over at the top of the stack, where the loaded frame is, and return. */
     __asm__ volatile("mov sp, %0\n\tb trap_restore" : : "r"(guest_frame()) : "memory");
     __builtin_unreachable();
@@ -193,4 +194,9 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v)
     /* Xen's GUEST_EVTCHN_PPI (arch-arm.h), which the guest DT's xen,xen node names:
      * injected (and the vCPU woken) each time evtchn_upcall_pending goes 0 -> 1. */
     vgic_inject(v, EVTCHN_PPI);
+}
+
+int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+{
+    return irq < 32 ? -EINVAL : vgic_set_level(d, irq, level);
 }

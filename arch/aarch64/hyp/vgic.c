@@ -38,6 +38,7 @@
 #define LR_STATE_ACTIVE  (2ull << 62)
 #define LR_STATE_MASK    (3ull << 62)
 #define LR_GROUP1        (1ull << 60)
+#define LR_EOI           (1ull << 41) /* maintenance interrupt on EOI (12.5.19) */
 #define LR_PRIO_SHIFT    48
 #define LR_VINTID_MASK   0xffffffffull
 
@@ -227,8 +228,19 @@ static void fold_lrs(struct vcpu *v)
         uint64_t lr = lr_read(i);
 
         if (!(lr & LR_STATE_MASK)) {
-            set_in_lr(v, (unsigned)(lr & LR_VINTID_MASK), false);
+            unsigned intid = (unsigned)(lr & LR_VINTID_MASK);
+
+            set_in_lr(v, intid, false);
             c->lr_used &= ~(1u << i);
+            if (lr & LR_EOI) {
+                /* A level-sensitive SPI: cleared so the EOI maintenance interrupt stops;
+                 * pending again while its line is still high. */
+                lr_write(i, 0);
+                if (intid >= 32 && intid < VGIC_NR_IRQS &&
+                    test_bit32(dist_of(v)->level, intid - 32)) {
+                    dist_of(v)->pending[intid / 32 - 1] |= 1u << (intid % 32);
+                }
+            }
         }
     }
 }
@@ -289,7 +301,8 @@ static void flush_locked(struct vcpu *v)
             break;
         }
         lr_write(free_lr,
-                 LR_STATE_PENDING | LR_GROUP1 | (uint64_t)best_prio << LR_PRIO_SHIFT | best);
+                 LR_STATE_PENDING | LR_GROUP1 | (uint64_t)best_prio << LR_PRIO_SHIFT | best |
+                     (best >= 32 && test_bit32(dist_of(v)->level, best - 32) ? LR_EOI : 0));
         c->lr_used |= 1u << free_lr;
         set_in_lr(v, best, true);
         clear_pending(v, best);
@@ -447,6 +460,39 @@ void vgic_inject(struct vcpu *v, unsigned intid)
     if (t) {
         notify(t);
     }
+}
+
+int vgic_set_level(struct domain *d, unsigned intid, bool level)
+{
+    struct vgic_dist *g = d->arch.vgic;
+    uint32_t bit = 1u << (intid % 32);
+    struct vcpu *t = NULL;
+    bool rose;
+
+    if (!g || intid < 32 || intid >= VGIC_NR_IRQS) {
+        return -EINVAL;
+    }
+    spin_lock(&g->lock);
+    rose = level && !(g->level[intid / 32 - 1] & bit);
+    if (level) {
+        g->level[intid / 32 - 1] |= bit;
+    } else {
+        /* Lowered before the guest took it: no longer pending. */
+        g->level[intid / 32 - 1] &= ~bit;
+        g->pending[intid / 32 - 1] &= ~bit;
+    }
+    if (rose) {
+        g->pending[intid / 32 - 1] |= bit;
+        t = spi_target(d, intid);
+        if (t) {
+            t->arch.vgic.dirty = 1;
+        }
+    }
+    spin_unlock(&g->lock);
+    if (t) {
+        notify(t);
+    }
+    return 0;
 }
 
 void vgic_send_sgi(struct vcpu *v, uint64_t sgir)

@@ -41,6 +41,7 @@ struct vgic_dist {
     uint32_t active[VGIC_SPI_WORDS];  /* set by the guest through ISACTIVER */
     uint32_t in_lr[VGIC_SPI_WORDS];   /* held in a list register of their target */
     uint32_t icfgr[VGIC_SPI_WORDS * 2];
+    uint32_t level[VGIC_SPI_WORDS]; /* SPI lines a device model holds high (dm_op) */
     uint8_t prio[VGIC_NR_SPIS];
     uint32_t irouter[VGIC_NR_SPIS]; /* Aff2.Aff1.Aff0 and IRM (bit 31) as written */
     unsigned logged;                /* exception-injection log lines printed */
@@ -59,6 +60,15 @@ void vgic_vcpu_reset(struct vcpu *v);
 /* Make INTID @intid pending: an SGI or PPI of @v, or an SPI (routed by its IROUTER;
  * @v is then any vCPU of the domain). Wakes or kicks the target. Any CPU. */
 void vgic_inject(struct vcpu *v, unsigned intid);
+
+/* Set SPI @intid's line level (XEN_DMOP_set_irq_level): level-sensitive, so a line
+ * still high when the guest deactivates the interrupt makes it pending again (its list
+ * register asks for an EOI maintenance interrupt). -EINVAL for a non-SPI. */
+int __must_check vgic_set_level(struct domain *d, unsigned intid, bool level);
+
+/* Complete the running vCPU's forwarded MMIO access if its reply came (guest_traps.c):
+ * on every way back into a guest. */
+void mmio_finish_current(void);
 
 /* A trapped ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 write of the running vCPU @v. */
 void vgic_send_sgi(struct vcpu *v, uint64_t sgir);

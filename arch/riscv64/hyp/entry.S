@@ -164,7 +164,7 @@ hypercall_resched:
     sd      t0, CSR_OFF(1)(sp)
     csrr    t0, CSR_HSTATUS
     sd      t0, CSR_OFF(6)(sp)
-    call    sched_on_return
+    call    guest_resume
     j       trap_return
 
 1:  save_callee

@@ -265,6 +265,7 @@ void guest_trap(struct trap_frame *f)
         guest_exception(f, v);
     }
     sched_on_return();
+    mmio_finish_current();
     /* The vCPU we return to (another one if the scheduler switched): its interrupts. */
     virq_sync(current_vcpu());
 }

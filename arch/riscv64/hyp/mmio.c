@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Emulated MMIO for guests: a load or store that takes a guest-page fault in a region
- * the hypervisor emulates (today only the vPLIC) is decoded, done, and skipped.
+ * the hypervisor emulates (the vPLIC) is decoded, done, and skipped; one in a range the
+ * guest's stub domain claims (hypervisor/ioreq) is decoded and forwarded, and the vCPU
+ * blocks until mmio_finish_current() completes it on its way back in.
  *
  * The instruction comes from htinst when the hart provides a transformed one (H
  * extension 8.6.3: bit 0 set; bit 1 clear means the original was a 16-bit compressed
@@ -16,6 +18,8 @@
 
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_access.h>
+#include <bulkhead/ioreq.h>
+#include <bulkhead/sched.h>
 
 #include "insn.h"
 #include "riscv.h"
@@ -56,13 +60,60 @@ static void reg_set(struct trap_frame *f, unsigned r, uint64_t val)
     }
 }
 
+/* Forward the access to the stub's device model: false if no server claims @gpa. */
+static bool forward(struct trap_frame *f, struct vcpu *v, uint64_t gpa)
+{
+    struct mmio_insn m;
+
+    if (!READ_ONCE(v->dom->ioreq.enabled) || !fetch_and_decode(f, v, &m)) {
+        return false;
+    }
+    v->mmio.size = (uint8_t)m.width;
+    v->mmio.reg = (uint8_t)m.reg;
+    v->mmio.len = (uint8_t)m.len;
+    v->mmio.write = m.write;
+    v->mmio.sign = m.sign;
+    v->mmio.wide = true;
+    v->mmio.data = m.write ? reg_get(f, m.reg) : 0;
+    if (m.write && m.width < 8) {
+        v->mmio.data &= (1ull << (8 * m.width)) - 1;
+    }
+    return ioreq_forward(v, gpa) == 0;
+}
+
+void mmio_finish_current(void)
+{
+    struct vcpu *v = current_vcpu();
+    struct trap_frame *f;
+    uint64_t val;
+
+    if (!v || !ioreq_take_reply(&v->mmio, &val)) {
+        return;
+    }
+    /* On the vCPU's own CPU, its registers live in the frame (docs/ioreq.md). */
+    f = guest_frame();
+    if (!v->mmio.write) {
+        reg_set(f, v->mmio.reg, val);
+    }
+    f->sepc += v->mmio.len;
+}
+
+void guest_resume(void)
+{
+    sched_on_return();
+    mmio_finish_current();
+}
+
 bool mmio_emulate(struct trap_frame *f, struct vcpu *v, uint64_t gpa)
 {
     struct mmio_insn m;
     uint64_t off = gpa - VPLIC_BASE;
     uint64_t val = 0;
 
-    if (gpa < VPLIC_BASE || off >= VPLIC_SIZE || !fetch_and_decode(f, v, &m)) {
+    if (gpa < VPLIC_BASE || off >= VPLIC_SIZE) {
+        return forward(f, v, gpa);
+    }
+    if (!fetch_and_decode(f, v, &m)) {
         return false;
     }
     /* The PLIC has 32-bit registers: other widths and misaligned accesses read as zero

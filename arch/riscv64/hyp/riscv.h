@@ -73,4 +73,11 @@ void vplic_raise(struct domain *d, unsigned src);
  * and the access was done (sepc advanced); false: nothing is there. */
 bool mmio_emulate(struct trap_frame *f, struct vcpu *v, uint64_t gpa);
 
+/* Complete the running vCPU's forwarded MMIO access if its reply came: on every way
+ * back into a guest (guest_trap, guest_resume, arch_vcpu_enter). */
+void mmio_finish_current(void);
+
+/* The hypercall fast path's way back through the scheduler (entry.S). */
+void guest_resume(void);
+
 #endif

@@ -155,6 +155,7 @@ void arch_vcpu_load(struct vcpu *v)
 
 void arch_vcpu_enter(void)
 {
+    mmio_finish_current(); /* a vCPU that waited for its device model comes back here */
     /* Start over at the top of the stack, where the loaded frame is, and return. */
     __asm__ volatile("mv sp, %0\n\tj trap_return" : : "r"(guest_frame()) : "memory");
     __builtin_unreachable();

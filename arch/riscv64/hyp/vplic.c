@@ -20,6 +20,7 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/domain.h>
+#include <bulkhead/errno.h>
 
 #include "riscv.h"
 
@@ -131,6 +132,10 @@ static void complete(struct vplic *p, unsigned c, uint32_t src)
 {
     if (src_valid(src) && bit(p->ctx[c].enable, src)) {
         p->claimed[src / 32] &= ~(1u << (src % 32));
+        /* The gateway (spec 3.9): a level-sensitive line still high is pending again. */
+        if (bit(p->level, src)) {
+            p->pending[src / 32] |= 1u << (src % 32);
+        }
     }
 }
 
@@ -263,4 +268,30 @@ void vplic_raise(struct domain *d, unsigned src)
     rose = update_lines(d);
     vp_unlock(p);
     notify(d, rose);
+}
+
+int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+{
+    struct vplic *p = &d->arch.vplic;
+    uint32_t rose, b;
+
+    if (!src_valid(irq)) {
+        return -EINVAL;
+    }
+    b = 1u << (irq % 32);
+    vp_lock(p);
+    if (level) {
+        /* Pending on a rising edge, or again at completion while high (complete()). */
+        if (!(p->level[irq / 32] & b) && !(p->claimed[irq / 32] & b)) {
+            p->pending[irq / 32] |= b;
+        }
+        p->level[irq / 32] |= b;
+    } else {
+        p->level[irq / 32] &= ~b;
+        p->pending[irq / 32] &= ~b;
+    }
+    rose = update_lines(d);
+    vp_unlock(p);
+    notify(d, rose);
+    return 0;
 }

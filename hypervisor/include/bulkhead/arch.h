@@ -176,6 +176,11 @@ bool arch_vcpu_irq_pending(struct vcpu *v);
  * docs/abi-riscv.md names; and wake @v if it waits. Any CPU. */
 void arch_vcpu_evtchn_upcall(struct vcpu *v);
 
+/* Set device interrupt line @irq of @d to @level (XEN_DMOP_set_irq_level from its
+ * stub): aarch64 GIC SPI INTIDs 32..VGIC's last, level-sensitive (pending while high);
+ * riscv64 PLIC sources 1..VPLIC_NDEV. -EINVAL for a line the domain does not have. */
+int __must_check arch_domain_irq_level(struct domain *d, uint32_t irq, bool level);
+
 /* Enter the loaded vCPU from the idle loop; the hypervisor stack starts over. */
 __noreturn void arch_vcpu_enter(void);
 

@@ -29,6 +29,7 @@
 #include "evtchn.h"
 #include "gnttab.h"
 #include "guest_console.h"
+#include "ioreq.h"
 #include "p2m.h"
 #include "quota.h"
 #include "spinlock.h"
@@ -59,6 +60,7 @@ enum vcpu_state {
     VCPU_DOWN,     /* not started (PSCI CPU_ON / SBI HSM start it) */
     VCPU_RUNNABLE, /* running or waiting for its CPU */
     VCPU_BLOCKED,  /* SCHEDOP_block / WFI: waits for its timer */
+    VCPU_IOREQ,    /* waits for its device model's reply: only that (or death) ends it */
     VCPU_DEAD,     /* its domain is dying */
 };
 
@@ -100,6 +102,7 @@ struct vcpu {
     uint64_t runstate_time[4];
     paddr_t vcpu_info;                   /* VCPUOP_register_vcpu_info target, 0 if none */
     uint32_t virq_port[EVTCHN_NR_VIRQS]; /* event channel bound to each VIRQ, 0 if none */
+    struct vcpu_mmio mmio;               /* an MMIO access out to the ioreq server */
     struct arch_vcpu arch;
 };
 
@@ -134,6 +137,17 @@ struct domain {
     struct guest_console console;
     struct evtchn_domain evtchn; /* event channels (hypervisor/evtchn) */
     struct gnttab_domain gnttab; /* grant table (hypervisor/gnttab) */
+    struct ioreq_server ioreq;   /* the server its stub runs (hypervisor/ioreq) */
+    /* Stub pairing (docs/domains.md, bulkhead,stub-of): a stub holds a reference on its
+     * target from pairing until it is freed; a target names its stub while the stub is
+     * published (under domain_lock, no reference). */
+    struct domain *target;
+    struct domain *stub;
+    uint32_t held; /* 1: has a stub (32-bit: word atomics on every arch): vCPU 0 waits until its
+                      ioreq server is enabled */
+    uint64_t held_entry;   /* where vCPU 0 starts then */
+    uint64_t held_arg;     /* and its boot argument */
+    unsigned refused_logs; /* stub refusals logged (rate limit) */
     struct arch_domain arch;
 };
 
@@ -188,6 +202,23 @@ bool domain_owns_ram(const struct domain *d, paddr_t pa);
 
 /* Map the shared_info page at @gfn (replacing what was there). */
 int __must_check domain_map_shared_info(struct domain *d, uint64_t gfn);
+
+/* Pair stub @stub with @target (a published guest without a stub, not dying, not a
+ * stub itself): @stub holds a reference on @target until it is freed. Policy: when
+ * either ends, the other does (a target is crashed "its stub domain d<N> ended"; a
+ * stub is shut down when its target ends). -EINVAL / -EEXIST / -ESRCH. */
+int __must_check domain_pair_stub(struct domain *stub, struct domain *target);
+
+/* Start @d's vCPU 0 if domain_start() held it for its stub (ioreq server enabled). */
+void domain_release_hold(struct domain *d);
+
+/* May @d (if a stub) act on domain @other? Its own id and its target's are fine; any
+ * other is refused with a rate-limited log line naming @what and false. Domains that
+ * are not stubs: true (their own rules apply). */
+bool domain_stub_may_reach(struct domain *d, uint16_t other, const char *what);
+
+/* Log (rate-limited) that @d was refused @what on domain @other. */
+void domain_refused(struct domain *d, const char *what, uint16_t other);
 
 /* Domains published (created and not yet ended). */
 unsigned domain_count(void);

@@ -41,6 +41,20 @@ struct evtchn_domain {
 /* EVTCHNOP_* for the calling vCPU @v; @arg is the guest address of the op's struct. */
 int64_t __must_check evtchn_op(struct vcpu *v, int cmd, uint64_t arg);
 
+/*
+ * Ports the hypervisor consumes (ioreq, docs/ioreq.md): an unbound port of @d for vCPU
+ * @vcpu that only @remote may bind. @d's guest cannot send, bind_vcpu or close it; a
+ * send from the bound peer calls the hook registered with evtchn_set_xen_hook (with no
+ * evtchn lock held) instead of marking the port pending. evtchn_send_xen signals the
+ * peer as if @d had sent (dropped while unbound); evtchn_close_xen closes it (the
+ * peer's end goes back to unbound). A killed domain's ports are closed with the rest.
+ */
+int __must_check evtchn_alloc_xen(struct domain *d, uint16_t remote, unsigned vcpu, uint32_t *port);
+void evtchn_close_xen(struct domain *d, uint32_t port);
+void evtchn_send_xen(struct domain *d, uint32_t port);
+typedef void (*evtchn_xen_fn)(struct domain *d, unsigned vcpu);
+void evtchn_set_xen_hook(evtchn_xen_fn fn);
+
 /* Raise VIRQ @virq on @v if the domain bound it (per-vCPU VIRQs: on that vCPU; global
  * ones: wherever the channel is bound). */
 void evtchn_send_virq(struct vcpu *v, unsigned virq);

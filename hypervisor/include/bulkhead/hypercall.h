@@ -43,12 +43,14 @@ int64_t hc_vcpu_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_memory_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_event_channel_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_grant_table_op(struct vcpu *v, struct hypercall *hc);
+int64_t hc_dm_op(struct vcpu *v, struct hypercall *hc);
 
 int64_t do_xen_version(struct vcpu *v, int cmd, uint64_t arg);
 int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, unsigned int count,
                       uint64_t buf);
 int64_t do_sched_op(struct vcpu *v, int cmd, uint64_t arg);
 int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg);
-int64_t do_memory_op(struct vcpu *v, unsigned long cmd, uint64_t arg);
+int64_t do_memory_op(struct vcpu *v, struct hypercall *hc, unsigned long cmd, uint64_t arg);
+int64_t do_dm_op(struct vcpu *v, uint16_t domid, unsigned int nr_bufs, uint64_t bufs);
 
 #endif

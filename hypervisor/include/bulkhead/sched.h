@@ -108,6 +108,14 @@ void sched_block_current(void);
  * kick its CPU; a no-op for a vCPU that is not blocked. Any CPU, interrupts masked. */
 void sched_wake(struct vcpu *v);
 
+/* The current vCPU waits for its ioreq reply (VCPU_IOREQ): neither interrupts nor its
+ * timer end the wait, only sched_ioreq_wake (or its domain's death). The caller returns
+ * through sched_on_return without completing the access. */
+void sched_ioreq_block_current(void);
+
+/* End @v's VCPU_IOREQ wait (a no-op in any other state) and kick its CPU. Any CPU. */
+void sched_ioreq_wake(struct vcpu *v);
+
 /* Called (on the vCPU's CPU, no scheduler lock held) when a vCPU's singleshot timer
  * expires: event channels send VIRQ_TIMER. Registered by the upper layer. */
 typedef void (*sched_vcpu_timer_fn)(struct vcpu *v);

@@ -27,7 +27,7 @@ struct arch_p2m {
 };
 
 struct arch_domain {
-    unsigned unused;
+    uint32_t irq_level[4]; /* arch_domain_irq_level(): lines 32..127 (as aarch64's SPIs) */
 };
 
 #endif

@@ -64,6 +64,7 @@ struct vplic {
     uint8_t priority[VPLIC_NDEV + 1];
     uint32_t pending[VPLIC_WORDS];
     uint32_t claimed[VPLIC_WORDS]; /* claimed and not completed yet */
+    uint32_t level[VPLIC_WORDS];   /* lines a device model holds high (dm_op) */
     struct vplic_ctx ctx[VPLIC_CTXS];
     uint32_t eip; /* bit n: vCPU n has a claimable interrupt over its threshold (atomic) */
 };
