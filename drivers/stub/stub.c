@@ -40,8 +40,12 @@
 #define HVM_IOREQSRV_BUFIOREQ_OFF 0
 #endif
 
-#define STUB_MAX_VCPUS 8   /* the hypervisor's vCPU limit per domain */
-#define LINE_MAX       255 /* the hypervisor splits console lines here anyway */
+#define STUB_MAX_VCPUS 8 /* the hypervisor's vCPU limit per domain */
+#define LINE_MAX       255
+#define STUB_RAM_MAX                                                                               \
+    (3ull << 30) /* the guest RAM bank's largest size (docs/domains.md) */ /* the hypervisor       \
+                                                                              splits console lines \
+                                                                              here anyway */
 
 struct vcpu_slot {
     uint32_t port; /* our end of the vCPU's ioreq channel; 0: no such vCPU */
@@ -121,7 +125,9 @@ static int create_server(void)
 
 static int map_ioreq_page(void)
 {
-    xen_pfn_t gfn = dom_page_reserve_gfn();
+    /* At the start of the foreign window, past the largest guest RAM bank (3 GiB): the
+     * hypervisor maps another domain's page only outside a stub's RAM (docs/ioreq.md). */
+    xen_pfn_t gfn = (dom_info.ram_base + STUB_RAM_MAX) / DOM_PAGE_SIZE;
     struct xen_mem_acquire_resource r = {
         .domid = stub.target,
         .type = XENMEM_resource_ioreq_server,
@@ -131,9 +137,6 @@ static int map_ioreq_page(void)
     };
     int rc;
 
-    if (!gfn) {
-        return -XEN_ENOMEM;
-    }
     set_xen_guest_handle(r.frame_list, &gfn);
     rc = (int)HYPERVISOR_memory_op(XENMEM_acquire_resource, &r);
     if (!rc) {
