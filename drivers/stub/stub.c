@@ -407,12 +407,16 @@ void notified(uint32_t port)
         }
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         handle(r);
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        r->state = STATE_IORESP_READY;
-        dom_evtchn_notify(port);
+        /* The line moves before the access completes, as on hardware: a guest that reads
+         * a status register after acknowledging an interrupt, or waits for one after a
+         * write, sees the new level (and the EOI of an acknowledged interrupt finds the
+         * line low, so it is not pended again). */
         if (stub.model->irq(&stub.dev) != stub.irq_level) {
             set_irq_level(!stub.irq_level);
         }
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        r->state = STATE_IORESP_READY;
+        dom_evtchn_notify(port);
         return;
     }
 }

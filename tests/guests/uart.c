@@ -2,10 +2,13 @@
 /*
  * uart: a guest's console UART, served by its stub domain (drivers/stub). The UART is the
  * one /chosen/stdout-path names (bh-boot writes it: a PL011 on aarch64, an NS16550A on
- * riscv64). `test=uart how=raw|poll|misuse lines=<n>`:
+ * riscv64). `test=uart how=raw|poll|irq|misuse lines=<n>`:
  *   raw     byte stores at offset 0, no set-up, no status polling (as small kernels do);
  *   poll    the driver's way: wait for room (PL011 FR.TXFF clear / NS16550 LSR.THRE),
  *           after checking the identification registers;
+ *   irq     interrupt-driven: the transmit interrupt enabled (PL011 IMSC.TXIM, NS16550
+ *           IER.THRI), each byte waits for it (WFI) and the handler acknowledges it
+ *           (ICR / reading IIR), which the stub must see to lower the line;
  *   misuse  reads and writes of every offset of the window at every width, then a flood,
  *           then the UART must still print.
  * Every line it sends is "UART <how> <i> <pattern>"; the last is "UART END <how> <n>".
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "dom/dom.h"
+#include "dom/irq.h"
 #include "dom/test.h"
 #include "fmt.h"
 #include "testguest.h"
@@ -22,6 +26,7 @@
 enum uart_kind { UART_NONE, UART_PL011, UART_NS16550 };
 
 static enum uart_kind kind;
+static unsigned uart_irq = DOM_IRQ_MAX; /* the runtime's number (dom/irq.h) */
 static volatile uint8_t *base;
 static uint64_t window;
 
@@ -46,6 +51,16 @@ static bool find_uart(void)
     reg = fdt_getprop(fdt, node, "reg", &len);
     if (!reg || len < 16) {
         return false;
+    }
+    /* aarch64: <GIC_SPI n flags> is INTID 32 + n = DOM_IRQ_DEV0 + n; riscv64: <source>. */
+    {
+        const fdt32_t *in = fdt_getprop(fdt, node, "interrupts", &len);
+
+        if (in && len == 12) {
+            uart_irq = DOM_IRQ_DEV0 + fdt32_to_cpu(in[1]);
+        } else if (in && len == 4) {
+            uart_irq = DOM_IRQ_DEV0 + fdt32_to_cpu(in[0]);
+        }
     }
     base = (volatile uint8_t *)(uintptr_t)((uint64_t)fdt32_to_cpu(reg[0]) << 32 |
                                            fdt32_to_cpu(reg[1]));
@@ -72,6 +87,7 @@ static bool find_uart(void)
 #define LD32    MMIO_LD("ldr", "w")
 #define LD64    MMIO_LD("ldr", "x")
 #define ST8(v)  MMIO_ST("strb", "w", v)
+#define ST32(v) MMIO_ST("str", "w", v)
 #define ST64(v) MMIO_ST("str", "x", v)
 #else
 #define MMIO_LD(insn)                                                                              \
@@ -87,6 +103,7 @@ static bool find_uart(void)
 #define LD32    MMIO_LD("lwu")
 #define LD64    MMIO_LD("ld")
 #define ST8(v)  MMIO_ST("sb", v)
+#define ST32(v) MMIO_ST("sw", v)
 #define ST64(v) MMIO_ST("sd", v)
 #endif
 
@@ -112,6 +129,8 @@ static void mmio_write(uint64_t off, unsigned size, uint64_t val)
 
     if (size == 1) {
         ST8(val);
+    } else if (size == 4) {
+        ST32(val);
     } else {
         ST64(val);
     }
@@ -209,6 +228,79 @@ static void misuse(void)
     test_pass("uart-misuse-survived");
 }
 
+/* ---- how=irq: interrupt-driven transmission, as Linux's drivers do it ---- */
+
+static volatile unsigned irqs;
+
+static void on_uart_irq(unsigned irq, void *ctx)
+{
+    (void)irq;
+    (void)ctx;
+    irqs++;
+    if (kind == UART_PL011) {
+        mmio_write(0x44, 4, 0x7ff); /* ICR: all */
+    } else {
+        (void)rd8(2); /* reading IIR clears THR empty */
+    }
+}
+
+static void on_timer(unsigned irq, void *ctx)
+{
+    (void)irq;
+    (void)ctx;
+}
+
+/* Wait (WFI, interrupts masked around the check) for the count to pass @seen. */
+static bool wait_irq(unsigned seen)
+{
+    uint64_t deadline = dom_arch_counter() + dom_info.timer_hz / 5; /* 200 ms */
+
+    dom_irq_local_disable();
+    dom_irq_timer_set(deadline);
+    while (irqs == seen && dom_arch_counter() < deadline) {
+        dom_irq_wait();
+        dom_irq_local_enable();
+        dom_irq_local_disable();
+    }
+    dom_irq_timer_stop();
+    return irqs != seen;
+}
+
+static bool irq_setup(void)
+{
+    if (uart_irq >= DOM_IRQ_MAX || dom_irq_cpu_init()) {
+        return false;
+    }
+    dom_irq_local_disable();
+    dom_irq_register(uart_irq, on_uart_irq, NULL);
+    dom_irq_register(DOM_IRQ_TIMER, on_timer, NULL);
+    dom_irq_enable(uart_irq);
+    dom_irq_enable(DOM_IRQ_TIMER);
+    /* Transmit interrupt on: the empty FIFO raises it at once (THRE / TXRIS). */
+    if (kind == UART_PL011) {
+        mmio_write(0x38, 4, 1u << 5); /* IMSC.TXIM */
+    } else {
+        wr8(1, 0x02); /* IER.THRI */
+    }
+    return wait_irq(0);
+}
+
+static bool lost_irq;
+
+/* Send @c and wait for the transmit interrupt that says there is room again. */
+static void putc_irq(char c)
+{
+    unsigned seen = irqs;
+
+    if (lost_irq) {
+        return;
+    }
+    wr8(0, (uint8_t)c);
+    if (!wait_irq(seen)) {
+        lost_irq = true;
+    }
+}
+
 int mode_uart(void)
 {
     char how[16] = "raw";
@@ -225,7 +317,14 @@ int mode_uart(void)
                kind == UART_PL011 ? "pl011" : "ns16550", (uint64_t)(uintptr_t)base, window, how,
                lines);
     put = strcmp(how, "raw") ? putc_poll : putc_raw;
-    if (!strcmp(how, "poll")) {
+    if (!strcmp(how, "irq")) {
+        put = putc_irq;
+        if (!test_check(irq_setup(), "uart-irq-on-enable", "no interrupt %u after enabling TX's",
+                        uart_irq)) {
+            test_done();
+            return 0;
+        }
+    } else if (!strcmp(how, "poll")) {
         check_ids();
     } else if (!strcmp(how, "misuse")) {
         misuse();
@@ -246,6 +345,15 @@ int mode_uart(void)
         put('\n');
     }
     dom_printf("INFO uart: %lu lines in %lu us\n", lines, (dom_now_ns() - t0) / 1000);
+    if (!strcmp(how, "irq")) {
+        test_check(!lost_irq, "uart-irq-per-byte", "a byte's transmit interrupt never came");
+        dom_printf("INFO uart: %u interrupts\n", irqs);
+        if (kind == UART_PL011) {
+            mmio_write(0x38, 4, 0);
+        } else {
+            wr8(1, 0);
+        }
+    }
     test_pass("uart-wrote");
     test_done();
     return 0;
