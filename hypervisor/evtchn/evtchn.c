@@ -223,14 +223,16 @@ static int bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
 {
     struct domain *d = v->dom;
     domid_t rid = b->remote_dom == DOMID_SELF ? d->id : b->remote_dom;
-    struct domain *rd = rid == d->id ? d : domain_get(rid);
+    struct domain *rd;
     struct evtchn *rc_chan, *lc;
     uint32_t lport;
     int rc;
 
+    /* Before the lookup: a refused stub takes no reference. */
     if (!domain_stub_may_reach(d, rid, "evtchn bind_interdomain")) {
         return -EPERM;
     }
+    rd = rid == d->id ? d : domain_get(rid);
     if (!rd) {
         return -ESRCH;
     }

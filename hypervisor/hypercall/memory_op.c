@@ -136,7 +136,7 @@ static int64_t add_to_physmap_batch(struct vcpu *v, struct hypercall *hc, unsign
         xen_pfn_t gpfn;
         int err;
 
-        if (i - start == BATCH_PER_CALL && hypercall_preempt_check()) {
+        if (i > start && (i - start) % BATCH_PER_CALL == 0 && hypercall_preempt_check()) {
             hc->a[0] = XENMEM_add_to_physmap_batch | (uint64_t)i << MEMOP_EXTENT_SHIFT;
             hypercall_continue(hc);
             break;

@@ -90,8 +90,8 @@ int ioreq_forward(struct vcpu *v, uint64_t addr)
         r->type = IOREQ_TYPE_COPY;
         /* The request is complete before the stub can see STATE_IOREQ_READY. */
         __atomic_store_n(slot_flags(r),
-                         (uint8_t)(STATE_IOREQ_READY |
-                                   (v->mmio.write ? IOREQ_WRITE : IOREQ_READ) << SLOT_DIR_SHIFT),
+                         (uint8_t)(STATE_IOREQ_READY | (v->mmio.write ? IOREQ_WRITE : IOREQ_READ)
+                                                           << SLOT_DIR_SHIFT),
                          __ATOMIC_RELEASE);
         v->mmio.waiting = true;
         port = s->port[v->id];
@@ -240,8 +240,11 @@ int ioreq_server_range(struct domain *target, struct domain *stub, uint16_t id, 
         rc = check_stub(target, stub, "dm_op io range");
         return rc ? rc : -EINVAL;
     }
-    if (start > end) {
-        return -EINVAL;
+    if (start > end || (map && start < ipa_addr(target->ram_base) + target->ram_size &&
+                        ipa_addr(target->ram_base) <= end)) {
+        /* A device never sits over the target's RAM: an access there is RAM's. */
+        rc = check_stub(target, stub, "dm_op io range");
+        return rc ? rc : -EINVAL;
     }
     spin_lock(&s->lock);
     rc = check_server(target, stub, id, "dm_op io range");
@@ -507,7 +510,7 @@ static void domain_killed(struct domain_notifier *n, struct domain *d)
         }
         l = p2m_lock(&d->p2m);
         p2m_unmap_ok(l, ipa_init(arch_guest_ram_base() + arch_guest_ram_max()),
-                        IOREQ_FOREIGN_WINDOW);
+                     IOREQ_FOREIGN_WINDOW);
         p2m_unlock(l);
     }
 }

@@ -404,12 +404,13 @@ void sched_block_current(void)
     spin_unlock(&cpu->sched_lock);
 }
 
-void sched_wake(struct vcpu *v)
+/* Make @v runnable if it waits in state @from, and kick its CPU. */
+static void wake_from(struct vcpu *v, enum vcpu_state from)
 {
     struct pcpu *cpu = vcpu_lock(v);
     bool woke = false;
 
-    if (v->state == VCPU_BLOCKED) {
+    if (v->state == from) {
         make_runnable(cpu, v, time_now());
         woke = true;
     }
@@ -417,6 +418,11 @@ void sched_wake(struct vcpu *v)
     if (woke) {
         kick_for(cpu, v);
     }
+}
+
+void sched_wake(struct vcpu *v)
+{
+    wake_from(v, VCPU_BLOCKED);
 }
 
 void sched_ioreq_block_current(void)
@@ -433,17 +439,7 @@ void sched_ioreq_block_current(void)
 
 void sched_ioreq_wake(struct vcpu *v)
 {
-    struct pcpu *cpu = vcpu_lock(v);
-    bool woke = false;
-
-    if (v->state == VCPU_IOREQ) {
-        make_runnable(cpu, v, time_now());
-        woke = true;
-    }
-    spin_unlock(&cpu->sched_lock);
-    if (woke) {
-        kick_for(cpu, v);
-    }
+    wake_from(v, VCPU_IOREQ);
 }
 
 void sched_set_vcpu_timer(struct vcpu *v, uint64_t deadline)

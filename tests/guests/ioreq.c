@@ -46,7 +46,7 @@
 #define DEFAULT_BASE 0x0a000000ul
 #define DEFAULT_IRQ  33u
 #define WINDOW       0x100000000ul /* RAM base + max: the foreign window (docs/ioreq.md) */
-#define DEV_IRQ(n)   (DOM_IRQ_DEV0 + (n) - 32) /* GIC INTID -> runtime number */
+#define DEV_IRQ(n)   (DOM_IRQ_DEV0 + (n)-32) /* GIC INTID -> runtime number */
 #else
 #define DEFAULT_BASE 0x10001000ul
 #define DEFAULT_IRQ  11u
@@ -84,9 +84,11 @@ static long map_shared_info(void)
 static long acquire(unsigned domid, uint32_t id, uint64_t frame, uint64_t gfn)
 {
     xen_pfn_t list[1] = {gfn};
-    struct xen_mem_acquire_resource r = {
-        .domid = (domid_t)domid, .type = XENMEM_resource_ioreq_server, .id = id,
-        .nr_frames = 1, .frame = frame};
+    struct xen_mem_acquire_resource r = {.domid = (domid_t)domid,
+                                         .type = XENMEM_resource_ioreq_server,
+                                         .id = id,
+                                         .nr_frames = 1,
+                                         .frame = frame};
 
     set_xen_guest_handle(r.frame_list, list);
     return HYPERVISOR_memory_op(XENMEM_acquire_resource, &r);
@@ -189,8 +191,7 @@ static bool port_pending(uint32_t port)
 
 static void port_clear(uint32_t port)
 {
-    __atomic_fetch_and(&shinfo.evtchn_pending[port / 64], ~(1ull << (port % 64)),
-                       __ATOMIC_ACQ_REL);
+    __atomic_fetch_and(&shinfo.evtchn_pending[port / 64], ~(1ull << (port % 64)), __ATOMIC_ACQ_REL);
 }
 
 #if defined(__aarch64__)
@@ -420,10 +421,8 @@ int mode_stub_hostile(void)
     struct xen_dm_op op = {.op = XEN_DMOP_create_ioreq_server};
     struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = (domid_t)victim};
     struct evtchn_bind_interdomain bi = {.remote_dom = (domid_t)victim, .remote_port = 1};
-    struct gnttab_map_grant_ref gm = {.host_addr = WINDOW + 0x10000,
-                                      .flags = GNTMAP_host_map,
-                                      .ref = 0,
-                                      .dom = (domid_t)victim};
+    struct gnttab_map_grant_ref gm = {
+        .host_addr = WINDOW + 0x10000, .flags = GNTMAP_host_map, .ref = 0, .dom = (domid_t)victim};
     struct xen_add_to_physmap ap = {
         .domid = (domid_t)victim, .space = XENMAPSPACE_shared_info, .gpfn = 0x40000};
     int err = 0;
@@ -460,8 +459,7 @@ int mode_stub_hostile(void)
     test_expect("hostile-evtchn-alloc-victim", ev(EVTCHNOP_alloc_unbound, &a), -XEN_EPERM);
     test_expect("hostile-evtchn-bind-victim", ev(EVTCHNOP_bind_interdomain, &bi), -XEN_EPERM);
     /* Grants not meant for it. */
-    dom_hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, (unsigned long)&gm, 1, 0,
-                  0);
+    dom_hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, (unsigned long)&gm, 1, 0, 0);
     test_check(gm.status == GNTST_permission_denied, "hostile-grant-victim", "status %d",
                gm.status);
     /* Control operations: none exist for anyone but the toolstack (domctl). */

@@ -61,6 +61,8 @@ def guests(request, tmp_path):
                      f"vcpus = {extra.get('vcpus', 1)}", f'extra = "{args}"']
             if "start_after" in extra:
                 lines.append(f'start_after = "{extra["start_after"]}"')
+            if "stub_of" in extra:
+                lines += ['role = "stub"', f'stub_of = "{extra["stub_of"]}"']
             path = tmp_path / f"{name}.cfg"
             path.write_text("\n".join(lines) + "\n")
             cfgs.append(str(path))

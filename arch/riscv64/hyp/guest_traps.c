@@ -155,11 +155,12 @@ static void guest_page_fault(struct trap_frame *f, struct vcpu *v)
     char what[128];
     uint64_t gpa = fault_gpa(f);
 
-    /* Retry an access that raced with a break-before-make change of its mapping. */
-    if (p2m_fault_is_spurious(&v->dom->p2m, ipa_init(gpa), fault_need(f->scause))) {
+    /* Emulated devices first (never RAM: ioreq ranges may not overlap it), then retry an
+     * access that raced with a break-before-make change of its mapping. */
+    if (f->scause != CAUSE_FETCH_GUEST_PAGE_FAULT && mmio_emulate(f, v, gpa)) {
         return;
     }
-    if (f->scause != CAUSE_FETCH_GUEST_PAGE_FAULT && mmio_emulate(f, v, gpa)) {
+    if (p2m_fault_is_spurious(&v->dom->p2m, ipa_init(gpa), fault_need(f->scause))) {
         return;
     }
     fmt_snprintf(what, sizeof(what), "%s at GPA 0x%llx (VA 0x%llx): no memory or device there",

@@ -35,7 +35,17 @@ static bool fetch_and_decode(const struct trap_frame *f, struct vcpu *v, struct 
         m->len = (f->htinst & 2) ? 4 : 2;
         return true;
     }
-    /* Two halves, so a 16-bit instruction at the end of a page never reads the next. */
+    /* One 32-bit read when it stays in the page (the common case: one translation);
+     * else two halves, so a 16-bit instruction at the end of a page never reads the
+     * next. */
+    if ((f->sepc & 0xfff) <= 0xffc && !(f->sepc & 1)) {
+        uint32_t w;
+
+        if (copy_from_guest(v, &w, f->sepc, 4) != 0) {
+            return false;
+        }
+        return (w & 3) != 3 ? insn_decode16((uint16_t)w, m) : insn_decode32(w, m);
+    }
     if (copy_from_guest(v, &lo, f->sepc, 2) != 0) {
         return false;
     }

@@ -44,15 +44,15 @@ struct vcpu;
 
 /* A vCPU's MMIO access: filled by the arch's decoder before ioreq_forward(). */
 struct vcpu_mmio {
-    uint8_t size;   /* bytes: 1, 2, 4, 8 */
-    uint8_t reg;    /* the arch's register number (destination or source) */
-    uint8_t len;    /* instruction length to step over */
-    bool write;     /* store */
-    bool sign;      /* loads: sign-extend the value */
-    bool wide;      /* loads: 64-bit destination (aarch64 SF) */
-    bool waiting;   /* a request is out: under the target's ioreq lock */
-    bool done;      /* a reply is in @data: the vCPU's CPU completes it */
-    uint64_t data;  /* store data, then the reply of a load */
+    uint8_t size;  /* bytes: 1, 2, 4, 8 */
+    uint8_t reg;   /* the arch's register number (destination or source) */
+    uint8_t len;   /* instruction length to step over */
+    bool write;    /* store */
+    bool sign;     /* loads: sign-extend the value */
+    bool wide;     /* loads: 64-bit destination (aarch64 SF) */
+    bool waiting;  /* a request is out: under the target's ioreq lock */
+    bool done;     /* a reply is in @data: the vCPU's CPU completes it */
+    uint64_t data; /* store data, then the reply of a load */
 };
 
 struct ioreq_range {

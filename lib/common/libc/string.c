@@ -12,6 +12,26 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
 
+    /* Words when both are 8-byte aligned: every vCPU switch copies a trap frame here
+     * (a byte loop was two thirds of an MMIO round trip through a stub domain). */
+    if (!(((uintptr_t)d | (uintptr_t)s) & 7)) {
+        uint64_t *dw = (uint64_t *)(void *)d;
+        const uint64_t *sw = (const uint64_t *)(const void *)s;
+
+        for (; n >= 32; n -= 32, dw += 4, sw += 4) {
+            uint64_t a = sw[0], b = sw[1], c = sw[2], e = sw[3];
+
+            dw[0] = a;
+            dw[1] = b;
+            dw[2] = c;
+            dw[3] = e;
+        }
+        for (; n >= 8; n -= 8) {
+            *dw++ = *sw++;
+        }
+        d = (unsigned char *)dw;
+        s = (const unsigned char *)sw;
+    }
     while (n--) {
         *d++ = *s++;
     }
