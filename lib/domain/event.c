@@ -191,10 +191,14 @@ void dom_evtchn_wait(void)
         dom_irq_local_disable();
         return;
     }
-    if (!dom_evtchn_upcall_pending()) {
+    {
         struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = dom_now_ns() + BACKSTOP_NS};
 
+        /* Arm first, look last: the window an event can slip through is then only the
+         * block hypercall's own entry, not the timer call too. */
         HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-        HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+        if (!dom_evtchn_upcall_pending()) {
+            HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+        }
     }
 }
