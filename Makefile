@@ -130,6 +130,7 @@ include tests/unit/unit.mk
 include tests/system/system.mk
 include tests/bench/bench.mk
 include tests/guests/guests.mk
+include drivers/stub/stub.mk
 include tests/toolstack/toolstack.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
@@ -138,7 +139,7 @@ include tests/e2e/e2e.mk
 .PHONY: test test-system images
 images:
 	$(Q)for a in $(ARCHES); do \
-		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests || exit 1; done
+		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests stub || exit 1; done
 
 test-system: images
 	$(PYTHON) -m pytest -q tests/system
@@ -166,6 +167,7 @@ bench: deps images bench-plugin
 	$(PYTHON) tests/bench/boot_insns.py
 	$(PYTHON) tests/bench/hypercall_insns.py
 	$(PYTHON) tests/bench/vcpu_insns.py
+	$(PYTHON) tests/bench/stub_bench.py
 	$(PYTHON) tests/bench/mmio_insns.py
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 

@@ -44,9 +44,11 @@ $(DOM_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp 
 
 # $(call dom_link,output.elf,objects): link a domain image at DOM_LOAD_ADDR. No -lgcc, as
 # for the hypervisor: the image must define every symbol it uses (mk/link-selfcontained.sh).
-dom_link = mk/link-selfcontained.sh $(NM) $(1) $(CC) -nostdlib -static -no-pie \
-	-Wl,--build-id=none -Wl,--gc-sections -Wl,--defsym=DOM_LOAD_ADDR=$(DOM_LOAD_ADDR) \
+# $(call dom_link_at,output.elf,objects,address): the same at another address.
+dom_link_at = mk/link-selfcontained.sh $(NM) $(1) $(CC) -nostdlib -static -no-pie \
+	-Wl,--build-id=none -Wl,--gc-sections -Wl,--defsym=DOM_LOAD_ADDR=$(3) \
 	-T $(DOM_ARCH_LDS) $(2)
+dom_link = $(call dom_link_at,$(1),$(2),$(DOM_LOAD_ADDR))
 
 -include $(DOM_OWN_OBJS:.o=.d) $(DOM_LIBFDT_OBJS:.o=.d)
 

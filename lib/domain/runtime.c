@@ -10,6 +10,7 @@
 #include <xen/vcpu.h>
 
 struct dom_info dom_info = {.bootargs = ""};
+void (*dom_fault_hook)(const struct dom_fault *f);
 
 static uint64_t fdt_read_cells(const fdt32_t *p, int cells)
 {
@@ -245,7 +246,11 @@ uint64_t dom_arg_u64(const char *key, uint64_t dflt)
 
 uint64_t dom_now_ns(void)
 {
-    uint64_t c = dom_arch_counter();
+    return dom_ticks_to_ns(dom_arch_counter());
+}
+
+uint64_t dom_ticks_to_ns(uint64_t c)
+{
     uint64_t hz = dom_info.timer_hz;
 
     /* Split to avoid overflowing c * 1e9 (which takes c > 1.8e10, minutes at 62.5 MHz). */

@@ -170,6 +170,7 @@ static const struct {
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
     {"console-echo", mode_console_echo},
+    {"uart", mode_uart},
     {"stub-echo", mode_stub_echo},
     {"mmio-client", mode_mmio_client},
     {"stub-hostile", mode_stub_hostile},

@@ -43,6 +43,7 @@ int mode_cpuhog(void);
 int mode_fuzz(void);
 int mode_heartbeat(void);
 int mode_console_echo(void);
+int mode_uart(void);
 int mode_stub_echo(void);
 int mode_mmio_client(void);
 int mode_stub_hostile(void);

@@ -18,7 +18,7 @@ UNIT_CORE_SRCS := \
 	$(sort $(wildcard hypervisor/time/*.c hypervisor/evtchn/*.c hypervisor/gnttab/*.c)) \
 	$(sort $(wildcard hypervisor/ioreq/*.c)) \
 	$(sort $(wildcard hypervisor/console/*.c)) lib/common/fmt/fmt.c arch/fake/fake.c \
-	arch/riscv64/hyp/insn.c
+	arch/riscv64/hyp/insn.c $(sort $(wildcard drivers/uart/*.c))
 UNIT_LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 
@@ -36,7 +36,7 @@ UNIT_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Wall -Wextra -Werror \
 UNIT_LIBFDT_CFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(UNIT_CFLAGS)) \
 	-Wno-sign-compare
 # Test programs define their cases as static functions without separate prototypes.
-UNIT_TEST_CFLAGS := $(filter-out -Wmissing-prototypes,$(UNIT_CFLAGS)) -Itests/unit
+UNIT_TEST_CFLAGS := $(filter-out -Wmissing-prototypes,$(UNIT_CFLAGS)) -Itests/unit -Idrivers/uart
 
 $(UNIT_XEN_INC)/.stamp: mk/xen-headers.sh
 	$(Q)mk/xen-headers.sh aarch64 $(UNIT_XEN_INC)

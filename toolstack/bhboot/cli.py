@@ -29,7 +29,7 @@ import signal
 import sys
 import tempfile
 
-from . import guestdt, hostdt, xlcfg
+from . import guestdt, hostdt, stubdom, xlcfg
 from .guestdt import MiB, ToolError
 from .xlcfg import ConfigError
 
@@ -75,6 +75,8 @@ def _args(argv):
     ap.add_argument("--append", help="hypervisor command line (/chosen bootargs)")
     ap.add_argument("--icount", action="store_true", help="-icount shift=0")
     ap.add_argument("--plugin", help="a TCG plugin, QEMU -plugin syntax")
+    ap.add_argument("--stub-image", help="the stub domain program (default "
+                    "build/ARCH/drivers/stub.bin; docs/stub-domains.md)")
     ap.add_argument("--log", help="also write the console to this file")
     ap.add_argument("--workdir", help="keep the generated device trees here "
                     "(default: a temporary directory, removed afterwards)")
@@ -103,6 +105,8 @@ def _args(argv):
             open(args.log, "a", encoding="utf-8").close()
         except OSError as e:
             ap.error(f"--log {args.log}: {e.strerror}")
+    if args.stub_image is None:
+        args.stub_image = os.path.join(TOP, "build", args.arch, "drivers", "stub.bin")
     args.board = conf
     return args
 
@@ -127,12 +131,26 @@ def load_guests(paths, arch, smp):
     return guests, errors
 
 
+def with_stubs(guests, arch, stub_image, smp):
+    """@guests in boot order with each one's stub domain right after it (the pairing of
+    docs/stub-domains.md: ids are handed out in node order from 1)."""
+    out = []
+    for g in guests:
+        out.append(g)
+        if g.stubdom:
+            out.append(stubdom.make_stub(arch, g, len(out), stub_image))
+    if len(out) != len(guests):
+        xlcfg.check_set(out, smp)  # a stub's name must not be taken
+    return out
+
+
 def prepare(args, workdir):
     """Everything up to the QEMU command line of the run. Raises ConfigError/ToolError."""
     conf = args.board
     guests, errors = load_guests(args.configs, args.arch, args.smp)
     if errors:
         raise _Errors(errors)
+    guests = with_stubs(guests, args.arch, args.stub_image, args.smp)
     placements = []
     for g in guests:
         placements.append(guestdt.place(args.arch, g))
@@ -171,7 +189,8 @@ def _summary(domains):
     for d in domains:
         g, p = d.guest, d.placement
         print(f"bh-boot: d{d.domid} {g.name}: {g.memory_mib} MiB, {g.vcpus} vCPU(s), "
-              f"role {g.role}, kernel ({p.kernel.kind}) at {p.kernel_addr:#x}"
+              f"role {g.role}" + (f" of {g.stub_of}" if g.stub_of else "")
+              + f", kernel ({p.kernel.kind}) at {p.kernel_addr:#x}"
               + (f", ramdisk at {p.ramdisk_addr:#x}" if p.ramdisk_size else "")
               + f", dtb at {p.dtb_addr:#x}", file=sys.stderr)
 

@@ -25,6 +25,7 @@ import re
 import struct
 import subprocess
 
+from . import stubdom
 from .xlcfg import ConfigError
 
 MiB = 1 << 20
@@ -125,7 +126,7 @@ class Placement:
         self.kernel = kernel
         self.kernel_addr = self.ram_base + kernel.text_offset
         self.kernel_end = self.kernel_addr + kernel.extent
-        self.dtb_addr = self.ram_end - DTB_RESERVE
+        self.dtb_addr = self.ram_end - (guest.dtb_reserve or DTB_RESERVE)
         self.ramdisk_size = ramdisk_size
         self.ramdisk_addr = None
         if ramdisk_size:
@@ -177,6 +178,8 @@ def cells64(v):
 
 def _chosen(p, guest):
     lines = ["\tchosen {", f"\t\tbootargs = {dts_string(guest.cmdline)};"]
+    if guest.stubdom:
+        lines.append(f"\t\tstdout-path = {dts_string(stubdom.uart_path(p.arch))};")
     if p.ramdisk_size:
         lines += [f"\t\tlinux,initrd-start = <{cells64(p.ramdisk_addr)}>;",
                   f"\t\tlinux,initrd-end = <{cells64(p.ramdisk_end)}>;"]
@@ -225,7 +228,10 @@ def dts_aarch64(guest, p):
             f"\t\t             <{_ppi(HYP_TIMER_PPI)}>;", "\t};", "",
             "\thypervisor {", f'\t\tcompatible = "xen,xen-{ver}", "xen,xen";',
             f"\t\treg = <{cells64(x['GUEST_GNTTAB_BASE'])} {cells64(x['GUEST_GNTTAB_SIZE'])}>;",
-            f"\t\tinterrupts = <{_ppi(x['GUEST_EVTCHN_PPI'])}>;", "\t};", "};", ""]
+            f"\t\tinterrupts = <{_ppi(x['GUEST_EVTCHN_PPI'])}>;", "\t};"]
+    if guest.stubdom:
+        out += [""] + stubdom.uart_dts_aarch64()
+    out += ["};", ""]
     return "\n".join(out)
 
 
@@ -252,7 +258,10 @@ def dts_riscv64(guest, p):
             f"\t\treg = <{cells64(RISCV_PLIC_BASE)} {cells64(RISCV_PLIC_SIZE)}>;",
             f"\t\tinterrupts-extended = {ext};", f"\t\triscv,ndev = <{RISCV_PLIC_NDEV}>;",
             "\t\tinterrupt-controller;", "\t\t#interrupt-cells = <1>;",
-            "\t\t#address-cells = <0>;", "\t};", "};", ""]
+            "\t\t#address-cells = <0>;", "\t};"]
+    if guest.stubdom:
+        out += [""] + stubdom.uart_dts_riscv64()
+    out += ["};", ""]
     return "\n".join(out)
 
 

@@ -122,10 +122,10 @@ def domain_node_dts(d):
              f"\t\t\tcpus = <{g.vcpus}>;",
              f"\t\t\tbulkhead,name = {dts_string(g.name)};",
              f"\t\t\tbulkhead,role = {dts_string(g.role)};"]
+    if g.stub_of is not None:
+        lines.append(f"\t\t\tbulkhead,stub-of = {dts_string(g.stub_of)};")
     if g.start_after is not None:
         lines.append(f"\t\t\tbulkhead,start-after = {dts_string(g.start_after)};")
-    if getattr(g, "stub_of", None) is not None:
-        lines.append(f"\t\t\tbulkhead,stub-of = {dts_string(g.stub_of)};")
     lines += sched_dts(g)
     for m in d.modules:
         lines += [f"\t\t\tmodule@{m.host_addr:x} {{",

@@ -138,6 +138,9 @@ void dom_arch_exception(uint64_t idx, uint64_t esr, uint64_t elr, uint64_t far, 
             dom_arch_idle();
         }
     }
+    if (dom_fault_hook) {
+        dom_fault_hook(&(struct dom_fault){.cause = esr, .pc = elr, .addr = far});
+    }
     dom_printf("EXCEPTION %s: ESR=0x%lx (EC=0x%lx) ELR=0x%lx FAR=0x%lx SPSR=0x%lx\n",
                vector_names[idx & 15], (unsigned long)esr, (unsigned long)(esr >> 26) & 0x3f,
                (unsigned long)elr, (unsigned long)far, (unsigned long)spsr);

@@ -264,3 +264,8 @@ void dom_irq_timer_stop(void)
     sysreg_write("cntv_ctl_el0", 0);
     __asm__ volatile("isb" ::: "memory");
 }
+
+bool dom_irq_has_evtchn_upcall(void)
+{
+    return true;
+}

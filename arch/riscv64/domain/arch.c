@@ -144,6 +144,9 @@ void dom_arch_exception(uint64_t scause, uint64_t sepc, uint64_t stval, uint64_t
             dom_arch_idle();
         }
     }
+    if (dom_fault_hook) {
+        dom_fault_hook(&(struct dom_fault){.cause = scause, .pc = sepc, .addr = stval});
+    }
     dom_printf("EXCEPTION scause=0x%lx sepc=0x%lx stval=0x%lx sstatus=0x%lx\n", scause, sepc, stval,
                sstatus);
     dom_shutdown(SHUTDOWN_crash);

@@ -206,3 +206,10 @@ void dom_irq_dispatch(uint64_t scause)
         break;
     }
 }
+
+bool dom_irq_has_evtchn_upcall(void)
+{
+    /* The hypervisor wakes a blocked vCPU for an event but injects no interrupt yet
+     * (docs/abi-riscv.md). */
+    return false;
+}

@@ -60,6 +60,8 @@ bool dom_parse_u64(const char *s, uint64_t *out);
 
 /* The guest-visible counter and conversions. */
 uint64_t dom_now_ns(void);
+/* Counter ticks to nanoseconds (after dom_init()). */
+uint64_t dom_ticks_to_ns(uint64_t ticks);
 void dom_sleep_ms(uint64_t ms);
 
 /*
@@ -68,6 +70,20 @@ void dom_sleep_ms(uint64_t ms);
  * or above @from as [*start, *end), false when there is none.
  */
 bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end);
+
+/*
+ * An exception the runtime has no handler for, arch-neutral: @cause is ESR_EL1 / scause,
+ * @pc the faulting instruction, @addr FAR_EL1 / stval. If dom_fault_hook is set, the
+ * arch's reporter calls it before printing the exception and shutting down with
+ * SHUTDOWN_crash (an event-loop program's fault() entry point, dom/program.h).
+ */
+struct dom_fault {
+    uint64_t cause;
+    uint64_t pc;
+    uint64_t addr;
+};
+
+extern void (*dom_fault_hook)(const struct dom_fault *f);
 
 /* ---- vCPUs (lib/domain/smp.c) ---- */
 

@@ -46,4 +46,9 @@ static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
                          0, 0);
 }
 
+static inline long HYPERVISOR_dm_op(domid_t domid, unsigned int nr_bufs, void *bufs)
+{
+    return dom_hypercall(__HYPERVISOR_dm_op, domid, nr_bufs, (unsigned long)bufs, 0, 0);
+}
+
 #endif

@@ -37,6 +37,10 @@ void dom_irq_register(unsigned irq, dom_irq_handler fn, void *ctx);
 void dom_irq_enable(unsigned irq);
 void dom_irq_disable(unsigned irq);
 
+/* True if this arch delivers the event-channel upcall as DOM_IRQ_EVTCHN (aarch64: PPI
+ * 31); false where it has none and a waiting vCPU is woken from SCHEDOP_block (riscv64). */
+bool dom_irq_has_evtchn_upcall(void);
+
 /* Mask / unmask interrupts on this vCPU (PSTATE.I / sstatus.SIE). */
 void dom_irq_local_enable(void);
 void dom_irq_local_disable(void);
