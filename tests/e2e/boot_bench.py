@@ -53,7 +53,7 @@ def bulkhead_argv(workdir):
     cfg = os.path.join(workdir, "linux.cfg")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "linux"\nkernel = "{KERNEL}"\nramdisk = "{CPIO}"\nmemory = 256\n'
-                f'vcpus = 2\nextra = "earlycon=sbi keep_bootcon {COMMON}"\n')
+                f'vcpus = 2\nstubdom = 0\nextra = "earlycon=sbi keep_bootcon {COMMON}"\n')
     r = subprocess.run([sys.executable, os.path.join(TOP, "toolstack", "bh-boot"), "--arch",
                         "riscv64", "--image", IMAGE, "--smp", "2", "--mem", "1G", "--dry-run",
                         "--workdir", workdir, cfg], capture_output=True, text=True, check=True)

@@ -50,7 +50,7 @@ def boot(tmp_path, name, vcpus, smp, extra=""):
     cmdline = (f"earlycon=sbi keep_bootcon printk.devkmsg=on rdinit=/init "
                f"e2e_cpus={vcpus} {extra}").strip()
     cfg.write_text(f'name = "{name}"\nkernel = "{KERNEL}"\nramdisk = "{CPIO}"\n'
-                   f"memory = 256\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
+                   f"memory = 256\nvcpus = {vcpus}\nstubdom = 0\nextra = \"{cmdline}\"\n")
     log = os.path.join(LOG_DIR, f"e2e-{name}.log")
     os.makedirs(LOG_DIR, exist_ok=True)
     argv = [sys.executable, BH_BOOT, "--arch", "riscv64", "--image", IMAGE, "--smp", str(smp),
