@@ -310,13 +310,20 @@ int mode_stub_echo(void)
 static volatile unsigned irqs;
 static uint64_t dev_base;
 
+static volatile unsigned hold; /* deliveries to take before acknowledging */
+
 static void on_dev_irq(unsigned irq, void *ctx)
 {
     (void)irq;
     (void)ctx;
     irqs++;
-    /* Acknowledge at the device: the line is level-sensitive. */
-    *(volatile uint32_t *)(uintptr_t)(dev_base + REG_IRQ) = 0;
+    /* Acknowledge at the device (the line is level-sensitive), unless the test wants the
+     * line left high: then the interrupt must come again after its EOI. */
+    if (hold) {
+        hold--;
+    } else {
+        *(volatile uint32_t *)(uintptr_t)(dev_base + REG_IRQ) = 0;
+    }
 }
 
 static void client_widths(uint64_t b)
@@ -377,6 +384,18 @@ static void client_irq(uint64_t b, unsigned irq)
     }
     dom_irq_local_disable();
     test_check(irqs == 3, "ioreq-interrupt", "%u interrupts for 3 raises", irqs);
+    /* Level-sensitive: a line left high through two handlers is delivered three times. */
+    irqs = 0;
+    hold = 2;
+    dom_irq_local_enable();
+    *(volatile uint32_t *)(uintptr_t)(b + REG_IRQ) = 1;
+    until = dom_now_ns() + 2000000000ull;
+    while (irqs < 3 && dom_now_ns() < until) {
+        dom_irq_wait();
+    }
+    dom_sleep_ms(20); /* and no more once it is low */
+    dom_irq_local_disable();
+    test_check(irqs == 3, "ioreq-interrupt-level", "%u deliveries of a line held high twice", irqs);
 }
 
 int mode_mmio_client(void)

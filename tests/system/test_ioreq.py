@@ -17,7 +17,7 @@ from test_domains import guests  # noqa: F401 (a fixture)
 CLIENT_CHECKS = ("ioreq-read-id", "ioreq-width-8", "ioreq-width-16", "ioreq-width-32",
                  "ioreq-width-64", "ioreq-narrow-read", "ioreq-sign-8", "ioreq-sign-16",
                  "ioreq-sign-32", "ioreq-zero-extend", "ioreq-no-register", "ioreq-counter",
-                 "ioreq-interrupt", "ioreq-round-trips")
+                 "ioreq-interrupt", "ioreq-interrupt-level", "ioreq-round-trips")
 
 
 def passed(out, name):

@@ -80,6 +80,8 @@ def test_cmdline_root_extra_as_xl(ws):
     assert xlcfg.load_guest(f"{ws.path}/b.cfg", 3072).cmdline == "only this"
     c = xlcfg.load_guest(f"{ws.path}/c.cfg", 3072)
     assert (c.role, c.start_after) == ("driver", "other")
+    ws.cfg("d.cfg", base + 'role = "stub"\nstub_of = "other"\n')
+    assert xlcfg.load_guest(f"{ws.path}/d.cfg", 3072).stub_of == "other"
 
 
 def test_error_str_format():
@@ -220,6 +222,12 @@ BAD = [
      "2: key 'kernel': an ELF file"),
     ("bad-role", OK + 'role = "dom0"\n', (),
      "4: key 'role': 'dom0': must be one of guest, control, stub, driver"),
+    ("stub-of-not-a-stub", OK + 'stub_of = "h"\n', (),
+     "4: key 'stub_of': only a domain with role = \"stub\" serves another"),
+    ("stub-of-self", OK + 'role = "stub"\nstub_of = "g"\n', (),
+     "5: key 'stub_of': 'g' is not another domain's name"),
+    ("stub-of-unknown", OK + 'role = "stub"\nstub_of = "db"\n', (),
+     "5: key 'stub_of': 'db' is not a guest given before this stub"),
     ("start-after-self", OK + 'start_after = "g"\n', (),
      "4: key 'start_after': a domain cannot wait for itself"),
     ("start-after-unknown", OK + 'start_after = "db"\n', (),

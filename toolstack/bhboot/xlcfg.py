@@ -533,6 +533,20 @@ def check_set(guests, smp):
             if cpus is not None and cpus[-1] >= smp:
                 raise g.error("cpus", f"vCPU {i} may run on CPU {cpus[-1]} but the board has "
                               f"only {smp} CPUs (0..{smp - 1}; use --smp)")
+    # A stub comes after the guest it serves (the hypervisor resolves the name when it
+    # builds the stub), which is no stub itself and has no other stub.
+    served = {}
+    for i, g in enumerate(guests):
+        if g.stub_of is None:
+            continue
+        before = {h.name: h for h in guests[:i]}
+        if g.stub_of not in before or before[g.stub_of].role == "stub":
+            raise g.error("stub_of", f"'{shown(g.stub_of)}' is not a guest given before "
+                          "this stub")
+        if g.stub_of in served:
+            raise g.error("stub_of", f"'{g.stub_of}' already has a stub domain "
+                          f"({served[g.stub_of]})")
+        served[g.stub_of] = g.name
     for g in guests:
         if g.start_after is not None and g.start_after not in seen:
             raise g.error("start_after", f"'{g.start_after}' is not one of the domains "

@@ -18,8 +18,10 @@
  * the guest (ioreq_take_reply), so nothing writes a vCPU's registers while another CPU
  * may still be saving them.
  *
- * Locks: a target's ioreq lock comes before the evtchn locks and the sched locks; it is
- * never held across a p2m lock of the stub (unmap is done after dropping it).
+ * Locks: a target's ioreq lock (server.lock) is taken with no evtchn lock held (the
+ * reply hook runs after evtchn drops them; ports are allocated and closed outside it),
+ * and comes before a CPU's sched lock (blocking, waking) and the stub's p2m lock
+ * (mapping the ioreq page).
  */
 #ifndef BULKHEAD_IOREQ_H
 #define BULKHEAD_IOREQ_H
