@@ -14,6 +14,8 @@
   These need the hypervisor's ioreq side (dm_op): while it answers -ENOSYS they skip.
 - Two guests, each with its own stub, one flooding its UART with misuse: each one's lines
   arrive whole through its own stub.
+- Console input: a line typed at the board console reaches the guest's UART receiver
+  through its stub (skipped where the hypervisor's console takes no input).
 """
 import os
 import re
@@ -110,3 +112,36 @@ def test_two_guests_each_with_its_stub(request, tmp_path, arch):
     assert re.search(r"^bulkhead: d4 \(b-stub\) is the stub domain of d3 \(b\)$", out, re.M)
     assert len(re.findall(r"DONE \d+ passed, 0 failed$", out, re.M)) == 2, f"log {log}"
     assert status == 0, f"bh-boot exit {status}; log {log}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_console_input_reaches_the_uart(request, tmp_path, arch):
+    """Typed at the board console with the input on the guest (CTRL-a x3), a line reaches
+    the guest's UART receiver through its stub (VIRQ_CONSOLE, CONSOLEIO_read, the model's
+    RX FIFO) and the guest (`uart how=echo`) reads it back. Needs the hypervisor's console
+    input (docs/console.md): skipped where the board console takes no input."""
+    pexpect = pytest.importorskip("pexpect")
+    image(arch, "drivers", "stub.bin")
+    cfg = tmp_path / "g.cfg"
+    cfg.write_text(uart_guest(arch, "echo", 0).replace("lines=0", "ms=20000"))
+    log = _log(request)
+    child = pexpect.spawn(sys.executable, [BH_BOOT, "--arch", arch, "--timeout", "60",
+                                           "--log", log, str(cfg)],
+                          encoding="utf-8", codec_errors="replace", timeout=60,
+                          dimensions=(50, 200))
+    try:
+        i = child.expect_exact(["CTRL-a three times", "ECHO ready"])
+        if i == 1:
+            pytest.skip("this hypervisor's board console takes no input")
+        child.expect_exact("ECHO ready")
+        child.send("\x01\x01\x01")
+        child.expect_exact("*** Switching input to d1")
+        child.send("hello stub\r")
+        child.expect(pexpect.EOF, timeout=90)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+    with open(log, encoding="utf-8", errors="replace") as f:
+        out = f.read()
+    assert re.search(r"^\(d\d+\) ECHO got: hello stub$", out, re.M), f"log {log}"
+    assert re.search(r"^\(d1\) DONE \d+ passed, 0 failed$", out, re.M), f"log {log}"
