@@ -118,11 +118,13 @@ ifneq ($(SKIP_DEPS),1)
 	@mk/deps.sh
 endif
 
-# The demo: the hypervisor with two boot-time guests (the test guest's hypercall checks,
-# and a second guest counting on another CPU); the board powers off when both are done.
-DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg
+# The demo: the hypervisor with three boot-time guests (the test guest's hypercall checks,
+# a second guest counting on another CPU, and a third writing to its UART, served by its
+# own stub domain); the board powers off when all are done.
+DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg \
+	configs/guests/demo-uart-$(ARCH).cfg
 run: deps
-	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub
 	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin $(DEMO_GUESTS)
 
 # ---- tests ----

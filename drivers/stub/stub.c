@@ -102,6 +102,57 @@ static void uart_tx(void *ctx, uint8_t b)
     }
 }
 
+/* ---- console input: VIRQ_CONSOLE and CONSOLEIO_read, into the model's receiver ---- */
+
+#define INPUT_MAX 256
+
+static struct {
+    uint32_t port; /* VIRQ_CONSOLE's, 0: not bound (no input) */
+    uint8_t buf[INPUT_MAX];
+    unsigned pos, len; /* bytes read from the hypervisor, not yet in the receiver */
+} in;
+
+static void input_bind(void)
+{
+    struct evtchn_bind_virq v = {.virq = VIRQ_CONSOLE, .vcpu = 0};
+
+    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &v) == 0) {
+        in.port = v.port;
+    }
+}
+
+/*
+ * Move what we hold, then what the hypervisor holds, into the receiver until it refuses
+ * (FIFO full, receiver off): nothing is dropped here, the rest waits for the guest to read.
+ * The hypervisor can hold bytes we have not read only while we hold some, so the ioreq
+ * path calls this only then. A batch ends with the receive-timeout condition.
+ */
+static void input_feed(void)
+{
+    bool fed = false;
+
+    for (;;) {
+        long n;
+
+        while (in.pos < in.len && stub.model->rx(&stub.dev, in.buf[in.pos])) {
+            in.pos++;
+            fed = true;
+        }
+        if (in.pos < in.len || !in.port) {
+            break;
+        }
+        n = HYPERVISOR_console_io(CONSOLEIO_read, INPUT_MAX, (char *)in.buf);
+        in.pos = 0;
+        in.len = n > 0 ? (unsigned)n : 0;
+        if (n <= 0) {
+            break;
+        }
+    }
+    if (fed) {
+        stub.model->rx_idle(&stub.dev);
+    }
+}
+
 /* ---- hypercall wrappers ---- */
 
 static int dm_op(struct xen_dm_op *op)
@@ -163,6 +214,16 @@ static int set_state(bool enabled)
     op.u.set_ioreq_server_state.id = stub.id;
     op.u.set_ioreq_server_state.enabled = enabled;
     return dm_op(&op);
+}
+
+static void set_irq_level(bool level);
+
+/* Move the interrupt line to the model's level if it changed. */
+static void update_irq(void)
+{
+    if (stub.model->irq(&stub.dev) != stub.irq_level) {
+        set_irq_level(!stub.irq_level);
+    }
 }
 
 static void set_irq_level(bool level)
@@ -354,6 +415,7 @@ void init(void)
     if ((rc = bind_vcpus(&nr))) {
         return fail("binding the vCPUs' ports", rc);
     }
+    input_bind();
     if ((rc = set_state(true))) {
         return fail("set_ioreq_server_state", rc);
     }
@@ -393,6 +455,11 @@ void notified(uint32_t port)
         selftest_notified(port);
         return;
     }
+    if (port == in.port && port) {
+        input_feed();
+        update_irq();
+        return;
+    }
     for (unsigned i = 0; i < STUB_MAX_VCPUS; i++) {
         volatile struct ioreq *r;
 
@@ -407,13 +474,14 @@ void notified(uint32_t port)
         }
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         handle(r);
+        if (in.pos < in.len) {
+            input_feed(); /* the guest may have made room (read, receiver on) */
+        }
         /* The line moves before the access completes, as on hardware: a guest that reads
          * a status register after acknowledging an interrupt, or waits for one after a
          * write, sees the new level (and the EOI of an acknowledged interrupt finds the
          * line low, so it is not pended again). */
-        if (stub.model->irq(&stub.dev) != stub.irq_level) {
-            set_irq_level(!stub.irq_level);
-        }
+        update_irq();
         __atomic_thread_fence(__ATOMIC_RELEASE);
         r->state = STATE_IORESP_READY;
         dom_evtchn_notify(port);

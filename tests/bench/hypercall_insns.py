@@ -39,7 +39,7 @@ def bench_cfg(arch, calls, workdir):
     cfg = os.path.join(workdir, f"bench{calls}.cfg")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "bench"\nkernel = "{os.path.join(BUILD, arch, "guests", "testguest.bin")}"\n'
-                f'memory = 16\nextra = "test=bench n={calls}"\n')
+                f'memory = 16\nstubdom = 0\nextra = "test=bench n={calls}"\n')
     return cfg
 
 

@@ -30,6 +30,9 @@ sys.path.insert(0, os.path.join(TOP, "toolstack"))
 import bhqemu  # noqa: E402
 from bhboot import cli  # noqa: E402
 
+sys.path.insert(0, os.path.join(TOP, "tests", "bench"))
+from boot_insns import PLUGIN, image_range  # noqa: E402
+
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 ARCHES = ["aarch64", "riscv64"]
 
@@ -42,6 +45,25 @@ def run(arch, cfg_text, workdir, name):
     _, argv = cli.prepare(args, workdir)
     r = bhqemu.run(argv, timeout=300, echo=False)
     return r.output.replace("\r\n", "\n")
+
+
+def hyp_insns(arch, lines, workdir):
+    """Instructions the hypervisor executes in a run of the uart guest (raw, @lines)."""
+    cfg = os.path.join(workdir, f"count{lines}.cfg")
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(f'name = "g"\nkernel = "{os.path.join(BUILD, arch, "guests", "testguest.bin")}"'
+                f'\nmemory = 16\nextra = "test=uart how=raw lines={lines}"\n')
+    lo, hi = image_range(arch)
+    args = cli._args(["--arch", arch, "--smp", "1", "--icount",
+                      "--plugin", f"{PLUGIN},lo={lo:#x},hi={hi:#x}", cfg])
+    _, argv = cli.prepare(args, workdir)
+    log = os.path.join(workdir, f"plugin{lines}.log")
+    r = bhqemu.run(argv + ["-d", "plugin", "-D", log], timeout=300, echo=False)
+    with open(log, encoding="utf-8") as f:
+        m = re.search(r"insn_count: total=(\d+) range=(\d+)", f.read())
+    if r.status != bhqemu.EXIT_OK or not m:
+        sys.exit(f"stub_bench: {arch}: the counting run failed (status {r.status})")
+    return int(m.group(2))
 
 
 def image_size(path):
@@ -72,6 +94,10 @@ def bench(arch, workdir):
             per = int(u.group(2)) * 1000 / (int(u.group(1)) * 48)
             print(f"stub {arch}: UART byte store round trip, guest -> stub -> guest, console "
                   f"writes included: {per:.0f} ns (icount: ~instructions)")
+            n = 100
+            hyp = (hyp_insns(arch, n, workdir) - hyp_insns(arch, 0, workdir)) / (n * 48)
+            print(f"stub {arch}: of which in the hypervisor: {hyp:.0f} instructions a byte "
+                  "(two traps in, the stub's notify and block, two switches)")
         return
     print(f"stub {arch}: no ioreq server (the hypervisor answers dm_op with -ENOSYS?): "
           "timing the event loop's self-test instead")

@@ -36,7 +36,7 @@ def hyp_insns(op, n, workdir):
     cfg = os.path.join(workdir, f"{op}{n}.cfg")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "vbench"\nkernel = "{os.path.join(BUILD, arch, "guests", "testguest.bin")}"'
-                f'\nmemory = 16\nextra = "test=vbench op={op} n={n}"\n')
+                f'\nmemory = 16\nstubdom = 0\nextra = "test=vbench op={op} n={n}"\n')
     lo, hi = image_range(arch)
     args = cli._args(["--arch", arch, "--smp", "1", "--icount",
                       "--plugin", f"{PLUGIN},lo={lo:#x},hi={hi:#x}", cfg])

@@ -70,7 +70,7 @@ def bulkhead_argv(arch, workdir, cpus):
     cfg = os.path.join(workdir, f"linux{cpus}.cfg")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "linux"\nkernel = "{kernel}"\nramdisk = "{cpio}"\nmemory = 256\n'
-                f'vcpus = {cpus}\nextra = "{console} {common(cpus)}"\n')
+                f'vcpus = {cpus}\nstubdom = 0\nextra = "{console} {common(cpus)}"\n')
     r = subprocess.run([sys.executable, os.path.join(TOP, "toolstack", "bh-boot"), "--arch",
                         arch, "--image", os.path.join(BUILD, arch, "bulkhead.bin"), "--smp",
                         str(cpus), "--mem", "1G", "--dry-run", "--workdir", workdir, cfg],

@@ -45,16 +45,18 @@ def files(arch):
     return kernel, cpio, image
 
 
-def boot(tmp_path, arch, name, vcpus, smp, cmdline, mem_mib=256, copies=1):
+def boot(tmp_path, arch, name, vcpus, smp, cmdline, mem_mib=256, copies=1, stub=False):
     """Boot @arch's kernel with the test initramfs as one domain (@copies domains, named
-    NAME, NAME2, ...); (bh-boot's exit status, console text)."""
+    NAME, NAME2, ...), each with its stub domain's UART if @stub (else the console is the
+    hypervisor's: earlycon in @cmdline); (bh-boot's exit status, console text)."""
     kernel, cpio, image = files(arch)
     cfgs = []
     for i in range(copies):
         dom = name if i == 0 else f"{name}{i + 1}"
         cfg = tmp_path / f"{dom}.cfg"
         cfg.write_text(f'name = "{dom}"\nkernel = "{kernel}"\nramdisk = "{cpio}"\n'
-                       f"memory = {mem_mib}\nvcpus = {vcpus}\nextra = \"{cmdline}\"\n")
+                       f"memory = {mem_mib}\nvcpus = {vcpus}\nstubdom = {int(stub)}\n"
+                       f"extra = \"{cmdline}\"\n")
         cfgs.append(str(cfg))
     log = os.path.join(LOG_DIR, f"e2e-{arch}-{name}{'' if copies == 1 else f'-x{copies}'}.log")
     os.makedirs(LOG_DIR, exist_ok=True)

@@ -301,6 +301,50 @@ static void putc_irq(char c)
     }
 }
 
+/* ---- how=echo: the receive side, fed by the stub from the board console's input ---- */
+
+static bool rx_ready(void)
+{
+    return kind == UART_PL011 ? !(rd32(0x18) & (1u << 4)) : (rd8(5) & 0x01);
+}
+
+static int echo(void)
+{
+    char line[128];
+    unsigned n = 0;
+    uint64_t end = dom_now_ns() + dom_arg_u64("ms", 30000) * 1000000ull;
+
+    if (kind == UART_PL011) {
+        mmio_write(0x2c, 4, 0x70);  /* LCR_H: 8 bits, FIFOs on */
+        mmio_write(0x30, 4, 0x301); /* CR: UARTEN, TXE, RXE */
+    } else {
+        wr8(2, 0x07); /* FCR: FIFOs on, cleared */
+    }
+    dom_printf("ECHO ready\n");
+    while (dom_now_ns() < end) {
+        char c;
+
+        if (!rx_ready()) {
+            dom_sleep_ms(1);
+            continue;
+        }
+        c = (char)rd8(0);
+        if (c == '\r' || c == '\n') {
+            line[n] = '\0';
+            dom_printf("ECHO got: %s\n", line);
+            test_pass("uart-echo-line");
+            test_done();
+            return 0;
+        }
+        if (n < sizeof(line) - 1) {
+            line[n++] = c;
+        }
+    }
+    test_fail("uart-echo-line", "no line in time (%u bytes)", n);
+    test_done();
+    return 0;
+}
+
 int mode_uart(void)
 {
     char how[16] = "raw";
@@ -319,6 +363,9 @@ int mode_uart(void)
     dom_printf("INFO uart: %s at 0x%lx+0x%lx, how=%s lines=%lu\n",
                kind == UART_PL011 ? "pl011" : "ns16550", (uint64_t)(uintptr_t)base, window, how,
                lines);
+    if (!strcmp(how, "echo")) {
+        return echo();
+    }
     put = strcmp(how, "raw") ? putc_poll : putc_raw;
     if (!strcmp(how, "irq")) {
         put = putc_irq;

@@ -63,6 +63,8 @@ def guests(request, tmp_path):
                 lines.append(f'start_after = "{extra["start_after"]}"')
             if "stub_of" in extra:
                 lines += ['role = "stub"', f'stub_of = "{extra["stub_of"]}"']
+            else:
+                lines.append("stubdom = 0")  # test guests use no UART
             path = tmp_path / f"{name}.cfg"
             path.write_text("\n".join(lines) + "\n")
             cfgs.append(str(path))

@@ -54,7 +54,7 @@ def boot(request, tmp_path):
         assert os.path.isfile(kernel), "run `make ARCH=... test-guests` first"
         cfgs = []
         for name, args, keys in specs:
-            lines = [f'name = "{name}"', f'kernel = "{kernel}"', "memory = 16",
+            lines = [f'name = "{name}"', f'kernel = "{kernel}"', "memory = 16", "stubdom = 0",
                      f'extra = "{args}"'] + [f"{k} = {v}" for k, v in keys.items()]
             path = tmp_path / f"{name}.cfg"
             path.write_text("\n".join(lines) + "\n")

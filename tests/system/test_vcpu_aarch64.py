@@ -49,7 +49,7 @@ def boot(request, tmp_path):
         cfgs = []
         for name, args, vcpus in specs:
             path = tmp_path / f"{name}.cfg"
-            path.write_text(f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\n'
+            path.write_text(f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\nstubdom = 0\n'
                             f'vcpus = {vcpus}\nextra = "{args}"\n')
             cfgs.append(str(path))
         log = os.path.join(LOG_DIR, re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".log")

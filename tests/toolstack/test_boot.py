@@ -31,7 +31,7 @@ def _guests(ws, arch):
     ws.file(f"Image-{arch}", hello_image(arch, "hello from alpha"))
     ws.file(f"beta/Image-{arch}", hello_image(arch, "hello from beta"))
     ws.cfg("a.cfg", f'name = "alpha"\nkernel = "Image-{arch}"\nramdisk = "initrd"\n'
-           f'memory = 128\nvcpus = 2\nextra = "console=hvc0"\n')
+           f'memory = 128\nvcpus = 2\nstubdom = 0\nextra = "console=hvc0"\n')
     ws.cfg("beta/b.cfg", f'name = "beta"\nkernel = "Image-{arch}"\nmemory = 64\n'
            f'role = "driver"\nstart_after = "alpha"\n')
     return ["a.cfg", "beta/b.cfg"]
@@ -104,8 +104,8 @@ def test_crashing_guest_exits_4(ws, bh_boot, arch):
     powers off cleanly: the board still powers off, but bh-boot says a guest crashed."""
     ws.file("crash", bytes(64))  # aarch64: udf #0; riscv64: an all-zero (illegal) word
     ws.file(f"Image-{arch}", hello_image(arch, "hello from alpha"))
-    ws.cfg("a.cfg", f'name = "alpha"\nkernel = "Image-{arch}"\nmemory = 16\n')
-    ws.cfg("c.cfg", 'name = "crasher"\nkernel = "crash"\nmemory = 16\n')
+    ws.cfg("a.cfg", f'name = "alpha"\nkernel = "Image-{arch}"\nmemory = 16\nstubdom = 0\n')
+    ws.cfg("c.cfg", 'name = "crasher"\nkernel = "crash"\nmemory = 16\nstubdom = 0\n')
     r = bh_boot("--arch", arch, "--image", _image(arch), "--timeout", "60", "a.cfg", "c.cfg",
                 fake_qemu=False, image_arg=False)
     if "bulkhead: d1 (alpha)" not in r.out:

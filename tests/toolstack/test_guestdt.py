@@ -241,7 +241,7 @@ def test_host_dtb_domain_nodes(ws, bh_boot, arch, ram):
     ws.cfg("a.cfg", f'name = "alpha"\nkernel = "Image-{arch}"\nramdisk = "initrd"\n'
            f'memory = 96\nvcpus = 2\nextra = "console=hvc0"\nrole = "driver"\n')
     ws.cfg("b.cfg", f'name = "beta"\nkernel = "Image-{arch}"\nmemory = 32\n'
-           f'start_after = "alpha"\n')
+           f'start_after = "alpha"\nstubdom = 0\n')
     r = bh_boot("--arch", arch, "--smp", "2", "--mem", "768", "--dry-run",
                 "--workdir", "out", "a.cfg", "b.cfg", fake_qemu=False)
     assert r.rc == 0, r.err

@@ -28,7 +28,7 @@ def load(ws, text):
 
 def test_stubdom_key(ws):
     base = 'name = "g"\nkernel = "Image-aarch64"\nmemory = 16\n'
-    assert load(ws, base).stubdom == xlcfg.STUBDOM_DEFAULT
+    assert load(ws, base).stubdom == xlcfg.STUBDOM_DEFAULT == 1
     assert load(ws, base + "stubdom = 1\n").stubdom == 1
     assert load(ws, base + "stubdom = 0\n").stubdom == 0
     assert load(ws, base + 'role = "driver"\n').stubdom == 0
@@ -95,3 +95,18 @@ def test_stub_name_must_be_free(ws, bh_boot):
     ws.cfg("b.cfg", 'name = "alpha-stub"\nkernel = "Image-aarch64"\nmemory = 32\n')
     r = bh_boot("--arch", "aarch64", "--dry-run", "--stub-image", stub_image, "a.cfg", "b.cfg")
     assert r.rc == 1 and "alpha-stub" in r.err, r.err
+
+
+def test_a_guest_served_by_a_given_stub_gets_no_second_one(ws, bh_boot):
+    stub_image = fake_stub(ws, "aarch64")
+    ws.cfg("a.cfg", 'name = "alpha"\nkernel = "Image-aarch64"\nmemory = 32\n')
+    ws.cfg("s.cfg", 'name = "mine"\nkernel = "Image-aarch64"\nmemory = 32\nrole = "stub"\n'
+           'stub_of = "alpha"\n')
+    ws.cfg("b.cfg", 'name = "beta"\nkernel = "Image-aarch64"\nmemory = 32\n')
+    r = bh_boot("--arch", "aarch64", "--dry-run", "--workdir", "out", "--stub-image",
+                stub_image, "a.cfg", "s.cfg", "b.cfg", fake_qemu=False)
+    assert r.rc == 0, r.err
+    host = os.path.join(ws.path, "out", "host.dtb")
+    names = [fdtget(host, f"/chosen/{n}", "bulkhead,name", "s")
+             for n in fdt_children(host, "/chosen")]
+    assert names == ["alpha", "mine", "beta", "beta-stub"]

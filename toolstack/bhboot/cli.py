@@ -134,10 +134,12 @@ def load_guests(paths, arch, smp):
 def with_stubs(guests, arch, stub_image, smp):
     """@guests in boot order with each one's stub domain right after it (the pairing of
     docs/stub-domains.md: ids are handed out in node order from 1)."""
+    served = {g.stub_of for g in guests if g.stub_of is not None}
     out = []
     for g in guests:
         out.append(g)
-        if g.stubdom:
+        # A guest that a given config already serves (role "stub", stub_of) keeps that one.
+        if g.stubdom and g.name not in served:
             out.append(stubdom.make_stub(arch, g, len(out), stub_image))
     if len(out) != len(guests):
         xlcfg.check_set(out, smp)  # a stub's name must not be taken

@@ -28,10 +28,9 @@ MAX_VCPUS = 8                 # the hypervisor's MAX_VCPUS
 MAX_CPUS = 8                  # the hypervisor's MAX_CPUS: pCPU numbers are 0..7
 WEIGHT_DEFAULT, WEIGHT_MAX = 256, 65535   # Xen's credit/credit2 weights
 MIN_MEMORY_MIB = 2
-# Whether a guest without a `stubdom` key gets a stub domain. 0 until the hypervisor
-# serves ioreqs (issue 14 item 3): a stub cannot start without it, and the project's own
-# test guests, which never touch a UART, would each need `stubdom = 0`.
-STUBDOM_DEFAULT = 0
+# Whether a guest without a `stubdom` key gets a stub domain: every guest does (issue 14);
+# the project's own test guests, which never touch a UART, say `stubdom = 0`.
+STUBDOM_DEFAULT = 1
 NAME_MAX = 31                 # the hypervisor's DOMAIN_NAME_MAX (32) less its NUL
 MAX_LIST_DEPTH = 16           # xl's lists nest one or two deep; this bounds recursion
 MAX_NUMBER_LEN = 24           # digits of an integer token (0x + 16 hex digits fits)
@@ -388,8 +387,8 @@ def load_guest(path, max_memory_mib, warn=None):
     g.affinity = [None] * g.vcpus
     if "cpus" in settings:
         g.affinity = _affinity(g, settings["cpus"].value)
-    # A guest gets its own stub domain with `stubdom = 1`, or by default once
-    # STUBDOM_DEFAULT is 1; other roles get none (docs/stub-domains.md).
+    # A guest gets its own stub domain unless it says `stubdom = 0`; other roles get none
+    # (docs/stub-domains.md).
     g.stubdom = get("stubdom", STUBDOM_DEFAULT if g.role == "guest" else 0)
     if g.stubdom not in (0, 1):
         raise g.error("stubdom", f"{g.stubdom}: must be 0 (no stub domain) or 1")
