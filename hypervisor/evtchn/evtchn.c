@@ -591,11 +591,21 @@ static void timer_fired(struct vcpu *v)
     evtchn_send_virq(v, VIRQ_TIMER);
 }
 
+/* Does @v have an event waiting (evtchn_upcall_pending)? Blocking then returns at once,
+ * as Xen's SCHEDOP_block does: on riscv64 no interrupt would end the wait. */
+static bool upcall_pending(struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_of(v);
+
+    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE);
+}
+
 static void register_once(void)
 {
     if (!__atomic_exchange_n(&registered, 1u, __ATOMIC_ACQ_REL)) {
         domain_notifier_register(&notifier);
         sched_set_vcpu_timer_hook(timer_fired);
+        sched_set_vcpu_event_hook(upcall_pending);
     }
 }
 

@@ -30,6 +30,19 @@ static unsigned next_cpu;
 static sched_vcpu_dead_fn vcpu_dead_hook;
 static sched_vcpu_load_fn vcpu_load_hook;
 static sched_vcpu_timer_fn vcpu_timer_hook;
+static sched_vcpu_event_fn vcpu_event_hook;
+
+void sched_set_vcpu_event_hook(sched_vcpu_event_fn fn)
+{
+    __atomic_store_n(&vcpu_event_hook, fn, __ATOMIC_RELEASE);
+}
+
+static bool event_pending(struct vcpu *v)
+{
+    sched_vcpu_event_fn fn = __atomic_load_n(&vcpu_event_hook, __ATOMIC_ACQUIRE);
+
+    return fn && fn(v);
+}
 
 void sched_set_vcpu_timer_hook(sched_vcpu_timer_fn fn)
 {
@@ -413,7 +426,7 @@ void sched_block_current(void)
     spin_lock(&cpu->sched_lock);
     if (v->timer_fired) {
         v->timer_fired = false;
-    } else if (!arch_vcpu_irq_pending(v)) {
+    } else if (!arch_vcpu_irq_pending(v) && !event_pending(v)) {
         v->state = VCPU_BLOCKED;
         cpu->nr_runnable -= cpu->nr_runnable > 0;
         cpu->need_resched = true;

@@ -39,8 +39,10 @@ def console(request, tmp_path):
         cfgs = []
         for name, args in specs:
             path = tmp_path / f"{name}.cfg"
+            # The echo guest reads the hypervisor console itself (CONSOLEIO_read), so
+            # no stub domain: with one, input goes to the stub's UART (test_stub.py).
             path.write_text(f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\n'
-                            f'vcpus = 1\nextra = "{args}"\n')
+                            f'vcpus = 1\nstubdom = 0\nextra = "{args}"\n')
             cfgs.append(str(path))
         os.makedirs(LOG_DIR, exist_ok=True)
         log = os.path.join(LOG_DIR, _log_name(request))

@@ -227,6 +227,36 @@ static void test_loopback_and_ipi(void **state)
     end(a); /* closes the loopback pair, whose two references are on a itself */
 }
 
+/* SCHEDOP_block (and WFI) returns at once while an event waits (evtchn_upcall_pending),
+ * as Xen's does. riscv64 has no upcall interrupt, so
+ * without this a send just before the block was lost. */
+static void test_block_returns_with_an_event_waiting(void **state)
+{
+    struct domain *a = start("a");
+    struct vcpu *v = a->vcpus[1];
+    struct evtchn_bind_ipi ipi = {.vcpu = 1};
+    struct evtchn_send s;
+
+    (void)state;
+    pcpus[v->pcpu].curr = v;
+    assert_int_equal(OP(a, EVTCHNOP_bind_ipi, ipi), 0);
+    s.port = ipi.port;
+    assert_int_equal(OP(a, EVTCHNOP_send, s), 0);
+    assert_true(shinfo(a)->vcpu_info[1].evtchn_upcall_pending);
+    /* The block runs on v's CPU: point this CPU at it. */
+    arch_set_this_cpu(&pcpus[v->pcpu]);
+    sched_block_current();
+    assert_int_equal(v->state, VCPU_RUNNABLE);
+    /* Cleared by the guest: it blocks (the next send's upcall is the arch's to deliver,
+     * which wakes it). */
+    shinfo(a)->vcpu_info[1].evtchn_upcall_pending = 0;
+    sched_block_current();
+    assert_int_equal(v->state, VCPU_BLOCKED);
+    sched_wake(v);
+    arch_set_this_cpu(&pcpus[0]);
+    end(a);
+}
+
 static void test_virqs_and_the_singleshot_timer(void **state)
 {
     struct domain *a = start("a");
@@ -388,6 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mask_and_unmask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests_get_xen_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loopback_and_ipi, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_returns_with_an_event_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virqs_and_the_singleshot_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_limit_and_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_domain_end_unbinds_its_peers, setup, teardown),

@@ -107,9 +107,16 @@ void sched_set_vcpu_load_hook(sched_vcpu_load_fn fn);
 int __must_check sched_start_vcpu(struct vcpu *v, uint64_t entry, uint64_t arg);
 
 /* Block the current vCPU until its timer fires or a virtual interrupt is injected
- * (sched_wake); returns at once if the timer fired since it was last set or an interrupt
- * is pending (arch_vcpu_irq_pending). WFI/WFE and SCHEDOP_block come here. */
+ * (sched_wake); returns at once if the timer fired since it was last set, an interrupt
+ * is pending (arch_vcpu_irq_pending) or an event waits for it (the event hook, as Xen's
+ * SCHEDOP_block checks evtchn_upcall_pending). WFI/WFE and SCHEDOP_block come here. */
 void sched_block_current(void);
+
+/* Does @v have an event waiting? Asked under @v's CPU's scheduler lock by
+ * sched_block_current; whoever makes it true then calls sched_wake, so no wake-up is
+ * lost between the look and the block. Registered by the event-channel layer. */
+typedef bool (*sched_vcpu_event_fn)(struct vcpu *v);
+void sched_set_vcpu_event_hook(sched_vcpu_event_fn fn);
 
 /* Make a blocked @v runnable (a virtual interrupt or event for it is now pending) and
  * kick its CPU; a no-op for a vCPU that is not blocked. Any CPU, interrupts masked. */
