@@ -131,8 +131,9 @@ static int64_t add_to_physmap_batch(struct vcpu *v, struct hypercall *hc, unsign
         return -EOPNOTSUPP;
     }
     if (v->dom->role == ROLE_CONTROL) {
-        /* Building a domain (docs/control.md): its RAM while it is under construction. */
-        t = domain_get(FOREIGN_DOMID(x));
+        /* Building a domain (docs/control.md): its RAM while it is under construction.
+         * A dying one too, so that the answer is -EPERM (construction over) whenever. */
+        t = domain_get_any(FOREIGN_DOMID(x));
         rc = t ? 0 : -ESRCH;
     } else {
         rc = target_of(v, FOREIGN_DOMID(x), "foreign map", &t);

@@ -89,12 +89,13 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
 
 int arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry, uint64_t *arg)
 {
-    /* Linux's riscv boot.rst: a0 = the hart id (vCPU 0 here), a1 = the DTB. */
-    if (c->user_regs.x[REG_A0] != 0) {
+    /* Linux's riscv boot.rst: a0 = the hart id (vCPU 0 here), a1 = the DTB. The ABI's
+     * x[] is indexed by register number (a0 = x10), unlike our trap frame's. */
+    if (c->user_regs.x[10] != 0) {
         return -EINVAL;
     }
     *entry = c->user_regs.sepc;
-    *arg = c->user_regs.x[REG_A1];
+    *arg = c->user_regs.x[11];
     return 0;
 }
 
