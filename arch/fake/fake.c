@@ -6,6 +6,9 @@
  * page-table formats use an encoding of their own so the generic walker is tested
  * through a format that is not the real arch's.
  */
+/* First: vcpu_guest_context as the control operations see it (tools interface). */
+#include <bulkhead/xen_domctl.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -403,6 +406,18 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->arch.arg = arg;
 }
 
+/* The host build sees the build machine's (x86) vcpu_guest_context: entry in rip, the
+ * boot argument in rsi, and VGCF_online required, so that tests can be refused. */
+int arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry, uint64_t *arg)
+{
+    if (!(c->flags & VGCF_online)) {
+        return -EINVAL;
+    }
+    *entry = c->user_regs.rip;
+    *arg = c->user_regs.rsi;
+    return 0;
+}
+
 void arch_vcpu_save(struct vcpu *v)
 {
     (void)v;
@@ -463,4 +478,10 @@ int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool w
         return -EFAULT;
     }
     return 0;
+}
+
+/* The fake's emulated region: one page at FAKE_GUEST_EMULATED. */
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)
+{
+    return ipa < FAKE_GUEST_EMULATED + PAGE_SIZE && ipa + size > FAKE_GUEST_EMULATED;
 }

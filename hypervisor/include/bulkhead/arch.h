@@ -148,6 +148,11 @@ extern const struct pt_format arch_stage2_pt_format;
 uint64_t arch_guest_ram_base(void);
 uint64_t arch_guest_ram_max(void);
 
+/* Does guest-physical [ipa, ipa+size) overlap what the hypervisor emulates for every
+ * domain (aarch64: the virtual GIC's distributor and redistributors; riscv64: the
+ * virtual PLIC)? A passed-through device may not be mapped there. */
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size);
+
 /* Arch part of a new stage 2 (VMID = p->id, the translation register value), after its
  * root exists. Forgets whatever an earlier owner of the VMID left in the TLBs. */
 int __must_check arch_p2m_init(struct p2m *p);
@@ -170,6 +175,14 @@ void arch_domain_teardown(struct domain *d);
  * protocol: aarch64 EL1h, MMU off, x0 = @arg; riscv64 VS-mode, a0 = vCPU id,
  * a1 = @arg. */
 void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg);
+
+/* XEN_DOMCTL_setvcpucontext: the entry point and boot argument (DTB) in the arch's
+ * vcpu_guest_context (xen/arch-*.h), as arch_vcpu_init takes them. Only what the Linux
+ * boot protocol allows: aarch64 cpsr EL1h with DAIF masked (x0 = DTB); riscv64 a0 = 0
+ * (hart 0), a1 = DTB. -EINVAL otherwise. */
+struct vcpu_guest_context;
+int __must_check arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry,
+                                          uint64_t *arg);
 
 /* Save the state of @v, the vCPU this CPU was running, out of the live registers and
  * the trap frame. */
