@@ -68,8 +68,10 @@ def test_unclaimed_still_faults(guests, arch):
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_hostile_stub_refused(guests, arch):
+    # The guest spins long enough that its stub has printed its last line before the
+    # guest's end ends the stub (enabling the server is what releases the guest).
     r = guests(arch, [("victim", "test=spin n=3000000", {}),
-                    ("guest", "test=spin n=100000", {}),
+                    ("guest", "test=spin n=3000000", {}),
                     ("hostile", "test=stub-hostile target=2 victim=1",
                      {"stub_of": "guest", "memory": 8})],
              timeout=120)
