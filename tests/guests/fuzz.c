@@ -379,8 +379,9 @@ static bool implemented(uint64_t nr)
     return nr == __HYPERVISOR_memory_op || nr == __HYPERVISOR_xen_version ||
            nr == __HYPERVISOR_console_io || nr == __HYPERVISOR_vcpu_op ||
            nr == __HYPERVISOR_sched_op || nr == __HYPERVISOR_event_channel_op ||
-           nr == __HYPERVISOR_grant_table_op ||
-           nr == __HYPERVISOR_dm_op; /* -EPERM for all but stub domains (docs/ioreq.md) */
+           nr == __HYPERVISOR_grant_table_op || nr == __HYPERVISOR_hvm_op ||
+           nr == __HYPERVISOR_dm_op ||                             /* docs/ioreq.md */
+           nr == __HYPERVISOR_domctl || nr == __HYPERVISOR_sysctl; /* docs/control.md */
 }
 
 static void draw(struct fuzz_vcpu *f, struct call *c)
