@@ -171,6 +171,19 @@ static inline bool test_bit32(const uint32_t *w, unsigned n)
     return (w[n / 32] >> (n % 32)) & 1;
 }
 
+/* Where an SPI goes now: while a list register of one vCPU holds it, to that vCPU (so
+ * that after an IROUTER change it is never pending or active on two vCPUs at once: an
+ * SPI is pending or active on one PE at a time); otherwise to its IROUTER's target. */
+static struct vcpu *spi_owner(struct domain *d, unsigned intid)
+{
+    struct vgic_dist *g = d->arch.vgic;
+
+    if (test_bit32(g->in_lr, intid - 32)) {
+        return d->vcpus[g->holder[intid - 32]];
+    }
+    return spi_target(d, intid);
+}
+
 /* The priority, enable and pending state of @intid as @v sees it. */
 static uint8_t irq_prio(const struct vcpu *v, unsigned intid)
 {
@@ -183,9 +196,12 @@ static void set_in_lr(struct vcpu *v, unsigned intid, bool on)
     uint32_t bit = 1u << (intid % 32);
 
     *w = on ? (*w | bit) : (*w & ~bit);
+    if (on && intid >= 32) {
+        dist_of(v)->holder[intid - 32] = (uint8_t)v->id;
+    }
 }
 
-/* Candidate: pending, enabled, group enabled, and (SPIs) routed to @v. */
+/* Candidate: pending, enabled, group enabled, and (SPIs) owned by @v (spi_owner). */
 static uint32_t ready_word(struct vcpu *v, unsigned word)
 {
     struct vgic_dist *g = dist_of(v);
@@ -201,7 +217,7 @@ static uint32_t ready_word(struct vcpu *v, unsigned word)
     for (uint32_t b = bits; b; b &= b - 1) {
         unsigned intid = word * 32 + (unsigned)__builtin_ctz(b);
 
-        if (spi_target(v->dom, intid) != v) {
+        if (spi_owner(v->dom, intid) != v) {
             bits &= ~(1u << (intid % 32));
         }
     }
@@ -438,7 +454,7 @@ void vgic_inject(struct vcpu *v, unsigned intid)
         v->arch.vgic.pending |= 1u << intid;
     } else {
         g->pending[intid / 32 - 1] |= 1u << (intid % 32);
-        t = spi_target(v->dom, intid);
+        t = spi_owner(v->dom, intid);
     }
     if (t) {
         t->arch.vgic.dirty = 1;
@@ -701,7 +717,7 @@ static struct vcpu *dist_access(struct vcpu *v, unsigned off, bool write, unsign
             g->irouter[n] = (uint32_t)*val & (IROUTER_IRM | 0xffffff);
             /* Routing changed: the new target may take it. */
             if (test_bit32(g->pending, n)) {
-                struct vcpu *t = spi_target(v->dom, n + 32);
+                struct vcpu *t = spi_owner(v->dom, n + 32);
 
                 if (t) {
                     t->arch.vgic.dirty = 1;
