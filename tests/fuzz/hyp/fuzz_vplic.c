@@ -181,8 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t got = vplic_read(&dom, CTX_BASE + 0x1000 * ctx + 4);
 
             if (got != want) {
-                fprintf(stderr, "fuzz_vplic: context %u claimed %u, expected %u\n", ctx, got,
-                        want);
+                fprintf(stderr, "fuzz_vplic: context %u claimed %u, expected %u\n", ctx, got, want);
                 fail("a claim returned the wrong source");
             }
             if (got && (bit(pl->pending, got) || !bit(pl->claimed, got))) {
@@ -236,8 +235,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (off & 3 || off >= VPLIC_SIZE || (off >= 0x1000 && off < 0x2000) ||
                 (off >= 0x2000 && (cx % 2 == 0 || cx / 2 >= dom.nr_vcpus)) ||
                 (off >= CTX_BASE && (off - CTX_BASE) % 0x1000 >= 8)) {
-                write_inert(off, val, "a write to a gap, an M-mode context or "
-                                      "misaligned changed state");
+                write_inert(off, val,
+                            "a write to a gap, an M-mode context or "
+                            "misaligned changed state");
             } else {
                 vplic_write(&dom, off, val);
             }
