@@ -42,7 +42,7 @@
 #define IRQC_READ_ADDR (DOM_GICD_BASE + 0x4) /* GICD_TYPER */
 #else
 #define PLIC           0x0c000000ul
-#define IRQC_READ_ADDR (PLIC + 4)                                /* priority of source 1 */
+#define IRQC_READ_ADDR (PLIC + 4)                                 /* priority of source 1 */
 #define PLIC_CLAIM(c)  (PLIC + 0x200004 + 0x1000 * (uint64_t)(c)) /* claim / complete */
 #endif
 
@@ -158,9 +158,9 @@ int mode_pbench(void)
     dom_irq_local_enable();
     dom_printf("BENCH start %lu %s\n", n, op);
     code = !strcmp(op, "irqcread") ? 'r' : op[0];
-    if (!strchr("itrewy", code) || (strcmp(op, "irqcread") && strcmp(op, "ipi") &&
-                                    strcmp(op, "timer") && strcmp(op, "eoi") &&
-                                    strcmp(op, "wfi") && strcmp(op, "yield"))) {
+    if (!strchr("itrewy", code) ||
+        (strcmp(op, "irqcread") && strcmp(op, "ipi") && strcmp(op, "timer") && strcmp(op, "eoi") &&
+         strcmp(op, "wfi") && strcmp(op, "yield"))) {
         test_fail("pbench", "unknown op=%s", op);
         test_done();
         return 0;
@@ -185,7 +185,6 @@ static void ev_wait(uint32_t port)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
     }
 }
-
 
 int mode_evbench(void)
 {
