@@ -86,6 +86,8 @@
 
 static unsigned nr_lrs;
 
+static void notify_after(struct vcpu *v, struct vcpu *t);
+
 /* ---- list registers --------------------------------------------------------------- */
 
 /* ICH_LR<n>_EL2 is S3_4_C12_C12_<n> for n < 8, S3_4_C12_C13_<n-8> above (the register
@@ -233,20 +235,50 @@ static void clear_pending(struct vcpu *v, unsigned intid)
     }
 }
 
-/* Fold the live list registers: entries the guest has finished with free up. */
-static void fold_lrs(struct vcpu *v)
+#define NOTIFY_ALL ((struct vcpu *)1) /* every vCPU of the domain has new work */
+
+/* @intid leaves @v's list registers. An SPI pending again meanwhile now goes to its
+ * route (spi_owner): if that is another vCPU, mark it dirty and return it. */
+static struct vcpu *release_lr(struct vcpu *v, unsigned intid)
+{
+    struct vcpu *t;
+
+    set_in_lr(v, intid, false);
+    if (intid < 32 || !test_bit32(dist_of(v)->pending, intid - 32)) {
+        return NULL;
+    }
+    t = spi_target(v->dom, intid);
+    if (!t || t == v) {
+        return NULL;
+    }
+    t->arch.vgic.dirty = 1;
+    return t;
+}
+
+/* Fold the live list registers: entries the guest has finished with free up. An SPI
+ * freed here that is pending again and routed to another vCPU now belongs to that one
+ * (spi_owner): it is marked dirty and returned (NOTIFY_ALL if several) for notify_after
+ * once the lock is dropped. */
+static struct vcpu *fold_lrs(struct vcpu *v)
 {
     struct vgic_cpu *c = &v->arch.vgic;
+    struct vcpu *handoff = NULL;
 
     for (uint32_t used = c->lr_used; used; used &= used - 1) {
         unsigned i = (unsigned)__builtin_ctz(used);
         uint64_t lr = lr_read(i);
+        unsigned intid = (unsigned)(lr & LR_VINTID_MASK);
 
         if (!(lr & LR_STATE_MASK)) {
-            set_in_lr(v, (unsigned)(lr & LR_VINTID_MASK), false);
+            struct vcpu *t = release_lr(v, intid);
+
             c->lr_used &= ~(1u << i);
+            if (t) {
+                handoff = handoff && handoff != t ? NOTIFY_ALL : t;
+            }
         }
     }
+    return handoff;
 }
 
 /* An interrupt already in a list register became pending again: if the guest still
@@ -265,14 +297,16 @@ static bool repend_lr(struct vcpu *v, unsigned intid)
     return false;
 }
 
-/* Under the lock, @v running here: fill free list registers, highest priority first. */
-static void flush_locked(struct vcpu *v)
+/* Under the lock, @v running here: fill free list registers, highest priority first.
+ * Returns the vCPU(s) that SPIs were handed to (fold_lrs), for notify_after. */
+static struct vcpu *flush_locked(struct vcpu *v)
 {
     struct vgic_cpu *c = &v->arch.vgic;
     bool overflow = false;
+    struct vcpu *handoff;
 
     c->dirty = 0;
-    fold_lrs(v);
+    handoff = fold_lrs(v);
     for (;;) {
         unsigned best = VGIC_NR_IRQS, free_lr;
         uint8_t best_prio = 0xff;
@@ -314,15 +348,18 @@ static void flush_locked(struct vcpu *v)
     c->hcr = ICH_HCR_EN | (overflow ? ICH_HCR_UIE : 0);
     write_sysreg(ICH_HCR_EL2, c->hcr);
     isb();
+    return handoff;
 }
 
 void vgic_flush(struct vcpu *v)
 {
     struct vgic_dist *g = dist_of(v);
+    struct vcpu *handoff;
 
     spin_lock(&g->lock);
-    flush_locked(v);
+    handoff = flush_locked(v);
     spin_unlock(&g->lock);
+    notify_after(v, handoff);
 }
 
 void vgic_maintenance(void)
@@ -385,8 +422,10 @@ void vgic_vcpu_reset(struct vcpu *v)
         return;
     }
     spin_lock(&g->lock);
+    /* An SPI handed to another vCPU here is only marked dirty: no wake-up can be sent
+     * under the sched lock; that vCPU takes it at its next entry. */
     for (uint32_t used = c->lr_used; used; used &= used - 1) {
-        set_in_lr(v, (unsigned)(c->lr[__builtin_ctz(used)] & LR_VINTID_MASK), false);
+        (void)release_lr(v, (unsigned)(c->lr[__builtin_ctz(used)] & LR_VINTID_MASK));
     }
     c->lr_used = 0;
     c->vmcr = c->ap0r0 = c->ap1r0 = 0;
@@ -591,8 +630,6 @@ static uint32_t bank_read(struct vcpu *v, unsigned word, enum bank b)
         return *bank_word(v, word, b) | lr_bits_word(v, word, true);
     }
 }
-
-#define NOTIFY_ALL ((struct vcpu *)1) /* every vCPU of the domain has new work */
 
 /* Mark every vCPU of @d dirty; returns NOTIFY_ALL. */
 static struct vcpu *all_dirty(struct domain *d)

@@ -23,7 +23,9 @@
  *   - every valid list register is marked used and holds a Group 1 INTID below 128, and
  *     its in_lr bit is set;
  *   - after a flush, nothing deliverable to that vCPU is left waiting unless every list
- *     register is full (then UIE must be set): no lost interrupt;
+ *     register is full (then UIE must be set), and anything deliverable to a vCPU has
+ *     been announced to it (dirty) unless its list registers were full: no lost
+ *     interrupt;
  *   - the read-only identification registers read their fixed values whatever was
  *     written, misaligned accesses read as zero, and MMIO outside the GIC is declined.
  * ASan and UBSan catch out-of-bounds accesses and undefined behaviour on top.
@@ -254,6 +256,15 @@ static void check_state(void)
 
         if (vc->lr_used >> nr_lrs) {
             fail("lr_used names a list register that does not exist");
+        }
+        /* Whatever it could take must have been announced to it (dirty: flushed on its
+         * next entry), unless its list registers were full at its last flush (then UIE
+         * or the next vgic_restore brings it in). */
+        for (unsigned w = 0; w < VGIC_NR_IRQS / 32; w++) {
+            if (deliverable(v, w) && !vc->dirty &&
+                (unsigned)__builtin_popcount(vc->lr_used) < nr_lrs) {
+                fail("an interrupt it can take waits, and nothing told the vCPU");
+            }
         }
         for (unsigned i = 0; i < nr_lrs; i++) {
             uint64_t lr = lr_of(v, i);
