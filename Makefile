@@ -174,7 +174,8 @@ bench: deps images bench-plugin
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 
 # The long fuzzing runs (docs/security.md): a million inputs into xenstored's parser and
-# dispatcher, and into each host fuzzer of the hypervisor core (hypercalls, dom0less); a
+# dispatcher, and into each host fuzzer of the hypervisor (hypercalls, dom0less, the riscv64
+# decoder, the vGIC and the vPLIC); a
 # million hypercalls per arch from the fuzzer guest over four seeds, and 3 vCPUs x 100,000.
 .PHONY: fuzz guest-fuzz
 fuzz: deps

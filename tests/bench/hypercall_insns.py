@@ -35,11 +35,12 @@ BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 CALLS = 20000
 
 
-def bench_cfg(arch, calls, workdir):
+def bench_cfg(arch, calls, workdir, extra=None, vcpus=1):
+    """A one-guest config: test=bench n=@calls, or @extra (which names its own n)."""
     cfg = os.path.join(workdir, f"bench{calls}.cfg")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "bench"\nkernel = "{os.path.join(BUILD, arch, "guests", "testguest.bin")}"\n'
-                f'memory = 16\nstubdom = 0\nextra = "test=bench n={calls}"\n')
+                f'memory = 16\nvcpus = {vcpus}\nstubdom = 0\nextra = "{extra or f"test=bench n={calls}"}"\n')
     return cfg
 
 
@@ -126,10 +127,11 @@ def run_until(argv, done, timeout, settle=1.0):
     return seen is not None, out.decode("utf-8", "replace")
 
 
-def xen_insns(xen, calls, workdir):
-    """Instructions Xen executes while the test guest makes @calls xen_version calls."""
+def xen_insns(xen, calls, workdir, extra=None, vcpus=1):
+    """Instructions Xen executes while the test guest makes @calls xen_version calls (or
+    runs @extra's test until `BENCH done @calls`, tests/bench/vcpu_insns.py)."""
     arch = "aarch64"
-    cfg = bench_cfg(arch, calls, workdir)
+    cfg = bench_cfg(arch, calls, workdir, extra, vcpus)
     args = cli._args(["--arch", arch, "--smp", "1", "--image", xen, cfg])
     guests, errors = cli.load_guests(args.configs, arch, args.smp)
     if errors:

@@ -192,6 +192,21 @@ int mode_evtchn(void)
     return 0;
 }
 
+/* For tests/guests/bench.c's round trip (testguest.h). */
+bool tg_evtchn_map(void)
+{
+    return map_shared_info();
+}
+
+bool tg_evtchn_take(uint32_t port)
+{
+    if (!is_pending(port)) {
+        return false;
+    }
+    __atomic_and_fetch(&shinfo.evtchn_pending[port / 64], ~(1ull << (port % 64)), __ATOMIC_ACQ_REL);
+    return true;
+}
+
 /* Wait (yielding) up to @ms for @port to be pending. */
 static bool wait_pending(uint32_t port, uint64_t ms)
 {

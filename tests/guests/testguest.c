@@ -164,6 +164,8 @@ static const struct {
     {"exceptions", mode_exceptions},
     {"gic-misuse", mode_gic_misuse},
     {"vbench", mode_vbench},
+    {"pbench", mode_pbench},
+    {"evbench", mode_evbench},
     {"cpuon-race", mode_cpuon_race},
     {"exc-fatal", mode_exc_fatal},
     {"cpuhog", mode_cpuhog},

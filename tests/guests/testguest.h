@@ -37,6 +37,7 @@ int mode_busy(void);
 int mode_exceptions(void);
 int mode_gic_misuse(void);
 int mode_vbench(void);
+int mode_pbench(void);
 int mode_cpuon_race(void);
 int mode_exc_fatal(void);
 int mode_cpuhog(void);
@@ -48,6 +49,13 @@ int mode_stub_echo(void);
 int mode_mmio_client(void);
 int mode_stub_hostile(void);
 int mode_control(void);
+
+int mode_evbench(void);
+
+/* evtchn.c, for bench.c: map shared_info (its PASS/FAIL line says how it went); take
+ * (test and clear) @port's pending bit there. */
+bool tg_evtchn_map(void);
+bool tg_evtchn_take(uint32_t port);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

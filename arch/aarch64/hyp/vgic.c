@@ -87,6 +87,8 @@
 
 static unsigned nr_lrs;
 
+static void notify_after(struct vcpu *v, struct vcpu *t);
+
 /* ---- list registers --------------------------------------------------------------- */
 
 /* ICH_LR<n>_EL2 is S3_4_C12_C12_<n> for n < 8, S3_4_C12_C13_<n-8> above (the register
@@ -172,6 +174,19 @@ static inline bool test_bit32(const uint32_t *w, unsigned n)
     return (w[n / 32] >> (n % 32)) & 1;
 }
 
+/* Where an SPI goes now: while a list register of one vCPU holds it, to that vCPU (so
+ * that after an IROUTER change it is never pending or active on two vCPUs at once: an
+ * SPI is pending or active on one PE at a time); otherwise to its IROUTER's target. */
+static struct vcpu *spi_owner(struct domain *d, unsigned intid)
+{
+    struct vgic_dist *g = d->arch.vgic;
+
+    if (test_bit32(g->in_lr, intid - 32)) {
+        return d->vcpus[g->holder[intid - 32]];
+    }
+    return spi_target(d, intid);
+}
+
 /* The priority, enable and pending state of @intid as @v sees it. */
 static uint8_t irq_prio(const struct vcpu *v, unsigned intid)
 {
@@ -184,9 +199,12 @@ static void set_in_lr(struct vcpu *v, unsigned intid, bool on)
     uint32_t bit = 1u << (intid % 32);
 
     *w = on ? (*w | bit) : (*w & ~bit);
+    if (on && intid >= 32) {
+        dist_of(v)->holder[intid - 32] = (uint8_t)v->id;
+    }
 }
 
-/* Candidate: pending, enabled, group enabled, and (SPIs) routed to @v. */
+/* Candidate: pending, enabled, group enabled, and (SPIs) owned by @v (spi_owner). */
 static uint32_t ready_word(struct vcpu *v, unsigned word)
 {
     struct vgic_dist *g = dist_of(v);
@@ -202,7 +220,7 @@ static uint32_t ready_word(struct vcpu *v, unsigned word)
     for (uint32_t b = bits; b; b &= b - 1) {
         unsigned intid = word * 32 + (unsigned)__builtin_ctz(b);
 
-        if (spi_target(v->dom, intid) != v) {
+        if (spi_owner(v->dom, intid) != v) {
             bits &= ~(1u << (intid % 32));
         }
     }
@@ -218,31 +236,61 @@ static void clear_pending(struct vcpu *v, unsigned intid)
     }
 }
 
-/* Fold the live list registers: entries the guest has finished with free up. */
-static void fold_lrs(struct vcpu *v)
+#define NOTIFY_ALL ((struct vcpu *)1) /* every vCPU of the domain has new work */
+
+/* @intid leaves @v's list registers. An SPI pending again meanwhile now goes to its
+ * route (spi_owner): if that is another vCPU, mark it dirty and return it. */
+static struct vcpu *release_lr(struct vcpu *v, unsigned intid)
+{
+    struct vcpu *t;
+
+    set_in_lr(v, intid, false);
+    if (intid < 32 || !test_bit32(dist_of(v)->pending, intid - 32)) {
+        return NULL;
+    }
+    t = spi_target(v->dom, intid);
+    if (!t || t == v) {
+        return NULL;
+    }
+    t->arch.vgic.dirty = 1;
+    return t;
+}
+
+/* Fold the live list registers: entries the guest has finished with free up. An SPI
+ * freed here that is pending again and routed to another vCPU now belongs to that one
+ * (spi_owner): it is marked dirty and returned (NOTIFY_ALL if several) for notify_after
+ * once the lock is dropped. */
+static struct vcpu *fold_lrs(struct vcpu *v)
 {
     struct vgic_cpu *c = &v->arch.vgic;
+    struct vcpu *handoff = NULL;
 
     for (uint32_t used = c->lr_used; used; used &= used - 1) {
         unsigned i = (unsigned)__builtin_ctz(used);
         uint64_t lr = lr_read(i);
+        unsigned intid = (unsigned)(lr & LR_VINTID_MASK);
 
         if (!(lr & LR_STATE_MASK)) {
-            unsigned intid = (unsigned)(lr & LR_VINTID_MASK);
+            struct vcpu *t;
 
-            set_in_lr(v, intid, false);
             c->lr_used &= ~(1u << i);
             if (lr & LR_EOI) {
                 /* A level-sensitive SPI: cleared so the EOI maintenance interrupt stops;
-                 * pending again while its line is still high. */
+                 * pending again while its line is still high (and then handed to its
+                 * route below, like any SPI pending again). */
                 lr_write(i, 0);
                 if (intid >= 32 && intid < VGIC_NR_IRQS &&
                     test_bit32(dist_of(v)->level, intid - 32)) {
                     dist_of(v)->pending[intid / 32 - 1] |= 1u << (intid % 32);
                 }
             }
+            t = release_lr(v, intid);
+            if (t) {
+                handoff = handoff && handoff != t ? NOTIFY_ALL : t;
+            }
         }
     }
+    return handoff;
 }
 
 /* An interrupt already in a list register became pending again: if the guest still
@@ -261,14 +309,16 @@ static bool repend_lr(struct vcpu *v, unsigned intid)
     return false;
 }
 
-/* Under the lock, @v running here: fill free list registers, highest priority first. */
-static void flush_locked(struct vcpu *v)
+/* Under the lock, @v running here: fill free list registers, highest priority first.
+ * Returns the vCPU(s) that SPIs were handed to (fold_lrs), for notify_after. */
+static struct vcpu *flush_locked(struct vcpu *v)
 {
     struct vgic_cpu *c = &v->arch.vgic;
     bool overflow = false;
+    struct vcpu *handoff;
 
     c->dirty = 0;
-    fold_lrs(v);
+    handoff = fold_lrs(v);
     for (;;) {
         unsigned best = VGIC_NR_IRQS, free_lr;
         uint8_t best_prio = 0xff;
@@ -311,15 +361,18 @@ static void flush_locked(struct vcpu *v)
     c->hcr = ICH_HCR_EN | (overflow ? ICH_HCR_UIE : 0);
     write_sysreg(ICH_HCR_EL2, c->hcr);
     isb();
+    return handoff;
 }
 
 void vgic_flush(struct vcpu *v)
 {
     struct vgic_dist *g = dist_of(v);
+    struct vcpu *handoff;
 
     spin_lock(&g->lock);
-    flush_locked(v);
+    handoff = flush_locked(v);
     spin_unlock(&g->lock);
+    notify_after(v, handoff);
 }
 
 void vgic_maintenance(void)
@@ -382,8 +435,10 @@ void vgic_vcpu_reset(struct vcpu *v)
         return;
     }
     spin_lock(&g->lock);
+    /* An SPI handed to another vCPU here is only marked dirty: no wake-up can be sent
+     * under the sched lock; that vCPU takes it at its next entry. */
     for (uint32_t used = c->lr_used; used; used &= used - 1) {
-        set_in_lr(v, (unsigned)(c->lr[__builtin_ctz(used)] & LR_VINTID_MASK), false);
+        (void)release_lr(v, (unsigned)(c->lr[__builtin_ctz(used)] & LR_VINTID_MASK));
     }
     c->lr_used = 0;
     c->vmcr = c->ap0r0 = c->ap1r0 = 0;
@@ -451,7 +506,7 @@ void vgic_inject(struct vcpu *v, unsigned intid)
         v->arch.vgic.pending |= 1u << intid;
     } else {
         g->pending[intid / 32 - 1] |= 1u << (intid % 32);
-        t = spi_target(v->dom, intid);
+        t = spi_owner(v->dom, intid);
     }
     if (t) {
         t->arch.vgic.dirty = 1;
@@ -622,8 +677,6 @@ static uint32_t bank_read(struct vcpu *v, unsigned word, enum bank b)
     }
 }
 
-#define NOTIFY_ALL ((struct vcpu *)1) /* every vCPU of the domain has new work */
-
 /* Mark every vCPU of @d dirty; returns NOTIFY_ALL. */
 static struct vcpu *all_dirty(struct domain *d)
 {
@@ -747,7 +800,7 @@ static struct vcpu *dist_access(struct vcpu *v, unsigned off, bool write, unsign
             g->irouter[n] = (uint32_t)*val & (IROUTER_IRM | 0xffffff);
             /* Routing changed: the new target may take it. */
             if (test_bit32(g->pending, n)) {
-                struct vcpu *t = spi_target(v->dom, n + 32);
+                struct vcpu *t = spi_owner(v->dom, n + 32);
 
                 if (t) {
                     t->arch.vgic.dirty = 1;

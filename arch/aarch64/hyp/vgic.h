@@ -40,6 +40,7 @@ struct vgic_dist {
     uint32_t pending[VGIC_SPI_WORDS]; /* pending, not yet in a list register */
     uint32_t active[VGIC_SPI_WORDS];  /* set by the guest through ISACTIVER */
     uint32_t in_lr[VGIC_SPI_WORDS];   /* held in a list register of their target */
+    uint8_t holder[VGIC_NR_SPIS];     /* while in_lr: the vCPU whose list register it is */
     uint32_t icfgr[VGIC_SPI_WORDS * 2];
     uint32_t level[VGIC_SPI_WORDS]; /* SPI lines a device model holds high (dm_op) */
     uint8_t prio[VGIC_NR_SPIS];

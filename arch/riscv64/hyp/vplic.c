@@ -68,11 +68,16 @@ static unsigned best_source(const struct vplic *p, unsigned c)
 {
     unsigned best = 0, best_prio = p->ctx[c].threshold;
 
-    for (unsigned src = 1; src <= VPLIC_NDEV; src++) {
-        if (bit(p->pending, src) && !bit(p->claimed, src) && bit(p->ctx[c].enable, src) &&
-            p->priority[src] > best_prio) {
-            best = src;
-            best_prio = p->priority[src];
+    /* A word of candidates at a time (every access recomputes the lines): ascending ids
+     * and a strict comparison keep the lowest id on ties. */
+    for (unsigned w = 0; w < VPLIC_WORDS; w++) {
+        uint32_t cand = p->pending[w] & ~p->claimed[w] & p->ctx[c].enable[w];
+
+        for (unsigned src = w * 32; cand && src <= VPLIC_NDEV; cand >>= 1, src++) {
+            if ((cand & 1) && p->priority[src] > best_prio) {
+                best = src;
+                best_prio = p->priority[src];
+            }
         }
     }
     return best;

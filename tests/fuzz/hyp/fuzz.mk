@@ -11,12 +11,18 @@
 # Targets: fuzz_hypercall (hypercall_dispatch with fuzzed registers over a fake domain's
 # RAM) and fuzz_dom0less (the /chosen xen,domain parser). arch/fake reports panics through
 # cmocka's mock_assert(); fuzz_shim.c defines it to abort instead, so cmocka is not linked.
+# fuzz_vgic and fuzz_vplic fuzz the interrupt-controller emulators, which are arch code:
+# each compiles its emulator unmodified against that arch's headers (the vGIC's system
+# registers go through tests/fuzz/hyp/sysreg-host to a simulated CPU interface) and links
+# nothing else of the hypervisor.
 
 HYP_FUZZ_CC ?= clang-14
 HYP_FUZZ_RUNS ?= 1000000
 HYP_FUZZ_BRIEF_SECS ?= 5
 HYP_FUZZ_O := $(BUILD)/host/fuzz-hyp
-HYP_FUZZ_TARGETS := fuzz_hypercall fuzz_dom0less fuzz_rv_insn
+HYP_FUZZ_CORE_TARGETS := fuzz_hypercall fuzz_dom0less fuzz_rv_insn
+HYP_FUZZ_IRQC_TARGETS := fuzz_vgic fuzz_vplic
+HYP_FUZZ_TARGETS := $(HYP_FUZZ_CORE_TARGETS) $(HYP_FUZZ_IRQC_TARGETS)
 HYP_FUZZ_CORPUS := tests/fuzz/hyp/corpus
 
 HYP_FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
@@ -28,6 +34,7 @@ HYP_FUZZ_LIBFDT_CFLAGS := $(HYP_FUZZ_CFLAGS) -Wno-sign-compare
 
 HYP_FUZZ_CORE_OBJS := $(patsubst %.c,$(HYP_FUZZ_O)/obj/%.o,$(UNIT_CORE_SRCS))
 HYP_FUZZ_LIBFDT_OBJS := $(patsubst %.c,$(HYP_FUZZ_O)/obj/libfdt/%.o,$(UNIT_LIBFDT_SRCS))
+HYP_FUZZ_CORE_BINS := $(addprefix $(HYP_FUZZ_O)/,$(HYP_FUZZ_CORE_TARGETS))
 HYP_FUZZ_BINS := $(addprefix $(HYP_FUZZ_O)/,$(HYP_FUZZ_TARGETS))
 
 $(HYP_FUZZ_O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(UNIT_XEN_INC)/.stamp
@@ -42,11 +49,30 @@ $(HYP_FUZZ_O)/libcore.a: $(HYP_FUZZ_CORE_OBJS) $(HYP_FUZZ_LIBFDT_OBJS) \
 	$(HYP_FUZZ_O)/obj/tests/fuzz/hyp/fuzz_shim.o
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(HYP_FUZZ_BINS): $(HYP_FUZZ_O)/%: $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/%.o $(HYP_FUZZ_O)/libcore.a
+$(HYP_FUZZ_CORE_BINS): $(HYP_FUZZ_O)/%: $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/%.o $(HYP_FUZZ_O)/libcore.a
 	$(Q)$(HYP_FUZZ_CC) $(HYP_FUZZ_SAN) -fsanitize=fuzzer -g $< $(HYP_FUZZ_O)/libcore.a \
 		-pthread -o $@
 
--include $(HYP_FUZZ_CORE_OBJS:.o=.d) $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/*.d
+# The interrupt-controller fuzzers: the harness and the emulator, built for one arch's
+# headers (obj-aarch64/, obj-riscv64/), no core library.
+HYP_FUZZ_IRQC_CFLAGS := $(filter-out -Iarch/fake/include,$(HYP_FUZZ_CFLAGS))
+$(HYP_FUZZ_O)/obj-aarch64/%.o: %.c $(UNIT_XEN_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(HYP_FUZZ_CC) -Itests/fuzz/hyp/sysreg-host -Iarch/aarch64/include \
+		$(HYP_FUZZ_IRQC_CFLAGS) -MMD -MP -c $< -o $@
+$(HYP_FUZZ_O)/obj-riscv64/%.o: %.c $(UNIT_XEN_INC)/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)$(HYP_FUZZ_CC) -Iarch/riscv64/include $(HYP_FUZZ_IRQC_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HYP_FUZZ_O)/fuzz_vgic: $(HYP_FUZZ_O)/obj-aarch64/tests/fuzz/hyp/fuzz_vgic.o \
+	$(HYP_FUZZ_O)/obj-aarch64/arch/aarch64/hyp/vgic.o
+$(HYP_FUZZ_O)/fuzz_vplic: $(HYP_FUZZ_O)/obj-riscv64/tests/fuzz/hyp/fuzz_vplic.o \
+	$(HYP_FUZZ_O)/obj-riscv64/arch/riscv64/hyp/vplic.o
+$(addprefix $(HYP_FUZZ_O)/,$(HYP_FUZZ_IRQC_TARGETS)):
+	$(Q)$(HYP_FUZZ_CC) $(HYP_FUZZ_SAN) -fsanitize=fuzzer -g $^ -o $@
+
+-include $(HYP_FUZZ_CORE_OBJS:.o=.d) $(HYP_FUZZ_O)/obj/tests/fuzz/hyp/*.d \
+	$(wildcard $(HYP_FUZZ_O)/obj-*/*/*/*/*.d $(HYP_FUZZ_O)/obj-*/*/*/*.d)
 
 .PHONY: hyp-fuzz-build hyp-fuzz-replay hyp-fuzz-test hyp-fuzz hyp-fuzz-coverage
 hyp-fuzz-build: $(HYP_FUZZ_BINS)
@@ -90,5 +116,6 @@ hyp-fuzz-coverage:
 		echo "== $$t: lines of hypervisor/ run by the corpora"; llvm-cov-14 report \
 			$(HYP_FUZZ_COV_O)/$$t -instr-profile=$(HYP_FUZZ_COV_O)/$$t.profdata \
 			$(addprefix $(CURDIR)/,$(filter hypervisor/%,$(UNIT_CORE_SRCS))) \
+			$(CURDIR)/arch/aarch64/hyp/vgic.c $(CURDIR)/arch/riscv64/hyp/vplic.c \
 			| awk 'NF == 13 && $$8 > 0 && $$8 != $$9 {print $$1, $$8 - $$9 "/" $$8, $$10}' \
 			| column -t; done
