@@ -61,17 +61,39 @@ def test_debian_arm64_kernel_boots_with_xen_drivers(tmp_path):
 
 
 def test_two_debian_arm64_guests_at_once(tmp_path):
-    """Issue 14 item 7: two Linux guests (2 vCPUs, 256 MiB each) share the board's 2 CPUs,
-    each passes its checks and powers itself off; then the board powers off. ~20 s."""
-    status, out = boot(tmp_path, "aarch64", "linux", vcpus=2, smp=2, copies=2,
-                       cmdline="earlycon=xenboot keep_bootcon printk.devkmsg=on rdinit=/init "
+    """Issue 14 item 7: two Linux guests (2 vCPUs, 256 MiB each), each with its own stub
+    domain serving its PL011 console (d1 + d2, d3 + d4), share the board's 2 CPUs; each
+    passes its checks and powers itself off; then the board powers off."""
+    status, out = boot(tmp_path, "aarch64", "linux", vcpus=2, smp=2, copies=2, stub=True,
+                       cmdline="console=ttyAMA0 printk.devkmsg=on rdinit=/init "
                                "e2e_cpus=2 e2e_mem=256 e2e_xen=1")
     assert status == 0, f"bh-boot exit {status}:\n" + "\n".join(out.splitlines()[-40:])
     assert "bulkhead: PANIC" not in out
-    for domid, name in ((1, "linux"), (2, "linux2")):
+    for domid, name in ((1, "linux"), (3, "linux2")):
         lines = guest_lines(out, domid)
+        assert f"is the stub domain of d{domid} ({name})" in out
         assert_clean_linux(lines)
         assert not [l for l in lines if XEN_ERRORS.search(l)]
+        assert any(re.search(r"ttyAMA0 at MMIO 0x22000000 .* is a PL011", l) for l in lines)
         assert_checks_passed(lines, CHECKS)
         assert f"bulkhead: d{domid} ({name}) shut down: poweroff" in out
+    assert "bulkhead: all domains have ended, powering off" in out
+
+
+def test_debian_arm64_kernel_on_its_stub_domains_pl011(tmp_path):
+    """Issue 14 item 7: the console is ttyAMA0, Linux's amba-pl011 driving the PL011 that
+    the guest's own stub domain (d2) emulates; its lines reach the board as (d1) lines."""
+    status, out = boot(tmp_path, "aarch64", "linux", vcpus=2, smp=2, stub=True,
+                       cmdline="console=ttyAMA0 printk.devkmsg=on rdinit=/init "
+                               "e2e_cpus=2 e2e_mem=256 e2e_xen=1")
+    lines = guest_lines(out)
+    assert status == 0, f"bh-boot exit {status}:\n" + "\n".join(out.splitlines()[-40:])
+    assert "bulkhead: PANIC" not in out
+    assert "is the stub domain of d1 (linux)" in out
+    assert_clean_linux(lines)
+    assert any(re.search(r"ttyAMA0 at MMIO 0x22000000 .* is a PL011", l) for l in lines), lines
+    assert "Run /init as init process" in lines
+    assert_checks_passed(lines, CHECKS)
+    assert "reboot: Power down" in lines
+    assert "bulkhead: d1 (linux) shut down: poweroff" in out
     assert "bulkhead: all domains have ended, powering off" in out

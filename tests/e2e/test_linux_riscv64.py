@@ -40,3 +40,22 @@ def test_debian_kernel_boots_to_init_with_two_vcpus(tmp_path):
     assert "bulkhead: all domains have ended, powering off" in out
     # Nothing the kernel asked of its SBI went unserved.
     assert "not supported" not in out, [l for l in out.splitlines() if "not supported" in l]
+
+
+def test_debian_kernel_on_its_stub_domains_16550(tmp_path):
+    """Issue 14 item 7: the console is ttyS0, Linux's 8250 driver on the NS16550A that the
+    guest's own stub domain (d2) emulates; its lines reach the board as (d1) lines."""
+    status, out = boot(tmp_path, "riscv64", "linux", vcpus=2, smp=2, stub=True,
+                       cmdline="console=ttyS0 printk.devkmsg=on rdinit=/init "
+                               "e2e_cpus=2 e2e_mem=256")
+    lines = guest_lines(out)
+    assert status == 0, f"bh-boot exit {status}:\n" + "\n".join(out.splitlines()[-40:])
+    assert "bulkhead: PANIC" not in out
+    assert "is the stub domain of d1 (linux)" in out
+    assert_clean_linux(lines)
+    assert any(re.search(r"ttyS0 at MMIO 0x10000000 .* is a 16550A", l) for l in lines), lines
+    assert "Run /init as init process" in lines
+    assert_checks_passed(lines, CHECKS)
+    assert "reboot: Power down" in lines
+    assert "bulkhead: d1 (linux) shut down: poweroff" in out
+    assert "bulkhead: all domains have ended, powering off" in out
