@@ -3,7 +3,9 @@
  * libFuzzer target: hypercall_dispatch() with fuzzed registers, against a domain on the
  * fake arch whose RAM the input partly fills.
  *
- * Input: one config byte (1 or 2 vCPUs, the guest console's policy, the domain's role),
+ * Input: one config byte (1 or 2 vCPUs, the guest console's policy, the domain's role;
+ * a stub domain is paired with a second domain, its target, so dm_op, acquire_resource
+ * and foreign maps reach the ioreq code; a control domain reaches domctl/sysctl),
  * a 16-bit length and that many bytes copied into guest RAM at FILL_OFF (the structures
  * the calls' pointers may land on), then records, each one call or one event:
  * - op: the low 3 bits pick the number (the implemented calls, multicall, any of
@@ -45,12 +47,13 @@
 #define MAX_PIECES     (1u << 20) /* continuations of one call */
 #define CON_MAX        0x2000u    /* console bytes one call may print: two pieces */
 #define G(off)         (FAKE_GUEST_RAM_BASE + (off))
-#define NR_IMPLEMENTED 7
+#define NR_IMPLEMENTED 11
 
 static const uint64_t implemented[NR_IMPLEMENTED] = {
     __HYPERVISOR_memory_op,      __HYPERVISOR_xen_version, __HYPERVISOR_console_io,
     __HYPERVISOR_vcpu_op,        __HYPERVISOR_sched_op,    __HYPERVISOR_event_channel_op,
-    __HYPERVISOR_grant_table_op,
+    __HYPERVISOR_grant_table_op, __HYPERVISOR_hvm_op,      __HYPERVISOR_dm_op,
+    __HYPERVISOR_domctl,         __HYPERVISOR_sysctl,
 };
 
 static const uint64_t edges[] = {
@@ -78,8 +81,8 @@ static uint64_t decode_nr(struct fuzz_in *in, uint8_t op)
     case 7:
         return fuzz_take(in, 8);
     default:
-        /* Five op values, seven calls: the low bits and one more byte pick. */
-        return implemented[((op & 7) + 5 * (fuzz_take(in, 1) & 1)) % NR_IMPLEMENTED];
+        /* Five op values, eleven calls: the low bits and one more byte pick. */
+        return implemented[((op & 7) + 5 * (fuzz_take(in, 1) % 3)) % NR_IMPLEMENTED];
     }
 }
 
@@ -305,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_in in = {data, size};
     struct domain_config cfg = {.name = "fuzz", .ram_size = GUEST_RAM};
     uint64_t free0;
-    struct domain *d;
+    struct domain *d, *target = NULL;
     uint8_t config;
     size_t fill;
 
@@ -318,6 +321,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guest_console_set_policy((config & 2) ? GUEST_CONSOLE_DROP : GUEST_CONSOLE_ALL);
     if (domain_create(&cfg, &d) != 0) {
         fuzz_fail("domain_create");
+    }
+    if (cfg.role == ROLE_STUB) {
+        struct domain_config tcfg = {.name = "target", .ram_size = GUEST_RAM, .nr_vcpus = 1};
+
+        if (domain_create(&tcfg, &target) != 0 || domain_pair_stub(d, target) != 0) {
+            fuzz_fail("stub pairing");
+        }
     }
     fill = fuzz_take(&in, 2) % (FILL_MAX + 1);
     fill = fill < in.left ? fill : in.left;
@@ -342,6 +352,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     arch_set_this_cpu(&pcpus[0]);
     domain_destroy(d);
+    if (target) {
+        domain_destroy(target);
+    }
     fuzz_check_no_leak(free0);
     fake_console_reset();
     return 0;
