@@ -131,6 +131,7 @@ include tests/system/system.mk
 include tests/bench/bench.mk
 include tests/guests/guests.mk
 include drivers/stub/stub.mk
+include dom0-lite/dom0-lite.mk
 include tests/toolstack/toolstack.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
