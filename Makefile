@@ -1,8 +1,9 @@
 # Bulkhead: top-level build. Plain GNU Make.
 #
 #   make [ARCH=aarch64|riscv64]   build the hypervisor image into build/<arch>/
-#   make run                      boot the demo in QEMU: the hypervisor and two guests
-#                                 (installs missing packages first)
+#   make run                      the hypervisor, dom0-lite and a guest in QEMU, at the
+#                                 interactive bh> prompt (installs missing packages first)
+#   make demo                     the non-interactive demo: two guests, ends by itself
 #   make test                     every test, both arches (installs missing packages first)
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
 #   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
@@ -112,16 +113,29 @@ print-%:
 	@printf '%s\n' $($*)
 
 # ---- set-up, run ----
-.PHONY: deps run
+.PHONY: deps run demo
 deps:
 ifneq ($(SKIP_DEPS),1)
 	@mk/deps.sh
 endif
 
-# The demo: the hypervisor with two boot-time guests (the test guest's hypercall checks,
-# and a second guest counting on another CPU); the board powers off when both are done.
+# make run: the hypervisor, dom0-lite (the control domain, docs/dom0-lite.md) with a boot
+# bundle of guest configs, and a boot-time guest that echoes what is typed to it; it lands
+# at dom0-lite's `bh>` prompt and waits for you (RUN_TIMEOUT seconds at most: CTRL-c ends
+# it). make demo: the previous demo, which ends by itself (CI): two boot-time guests (the
+# test guest's hypercall checks, and a second guest counting on another CPU); the board
+# powers off when both are done.
+RUN_TIMEOUT ?= 86400
+RUN_BUNDLE = configs/dom0/uart-$(ARCH).cfg configs/dom0/echo-$(ARCH).cfg \
+	configs/guests/demo-spin-$(ARCH).cfg
+RUN_GUESTS = configs/dom0/echo-$(ARCH).cfg
 DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg
 run: deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub dom0-lite
+	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
+		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $(RUN_GUESTS)
+
+demo: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests
 	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin $(DEMO_GUESTS)
 
