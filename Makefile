@@ -154,7 +154,7 @@ include tests/e2e/e2e.mk
 .PHONY: test test-system images
 images:
 	$(Q)for a in $(ARCHES); do \
-		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests stub || exit 1; done
+		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests stub dom0-lite || exit 1; done
 
 test-system: images
 	$(PYTHON) -m pytest -q tests/system

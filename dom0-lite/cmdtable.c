@@ -454,7 +454,7 @@ const struct bh_cmd bh_cmd_table[] = {
     {"sched-credit", cmd_sched_credit, "[-d <domain> [-w <weight>] [-c <cap>]]",
      "get/set credit scheduler parameters", false},
     {"info", cmd_info, "", "get information about the host", false},
-    {"uptime", cmd_uptime, "", "print uptime for all/some domains", false},
+    {"uptime", cmd_uptime, "", "print the uptime of the hypervisor and the domains", false},
     {"help", cmd_help, "[command]", "print this help", false},
     {"crash-dom0", cmd_crash, "", "crash dom0-lite on purpose (tests)", true},
 };
@@ -479,7 +479,7 @@ static int usage(const struct bh_ops *ops, const char *cmd)
         bh_printf(ops, "%s: unknown command; 'help' lists them\n", cmd);
         return 2;
     }
-    bh_printf(ops, "Usage: %s %s\n  %s\n", c->name, c->usage, c->help);
+    bh_printf(ops, "Usage: %s%s%s\n  %s\n", c->name, c->usage[0] ? " " : "", c->usage, c->help);
     return 1;
 }
 

@@ -14,10 +14,11 @@
 #include <xen/sysctl.h>
 #include <xen/version.h>
 
-#define MAX_IDS            1024
-#define DOMID_SELF_        0x7ff0u
-#define CONSOLEIO_BH_FOCUS 0x4248 /* ours: give the console input to a guest (docs/dom0-lite.md)   \
-                                   */
+#define MAX_IDS     1024
+#define DOMID_SELF_ 0x7ff0u
+#define CONSOLEIO_BH_FOCUS                                                                         \
+    0x4248 /* ours: give the console input to a guest (docs/dom0-lite.md)                          \
+            */
 
 static char names[BH_MAX_DOMS][BH_NAME_MAX];
 static unsigned name_ids[BH_MAX_DOMS];
