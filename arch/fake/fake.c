@@ -6,6 +6,9 @@
  * page-table formats use an encoding of their own so the generic walker is tested
  * through a format that is not the real arch's.
  */
+/* First: vcpu_guest_context as the control operations see it (tools interface). */
+#include <bulkhead/xen_domctl.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -401,6 +404,18 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
 {
     v->arch.entry = entry;
     v->arch.arg = arg;
+}
+
+/* The host build sees the build machine's (x86) vcpu_guest_context: entry in rip, the
+ * boot argument in rsi, and VGCF_online required, so that tests can be refused. */
+int arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry, uint64_t *arg)
+{
+    if (!(c->flags & VGCF_online)) {
+        return -EINVAL;
+    }
+    *entry = c->user_regs.rip;
+    *arg = c->user_regs.rsi;
+    return 0;
 }
 
 void arch_vcpu_save(struct vcpu *v)

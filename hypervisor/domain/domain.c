@@ -68,6 +68,28 @@ static int extent_add(struct domain *d, paddr_t pa, unsigned order)
     return 0;
 }
 
+/* Under @l: give @d 2^@order scrubbed pages at @ipa, recorded and mapped. */
+static int populate_one(struct p2m_locked l, struct domain *d, uint64_t ipa, unsigned order)
+{
+    paddr_t pa;
+    int rc = domain_alloc_pages(d, order, &pa);
+
+    if (rc) {
+        return rc;
+    }
+    rc = extent_add(d, pa, order);
+    if (rc) {
+        domain_free_pages(d, pa, order);
+        return rc;
+    }
+    /* Recorded as the domain's: freed with it even if the mapping fails. */
+    rc = p2m_map(l, ipa_init(ipa), pa, PAGE_SIZE << order, PT_RW | PT_X, 0);
+    if (rc == 0) {
+        d->ram_pages += 1ull << order;
+    }
+    return rc;
+}
+
 /* Guest RAM: the largest naturally aligned blocks that fit, so stage 2 uses blocks. */
 static int populate_ram(struct domain *d)
 {
@@ -77,22 +99,12 @@ static int populate_ram(struct domain *d)
 
     while (ipa < end && rc == 0) {
         unsigned order = 9; /* 2 MiB: a stage-2 block on both arches */
-        paddr_t pa;
 
         while (order &&
                (!IS_ALIGNED(ipa, PAGE_SIZE << order) || ipa + (PAGE_SIZE << order) > end)) {
             order--;
         }
-        rc = domain_alloc_pages(d, order, &pa);
-        if (!rc) {
-            rc = extent_add(d, pa, order);
-            if (rc) {
-                domain_free_pages(d, pa, order);
-            }
-        }
-        if (!rc) {
-            rc = p2m_map(l, ipa_init(ipa), pa, PAGE_SIZE << order, PT_RW | PT_X, 0);
-        }
+        rc = populate_one(l, d, ipa, order);
         ipa += PAGE_SIZE << order;
     }
     p2m_unlock(l);
@@ -126,12 +138,21 @@ static int vcpus_create(struct domain *d, const struct domain_config *cfg)
 
 /* Ids are handed out round robin, as Xen does: a new domain does not take the id of one
  * that just ended, so logs and tools never confuse the two. */
-static int id_alloc(struct domain *d)
+static int id_alloc(struct domain *d, domid_t want)
 {
     static domid_t next_id = 1;
     int rc = -ENOSPC;
 
     spin_lock(&domain_lock);
+    if (want) {
+        rc = domains[want] ? -EEXIST : 0;
+        if (rc == 0) {
+            domains[want] = d;
+            d->id = want;
+        }
+        spin_unlock(&domain_lock);
+        return rc;
+    }
     for (unsigned n = 0; n < MAX_DOMAINS - 1; n++) {
         domid_t id = (domid_t)(1 + (next_id - 1 + n) % (MAX_DOMAINS - 1));
 
@@ -152,10 +173,10 @@ static int check_config(const struct domain_config *cfg)
     if (!cfg->name || !cfg->name[0] || strlen(cfg->name) >= DOMAIN_NAME_MAX) {
         return -EINVAL;
     }
-    if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > MAX_VCPUS) {
+    if (cfg->nr_vcpus == 0 || cfg->nr_vcpus > MAX_VCPUS || cfg->id >= MAX_DOMAINS) {
         return -EINVAL;
     }
-    if (cfg->ram_size == 0 || !IS_ALIGNED(cfg->ram_size, PAGE_SIZE) ||
+    if ((cfg->ram_size == 0 && !cfg->under_construction) || !IS_ALIGNED(cfg->ram_size, PAGE_SIZE) ||
         cfg->ram_size > arch_guest_ram_max()) {
         return -EINVAL;
     }
@@ -166,6 +187,7 @@ static int check_config(const struct domain_config *cfg)
 }
 
 static void vcpu_dead(struct vcpu *v);
+static void seal(struct domain *d);
 
 int domain_create(const struct domain_config *cfg, struct domain **out)
 {
@@ -194,8 +216,10 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     d->sched.cap = (uint16_t)cfg->cap;
     d->quota.max = ram_pages + DOMAIN_OVERHEAD_PAGES(ram_pages, cfg->nr_vcpus);
     d->quota.used = 1; /* this page */
+    d->max_pages = ram_pages;
+    d->kept = cfg->under_construction;
     sched_set_vcpu_dead_hook(vcpu_dead);
-    rc = id_alloc(d);
+    rc = id_alloc(d, cfg->id);
     if (rc) {
         page_free(page, 0);
         return rc;
@@ -236,6 +260,9 @@ static void domain_free(struct domain *d)
         if (n->released) {
             n->released(n, d);
         }
+    }
+    if (d->mapper) {
+        seal(d); /* a control domain's foreign maps of it go before its pages do */
     }
     arch_domain_teardown(d);
     for (unsigned i = 0; i < MAX_VCPUS; i++) {
@@ -341,13 +368,31 @@ void domain_put(struct domain *d)
     }
 }
 
-/* The scheduler's report: @v is off its CPU for good. The last one ends the domain. */
+static void notify_exception(struct domain *d)
+{
+    for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
+         n = n->next) {
+        if (n->exception) {
+            n->exception(n, d);
+        }
+    }
+}
+
+/* The scheduler's report: @v is off its CPU for good. The last one ends the domain,
+ * unless it is kept for the control domain and no destroy was asked yet. */
 static void vcpu_dead(struct vcpu *v)
 {
     struct domain *d = v->dom;
+    uint32_t old;
 
-    if (__atomic_sub_fetch(&d->live_vcpus, 1, __ATOMIC_ACQ_REL) == 0) {
+    if (__atomic_sub_fetch(&d->live_vcpus, 1, __ATOMIC_ACQ_REL) != 0) {
+        return;
+    }
+    old = __atomic_fetch_or(&d->end_flags, END_VCPUS_OFF, __ATOMIC_ACQ_REL);
+    if (!d->kept || (old & END_KILL_ASKED)) {
         domain_destroy(d);
+    } else {
+        notify_exception(d); /* shut down: the control domain reads why, then destroys */
     }
 }
 
@@ -510,6 +555,7 @@ static bool domain_begin_dying(struct domain *d, unsigned reason)
     spin_unlock(&domain_lock);
     if (first) {
         guest_console_close(&d->console);
+        notify_exception(d);
     }
     return first;
 }
@@ -595,4 +641,272 @@ struct domain *domain_find(const char *name)
     }
     spin_unlock(&domain_lock);
     return found;
+}
+
+/* ---- control operations (docs/control.md) ---- */
+
+int domain_set_max_mem(struct domain *d, uint64_t pages)
+{
+    uint64_t max;
+
+    if (pages > arch_guest_ram_max() >> PAGE_SHIFT || pages < READ_ONCE(d->ram_pages)) {
+        return -EINVAL;
+    }
+    max = pages + DOMAIN_OVERHEAD_PAGES(pages, d->nr_vcpus);
+    if (max < quota_used(&d->quota)) {
+        return -EINVAL;
+    }
+    WRITE_ONCE(d->max_pages, pages);
+    WRITE_ONCE(d->quota.max, max);
+    return 0;
+}
+
+int domain_populate(struct domain *d, uint64_t gfn, unsigned order)
+{
+    uint64_t base = ipa_addr(d->ram_base), size = PAGE_SIZE << order;
+    uint64_t ipa = gfn << PAGE_SHIFT;
+    struct p2m_locked l;
+    paddr_t pa;
+    int rc;
+
+    if ((order != 0 && order != 9) || gfn >= (1ull << (64 - PAGE_SHIFT)) ||
+        !IS_ALIGNED(ipa, size) || ipa < base || ipa - base + size > arch_guest_ram_max()) {
+        return -EINVAL;
+    }
+    l = p2m_lock(&d->p2m);
+    if (d->sealed) {
+        rc = -EPERM;
+    } else if (d->ram_pages + (1ull << order) > d->max_pages) {
+        rc = -ENOMEM;
+    } else {
+        rc = 0;
+        for (uint64_t off = 0; off < size && rc == 0; off += PAGE_SIZE) {
+            rc = p2m_lookup(l, ipa_init(ipa + off), &pa, NULL) == 0 ? -EEXIST : 0;
+        }
+    }
+    if (rc == 0) {
+        rc = populate_one(l, d, ipa, order);
+    }
+    p2m_unlock(l);
+    return rc;
+}
+
+/* The foreign window (ioreq.h) of a domain's guest-physical space. */
+static bool in_foreign_window(uint64_t gpfn)
+{
+    uint64_t base = (arch_guest_ram_base() + arch_guest_ram_max()) >> PAGE_SHIFT;
+
+    return gpfn >= base && gpfn - base < (IOREQ_FOREIGN_WINDOW >> PAGE_SHIFT);
+}
+
+int domain_foreign_map(struct domain *ctl, struct domain *target, uint64_t gfn, uint64_t gpfn)
+{
+    struct p2m_locked lc, lt;
+    paddr_t pa;
+    int rc;
+
+    if (ctl == target || !in_foreign_window(gpfn) ||
+        gfn >= p2m_ipa_limit(&target->p2m) >> PAGE_SHIFT) {
+        return -EINVAL;
+    }
+    p2m_lock_two(&ctl->p2m, &target->p2m, &lc, &lt);
+    if (target->sealed || (target->mapper && target->mapper != ctl)) {
+        rc = -EPERM;
+    } else {
+        rc = p2m_lookup(lt, ipa_init(gfn << PAGE_SHIFT), &pa, NULL);
+        /* Only its RAM: not its shared_info, nor pages granted to it. */
+        rc = rc || !domain_owns_ram(target, pa) ? -EPERM : 0;
+    }
+    if (rc == 0) {
+        rc = p2m_map(lc, ipa_init(gpfn << PAGE_SHIFT), pa_init(pa_addr(pa) & ~(PAGE_SIZE - 1)),
+                     PAGE_SIZE, PT_RW, PT_REPLACE);
+    }
+    if (rc == 0) {
+        if (!target->mapper) {
+            domain_hold(ctl); /* its p2m stays until the revoke below */
+            target->mapper = ctl;
+            target->map_lo = target->map_hi = gpfn;
+        }
+        target->map_lo = MIN(target->map_lo, gpfn);
+        target->map_hi = MAX(target->map_hi, gpfn);
+    }
+    p2m_unlock(lt);
+    p2m_unlock(lc);
+    return rc;
+}
+
+/* End construction for good: no new foreign maps, and the mapper's are unmapped. */
+static void seal(struct domain *d)
+{
+    struct domain *ctl;
+    struct p2m_locked l;
+
+    l = p2m_lock(&d->p2m);
+    d->sealed = true;
+    ctl = d->mapper;
+    d->mapper = NULL;
+    p2m_unlock(l);
+    if (!ctl) {
+        return;
+    }
+    struct p2m_locked lc, lt;
+
+    p2m_lock_two(&ctl->p2m, &d->p2m, &lc, &lt);
+    for (uint64_t g = d->map_lo; g <= d->map_hi; g++) {
+        paddr_t pa;
+
+        if (p2m_lookup(lc, ipa_init(g << PAGE_SHIFT), &pa, NULL) == 0 && domain_owns_ram(d, pa)) {
+            /* Only unmaps, which allocate nothing: cannot fail. */
+            BUG_ON(p2m_unmap(lc, ipa_init(g << PAGE_SHIFT), PAGE_SIZE) != 0);
+        }
+    }
+    p2m_unlock(lt);
+    p2m_unlock(lc);
+    domain_put(ctl);
+}
+
+int domain_set_context(struct domain *d, uint64_t entry, uint64_t arg)
+{
+    int rc = 0;
+
+    spin_lock(&d->ctl_lock);
+    if (d->state != DOM_BUILDING) {
+        rc = -EPERM;
+    } else {
+        d->ctx_entry = entry;
+        d->ctx_arg = arg;
+        d->ctx_set = true;
+    }
+    spin_unlock(&d->ctl_lock);
+    return rc;
+}
+
+int domain_unpause(struct domain *d)
+{
+    int rc = 0;
+
+    spin_lock(&d->ctl_lock);
+    if (__atomic_load_n(&d->end_flags, __ATOMIC_ACQUIRE) & END_KILL_ASKED) {
+        rc = -ESRCH; /* destroyed meanwhile (the caller looked it up before) */
+    } else if (READ_ONCE(d->state) == DOM_BUILDING) {
+        if (!d->ctx_set) {
+            rc = -EINVAL;
+        } else {
+            seal(d);
+            domain_start(d, d->ctx_entry, d->ctx_arg);
+        }
+    } else if (READ_ONCE(d->state) == DOM_RUNNING) {
+        sched_unpause_domain(d);
+    }
+    spin_unlock(&d->ctl_lock);
+    return rc;
+}
+
+int domain_pause(struct domain *d)
+{
+    int rc = 0;
+
+    spin_lock(&d->ctl_lock);
+    if (READ_ONCE(d->state) == DOM_RUNNING) {
+        sched_pause_domain(d);
+    } else if (READ_ONCE(d->state) == DOM_DYING) {
+        rc = -EINVAL;
+    }
+    /* Under construction it is paused already (never run), as Xen's new domains are. */
+    spin_unlock(&d->ctl_lock);
+    return rc;
+}
+
+void domain_kill(struct domain *d)
+{
+    bool building;
+    uint32_t old;
+
+    spin_lock(&d->ctl_lock);
+    old = __atomic_fetch_or(&d->end_flags, END_KILL_ASKED, __ATOMIC_ACQ_REL);
+    if (old & END_KILL_ASKED) {
+        spin_unlock(&d->ctl_lock);
+        return;
+    }
+    building = READ_ONCE(d->state) == DOM_BUILDING;
+    seal(d);
+    if (building) {
+        /* No vCPU ever ran: nothing to take off a CPU. It is not marked dying, so no
+         * scheduler reaps its (never started) vCPUs while it is freed. */
+        spin_unlock(&d->ctl_lock);
+        domain_destroy(d);
+        notify_exception(d); /* still allocated: the caller holds a reference */
+        return;
+    }
+    if (domain_begin_dying(d, d->shutdown_reason)) {
+        printk("bulkhead: d%u (%s) destroyed by the control domain\n", d->id, d->name);
+        sched_domain_dying(d);
+        end_partner(d);
+    } else if (d->kept && (old & END_VCPUS_OFF)) {
+        /* Shut down before and kept for the control domain: it goes now. */
+        spin_unlock(&d->ctl_lock);
+        domain_destroy(d);
+        return;
+    }
+    /* Otherwise the last vCPU off its CPU destroys it (vcpu_dead sees END_KILL_ASKED);
+     * the scheduler reaps a paused domain's vCPUs too. */
+    spin_unlock(&d->ctl_lock);
+}
+
+int domain_remote_shutdown(struct domain *d, unsigned reason)
+{
+    int rc = 0;
+
+    spin_lock(&d->ctl_lock);
+    if (READ_ONCE(d->state) == DOM_BUILDING) {
+        rc = -EINVAL;
+    } else {
+        domain_shutdown(d, reason);
+    }
+    spin_unlock(&d->ctl_lock);
+    return rc;
+}
+
+struct domain *domain_get_any(domid_t id)
+{
+    struct domain *d = NULL;
+
+    spin_lock(&domain_lock);
+    if (id < MAX_DOMAINS && domains[id]) {
+        d = domains[id];
+        __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
+    }
+    spin_unlock(&domain_lock);
+    return d;
+}
+
+struct domain *domain_get_next(domid_t first)
+{
+    struct domain *d = NULL;
+
+    spin_lock(&domain_lock);
+    for (unsigned i = first; i < MAX_DOMAINS && !d; i++) {
+        if (domains[i]) {
+            d = domains[i];
+            __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
+        }
+    }
+    spin_unlock(&domain_lock);
+    return d;
+}
+
+struct domain *domain_get_control(void)
+{
+    struct domain *d = NULL;
+
+    spin_lock(&domain_lock);
+    for (unsigned i = 0; i < MAX_DOMAINS && !d; i++) {
+        if (domains[i] && domains[i]->role == ROLE_CONTROL &&
+            READ_ONCE(domains[i]->state) != DOM_DYING) {
+            d = domains[i];
+            __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
+        }
+    }
+    spin_unlock(&domain_lock);
+    return d;
 }

@@ -289,6 +289,10 @@ static int bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
     if (!per_vcpu_virq(b->virq) && b->vcpu != 0) {
         return -EINVAL; /* global VIRQs bind on vCPU 0, then move with bind_vcpu */
     }
+    if (b->virq == VIRQ_DOM_EXC && d->role != ROLE_CONTROL) {
+        domain_refused(d, "bind VIRQ_DOM_EXC", d->id);
+        return -EPERM; /* other domains' ends are the control domain's business */
+    }
     t = d->vcpus[b->vcpu];
     spin_lock(&d->evtchn.lock);
     if (t->virq_port[b->virq]) {
@@ -583,7 +587,36 @@ static void domain_killed(struct domain_notifier *n, struct domain *d)
     }
 }
 
-static struct domain_notifier notifier = {.killed = domain_killed};
+/* VIRQ_DOM_EXC (docs/control.md): a domain shut down, crashed, went off its CPUs or was
+ * destroyed; the control domain reads getdomaininfo to see which. */
+static void dom_exc(void)
+{
+    struct domain *ctl = domain_get_control();
+
+    if (ctl) {
+        evtchn_send_virq(ctl->vcpus[0], VIRQ_DOM_EXC);
+        domain_put(ctl);
+    }
+}
+
+static void domain_exception(struct domain_notifier *n, struct domain *d)
+{
+    (void)n;
+    (void)d;
+    dom_exc();
+}
+
+static void domain_ended(struct domain_notifier *n, domid_t id, const char *name, unsigned reason)
+{
+    (void)n;
+    (void)id;
+    (void)name;
+    (void)reason;
+    dom_exc();
+}
+
+static struct domain_notifier notifier = {
+    .killed = domain_killed, .exception = domain_exception, .ended = domain_ended};
 
 /* A vCPU's singleshot timer fired: VIRQ_TIMER, as Xen sends it. */
 static void timer_fired(struct vcpu *v)

@@ -27,6 +27,8 @@ static const hypercall_fn hypercall_table[] = {
     [__HYPERVISOR_grant_table_op] = hc_grant_table_op,
     [__HYPERVISOR_hvm_op] = hc_hvm_op,
     [__HYPERVISOR_dm_op] = hc_dm_op,
+    [__HYPERVISOR_domctl] = hc_domctl,
+    [__HYPERVISOR_sysctl] = hc_sysctl,
 };
 
 int64_t hypercall_dispatch(struct vcpu *v, struct hypercall *hc)

@@ -5,13 +5,16 @@
  * XENMEM_add_to_physmap for shared_info and grant-table frames; for stub domains
  * (docs/ioreq.md) XENMEM_acquire_resource of their target's ioreq page,
  * XENMEM_add_to_physmap_batch of their target's RAM (XENMAPSPACE_gmfn_foreign) and
- * XENMEM_remove_from_physmap of what those mapped.
+ * XENMEM_remove_from_physmap of what those mapped; for the control domain
+ * (docs/control.md) XENMEM_populate_physmap of a domain under construction and
+ * XENMEM_add_to_physmap_batch of its RAM until its first unpause.
  */
 #include <stdint.h>
 
 #include <xen/memory.h>
 #include <xen/xen.h>
 
+#include <bulkhead/control.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/gnttab.h>
 #include <bulkhead/guest_access.h>
@@ -127,7 +130,14 @@ static int64_t add_to_physmap_batch(struct vcpu *v, struct hypercall *hc, unsign
     if (x.space != XENMAPSPACE_gmfn_foreign) {
         return -EOPNOTSUPP;
     }
-    rc = target_of(v, FOREIGN_DOMID(x), "foreign map", &t);
+    if (v->dom->role == ROLE_CONTROL) {
+        /* Building a domain (docs/control.md): its RAM while it is under construction.
+         * A dying one too, so that the answer is -EPERM (construction over) whenever. */
+        t = domain_get_any(FOREIGN_DOMID(x));
+        rc = t ? 0 : -ESRCH;
+    } else {
+        rc = target_of(v, FOREIGN_DOMID(x), "foreign map", &t);
+    }
     if (rc) {
         return rc;
     }
@@ -148,7 +158,8 @@ static int64_t add_to_physmap_batch(struct vcpu *v, struct hypercall *hc, unsign
         }
         if (rc == 0) {
             /* Per-entry errors go to errs[]; the call itself succeeds, as in Xen. */
-            err = ioreq_foreign_map(v->dom, t, idx, gpfn);
+            err = v->dom->role == ROLE_CONTROL ? domain_foreign_map(v->dom, t, idx, gpfn)
+                                               : ioreq_foreign_map(v->dom, t, idx, gpfn);
             rc = copy_to_guest(v, guest_handle_addr(&x.errs) + i * sizeof(err), &err, sizeof(err));
         }
     }
@@ -171,6 +182,54 @@ static int64_t remove_from_physmap(struct vcpu *v, uint64_t arg)
     return ioreq_remove(v->dom, x.gpfn);
 }
 
+/* XENMEM_populate_physmap into a domain under construction (control domain only). Xen
+ * returns the number of extents done; when not even the first could be, its error
+ * (-ENOMEM past max_mem) is returned instead. */
+static int64_t populate_physmap(struct vcpu *v, struct hypercall *hc, unsigned long start,
+                                uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    struct domain *t;
+    unsigned long i;
+    int rc = get_guest(v, &r, arg);
+
+    if (rc) {
+        return rc;
+    }
+    if (!control_may(v, "populate_physmap", r.domid)) {
+        return -EPERM;
+    }
+    if (r.domid == DOMID_SELF || r.domid == v->dom->id) {
+        return -EINVAL; /* its own RAM is fixed at boot */
+    }
+    if (start > r.nr_extents) {
+        return -EINVAL;
+    }
+    t = domain_get(r.domid);
+    if (!t) {
+        return -ESRCH;
+    }
+    for (i = start; i < r.nr_extents && rc == 0; i++) {
+        xen_pfn_t gfn;
+
+        if (i > start && (i - start) % BATCH_PER_CALL == 0 && hypercall_preempt_check()) {
+            hc->a[0] = XENMEM_populate_physmap | (uint64_t)i << MEMOP_EXTENT_SHIFT;
+            hypercall_continue(hc);
+            break;
+        }
+        rc = copy_from_guest(v, &gfn, guest_handle_addr(&r.extent_start) + i * sizeof(gfn),
+                             sizeof(gfn));
+        if (rc == 0) {
+            rc = domain_populate(t, gfn, r.extent_order);
+        }
+    }
+    domain_put(t);
+    if (rc) {
+        i--; /* the one that failed is not done */
+    }
+    return rc && i == 0 ? rc : (int64_t)i;
+}
+
 int64_t do_memory_op(struct vcpu *v, struct hypercall *hc, unsigned long cmd, uint64_t arg)
 {
     unsigned long start_extent = cmd >> MEMOP_EXTENT_SHIFT;
@@ -178,6 +237,8 @@ int64_t do_memory_op(struct vcpu *v, struct hypercall *hc, unsigned long cmd, ui
     switch (cmd & MEMOP_CMD_MASK) {
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, start_extent, arg);
+    case XENMEM_populate_physmap:
+        return populate_physmap(v, hc, start_extent, arg);
     case XENMEM_add_to_physmap_batch:
         return add_to_physmap_batch(v, hc, start_extent, arg);
     case XENMEM_remove_from_physmap:

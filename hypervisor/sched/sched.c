@@ -498,6 +498,35 @@ void sched_domain_dying(struct domain *d)
     }
 }
 
+void sched_pause_domain(struct domain *d)
+{
+    __atomic_store_n(&d->sched.paused, 1u, __ATOMIC_SEQ_CST);
+    sched_domain_dying(d); /* kick their CPUs: each decides again and skips them */
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        struct pcpu *cpu = &pcpus[i];
+
+        if (cpu == this_cpu()) {
+            continue; /* the caller's vCPU runs here, not one of @d's */
+        }
+        /* The kicked CPU takes its interrupt at once (it is in a guest or idle, or
+         * passes a scheduling point soon): no lock is held while waiting. */
+        for (;;) {
+            struct vcpu *c = __atomic_load_n(&cpu->curr, __ATOMIC_ACQUIRE);
+
+            if (!c || c->dom != d) {
+                break;
+            }
+            arch_cpu_relax();
+        }
+    }
+}
+
+void sched_unpause_domain(struct domain *d)
+{
+    __atomic_store_n(&d->sched.paused, 0u, __ATOMIC_SEQ_CST);
+    sched_domain_dying(d); /* kick: their runnable vCPUs may be picked again */
+}
+
 /* ---- load balancing (fair mode): a CPU pulls a waiting vCPU to itself ---- */
 
 /* Under both locks: a vCPU waiting on @from that may run on @to. */
@@ -507,7 +536,8 @@ static struct vcpu *pull_candidate(struct pcpu *from, struct pcpu *to)
         struct vcpu *v = from->vcpus[i];
 
         if (v != from->curr && v->state == VCPU_RUNNABLE && !v->migrating &&
-            (allowed(v) & (1u << to->id)) && READ_ONCE(v->dom->state) != DOM_DYING) {
+            (allowed(v) & (1u << to->id)) && READ_ONCE(v->dom->state) != DOM_DYING &&
+            !READ_ONCE(v->dom->sched.paused)) {
             return v;
         }
     }
@@ -654,7 +684,7 @@ static struct vcpu *pick_next(struct pcpu *cpu, uint64_t now, struct pick *p)
         uint64_t period_end = 0;
         int64_t left;
 
-        if (v->state != VCPU_RUNNABLE) {
+        if (v->state != VCPU_RUNNABLE || __atomic_load_n(&v->dom->sched.paused, __ATOMIC_ACQUIRE)) {
             continue;
         }
         p->runnable++;

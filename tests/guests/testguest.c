@@ -174,6 +174,7 @@ static const struct {
     {"stub-echo", mode_stub_echo},
     {"mmio-client", mode_mmio_client},
     {"stub-hostile", mode_stub_hostile},
+    {"control", mode_control},
 };
 
 int dom_main(void *dtb)

@@ -47,6 +47,7 @@ int mode_uart(void);
 int mode_stub_echo(void);
 int mode_mmio_client(void);
 int mode_stub_hostile(void);
+int mode_control(void);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -6,6 +6,9 @@
  * stay live in the CPU. Switching vCPUs copies both out of and into struct arch_vcpu.
  */
 #include <string.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
 
 #include <arch/sysreg.h>
 #include <arch/trap.h>
@@ -48,6 +51,17 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->arch.regs.spsr = PSR_DAIF | PSR_MODE_EL1H;
     v->arch.el1.sctlr = SCTLR_EL1_RES1;
     v->arch.el1.vmpidr = VMPIDR_RES1 | v->id;
+}
+
+int arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry, uint64_t *arg)
+{
+    /* Linux's arm64 booting.txt: EL1h, all of DAIF masked, MMU off (sctlr from reset). */
+    if (c->user_regs.cpsr != (PSR_DAIF | PSR_MODE_EL1H)) {
+        return -EINVAL;
+    }
+    *entry = c->user_regs.pc64;
+    *arg = c->user_regs.x0;
+    return 0;
 }
 
 static void el1_save(struct el1_sysregs *r)

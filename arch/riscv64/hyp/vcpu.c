@@ -7,6 +7,9 @@
  * live in the hart. Switching vCPUs copies both out of and into struct arch_vcpu.
  */
 #include <string.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
 
 #include <arch/csr.h>
 #include <arch/trap.h>
@@ -82,6 +85,18 @@ void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg)
     /* The guest's own sstatus: interrupts off, FP off, 64-bit U-mode. */
     v->arch.vs.vsstatus = SSTATUS_UXL_64;
     virq_vcpu_reset(v);
+}
+
+int arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry, uint64_t *arg)
+{
+    /* Linux's riscv boot.rst: a0 = the hart id (vCPU 0 here), a1 = the DTB. The ABI's
+     * x[] is indexed by register number (a0 = x10), unlike our trap frame's. */
+    if (c->user_regs.x[10] != 0) {
+        return -EINVAL;
+    }
+    *entry = c->user_regs.sepc;
+    *arg = c->user_regs.x[11];
+    return 0;
 }
 
 static void vs_save(struct vs_csrs *r)

@@ -171,6 +171,14 @@ void arch_domain_teardown(struct domain *d);
  * a1 = @arg. */
 void arch_vcpu_init(struct vcpu *v, uint64_t entry, uint64_t arg);
 
+/* XEN_DOMCTL_setvcpucontext: the entry point and boot argument (DTB) in the arch's
+ * vcpu_guest_context (xen/arch-*.h), as arch_vcpu_init takes them. Only what the Linux
+ * boot protocol allows: aarch64 cpsr EL1h with DAIF masked (x0 = DTB); riscv64 a0 = 0
+ * (hart 0), a1 = DTB. -EINVAL otherwise. */
+struct vcpu_guest_context;
+int __must_check arch_vcpu_context_decode(const struct vcpu_guest_context *c, uint64_t *entry,
+                                          uint64_t *arg);
+
 /* Save the state of @v, the vCPU this CPU was running, out of the live registers and
  * the trap frame. */
 void arch_vcpu_save(struct vcpu *v);

@@ -113,6 +113,7 @@ struct vcpu {
 struct domain_sched {
     uint16_t weight;       /* 1..65535: relative share of a contended CPU, per vCPU */
     uint16_t cap;          /* percent of one pCPU the whole domain may use; 0 = no cap */
+    uint32_t paused;       /* XEN_DOMCTL_pausedomain: its vCPUs are not picked (sched/) */
     struct spinlock lock;  /* the cap accounting below; a leaf under the sched locks */
     uint64_t period_start; /* ticks: the cap period being accounted */
     uint64_t used;         /* ticks run by its vCPUs in that period */
@@ -149,6 +150,22 @@ struct domain {
     uint64_t held_entry;   /* where vCPU 0 starts then */
     uint64_t held_arg;     /* and its boot argument */
     unsigned refused_logs; /* stub refusals logged (rate limit) */
+    /* Built through domctl (docs/control.md): kept, shut down, after its vCPUs are off
+     * their CPUs until XEN_DOMCTL_destroydomain, so the control domain can read why. */
+    bool kept;
+    uint32_t end_flags; /* END_*: who of "all vCPUs off" and "destroy asked" came first */
+    uint64_t ram_pages; /* RAM pages populated (Xen's tot_pages) */
+    uint64_t max_pages; /* XEN_DOMCTL_max_mem limit on ram_pages */
+    bool ctx_set;       /* XEN_DOMCTL_setvcpucontext given vCPU 0's start */
+    uint64_t ctx_entry; /* its entry */
+    uint64_t ctx_arg;   /* its boot argument (DTB) */
+    /* The control domain's build-phase foreign maps of this domain, revoked at the first
+     * unpause or destroy: the mapper (referenced) and the gpfns of its window used. */
+    struct domain *mapper;
+    uint64_t map_lo, map_hi;
+    uint8_t handle[16];       /* xen_domain_handle_t given at creation */
+    bool sealed;              /* construction over: no more foreign maps (under its p2m lock) */
+    struct spinlock ctl_lock; /* control operations on it, one at a time; before domain_lock */
     struct arch_domain arch;
 };
 
@@ -161,7 +178,14 @@ struct domain_config {
     unsigned weight;              /* 1..65535; 0 = SCHED_WEIGHT_DEFAULT */
     unsigned cap;                 /* percent of one pCPU, 0..100 * nr_vcpus; 0 = none */
     uint32_t affinity[MAX_VCPUS]; /* per vCPU, bit n = pCPU n; 0 = all CPUs */
+    /* XEN_DOMCTL_createdomain: no RAM yet (ram_size 0; populated later, up to the limit
+     * of domain_set_max_mem), and kept after shutdown until destroyed. */
+    bool under_construction;
+    domid_t id; /* the id wanted (1..MAX_DOMAINS-1, -EEXIST if taken); 0 = any free one */
 };
+
+#define END_VCPUS_OFF  1u /* every vCPU is off its CPU for good (or none ever ran) */
+#define END_KILL_ASKED 2u /* XEN_DOMCTL_destroydomain was asked */
 
 /* Create a domain with zeroed RAM mapped at the arch's guest RAM base, published under
  * its id with one reference (its existence). Charged and scrubbed. -EINVAL for a bad
@@ -224,6 +248,50 @@ bool domain_stub_may_reach(struct domain *d, uint16_t other, const char *what);
 /* Log (rate-limited) that @d was refused @what on domain @other. */
 void domain_refused(struct domain *d, const char *what, uint16_t other);
 
+/* ---- control operations (hypercall/domctl.c; docs/control.md) ---- */
+
+/* Set the RAM limit of @d to @pages (XEN_DOMCTL_max_mem); its quota follows. -EINVAL
+ * below what it already holds. */
+int __must_check domain_set_max_mem(struct domain *d, uint64_t pages);
+
+/* Give @d (under construction) 2^@order scrubbed RAM pages at guest frame @gfn, inside
+ * the guest RAM bank. -EINVAL misaligned or outside, -EEXIST already there, -ENOMEM
+ * past max_mem or out of memory, -EPERM once it has run. */
+int __must_check domain_populate(struct domain *d, uint64_t gfn, unsigned order);
+
+/* Map @target's RAM page @gfn at @ctl's @gpfn (the foreign window of ioreq.h), only
+ * while @target is under construction; revoked at its first unpause. */
+int __must_check domain_foreign_map(struct domain *ctl, struct domain *target, uint64_t gfn,
+                                    uint64_t gpfn);
+
+/* Record vCPU 0's start (XEN_DOMCTL_setvcpucontext). -EPERM once it has run. */
+int __must_check domain_set_context(struct domain *d, uint64_t entry, uint64_t arg);
+
+/* XEN_DOMCTL_unpausedomain: the first one ends construction (foreign maps revoked) and
+ * starts vCPU 0 (-EINVAL without a context); later ones resume a paused domain. */
+int __must_check domain_unpause(struct domain *d);
+
+/* XEN_DOMCTL_pausedomain: take every vCPU of @d off its CPU and keep them off. */
+int __must_check domain_pause(struct domain *d);
+
+/* XEN_DOMCTL_destroydomain: end @d whatever its state; freed when its vCPUs are off
+ * and the last reference is gone. */
+void domain_kill(struct domain *d);
+
+/* SCHEDOP_remote_shutdown: domain_shutdown(@d, @reason) of a domain that has started
+ * (-EINVAL under construction: destroy it instead). */
+int __must_check domain_remote_shutdown(struct domain *d, unsigned reason);
+
+/* A reference to published domain @id, dying or not (control operations read dying
+ * domains), or NULL. */
+struct domain *domain_get_any(domid_t id);
+
+/* The control domain, referenced, or NULL. */
+struct domain *domain_get_control(void);
+
+/* The first published domain with id >= @first, referenced, or NULL. */
+struct domain *domain_get_next(domid_t first);
+
 /* Domains published (created and not yet ended). */
 unsigned domain_count(void);
 
@@ -243,6 +311,9 @@ struct domain_notifier {
      * could still use until now (its grant table), before the quota is checked. */
     void (*released)(struct domain_notifier *n, struct domain *d);
     void (*ended)(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
+    /* exception: @d began dying, or its vCPUs are all off (VIRQ_DOM_EXC). Any lock-free
+     * context; may be called more than once per domain. */
+    void (*exception)(struct domain_notifier *n, struct domain *d);
     struct domain_notifier *next;
 };
 void domain_notifier_register(struct domain_notifier *n);

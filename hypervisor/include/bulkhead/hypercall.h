@@ -49,6 +49,8 @@ int64_t hc_event_channel_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_grant_table_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_hvm_op(struct vcpu *v, struct hypercall *hc);
 int64_t hc_dm_op(struct vcpu *v, struct hypercall *hc);
+int64_t hc_domctl(struct vcpu *v, struct hypercall *hc);
+int64_t hc_sysctl(struct vcpu *v, struct hypercall *hc);
 
 int64_t do_xen_version(struct vcpu *v, int cmd, uint64_t arg);
 int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, unsigned int count,
@@ -57,6 +59,8 @@ int64_t do_sched_op(struct vcpu *v, int cmd, uint64_t arg);
 int64_t do_vcpu_op(struct vcpu *v, int cmd, unsigned int vcpuid, uint64_t arg);
 int64_t do_memory_op(struct vcpu *v, struct hypercall *hc, unsigned long cmd, uint64_t arg);
 int64_t do_hvm_op(struct vcpu *v, unsigned long op, uint64_t arg);
+int64_t do_domctl(struct vcpu *v, uint64_t arg);
+int64_t do_sysctl(struct vcpu *v, uint64_t arg);
 int64_t do_dm_op(struct vcpu *v, uint16_t domid, unsigned int nr_bufs, uint64_t bufs);
 
 #endif

@@ -88,6 +88,14 @@ void sched_remove_vcpu(struct vcpu *v);
 /* @d is dying: every CPU holding one of its vCPUs drops them at its next decision. */
 void sched_domain_dying(struct domain *d);
 
+/* XEN_DOMCTL_pausedomain: @d's vCPUs are no longer picked (a wake-up, its timers
+ * included, leaves them runnable but off their CPUs); returns once none runs anywhere.
+ * Not for the caller's own domain. */
+void sched_pause_domain(struct domain *d);
+
+/* Undo sched_pause_domain(): its runnable vCPUs may run again. */
+void sched_unpause_domain(struct domain *d);
+
 /* Called (outside every scheduler lock) once a vCPU of a dying domain is off its CPU
  * for good and will never run again. Registered by the domain layer: an upward call. */
 typedef void (*sched_vcpu_dead_fn)(struct vcpu *v);

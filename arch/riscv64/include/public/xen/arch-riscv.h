@@ -63,13 +63,24 @@ typedef uint64_t xen_ulong_t;
 
 #if defined(__XEN__) || defined(__XEN_TOOLS__)
 
-/*
- * VCPUOP_initialise / domctl vCPU context. Upstream leaves it empty so far: dom0less
- * guests are started by the hypervisor from the boot protocol (a0 = hartid, a1 = DTB),
- * not from a toolstack-built context. It grows when upstream defines it.
- */
-struct vcpu_guest_context {
+/* XEN_DOMCTL_setvcpucontext (Bulkhead's; upstream has none yet; docs/abi-riscv.md):
+ * x[0..31] the integer registers (x[0] ignored; a0 = x[10], a1 = x[11]), sepc the
+ * entry point, sstatus reserved (0). Only vCPU 0's sepc and a1 are used, a0 must be 0
+ * (its hart id): the Linux boot protocol. 280 bytes. */
+struct vcpu_guest_core_regs {
+    uint64_t x[32];
+    uint64_t sepc;
+    uint64_t sstatus;
 };
+typedef struct vcpu_guest_core_regs vcpu_guest_core_regs_t;
+DEFINE_XEN_GUEST_HANDLE(vcpu_guest_core_regs_t);
+
+struct vcpu_guest_context {
+    uint32_t flags; /* VGCF_online (bit 0), as on Arm */
+    uint32_t _pad;
+    struct vcpu_guest_core_regs user_regs;
+};
+_Static_assert(sizeof(struct vcpu_guest_context) == 280, "vcpu_guest_context ABI");
 typedef struct vcpu_guest_context vcpu_guest_context_t;
 DEFINE_XEN_GUEST_HANDLE(vcpu_guest_context_t);
 
