@@ -853,6 +853,37 @@ void domain_kill(struct domain *d)
     spin_unlock(&d->ctl_lock);
 }
 
+int domain_set_target(struct domain *stub, struct domain *target)
+{
+    enum domain_role was;
+    int rc = 0;
+
+    spin_lock(&stub->ctl_lock);
+    was = stub->role;
+    if (READ_ONCE(stub->state) != DOM_BUILDING || (was != ROLE_GUEST && was != ROLE_STUB)) {
+        rc = -EINVAL; /* a stub is chosen before it runs, and never the control domain */
+    } else {
+        stub->role = ROLE_STUB;
+        rc = domain_pair_stub(stub, target);
+        if (rc) {
+            stub->role = was;
+        }
+    }
+    spin_unlock(&stub->ctl_lock);
+    if (rc) {
+        return rc;
+    }
+    printk("bulkhead: d%u (%s) is the stub domain of d%u (%s)\n", stub->id, stub->name, target->id,
+           target->name);
+    /* As for boot-time pairs: a target not started yet waits for its device model. */
+    spin_lock(&target->ctl_lock);
+    if (READ_ONCE(target->state) == DOM_BUILDING) {
+        __atomic_store_n(&target->held, 1u, __ATOMIC_RELEASE);
+    }
+    spin_unlock(&target->ctl_lock);
+    return 0;
+}
+
 int domain_remote_shutdown(struct domain *d, unsigned reason)
 {
     int rc = 0;

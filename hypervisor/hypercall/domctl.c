@@ -142,6 +142,59 @@ static int vcpu_info(struct domain *d, struct xen_domctl_getvcpuinfo *g)
     return 0;
 }
 
+static int sched_op(struct domain *d, struct xen_domctl_scheduler_op *s, bool *copyback)
+{
+    /* One scheduler, presented as Xen's credit scheduler: weight and cap per domain. */
+    if (s->sched_id != XEN_SCHEDULER_CREDIT) {
+        return -EINVAL;
+    }
+    if (s->cmd == XEN_DOMCTL_SCHEDOP_getinfo) {
+        s->u.credit.weight = READ_ONCE(d->sched.weight);
+        s->u.credit.cap = READ_ONCE(d->sched.cap);
+        *copyback = true;
+        return 0;
+    }
+    if (s->cmd != XEN_DOMCTL_SCHEDOP_putinfo) {
+        return -EINVAL;
+    }
+    /* As Xen's credit: a cap of ~0 leaves the cap as it is. */
+    return sched_set_domain_params(d, s->u.credit.weight,
+                                   s->u.credit.cap == UINT16_MAX ? READ_ONCE(d->sched.cap)
+                                                                 : s->u.credit.cap);
+}
+
+static int set_affinity(struct vcpu *v, struct domain *d, struct xen_domctl_vcpuaffinity *a)
+{
+    uint8_t bytes[4] = {0};
+    uint32_t n = MIN(a->cpumap_hard.nr_bits, 32u), mask = 0;
+    int rc;
+
+    if (a->vcpu >= d->nr_vcpus) {
+        return -EINVAL;
+    }
+    if (!(a->flags & XEN_VCPUAFFINITY_HARD)) {
+        return a->flags & XEN_VCPUAFFINITY_SOFT ? 0 : -EINVAL; /* soft: a hint we ignore */
+    }
+    rc = copy_from_guest(v, bytes, guest_handle_addr(&a->cpumap_hard.bitmap), (n + 7) / 8);
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        mask |= (uint32_t)((bytes[i / 8] >> (i % 8)) & 1) << i;
+    }
+    return rc ? rc : sched_set_affinity(d->vcpus[a->vcpu], mask);
+}
+
+static int set_target(struct domain *stub, domid_t target)
+{
+    struct domain *t = domain_get(target);
+    int rc;
+
+    if (!t) {
+        return -ESRCH;
+    }
+    rc = domain_set_target(stub, t);
+    domain_put(t);
+    return rc;
+}
+
 /* The operations on an existing domain @d (referenced); @copyback when @op goes back. */
 static int on_domain(struct vcpu *v, struct domain *d, struct xen_domctl *op, bool *copyback)
 {
@@ -166,6 +219,12 @@ static int on_domain(struct vcpu *v, struct domain *d, struct xen_domctl *op, bo
     case XEN_DOMCTL_getvcpuinfo:
         *copyback = true;
         return vcpu_info(d, &op->u.getvcpuinfo);
+    case XEN_DOMCTL_scheduler_op:
+        return sched_op(d, &op->u.scheduler_op, copyback);
+    case XEN_DOMCTL_setvcpuaffinity:
+        return set_affinity(v, d, &op->u.vcpuaffinity);
+    case XEN_DOMCTL_set_target:
+        return self ? -EINVAL : set_target(d, op->u.set_target.target);
     default:
         return -ENOSYS;
     }
@@ -182,6 +241,9 @@ static bool known(uint32_t cmd)
     case XEN_DOMCTL_max_mem:
     case XEN_DOMCTL_setvcpucontext:
     case XEN_DOMCTL_getvcpuinfo:
+    case XEN_DOMCTL_scheduler_op:
+    case XEN_DOMCTL_setvcpuaffinity:
+    case XEN_DOMCTL_set_target:
         return true;
     default:
         return false;

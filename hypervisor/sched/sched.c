@@ -527,6 +527,93 @@ void sched_unpause_domain(struct domain *d)
     sched_domain_dying(d); /* kick: their runnable vCPUs may be picked again */
 }
 
+int sched_set_domain_params(struct domain *d, unsigned weight, unsigned cap)
+{
+    if (weight > SCHED_WEIGHT_MAX || cap > 100 * d->nr_vcpus) {
+        return -EINVAL;
+    }
+    spin_lock(&d->sched.lock);
+    if (weight) {
+        __atomic_store_n(&d->sched.weight, (uint16_t)weight, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&d->sched.cap, (uint16_t)cap, __ATOMIC_RELAXED);
+    d->sched.used = 0; /* a new cap starts with a fresh period */
+    d->sched.period_start = time_now();
+    spin_unlock(&d->sched.lock);
+    sched_domain_dying(d); /* kick: each CPU decides again with the new figures */
+    return 0;
+}
+
+static void lock_two(struct pcpu *a, struct pcpu *b);
+static void unlock_two(struct pcpu *a, struct pcpu *b);
+
+/* Under both locks: take @v (not running, not migrating) from @from to @to. */
+static void relocate(struct pcpu *from, struct pcpu *to, struct vcpu *v)
+{
+    for (unsigned i = 0; i < from->nr_vcpus; i++) {
+        if (from->vcpus[i] == v) {
+            from->vcpus[i] = from->vcpus[--from->nr_vcpus];
+            break;
+        }
+    }
+    to->vcpus[to->nr_vcpus++] = v;
+    v->pcpu = to->id;
+    v->vtime = to->vtime_floor;
+    v->migrating = true;
+    if (v->state == VCPU_RUNNABLE) {
+        from->nr_runnable--;
+        to->nr_runnable++;
+    }
+}
+
+int sched_set_affinity(struct vcpu *v, uint32_t mask)
+{
+    uint32_t ok = (mask ? mask : UINT32_MAX) & online_mask();
+    struct pcpu *from, *to;
+    bool moved = false;
+
+    if (!ok) {
+        return -EINVAL;
+    }
+    if (null_mode()) {
+        return -EOPNOTSUPP; /* static partitioning: a vCPU keeps the pCPU it was given */
+    }
+    from = vcpu_lock(v);
+    v->affinity = mask;
+    spin_unlock(&from->sched_lock);
+    if (ok & (1u << from->id)) {
+        return 0;
+    }
+    /* Its CPU no longer picks it (pick_next): once it is off, move it. */
+    kick(from);
+    while (__atomic_load_n(&from->curr, __ATOMIC_ACQUIRE) == v && from != this_cpu()) {
+        arch_cpu_relax();
+    }
+    to = place(ok);
+    if (!to) {
+        return -ENOSPC;
+    }
+    lock_two(from, to);
+    if (v->pcpu == from->id && from->curr != v && !v->migrating &&
+        to->nr_vcpus < MAX_VCPUS_PER_CPU) {
+        relocate(from, to, v);
+        moved = true;
+    }
+    unlock_two(from, to);
+    if (!moved) {
+        return 0; /* moved by the balancer meanwhile, or no room: it is picked elsewhere */
+    }
+    timer_migrate(&v->timer, to->id);
+    for (unsigned i = 0; i < ARRAY_SIZE(v->arch_timers); i++) {
+        timer_migrate(&v->arch_timers[i], to->id);
+    }
+    spin_lock(&to->sched_lock);
+    v->migrating = false;
+    spin_unlock(&to->sched_lock);
+    kick(to);
+    return 0;
+}
+
 /* ---- load balancing (fair mode): a CPU pulls a waiting vCPU to itself ---- */
 
 /* Under both locks: a vCPU waiting on @from that may run on @to. */
@@ -684,8 +771,9 @@ static struct vcpu *pick_next(struct pcpu *cpu, uint64_t now, struct pick *p)
         uint64_t period_end = 0;
         int64_t left;
 
-        if (v->state != VCPU_RUNNABLE || __atomic_load_n(&v->dom->sched.paused, __ATOMIC_ACQUIRE)) {
-            continue;
+        if (v->state != VCPU_RUNNABLE || __atomic_load_n(&v->dom->sched.paused, __ATOMIC_ACQUIRE) ||
+            !(allowed(v) & (1u << cpu->id))) {
+            continue; /* paused, or its affinity changed and it waits to be moved */
         }
         p->runnable++;
         left = null_mode() ? INT64_MAX : cap_left(v->dom, now, &period_end);

@@ -493,6 +493,80 @@ static void test_100_domains_free_count(void **state)
     assert_int_equal(page_alloc_free_pages(), free0);
 }
 
+static int64_t affinity(struct domain *c, uint16_t id, uint32_t vcpu, uint8_t bits, uint32_t flags)
+{
+    struct xen_domctl op = {.cmd = XEN_DOMCTL_setvcpuaffinity, .domain = id};
+
+    *(uint8_t *)core_env_gpa(c, LIST) = bits;
+    op.u.vcpuaffinity.vcpu = vcpu;
+    op.u.vcpuaffinity.flags = flags;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = 8;
+    set_xen_guest_handle(op.u.vcpuaffinity.cpumap_hard.bitmap, (uint8_t *)(uintptr_t)LIST);
+    return domctl(c, &op);
+}
+
+static void test_sched_affinity_and_target(void **state)
+{
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
+    struct xen_domctl op = {.cmd = XEN_DOMCTL_scheduler_op};
+    uint16_t id = build(c, 2), sid;
+    struct domain *t = domain_get(id), *s;
+
+    (void)state;
+    op.domain = id;
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+    op.u.scheduler_op.u.credit.weight = 512;
+    op.u.scheduler_op.u.credit.cap = 150;
+    assert_int_equal(domctl(c, &op), 0);
+    assert_int_equal(t->sched.weight, 512);
+    assert_int_equal(t->sched.cap, 150);
+    op.u.scheduler_op.u.credit.weight = 0;       /* unchanged */
+    op.u.scheduler_op.u.credit.cap = UINT16_MAX; /* unchanged */
+    assert_int_equal(domctl(c, &op), 0);
+    assert_int_equal(t->sched.weight, 512);
+    assert_int_equal(t->sched.cap, 150);
+    op.u.scheduler_op.u.credit.cap = 201; /* 2 vCPUs: at most 200 */
+    assert_int_equal(domctl(c, &op), -EINVAL);
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+    op.u.scheduler_op.u.credit.weight = 0;
+    assert_int_equal(domctl(c, &op), 0);
+    assert_int_equal(op.u.scheduler_op.u.credit.weight, 512);
+    assert_int_equal(op.u.scheduler_op.u.credit.cap, 150);
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT2;
+    assert_int_equal(domctl(c, &op), -EINVAL);
+
+    /* Hard affinity: vCPU 1 to CPU 1 only, then CPU 0 only; no online CPU is refused. */
+    assert_int_equal(affinity(c, id, 1, 0x2, XEN_VCPUAFFINITY_HARD), 0);
+    assert_int_equal(t->vcpus[1]->pcpu, 1);
+    assert_int_equal(affinity(c, id, 1, 0x1, XEN_VCPUAFFINITY_HARD), 0);
+    assert_int_equal(t->vcpus[1]->pcpu, 0);
+    assert_int_equal(t->vcpus[1]->affinity, 0x1);
+    assert_int_equal(affinity(c, id, 1, 0x4, XEN_VCPUAFFINITY_HARD), -EINVAL);
+    assert_int_equal(affinity(c, id, 2, 0x1, XEN_VCPUAFFINITY_HARD), -EINVAL);
+
+    /* set_target: a new domain becomes the stub of the one built above, held for it. */
+    assert_int_equal(create(c, 1, &sid), 0);
+    op = (struct xen_domctl){.cmd = XEN_DOMCTL_set_target, .domain = sid};
+    op.u.set_target.target = c->id;
+    assert_int_equal(domctl(c, &op), -EINVAL); /* never the control domain */
+    op.u.set_target.target = id;
+    assert_int_equal(domctl(c, &op), 0);
+    s = domain_get(sid);
+    assert_int_equal(s->role, ROLE_STUB);
+    assert_ptr_equal(s->target, t);
+    assert_int_equal(t->held, 1);
+    assert_int_equal(domctl(c, &op), -EEXIST);
+    op.domain = c->id;
+    assert_int_equal(domctl(c, &op), -EINVAL); /* itself */
+    domain_put(s);
+    domain_put(t);
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, sid), 0);
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), 0);
+    reap();
+    end(c);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
@@ -586,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown_virq_dom_exc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_keeps_vcpus_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100_domains_free_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sched_affinity_and_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_to_other_roles, setup, teardown),
     };

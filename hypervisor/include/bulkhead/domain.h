@@ -278,6 +278,12 @@ int __must_check domain_pause(struct domain *d);
  * and the last reference is gone. */
 void domain_kill(struct domain *d);
 
+/* XEN_DOMCTL_set_target: @stub (under construction, a guest or a stub) becomes the stub
+ * domain of @target, as bulkhead,stub-of pairs boot-time domains (domain_pair_stub); a
+ * target not started yet is held until the stub enables its ioreq server. -EINVAL /
+ * -EEXIST / -ESRCH. */
+int __must_check domain_set_target(struct domain *stub, struct domain *target);
+
 /* SCHEDOP_remote_shutdown: domain_shutdown(@d, @reason) of a domain that has started
  * (-EINVAL under construction: destroy it instead). */
 int __must_check domain_remote_shutdown(struct domain *d, unsigned reason);

@@ -96,6 +96,15 @@ void sched_pause_domain(struct domain *d);
 /* Undo sched_pause_domain(): its runnable vCPUs may run again. */
 void sched_unpause_domain(struct domain *d);
 
+/* XEN_DOMCTL_scheduler_op putinfo: @weight 1..65535 (0: unchanged), @cap percent of one
+ * pCPU, 0..100 per vCPU (0: none). -EINVAL otherwise. */
+int __must_check sched_set_domain_params(struct domain *d, unsigned weight, unsigned cap);
+
+/* XEN_DOMCTL_setvcpuaffinity: @v's hard affinity becomes @mask (bit n = pCPU n; 0 =
+ * all); a vCPU on a CPU it may no longer use is taken off it and moved. -EINVAL when no
+ * online CPU is in @mask, -EOPNOTSUPP in the static-partition mode (sched=null). */
+int __must_check sched_set_affinity(struct vcpu *v, uint32_t mask);
+
 /* Called (outside every scheduler lock) once a vCPU of a dying domain is off its CPU
  * for good and will never run again. Registered by the domain layer: an upward call. */
 typedef void (*sched_vcpu_dead_fn)(struct vcpu *v);
