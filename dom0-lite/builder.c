@@ -169,28 +169,24 @@ static int populate(domid_t dom, uint64_t base, uint64_t size)
 
 static int set_context(domid_t dom, uint64_t entry, uint64_t dtb)
 {
-    struct xen_domctl op = {0};
-#if defined(__aarch64__)
     static struct vcpu_guest_context ctx;
+    struct xen_domctl op = {0};
 
     memset(&ctx, 0, sizeof(ctx));
-    ctx.flags = VGCF_online;
+    ctx.flags = 1; /* VGCF_online */
+#if defined(__aarch64__)
     ctx.user_regs.pc64 = entry;
     ctx.user_regs.x0 = dtb;
-    ctx.user_regs.cpsr = PSR_GUEST64_INIT;
+    ctx.user_regs.cpsr = PSR_GUEST64_INIT | PSR_DBG_MASK; /* EL1h, DAIF masked: 0x3c5 */
     ctx.sctlr = SCTLR_GUEST_INIT;
+#else
+    ctx.user_regs.sepc = entry; /* the Linux boot protocol: a0 hart id, a1 the DTB */
+    ctx.user_regs.x[10] = 0;
+    ctx.user_regs.x[11] = dtb;
+#endif
     op.u.vcpucontext.vcpu = 0;
     set_xen_guest_handle(op.u.vcpucontext.ctxt, &ctx);
     return domctl(XEN_DOMCTL_setvcpucontext, dom, &op);
-#else
-    /* riscv64: the shim's vcpu_guest_context (sepc, a0, a1) comes with the control
-     * hypercalls (docs/abi-riscv.md); until then the hypervisor cannot start it. */
-    (void)op;
-    (void)entry;
-    (void)dtb;
-    (void)dom;
-    return -XEN_ENOSYS;
-#endif
 }
 
 /* The Linux image header's text_offset and image_size (arm64 and RISC-V Image). */
@@ -308,11 +304,11 @@ static int build_guest(struct guest_rec *g, char *err)
         return errf(err, -XEN_ENOENT, "%s: key 'ramdisk': '%s' is not in the boot bundle",
                     g->cfg_file, x->ramdisk);
     }
-    if (bundle_find(&boot_bundle, "stub.bin", &stub)) {
+    if (x->stubdom && bundle_find(&boot_bundle, "stub.bin", &stub)) {
         return errf(err, -XEN_ENOENT, "the boot bundle has no stub.bin (the stub domain)");
     }
     rc = build_one(x->name, &id, x->memory_mib << 20, x->vcpus, &k, x->ramdisk[0] ? &rd : NULL,
-                   x->extra, true, GUESTDT_RESERVE, err);
+                   x->extra, x->stubdom, GUESTDT_RESERVE, err);
     if (!rc && x->cpus) {
         for (unsigned v = 0; v < x->vcpus && !rc; v++) {
             uint64_t mask = x->cpus;
@@ -340,13 +336,13 @@ static int build_guest(struct guest_rec *g, char *err)
             errf(err, rc, "%s: weight/cap: %s (%d)", g->cfg_file, bh_strerror(rc), rc);
         }
     }
-    if (!rc) {
+    if (!rc && x->stubdom) {
         fmt_snprintf(stub_name, sizeof(stub_name), "%s-dm", x->name);
         fmt_snprintf(stub_args, sizeof(stub_args), "target=%u %s", id, guestdt_uart_bootarg());
         rc = build_one(stub_name, &sid, STUB_MEM_MIB << 20, 1, &stub, NULL, stub_args, false,
                        STUB_DTB_RESERVE, err);
     }
-    if (!rc) {
+    if (!rc && x->stubdom) {
         memset(&op, 0, sizeof(op));
         op.u.set_target.target = id;
         rc = domctl(XEN_DOMCTL_set_target, sid, &op);
@@ -355,7 +351,7 @@ static int build_guest(struct guest_rec *g, char *err)
         }
     }
     if (!rc) {
-        rc = domctl(XEN_DOMCTL_unpausedomain, sid, &op);
+        rc = sid ? domctl(XEN_DOMCTL_unpausedomain, sid, &op) : 0;
         if (!rc) {
             rc = domctl(XEN_DOMCTL_unpausedomain, id, &op);
         }
@@ -376,7 +372,9 @@ static int build_guest(struct guest_rec *g, char *err)
     g->id = id;
     g->stub_id = sid;
     names_set(id, x->name);
-    names_set(sid, stub_name);
+    if (sid) {
+        names_set(sid, stub_name);
+    }
     return 0;
 }
 
@@ -421,7 +419,11 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
         return rc;
     }
     g->used = true;
-    dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
+    if (g->stub_id) {
+        dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
+    } else {
+        dom_printf("create: %s is d%u\n", g->cfg.name, g->id);
+    }
     return 0;
 }
 
@@ -446,9 +448,11 @@ static void ended(struct guest_rec *g, unsigned code)
     if (a == XL_PRESERVE) {
         return;
     }
-    domctl(XEN_DOMCTL_destroydomain, (domid_t)g->stub_id, &op);
+    if (g->stub_id) {
+        domctl(XEN_DOMCTL_destroydomain, (domid_t)g->stub_id, &op);
+        names_clear(g->stub_id);
+    }
     domctl(XEN_DOMCTL_destroydomain, (domid_t)id, &op);
-    names_clear(g->stub_id);
     names_clear(id);
     if (a == XL_RESTART) {
         if (build_guest(g, err)) {
@@ -473,8 +477,9 @@ void builder_dom_exc(void)
         if (!g->used) {
             continue;
         }
-        if (domctl(XEN_DOMCTL_getdomaininfo, (domid_t)g->id, &op) < 0) {
-            g->used = false; /* destroyed by someone else */
+        if (domctl(XEN_DOMCTL_getdomaininfo, (domid_t)g->id, &op) < 0 ||
+            op.u.getdomaininfo.domain != g->id) { /* Xen answers the next one up */
+            g->used = false;                      /* destroyed by someone else */
             names_clear(g->id);
             continue;
         }

@@ -88,12 +88,43 @@ static int count_cfg(const struct bundle_file *f, void *ctx)
     return 0;
 }
 
+/* bootargs `names=1:dom0-lite,2:web,...`: the boot-time domains' names (bh-boot's). */
+static void boot_names(void)
+{
+    static char buf[512];
+    char *p = buf;
+
+    if (!dom_arg("names", buf, sizeof(buf))) {
+        return;
+    }
+    while (*p) {
+        char *colon = strchr(p, ':'), *end = strchr(p, ',');
+        uint64_t id;
+
+        if (!end) {
+            end = p + strlen(p);
+        }
+        if (colon && colon < end) {
+            char c = *end;
+
+            *colon = '\0';
+            *end = '\0';
+            if (dom_parse_u64(p, &id)) {
+                names_set((unsigned)id, colon + 1);
+            }
+            *end = c;
+        }
+        p = *end ? end + 1 : end;
+    }
+}
+
 void init(void)
 {
     unsigned cfgs = 0;
     size_t bad_at = 0;
     int rc;
 
+    boot_names();
     if (dom_info.initrd_start) {
         boot_bundle.base = (const uint8_t *)(uintptr_t)dom_info.initrd_start;
         boot_bundle.size = dom_info.initrd_end - dom_info.initrd_start;

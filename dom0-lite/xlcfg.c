@@ -275,6 +275,7 @@ static void defaults(struct xlcfg *cfg)
     cfg->on_poweroff = XL_DESTROY;
     cfg->on_reboot = XL_RESTART;
     cfg->on_crash = XL_DESTROY;
+    cfg->stubdom = true;
 }
 
 static bool name_ok(const char *s)
@@ -291,7 +292,7 @@ static bool name_ok(const char *s)
 }
 
 /* Keys bh-boot reads that the builder does not need: accepted and ignored. */
-static const char *const ignored_keys[] = {"root", "role", "start_after", "stub_of",    "stubdom",
+static const char *const ignored_keys[] = {"root", "role", "start_after", "stub_of",
                                            "uart", "type", "builder",     "dtb_reserve"};
 
 static int copy_str(struct lexer *lx, unsigned line, const char *key, const struct value *v,
@@ -399,6 +400,13 @@ static int apply(struct lexer *lx, unsigned line, const char *key, const struct 
             return 0;
         }
         return fail(lx, line, key, "must be a cpu list such as \"0-3,5\" or \"all\" (CPUs 0..63)");
+    }
+    if (!strcmp(key, "stubdom")) {
+        if (get_int(lx, line, key, v, 0, 1, &n)) {
+            return -1;
+        }
+        cfg->stubdom = n == 1;
+        return 0;
     }
     if (!strcmp(key, "on_poweroff")) {
         return get_action(lx, line, key, v, &cfg->on_poweroff);

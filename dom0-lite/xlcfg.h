@@ -40,6 +40,7 @@ struct xlcfg {
     unsigned weight;
     unsigned cap;
     enum xl_action on_poweroff, on_reboot, on_crash;
+    bool stubdom; /* a stub domain serves its UART (1, the default; docs/stub-domains.md) */
 };
 
 /* xl_action's name as xl.cfg spells it. */
