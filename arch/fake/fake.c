@@ -479,3 +479,9 @@ int arch_guest_va_to_pa(struct vcpu *v, struct p2m_locked l, uint64_t va, bool w
     }
     return 0;
 }
+
+/* The fake's emulated region: one page at FAKE_GUEST_EMULATED. */
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)
+{
+    return ipa < FAKE_GUEST_EMULATED + PAGE_SIZE && ipa + size > FAKE_GUEST_EMULATED;
+}

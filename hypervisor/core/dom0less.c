@@ -11,6 +11,14 @@
  * nodes with `id` and a `hard-affinity` CPU list ("0-3,5"). Unlike Xen, the device-tree module is
  * the guest's complete device tree: the hypervisor copies it and never edits it.
  *
+ * Device assignment (Xen's dom0less passthrough binding, issue 15 item 2): a node of the
+ * guest's device tree with `xen,passthrough` names host MMIO in `xen,reg` (<host
+ * address, size, guest address>, in its parent's cells) and the host node in `xen,path`;
+ * each range is mapped into the domain's stage 2 as device memory, refused where it
+ * overlaps host RAM, the hypervisor's UART or interrupt controller, another domain's
+ * device, or guest RAM / the foreign window / what the hypervisor emulates. Interrupts
+ * are not routed yet (a warning says so).
+ *
  * A bad node gets a message naming it and is skipped; the other domains still boot.
  */
 #include <string.h>
@@ -24,6 +32,8 @@
 #include <bulkhead/guest_console.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/mm.h>
+#include <bulkhead/ioreq.h>
+#include <bulkhead/p2m.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/printk.h>
 
@@ -386,6 +396,174 @@ static int build_one(const void *fdt, int node)
     return rc;
 }
 
+/* ---- device assignment (xen,passthrough) ---- */
+
+#define PASSTHROUGH_MAX 32
+
+/* Host MMIO given to a domain; entries are freed when the domain is. */
+static struct assigned_mmio {
+    const struct domain *d;
+    uint64_t base, size;
+} assigned[PASSTHROUGH_MAX];
+static struct spinlock assigned_lock = SPINLOCK_INIT;
+
+/* Why host [base, base+size) may not be given to a domain, or NULL. */
+static const char *host_range_refused(uint64_t base, uint64_t size)
+{
+    for (unsigned i = 0; i < board.nr_mem; i++) {
+        if (overlaps(base, size, pa_addr(board.mem[i].base), board.mem[i].size)) {
+            return "xen,reg overlaps host RAM";
+        }
+    }
+    if (board.uart.size && overlaps(base, size, pa_addr(board.uart.base), board.uart.size)) {
+        return "xen,reg overlaps the hypervisor's UART";
+    }
+    for (unsigned i = 0; i < board.irqc.nr_reg; i++) {
+        if (overlaps(base, size, pa_addr(board.irqc.reg[i].base), board.irqc.reg[i].size)) {
+            return "xen,reg overlaps the interrupt controller";
+        }
+    }
+    for (unsigned i = 0; i < PASSTHROUGH_MAX; i++) {
+        if (assigned[i].d && overlaps(base, size, assigned[i].base, assigned[i].size)) {
+            return "xen,reg overlaps a device already given to a domain";
+        }
+    }
+    return NULL;
+}
+
+/* Why guest [ipa, ipa+size) of @d may not hold a device, or NULL. */
+static const char *guest_range_refused(const struct domain *d, uint64_t ipa, uint64_t size)
+{
+    uint64_t ram = ipa_addr(d->ram_base);
+
+    if (overlaps(ipa, size, ram, arch_guest_ram_max() + IOREQ_FOREIGN_WINDOW)) {
+        return "xen,reg's guest address overlaps guest RAM or the foreign window";
+    }
+    if (arch_guest_mmio_emulated(ipa, size)) {
+        return "xen,reg's guest address overlaps the virtual interrupt controller";
+    }
+    if (ipa + size > p2m_ipa_limit(&d->p2m)) {
+        return "xen,reg's guest address is past the guest address space";
+    }
+    return NULL;
+}
+
+/* Record and map one range: host @base, @size at guest @ipa. */
+static int assign_mmio(struct domain *d, uint64_t base, uint64_t size, uint64_t ipa)
+{
+    const char *why = NULL;
+    struct p2m_locked l;
+    unsigned slot = PASSTHROUGH_MAX;
+    int rc;
+
+    if (!size || !IS_ALIGNED(base | size | ipa, PAGE_SIZE) || base + size < base ||
+        ipa + size < ipa) {
+        return bad(d->name, "xen,reg must be page-aligned and not wrap");
+    }
+    why = guest_range_refused(d, ipa, size);
+    spin_lock(&assigned_lock);
+    if (!why) {
+        why = host_range_refused(base, size);
+    }
+    for (unsigned i = 0; i < PASSTHROUGH_MAX && !why && slot == PASSTHROUGH_MAX; i++) {
+        if (!assigned[i].d) {
+            slot = i;
+            assigned[i] = (struct assigned_mmio){d, base, size};
+        }
+    }
+    spin_unlock(&assigned_lock);
+    if (why) {
+        return bad(d->name, why);
+    }
+    if (slot == PASSTHROUGH_MAX) {
+        return bad(d->name, "too many passed-through ranges");
+    }
+    l = p2m_lock(&d->p2m);
+    rc = p2m_map(l, ipa_init(ipa), pa_init(base), size, PT_RW | PT_DEVICE, 0);
+    p2m_unlock(l);
+    if (rc) {
+        /* Its entry goes when the domain, destroyed by the caller, is released. */
+        return bad(d->name, "cannot map the passed-through range");
+    }
+    printk("bulkhead: d%u (%s): device 0x%llx+0x%llx at guest 0x%llx\n", d->id, d->name,
+           (unsigned long long)base, (unsigned long long)size, (unsigned long long)ipa);
+    return 0;
+}
+
+static uint64_t read_cells(const fdt32_t *p, int cells)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < cells; i++) {
+        v = (v << 32) | fdt32_to_cpu(p[i]);
+    }
+    return v;
+}
+
+/* One xen,passthrough node of @d's device tree @gdt. */
+static int passthrough_node(struct domain *d, const void *gdt, int node)
+{
+    int parent = fdt_parent_offset(gdt, node), len = 0, ac, sc, step;
+    const fdt32_t *reg = fdt_getprop(gdt, node, "xen,reg", &len);
+    const char *path = fdt_getprop(gdt, node, "xen,path", NULL);
+    int rc = 0;
+
+    ac = parent < 0 ? -1 : fdt_address_cells(gdt, parent);
+    sc = parent < 0 ? -1 : fdt_size_cells(gdt, parent);
+    if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+        return bad(d->name, "xen,passthrough node: its parent's #address-cells / #size-cells");
+    }
+    step = (2 * ac + sc) * 4;
+    if (!reg || len <= 0 || len % step) {
+        return bad(d->name, "xen,reg must be <host address, size, guest address> triples");
+    }
+    if (!path || fdt_path_offset(board.fdt, path) < 0) {
+        return bad(d->name, "xen,path must name a node of the host device tree");
+    }
+    for (int off = 0; off < len && rc == 0; off += step) {
+        const fdt32_t *e = reg + off / 4;
+
+        rc = assign_mmio(d, read_cells(e, ac), read_cells(e + ac, sc), read_cells(e + ac + sc, ac));
+    }
+    if (rc == 0 && fdt_getprop(gdt, node, "interrupts", NULL)) {
+        printk("bulkhead: d%u (%s): %s: interrupts of passed-through devices are not routed "
+               "yet (issue 15 item 2): the device is polled only\n",
+               d->id, d->name, path);
+    }
+    return rc;
+}
+
+/* Every xen,passthrough node of the guest device tree in host memory @dt. */
+static int passthrough(struct domain *d, const struct module *dt)
+{
+    const void *gdt = pa_va(dt->host.base);
+    int node, rc = 0;
+
+    if (fdt_check_header(gdt) != 0 || fdt_totalsize(gdt) > dt->host.size) {
+        return 0; /* not a tree we can read: nothing to pass through (copied as is) */
+    }
+    for (node = fdt_next_node(gdt, -1, NULL); node >= 0 && rc == 0;
+         node = fdt_next_node(gdt, node, NULL)) {
+        if (fdt_getprop(gdt, node, "xen,passthrough", NULL)) {
+            rc = passthrough_node(d, gdt, node);
+        }
+    }
+    return rc;
+}
+
+/* A domain's last reference is gone: its devices may be given to another. */
+static void release_devices(struct domain_notifier *n, struct domain *d)
+{
+    (void)n;
+    spin_lock(&assigned_lock);
+    for (unsigned i = 0; i < PASSTHROUGH_MAX; i++) {
+        if (assigned[i].d == d) {
+            assigned[i].d = NULL;
+        }
+    }
+    spin_unlock(&assigned_lock);
+}
+
 static int build_node(const void *fdt, int node, const char *of)
 {
     struct module mods[NR_MODULES] = {0};
@@ -410,6 +588,9 @@ static int build_node(const void *fdt, int node, const char *of)
         rc = pair_stub(d, of);
     }
     d->held = !of && has_stub(fdt, d->name);
+    if (!rc && mods[MOD_DTB].present) {
+        rc = passthrough(d, &mods[MOD_DTB]);
+    }
     for (unsigned k = 0; k < NR_MODULES && !rc; k++) {
         if (mods[k].present) {
             rc = domain_copy_in(d, ipa_init(mods[k].load), mods[k].host.base, mods[k].host.size);
@@ -542,7 +723,7 @@ static void check_all_ended(void)
 }
 
 static void domain_ended(struct domain_notifier *n, domid_t id, const char *name, unsigned reason);
-static struct domain_notifier end_notifier = {.ended = domain_ended};
+static struct domain_notifier end_notifier = {.ended = domain_ended, .released = release_devices};
 
 unsigned dom0less_create_domains(void)
 {

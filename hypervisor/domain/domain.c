@@ -315,9 +315,16 @@ static void unpublish(struct domain *d)
     spin_unlock(&domain_lock);
 }
 
+static void orphan_built_domains(void);
+
 void domain_destroy(struct domain *d)
 {
     unpublish(d);
+    if (d->role == ROLE_CONTROL) {
+        /* Its vCPUs run nowhere and no lock is held (callers: vcpu_dead, domain_kill,
+         * a failed creation): the domains it built must not wait for it. */
+        orphan_built_domains();
+    }
     for (struct domain_notifier *n = __atomic_load_n(&notifiers, __ATOMIC_ACQUIRE); n;
          n = n->next) {
         if (n->killed) {
@@ -389,7 +396,7 @@ static void vcpu_dead(struct vcpu *v)
         return;
     }
     old = __atomic_fetch_or(&d->end_flags, END_VCPUS_OFF, __ATOMIC_ACQ_REL);
-    if (!d->kept || (old & END_KILL_ASKED)) {
+    if (!d->kept || (old & (END_KILL_ASKED | END_ORPHANED))) {
         domain_destroy(d);
     } else {
         notify_exception(d); /* shut down: the control domain reads why, then destroys */
@@ -540,6 +547,50 @@ static const char *const shutdown_names[] = {
     [SHUTDOWN_suspend] = "suspend",   [SHUTDOWN_crash] = "crash",
     [SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
 };
+
+/* The control domain has ended: nobody will destroy the domains it built. Those already
+ * shut down go now; the others are freed as soon as their vCPUs are off, as boot-time
+ * domains are. Exactly one of this and vcpu_dead / domain_kill destroys each. */
+static void orphan_built_domains(void)
+{
+    struct domain *kept[MAX_DOMAINS];
+    unsigned n = 0;
+
+    spin_lock(&domain_lock);
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        if (domains[i] && domains[i]->kept) {
+            kept[n++] = domains[i];
+            __atomic_fetch_add(&domains[i]->refcnt, 1, __ATOMIC_RELAXED);
+        }
+    }
+    spin_unlock(&domain_lock);
+    for (unsigned i = 0; i < n; i++) {
+        struct domain *d = kept[i];
+        uint32_t old;
+
+        spin_lock(&d->ctl_lock);
+        old = __atomic_fetch_or(&d->end_flags, END_ORPHANED, __ATOMIC_ACQ_REL);
+        if (!(old & (END_ORPHANED | END_KILL_ASKED))) {
+            if (READ_ONCE(d->state) == DOM_BUILDING) {
+                old |= END_KILL_ASKED; /* never ran: nothing to wait for */
+                __atomic_fetch_or(&d->end_flags, END_KILL_ASKED, __ATOMIC_ACQ_REL);
+                seal(d);
+                spin_unlock(&d->ctl_lock);
+                domain_destroy(d);
+                domain_put(d);
+                continue;
+            }
+            if (old & END_VCPUS_OFF) {
+                spin_unlock(&d->ctl_lock);
+                domain_destroy(d);
+                domain_put(d);
+                continue;
+            }
+        }
+        spin_unlock(&d->ctl_lock);
+        domain_put(d);
+    }
+}
 
 /* Mark @d dying and take its vCPUs off their CPUs; the last one out destroys it. */
 static bool domain_begin_dying(struct domain *d, unsigned reason)
@@ -842,7 +893,7 @@ void domain_kill(struct domain *d)
         printk("bulkhead: d%u (%s) destroyed by the control domain\n", d->id, d->name);
         sched_domain_dying(d);
         end_partner(d);
-    } else if (d->kept && (old & END_VCPUS_OFF)) {
+    } else if (d->kept && (old & END_VCPUS_OFF) && !(old & END_ORPHANED)) {
         /* Shut down before and kept for the control domain: it goes now. */
         spin_unlock(&d->ctl_lock);
         domain_destroy(d);

@@ -407,6 +407,110 @@ static void test_start_after(void **state)
     assert_int_equal(domain_count(), 0);
 }
 
+/* ---- device assignment (xen,passthrough) ---- */
+
+#define DEV_HOST  0x09100000ull
+#define DEV_GUEST 0x09100000ull
+#define UART_HOST 0x09000000ull
+#define GIC_HOST  0x08000000ull
+
+/* The guest tree: one xen,passthrough node with @cells cells of xen,reg (6: one triple). */
+static void guest_tree(uint64_t host, uint64_t size, uint64_t gpa, const char *path, int cells)
+{
+    fdt32_t two = cpu_to_fdt32(2), irq[3] = {0, cpu_to_fdt32(7), cpu_to_fdt32(4)};
+    fdt32_t reg[6] = {cpu_to_fdt32(host >> 32), cpu_to_fdt32(host),      cpu_to_fdt32(size >> 32),
+                      cpu_to_fdt32(size),       cpu_to_fdt32(gpa >> 32), cpu_to_fdt32(gpa)};
+
+    OK(fdt_create(guest_dt, sizeof(guest_dt)));
+    OK(fdt_finish_reservemap(guest_dt));
+    OK(fdt_begin_node(guest_dt, ""));
+    OK(fdt_property(guest_dt, "#address-cells", &two, 4));
+    OK(fdt_property(guest_dt, "#size-cells", &two, 4));
+    OK(fdt_begin_node(guest_dt, "gpio@9100000"));
+    OK(fdt_property(guest_dt, "xen,passthrough", &two, 0)); /* empty */
+    OK(fdt_property(guest_dt, "xen,reg", reg, cells * 4));
+    OK(fdt_property_string(guest_dt, "xen,path", path));
+    OK(fdt_property(guest_dt, "interrupts", irq, sizeof(irq)));
+    OK(fdt_end_node(guest_dt));
+    OK(fdt_end_node(guest_dt));
+    OK(fdt_finish(guest_dt));
+}
+
+/* The board's RAM (the unit RAM), UART and interrupt controller, for the checks. */
+static void board_devices(void)
+{
+    board.nr_mem = 1;
+    board.mem[0] = (struct mem_range){unit_pa(ram), RAM_SIZE};
+    board.uart.base = pa_init(UART_HOST);
+    board.uart.size = 0x1000;
+    board.irqc.nr_reg = 1;
+    board.irqc.reg[0] = (struct mem_range){pa_init(GIC_HOST), 0x10000};
+}
+
+static void pt_refused(const char *message)
+{
+    const struct node n[] = {{.name = "a"}};
+
+    fake_console_reset();
+    build(n, 1);
+    assert_int_equal(dom0less_create_domains(), 0);
+    assert_null(domain_find("a"));
+    if (!fake_console_contains(message)) {
+        fail_msg("no \"%s\" in:\n%s", message, fake_console_text());
+    }
+}
+
+static void test_passthrough(void **state)
+{
+    const struct node one[] = {{.name = "a"}}, two[] = {{.name = "a"}, {.name = "b"}};
+    struct p2m_locked l;
+    struct domain *d;
+    paddr_t pa;
+
+    (void)state;
+    board_devices();
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/chosen", 6);
+    fake_console_reset();
+    build(two, 2); /* both ask for the same device: the second is refused */
+    assert_int_equal(dom0less_create_domains(), 1);
+    d = domain_find("a");
+    assert_non_null(d);
+    assert_null(domain_find("b"));
+    assert_true(fake_console_contains("bulkhead: dom0less: b: xen,reg overlaps a device already"));
+    assert_true(fake_console_contains("(a): device 0x9100000+0x1000 at guest 0x9100000"));
+    assert_true(fake_console_contains("are not routed yet"));
+    l = p2m_lock(&d->p2m);
+    OK(p2m_lookup(l, ipa_init(DEV_GUEST + 0x10), &pa, NULL));
+    p2m_unlock(l);
+    assert_int_equal(pa_addr(pa), DEV_HOST + 0x10);
+    /* Once "a" is gone, its device may be given again. */
+    destroy_all();
+    build(one, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    destroy_all();
+
+    guest_tree(pa_addr(unit_pa(ram)) + MIB, 0x1000, DEV_GUEST, "/chosen", 6);
+    pt_refused("a: xen,reg overlaps host RAM");
+    guest_tree(UART_HOST, 0x1000, DEV_GUEST, "/chosen", 6);
+    pt_refused("a: xen,reg overlaps the hypervisor's UART");
+    guest_tree(GIC_HOST + 0x1000, 0x1000, DEV_GUEST, "/chosen", 6);
+    pt_refused("a: xen,reg overlaps the interrupt controller");
+    guest_tree(DEV_HOST, 0x1000, FAKE_GUEST_RAM_BASE + MIB, "/chosen", 6);
+    pt_refused("a: xen,reg's guest address overlaps guest RAM");
+    guest_tree(DEV_HOST, 0x1000, FAKE_GUEST_EMULATED, "/chosen", 6);
+    pt_refused("a: xen,reg's guest address overlaps the virtual interrupt controller");
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/nowhere", 6);
+    pt_refused("a: xen,path must name a node of the host device tree");
+    guest_tree(DEV_HOST + 4, 0x1000, DEV_GUEST, "/chosen", 6);
+    pt_refused("a: xen,reg must be page-aligned");
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/chosen", 5);
+    pt_refused("a: xen,reg must be <host address, size, guest address> triples");
+    memset(&board.mem, 0, sizeof(board.mem));
+    board.nr_mem = 0;
+    board.uart.size = 0;
+    board.irqc.nr_reg = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_names_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_console_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passthrough, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("dom0less", tests, NULL, NULL);

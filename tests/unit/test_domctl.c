@@ -567,6 +567,36 @@ static void test_sched_affinity_and_target(void **state)
     end(c);
 }
 
+/* The control domain ends: what it built must not wait for a destroy that never comes. */
+static void test_control_end_orphans(void **state)
+{
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
+    uint16_t building, down, running;
+    struct domain *r;
+
+    (void)state;
+    building = build(c, 2);
+    down = build(c, 2);
+    running = build(c, 2);
+    assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, down), 0);
+    assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, running), 0);
+    assert_int_equal(remote_shutdown(c, down, SHUTDOWN_poweroff), 0);
+    reap();
+    assert_int_equal(domain_count(), 4); /* the shut-down one is kept */
+    end(c);
+    /* The one under construction and the shut-down one are gone; the running one stays
+     * until it ends by itself, and then goes at once. */
+    assert_int_equal(domain_count(), 1);
+    assert_null(domain_get(building));
+    assert_null(domain_get_any(down));
+    r = domain_get(running);
+    assert_non_null(r);
+    domain_shutdown(r, SHUTDOWN_poweroff);
+    domain_put(r);
+    reap();
+    assert_int_equal(domain_count(), 0);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
@@ -661,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_keeps_vcpus_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_100_domains_free_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sched_affinity_and_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_end_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_to_other_roles, setup, teardown),
     };

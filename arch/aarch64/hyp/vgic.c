@@ -962,3 +962,11 @@ void vgic_domain_teardown(struct domain *d)
         d->arch.vgic = NULL;
     }
 }
+
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)
+{
+    uint64_t end = ipa + size;
+
+    return (ipa < VGIC_GICD_BASE + VGIC_GICD_SIZE && end > VGIC_GICD_BASE) ||
+           (ipa < VGIC_GICR_BASE + MAX_VCPUS * VGIC_GICR_STRIDE && end > VGIC_GICR_BASE);
+}

@@ -295,3 +295,8 @@ int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
     notify(d, rose);
     return 0;
 }
+
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)
+{
+    return ipa < VPLIC_BASE + VPLIC_SIZE && ipa + size > VPLIC_BASE;
+}

@@ -148,6 +148,11 @@ extern const struct pt_format arch_stage2_pt_format;
 uint64_t arch_guest_ram_base(void);
 uint64_t arch_guest_ram_max(void);
 
+/* Does guest-physical [ipa, ipa+size) overlap what the hypervisor emulates for every
+ * domain (aarch64: the virtual GIC's distributor and redistributors; riscv64: the
+ * virtual PLIC)? A passed-through device may not be mapped there. */
+bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size);
+
 /* Arch part of a new stage 2 (VMID = p->id, the translation register value), after its
  * root exists. Forgets whatever an earlier owner of the VMID left in the TLBs. */
 int __must_check arch_p2m_init(struct p2m *p);

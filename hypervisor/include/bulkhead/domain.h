@@ -186,6 +186,7 @@ struct domain_config {
 
 #define END_VCPUS_OFF  1u /* every vCPU is off its CPU for good (or none ever ran) */
 #define END_KILL_ASKED 2u /* XEN_DOMCTL_destroydomain was asked */
+#define END_ORPHANED   4u /* the control domain ended: freed when its vCPUs are off */
 
 /* Create a domain with zeroed RAM mapped at the arch's guest RAM base, published under
  * its id with one reference (its existence). Charged and scrubbed. -EINVAL for a bad

@@ -76,6 +76,7 @@ extern const struct pt_format fake_pt_format_concat;
 /* Where fake guests' RAM starts in their guest-physical space, and its largest size. */
 #define FAKE_GUEST_RAM_BASE 0x40000000ull
 #define FAKE_GUEST_RAM_MAX  0xc0000000ull
+#define FAKE_GUEST_EMULATED 0x08000000ull /* arch_guest_mmio_emulated()'s page */
 
 /* arch_send_kick() calls. */
 extern unsigned fake_kicks;
