@@ -3,7 +3,7 @@
  * The domain builder (docs/dom0-lite.md): a guest from configs/<name>.cfg in the boot
  * bundle, built in Xen's order (createdomain, max_mem, populate_physmap, foreign mapping
  * while under construction, setvcpucontext, affinity, scheduler, then its stub domain
- * paired with set_target, unpause stub then guest), and the on_* policies on VIRQ_DOM_EXC.
+ * paired with set_target, unpause guest then stub), and the on_* policies on VIRQ_DOM_EXC.
  */
 #include <string.h>
 
@@ -351,9 +351,11 @@ static int build_guest(struct guest_rec *g, char *err)
         }
     }
     if (!rc) {
-        rc = sid ? domctl(XEN_DOMCTL_unpausedomain, sid, &op) : 0;
-        if (!rc) {
-            rc = domctl(XEN_DOMCTL_unpausedomain, id, &op);
+        /* The guest first: the hypervisor holds its vCPUs until the stub enables its
+         * device model. (The other order loses that wake-up when the stub is quick.) */
+        rc = domctl(XEN_DOMCTL_unpausedomain, id, &op);
+        if (!rc && sid) {
+            rc = domctl(XEN_DOMCTL_unpausedomain, sid, &op);
         }
         if (rc) {
             errf(err, rc, "XEN_DOMCTL_unpausedomain: %s (%d)", bh_strerror(rc), rc);

@@ -74,3 +74,16 @@ def test_bundle_errors(tmp_path):
     bad.write_text("")
     with pytest.raises(ConfigError, match="a bundle config's file name"):
         bundle.bundle_files([str(bad)], [], str(stub))
+
+
+def test_bundle_named_by_name_key(tmp_path):
+    stub = tmp_path / "stub.bin"
+    stub.write_bytes(b"S")
+    (tmp_path / "K").write_bytes(b"K")
+    a, b = tmp_path / "uart-aarch64.cfg", tmp_path / "other.cfg"
+    a.write_text('name = "uart"  # the guest\nkernel = "K"\n')
+    b.write_text("name = 'uart'\nkernel = \"K\"\n")
+    files = bundle.bundle_files([str(a)], ["uart"], str(stub))
+    assert "configs/uart.cfg" in files
+    with pytest.raises(ConfigError, match="a second config named 'uart'"):
+        bundle.bundle_files([str(a), str(b)], [], str(stub))

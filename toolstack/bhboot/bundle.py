@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """dom0-lite's boot bundle (docs/dom0-lite.md): a cpio "newc" archive, its ramdisk.
 
-Contents: configs/<name>.cfg for every config given (the file's text, with its `kernel`
+Contents: configs/<name>.cfg for every config given (<name> its `name`, else its file
+name; the file's text, with its `kernel`
 and `ramdisk` lines pointing at the files' names inside the bundle), those files,
 `stub.bin` (the stub domain program) and `autostart` (the names dom0-lite creates at
 boot, one a line). The configs are not checked here: dom0-lite's own parser does that,
@@ -14,6 +15,7 @@ from .xlcfg import ConfigError
 
 _FILE_KEY = re.compile(r"""^(\s*(kernel|ramdisk)\s*=\s*)(["'])(.*?)\3(\s*(#.*)?)$""")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+_NAME_KEY = re.compile(r"""^\s*name\s*=\s*(["'])([A-Za-z0-9_.-]{1,63})\1\s*(#.*)?$""", re.M)
 
 
 def _pad4(n):
@@ -39,15 +41,20 @@ def bundle_files(configs, autostart, stub_image):
     files = {}
     for path in configs:
         base = os.path.basename(path)
-        stem = base[:-4] if base.endswith(".cfg") else base
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(path, 0, None, f"cannot read: {e}") from None
+        # Named as `create` will name it: by its `name`, else by its file name.
+        m = _NAME_KEY.search(text)
+        stem = m.group(2) if m else (base[:-4] if base.endswith(".cfg") else base)
         if not _NAME.match(stem):
             raise ConfigError(path, 0, None, f"'{stem}': a bundle config's file name is "
                               "letters, digits, '_', '-' and '.'")
-        try:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().split("\n")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(path, 0, None, f"cannot read: {e}") from None
+        if f"configs/{stem}.cfg" in files:
+            raise ConfigError(path, 0, None, f"a second config named '{stem}' in the bundle")
+        lines = text.split("\n")
         for i, line in enumerate(lines):
             m = _FILE_KEY.match(line)
             if not m:
