@@ -21,9 +21,10 @@
 
 #include <xen/event_channel.h>
 
-#define LINE_MAX      256
-#define PROMPT        "bh> "
-#define VIRQ_DOM_EXC_ 3 /* Xen's VIRQ_DOM_EXC (global, control domain only) */
+#define LINE_MAX         256
+#define PROMPT           "bh> "
+#define VIRQ_DOM_EXC_    3      /* Xen's VIRQ_DOM_EXC (global, control domain only) */
+#define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
 
 struct bundle boot_bundle;
 
@@ -125,6 +126,11 @@ void init(void)
     int rc;
 
     boot_names();
+    /* Our output goes out unlabelled and at once: the prompt has no newline. Refused
+     * (an older hypervisor), it stays line-buffered with a (d<id>) label. */
+    if (HYPERVISOR_console_io(CONSOLEIO_BH_RAW, 0, "") == 0) {
+        dom_console_write_cmd = CONSOLEIO_BH_RAW;
+    }
     if (dom_info.initrd_start) {
         boot_bundle.base = (const uint8_t *)(uintptr_t)dom_info.initrd_start;
         boot_bundle.size = dom_info.initrd_end - dom_info.initrd_start;

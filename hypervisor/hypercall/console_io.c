@@ -28,13 +28,15 @@
 
 /* CONSOLEIO_* numbers Xen leaves free: ours, control domain only. */
 #define CONSOLEIO_BH_FOCUS 0x4248
+#define CONSOLEIO_BH_RAW   0x4249
 #define CON_CHUNK          128
 #define CON_BUDGET         4096 /* bytes per invocation before a continuation */
 
-/* The control domain's console is the operator's terminal (as Xen's dom0 console): its
- * bytes go out as written, unlabelled and not held for a whole line, so the `bh> `
- * prompt and the line editor's echo show at once (docs/dom0-lite.md). Still a text
- * stream: control characters other than newline, return, backspace and tab become '?'. */
+/* CONSOLEIO_BH_RAW: the control domain's shell is the operator's terminal (as Xen's dom0
+ * console): what it writes this way goes out as written, unlabelled and not held for a
+ * whole line, so the `bh> ` prompt and the line editor's echo show at once
+ * (docs/dom0-lite.md). Still a text stream: control characters other than newline,
+ * return, backspace and tab become '?'. */
 static void control_write(char *s, unsigned int n)
 {
     for (unsigned int i = 0; i < n; i++) {
@@ -47,7 +49,8 @@ static void control_write(char *s, unsigned int n)
     printk_raw(s, n);
 }
 
-static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count, uint64_t buf)
+static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count, uint64_t buf,
+                        bool raw)
 {
     char chunk[CON_CHUNK];
     unsigned int done = 0;
@@ -66,7 +69,7 @@ static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count
         if (rc) {
             return rc;
         }
-        if (v->dom->role == ROLE_CONTROL) {
+        if (raw) {
             control_write(chunk, n);
         } else {
             guest_console_write(&v->dom->console, chunk, n);
@@ -133,7 +136,9 @@ int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, un
 {
     switch (cmd) {
     case CONSOLEIO_write:
-        return write_op(v, hc, count, buf);
+        return write_op(v, hc, count, buf, false);
+    case CONSOLEIO_BH_RAW:
+        return v->dom->role == ROLE_CONTROL ? write_op(v, hc, count, buf, true) : -EPERM;
     case CONSOLEIO_read:
         return read_op(v, count, buf);
     case CONSOLEIO_BH_FOCUS:

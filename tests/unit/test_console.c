@@ -138,8 +138,8 @@ static void test_focus_round_skips_stubs(void **state)
 }
 
 /* CONSOLEIO 0x4248 (`bh console`): the control domain moves the focus to a guest; every
- * other role is refused, a stub or a missing domain is not a focus, and a control
- * domain's output goes out raw (no label, no wait for the newline). */
+ * other role is refused, a stub or a missing domain is not a focus. CONSOLEIO 0x4249: the
+ * control domain's raw write (no label, no wait for the newline), refused to others. */
 static void test_control_focus_and_raw_output(void **state)
 {
     struct domain *c = start("dom0-lite", ROLE_CONTROL);
@@ -157,8 +157,10 @@ static void test_control_focus_and_raw_output(void **state)
     assert_int_equal(console_input_focus(), g->id);
     assert_true(fake_console_contains("*** Switching input to d"));
     memcpy(core_env_gpa(c, G(0x3000)), "bh> \x1b", 5);
-    assert_int_equal(hc(c, CONSOLEIO_write, 5, G(0x3000)), 0);
+    assert_int_equal(hc(c, 0x4249, 5, G(0x3000)), 0);
     assert_true(fake_console_contains("bh> ?"));
+    assert_int_equal(hc(g, 0x4249, 5, G(0x3000)), -EPERM);
+    assert_int_equal(hc(s, 0x4249, 5, G(0x3000)), -EPERM);
     domain_destroy(s);
     domain_destroy(g);
     domain_destroy(c);

@@ -172,9 +172,8 @@ def prepare(args, workdir):
     if errors:
         raise _Errors(errors)
     guests = with_stubs(guests, args.arch, args.stub_image, args.smp)
-    for g in guests:
-        if g.role == "control":  # dom0-lite names the boot-time domains as bh-boot does
-            g.cmdline = "names=" + ",".join(f"{i}:{d.name}" for i, d in enumerate(guests, 1))
+    for g in guests[:1] if args.dom0 else []:  # dom0-lite: the boot-time domains' names
+        g.cmdline = "names=" + ",".join(f"{i}:{d.name}" for i, d in enumerate(guests, 1))
     placements = []
     for g in guests:
         placements.append(guestdt.place(args.arch, g))

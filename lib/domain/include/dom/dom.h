@@ -39,7 +39,10 @@ extern struct dom_info dom_info;
 /* Parse @dtb into dom_info. Returns 0 or a negative Xen errno (after printing why). */
 int dom_init(void *dtb);
 
-/* Console output through CONSOLEIO_write. dom_write() returns the hypercall result. */
+/* Console output through CONSOLEIO_write. dom_write() returns the hypercall result.
+ * dom_console_write_cmd is the console_io command used (dom0-lite's shell sets Bulkhead's
+ * raw write, docs/dom0-lite.md). */
+extern int dom_console_write_cmd;
 long dom_write(const char *s, size_t len);
 void dom_puts(const char *s);
 void dom_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
