@@ -247,8 +247,10 @@ def test_session(dom0, arch):
     wait_for(child, f"(d{new_e1}) ECHO READY")
     run(child, "")
     assert _doms(run(child, "list e1"))["e1"][0] == new_e1
-    for name in ("u1", "e1"):
-        assert run(child, f"destroy {name}") == ""
+    assert run(child, "destroy u1") == ""
+    assert run(child, "shutdown e1") == ""  # SCHEDOP_remote_shutdown, then on_poweroff
+    wait_for(child, f"dom0-lite: e1 (d{new_e1}) powered off: on_poweroff = destroy")
+    run(child, "")
     assert set(_doms(run(child, "list"))) == {"dom0-lite"}
     assert run(child, "destroy u1") == "destroy: unknown domain 'u1'"
     assert run(child, "pause 77") == "pause: unknown domain '77'"
