@@ -84,7 +84,7 @@ def run(child, line, timeout=30):
     child.expect_exact(PROMPT, timeout=timeout)
     # Without the lines of others that came meanwhile (the hypervisor's, the guests',
     # dom0-lite's event reports): whole lines, which may land inside the echo.
-    out = OTHERS.sub("", child.before.replace("\r", ""))
+    out = OTHERS.sub("", child.before.replace("\r", "")).lstrip("\n")
     assert out.startswith(line), f"no echo of {line!r}: {out!r}"
     return out[len(line):].strip("\n")
 
@@ -278,3 +278,25 @@ def test_autostart_outlives_dom0(dom0, arch):
     child.expect_exact("*** Switching input to d2")
     child.send("after the crash\r")
     child.expect_exact("(d2) ECHO after the crash")
+
+
+@pytest.mark.parametrize("arch", ["aarch64"])
+def test_on_crash_policy(dom0, arch):
+    """A guest that crashes is kept with on_crash = "preserve" (listed as c) until
+    destroyed; with "destroy" it goes. (aarch64: the test guest's exc-fatal mode exists
+    there only.)"""
+    k = _kernel(arch)
+    crash = f'kernel = "{k}"\nmemory = 16\nstubdom = 0\nextra = "test=exc-fatal"\n'
+    child = dom0(arch, {"kept": f'name = "kept"\n{crash}on_crash = "preserve"\n',
+                        "gone": f'name = "gone"\n{crash}'})
+    _need_control(child)
+    for name in ("kept", "gone"):
+        assert re.fullmatch(rf"create: {name} is d\d+", run(child, f"create {name}")), name
+        wait_for(child, f"dom0-lite: {name} ")
+        wait_for(child, f"crashed: on_crash = {'preserve' if name == 'kept' else 'destroy'}")
+        run(child, "")
+    doms = _doms(run(child, "list"))
+    assert doms["kept"][1] == "----c-", doms
+    assert "gone" not in doms, doms
+    assert run(child, "destroy kept") == ""
+    assert set(_doms(run(child, "list"))) == {"dom0-lite"}
