@@ -1,8 +1,9 @@
 # Bulkhead: top-level build. Plain GNU Make.
 #
 #   make [ARCH=aarch64|riscv64]   build the hypervisor image into build/<arch>/
-#   make run                      boot the demo in QEMU: the hypervisor and two guests
-#                                 (installs missing packages first)
+#   make run                      the hypervisor, dom0-lite and a guest in QEMU, at the
+#                                 interactive bh> prompt (installs missing packages first)
+#   make demo                     the non-interactive demo: two guests, ends by itself
 #   make test                     every test, both arches (installs missing packages first)
 #   make bench                    benchmarks (instruction counts under -icount shift=0)
 #   make boot GUESTS="a.cfg ..."  boot the hypervisor with these guests (toolstack/bh-boot)
@@ -112,18 +113,37 @@ print-%:
 	@printf '%s\n' $($*)
 
 # ---- set-up, run ----
-.PHONY: deps run
+.PHONY: deps run prompt demo
 deps:
 ifneq ($(SKIP_DEPS),1)
 	@mk/deps.sh
 endif
 
-# The demo: the hypervisor with three boot-time guests (the test guest's hypercall checks,
-# a second guest counting on another CPU, and a third writing to its UART, served by its
-# own stub domain); the board powers off when all are done.
+# make run: at a terminal, the hypervisor, dom0-lite (the control domain,
+# docs/dom0-lite.md) with a boot bundle of guest configs, and a boot-time guest that
+# echoes what is typed to it; it lands at dom0-lite's `bh>` prompt and waits for you
+# (RUN_TIMEOUT seconds at most: CTRL-c ends it). Not at a terminal (CI, scripts), and
+# always with make demo: the demo that ends by itself: three boot-time guests (the test
+# guest's hypercall checks, a second guest counting on another CPU, and a third writing
+# to its UART, served by its own stub domain); the board powers off when all are done.
+RUN_TIMEOUT ?= 86400
+RUN_BUNDLE = configs/dom0/uart-$(ARCH).cfg configs/dom0/echo-$(ARCH).cfg \
+	configs/guests/demo-spin-$(ARCH).cfg
+RUN_GUESTS = configs/dom0/echo-$(ARCH).cfg
 DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg \
 	configs/guests/demo-uart-$(ARCH).cfg
 run: deps
+	$(Q)if [ -t 0 ] && [ -t 1 ]; then $(MAKE) --no-print-directory ARCH=$(ARCH) prompt; else \
+		echo "make run: not at a terminal: the demo that ends by itself (make demo);" \
+			"at a terminal, make run lands at dom0-lite's bh> prompt"; \
+		$(MAKE) --no-print-directory ARCH=$(ARCH) demo; fi
+
+prompt: deps
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub dom0-lite
+	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
+		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $(RUN_GUESTS)
+
+demo: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub
 	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin $(DEMO_GUESTS)
 
@@ -133,6 +153,7 @@ include tests/system/system.mk
 include tests/bench/bench.mk
 include tests/guests/guests.mk
 include drivers/stub/stub.mk
+include dom0-lite/dom0-lite.mk
 include tests/toolstack/toolstack.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
@@ -141,7 +162,7 @@ include tests/e2e/e2e.mk
 .PHONY: test test-system images
 images:
 	$(Q)for a in $(ARCHES); do \
-		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests stub || exit 1; done
+		$(MAKE) --no-print-directory ARCH=$$a all test-images test-guests stub dom0-lite || exit 1; done
 
 test-system: images
 	$(PYTHON) -m pytest -q tests/system

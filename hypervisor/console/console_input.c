@@ -85,6 +85,17 @@ static void announce(void)
     }
 }
 
+void console_input_set_focus(unsigned domid, bool say)
+{
+    spin_lock(&input_lock);
+    __atomic_store_n(&focus, domid, __ATOMIC_RELAXED);
+    switch_hits = 0;
+    if (say) {
+        announce();
+    }
+    spin_unlock(&input_lock);
+}
+
 /* Under the input lock: the focus moves to the next guest, or back to the hypervisor. */
 static void switch_focus(void)
 {

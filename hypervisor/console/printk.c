@@ -38,6 +38,13 @@ void printk_line(const char *prefix, const char *text, unsigned long n)
     spin_unlock(&console_lock);
 }
 
+void printk_raw(const char *text, unsigned long n)
+{
+    spin_lock(&console_lock);
+    console_write(text, n);
+    spin_unlock(&console_lock);
+}
+
 void printk(const char *fmt, ...)
 {
     va_list ap;

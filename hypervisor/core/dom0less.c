@@ -27,6 +27,7 @@
 
 #include <bulkhead/arch.h>
 #include <bulkhead/boot.h>
+#include <bulkhead/console.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_console.h>
 #include <bulkhead/errno.h>
@@ -600,6 +601,9 @@ static int build_node(const void *fdt, int node, const char *of)
         return rc;
     }
     print_domain(d, mods);
+    if (d->role == ROLE_CONTROL) {
+        console_input_set_focus(d->id, false); /* dom0-lite's bh> shell reads the keyboard first */
+    }
     domain_start(d, mods[MOD_KERNEL].load, mods[MOD_DTB].present ? mods[MOD_DTB].load : 0);
     return 0;
 }

@@ -26,10 +26,31 @@
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/printk.h>
 
-#define CON_CHUNK  128
-#define CON_BUDGET 4096 /* bytes per invocation before a continuation */
+/* CONSOLEIO_* numbers Xen leaves free: ours, control domain only. */
+#define CONSOLEIO_BH_FOCUS 0x4248
+#define CONSOLEIO_BH_RAW   0x4249
+#define CON_CHUNK          128
+#define CON_BUDGET         4096 /* bytes per invocation before a continuation */
 
-static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count, uint64_t buf)
+/* CONSOLEIO_BH_RAW: the control domain's shell is the operator's terminal (as Xen's dom0
+ * console): what it writes this way goes out as written, unlabelled and not held for a
+ * whole line, so the `bh> ` prompt and the line editor's echo show at once
+ * (docs/dom0-lite.md). Still a text stream: control characters other than newline,
+ * return, backspace and tab become '?'. */
+static void control_write(char *s, unsigned int n)
+{
+    for (unsigned int i = 0; i < n; i++) {
+        char c = s[i];
+
+        if (!((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\b' || c == '\t')) {
+            s[i] = '?';
+        }
+    }
+    printk_raw(s, n);
+}
+
+static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count, uint64_t buf,
+                        bool raw)
 {
     char chunk[CON_CHUNK];
     unsigned int done = 0;
@@ -48,7 +69,11 @@ static int64_t write_op(struct vcpu *v, struct hypercall *hc, unsigned int count
         if (rc) {
             return rc;
         }
-        guest_console_write(&v->dom->console, chunk, n);
+        if (raw) {
+            control_write(chunk, n);
+        } else {
+            guest_console_write(&v->dom->console, chunk, n);
+        }
         done += n;
     }
     /* Xen returns 0 for a complete write. */
@@ -82,14 +107,42 @@ static int64_t read_op(struct vcpu *v, unsigned int count, uint64_t buf)
     return done;
 }
 
+/* Our extension (docs/dom0-lite.md): the control domain gives the board console's input
+ * to guest @domid (`bh console`); CTRL-a three times moves it on as usual. */
+static bool in_focus_round(const struct domain *d);
+
+static int64_t focus_op(struct vcpu *v, unsigned int domid)
+{
+    struct domain *d;
+    bool ok;
+
+    if (v->dom->role != ROLE_CONTROL) {
+        return -EPERM;
+    }
+    d = domid < MAX_DOMAINS ? domain_get((domid_t)domid) : NULL;
+    ok = d && in_focus_round(d);
+    if (d) {
+        domain_put(d);
+    }
+    if (!ok) {
+        return -ESRCH;
+    }
+    console_input_set_focus(domid, true);
+    return 0;
+}
+
 int64_t do_console_io(struct vcpu *v, struct hypercall *hc, unsigned int cmd, unsigned int count,
                       uint64_t buf)
 {
     switch (cmd) {
     case CONSOLEIO_write:
-        return write_op(v, hc, count, buf);
+        return write_op(v, hc, count, buf, false);
+    case CONSOLEIO_BH_RAW:
+        return v->dom->role == ROLE_CONTROL ? write_op(v, hc, count, buf, true) : -EPERM;
     case CONSOLEIO_read:
         return read_op(v, count, buf);
+    case CONSOLEIO_BH_FOCUS:
+        return focus_op(v, count);
     default:
         return -ENOSYS;
     }

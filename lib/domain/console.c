@@ -10,13 +10,14 @@
  * another's. The hypervisor prints every line (its guest console is lossless unless the
  * operator chooses guest_console=drop), so the runtime does not pace itself. */
 static struct dom_lock con_lock;
+int dom_console_write_cmd = CONSOLEIO_write;
 
 long dom_write(const char *s, size_t len)
 {
     long ret;
 
     dom_lock(&con_lock);
-    ret = HYPERVISOR_console_io(CONSOLEIO_write, (int)len, s);
+    ret = HYPERVISOR_console_io(dom_console_write_cmd, (int)len, s);
     dom_unlock(&con_lock);
     return ret;
 }

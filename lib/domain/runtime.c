@@ -75,6 +75,29 @@ static unsigned fdt_count_cpus(const void *fdt)
     return n ? n : 1;
 }
 
+/* /chosen linux,initrd-start/-end (one or two cells each), as Linux reads them. */
+static uint64_t chosen_addr(const void *dtb, int node, const char *prop)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(dtb, node, prop, &len);
+
+    if (!p || (len != 4 && len != 8)) {
+        return 0;
+    }
+    return len == 4 ? fdt32_to_cpu(p[0]) : (uint64_t)fdt32_to_cpu(p[0]) << 32 | fdt32_to_cpu(p[1]);
+}
+
+static void read_initrd(const void *dtb, int chosen)
+{
+    uint64_t s = chosen < 0 ? 0 : chosen_addr(dtb, chosen, "linux,initrd-start");
+    uint64_t e = chosen < 0 ? 0 : chosen_addr(dtb, chosen, "linux,initrd-end");
+
+    if (s && e > s && s >= dom_info.ram_base && e <= dom_info.ram_base + dom_info.ram_size) {
+        dom_info.initrd_start = s;
+        dom_info.initrd_end = e;
+    }
+}
+
 int dom_init(void *dtb)
 {
     int node;
@@ -94,6 +117,7 @@ int dom_init(void *dtb)
     node = fdt_path_offset(dtb, "/chosen");
     args = node < 0 ? NULL : fdt_getprop(dtb, node, "bootargs", NULL);
     dom_info.bootargs = args ? args : "";
+    read_initrd(dtb, node);
     dom_info.nr_cpus = fdt_count_cpus(dtb);
     dom_info.timer_hz = dom_arch_counter_freq();
     if (!dom_info.timer_hz) {
@@ -288,10 +312,11 @@ static uint64_t page_up(uint64_t a)
 bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end)
 {
     /* The reserved ranges, page-rounded outwards. */
-    const uint64_t rsv[2][2] = {
+    const uint64_t rsv[3][2] = {
         {page_down((uint64_t)(uintptr_t)__image_start), page_up((uint64_t)(uintptr_t)__image_end)},
         {page_down((uint64_t)(uintptr_t)dom_info.fdt),
          page_up((uint64_t)(uintptr_t)dom_info.fdt + dom_info.fdt_size)},
+        {page_down(dom_info.initrd_start), page_up(dom_info.initrd_end)},
     };
     uint64_t ram_end = dom_info.ram_base + dom_info.ram_size;
     uint64_t s = page_up(from < dom_info.ram_base ? dom_info.ram_base : from);
@@ -300,7 +325,7 @@ bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end)
     /* Skip forward past any reserved range s falls into, until none does. */
     while (moved) {
         moved = false;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 3; i++) {
             if (s >= rsv[i][0] && s < rsv[i][1]) {
                 s = rsv[i][1];
                 moved = true;
@@ -312,7 +337,7 @@ bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end)
     }
     *start = s;
     *end = page_down(ram_end);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         if (rsv[i][0] > s && rsv[i][0] < *end) {
             *end = rsv[i][0];
         }

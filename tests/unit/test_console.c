@@ -137,6 +137,35 @@ static void test_focus_round_skips_stubs(void **state)
     domain_destroy(b);
 }
 
+/* CONSOLEIO 0x4248 (`bh console`): the control domain moves the focus to a guest; every
+ * other role is refused, a stub or a missing domain is not a focus. CONSOLEIO 0x4249: the
+ * control domain's raw write (no label, no wait for the newline), refused to others. */
+static void test_control_focus_and_raw_output(void **state)
+{
+    struct domain *c = start("dom0-lite", ROLE_CONTROL);
+    struct domain *g = start("g", ROLE_GUEST);
+    struct domain *s = start("g-stub", ROLE_STUB);
+
+    (void)state;
+    assert_int_equal(hc(g, 0x4248, g->id, 0), -EPERM);
+    assert_int_equal(hc(s, 0x4248, g->id, 0), -EPERM);
+    assert_int_equal(console_input_focus(), 0);
+    assert_int_equal(hc(c, 0x4248, s->id, 0), -ESRCH);
+    assert_int_equal(hc(c, 0x4248, MAX_DOMAINS + 5, 0), -ESRCH);
+    assert_int_equal(hc(c, 0x4248, 0xffffffffu, 0), -ESRCH);
+    assert_int_equal(hc(c, 0x4248, g->id, 0), 0);
+    assert_int_equal(console_input_focus(), g->id);
+    assert_true(fake_console_contains("*** Switching input to d"));
+    memcpy(core_env_gpa(c, G(0x3000)), "bh> \x1b", 5);
+    assert_int_equal(hc(c, 0x4249, 5, G(0x3000)), 0);
+    assert_true(fake_console_contains("bh> ?"));
+    assert_int_equal(hc(g, 0x4249, 5, G(0x3000)), -EPERM);
+    assert_int_equal(hc(s, 0x4249, 5, G(0x3000)), -EPERM);
+    domain_destroy(s);
+    domain_destroy(g);
+    domain_destroy(c);
+}
+
 static void test_delivery_raises_virq_console(void **state)
 {
     struct domain *a = start("a", ROLE_GUEST);
@@ -407,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hypervisor_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_prints_with_targets_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_vcpus_read_while_input_pours_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_control_focus_and_raw_output, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("console", tests, group_setup, NULL);

@@ -29,7 +29,7 @@ import signal
 import sys
 import tempfile
 
-from . import guestdt, hostdt, stubdom, xlcfg
+from . import bundle, guestdt, hostdt, stubdom, xlcfg
 from .guestdt import MiB, ToolError
 from .xlcfg import ConfigError
 
@@ -82,6 +82,14 @@ def _args(argv):
                     "(default: a temporary directory, removed afterwards)")
     ap.add_argument("--dry-run", action="store_true", help="generate everything and print "
                     "the QEMU command line, but do not boot (QEMU still dumps its DTB)")
+    ap.add_argument("--dom0", action="store_true", help="boot dom0-lite, the control "
+                    "domain, first, with a boot bundle of the --bundle configs as its ramdisk "
+                    "(docs/dom0-lite.md)")
+    ap.add_argument("--bundle", action="append", default=[], metavar="CFG",
+                    help="put this config (and the files it names) in dom0-lite's bundle")
+    ap.add_argument("--autostart", action="append", default=[], metavar="NAME",
+                    help="dom0-lite creates configs/NAME.cfg of its bundle at boot")
+    ap.add_argument("--dom0-image", help="default build/ARCH/dom0-lite/dom0-lite.bin")
     ap.add_argument("configs", nargs="*", metavar="GUEST.cfg")
     args = ap.parse_args(argv)
     conf = bhqemu.board_config(args.arch)
@@ -107,6 +115,12 @@ def _args(argv):
             ap.error(f"--log {args.log}: {e.strerror}")
     if args.stub_image is None:
         args.stub_image = os.path.join(TOP, "build", args.arch, "drivers", "stub.bin")
+    if args.dom0_image is None:
+        args.dom0_image = os.path.join(TOP, "build", args.arch, "dom0-lite", "dom0-lite.bin")
+    if (args.bundle or args.autostart) and not args.dom0:
+        ap.error("--bundle and --autostart need --dom0")
+    if args.dom0 and not os.path.isfile(args.dom0_image):
+        ap.error(f"{args.dom0_image}: no such image (run `make ARCH={args.arch} dom0-lite`)")
     args.board = conf
     return args
 
@@ -149,10 +163,19 @@ def with_stubs(guests, arch, stub_image, smp):
 def prepare(args, workdir):
     """Everything up to the QEMU command line of the run. Raises ConfigError/ToolError."""
     conf = args.board
-    guests, errors = load_guests(args.configs, args.arch, args.smp)
+    configs = list(args.configs)
+    if args.dom0:
+        bundle_path = os.path.join(workdir, "bundle.cpio")
+        size = bundle.write_bundle(bundle_path, args.bundle, args.autostart, args.stub_image)
+        control = os.path.join(workdir, "dom0-lite.cfg")
+        bundle.control_config(control, os.path.abspath(args.dom0_image), bundle_path, size)
+        configs.insert(0, control)
+    guests, errors = load_guests(configs, args.arch, args.smp)
     if errors:
         raise _Errors(errors)
     guests = with_stubs(guests, args.arch, args.stub_image, args.smp)
+    for g in guests[:1] if args.dom0 else []:  # dom0-lite: the boot-time domains' names
+        g.cmdline = "names=" + ",".join(f"{i}:{d.name}" for i, d in enumerate(guests, 1))
     placements = []
     for g in guests:
         placements.append(guestdt.place(args.arch, g))

@@ -83,6 +83,10 @@ int console_input_enable(void);
 /* Received bytes, in order: the receive interrupt's handler, and unit tests. */
 void console_input_bytes(const char *s, size_t n);
 
+/* Give the focus to domain @domid (0: the hypervisor), announced if @say: at boot the
+ * control domain's shell has it, and `bh console` moves it (docs/dom0-lite.md). */
+void console_input_set_focus(unsigned domid, bool say);
+
 /* Who has the focus: 0 for the hypervisor, else a domain id. */
 unsigned console_input_focus(void);
 

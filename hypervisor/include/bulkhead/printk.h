@@ -14,6 +14,8 @@ void vprintk(const char *fmt, va_list ap);
 /* Print "@prefix@text" and a newline as one line: @text is @n bytes, printed as is (no
  * formatting, no length limit beyond the caller's). */
 void printk_line(const char *prefix, const char *text, unsigned long n);
+/* @n bytes as they are, no prefix, no line assembly: the control domain's shell. */
+void printk_raw(const char *text, unsigned long n);
 
 /*
  * Report a fatal error in the hypervisor itself and power the board off. The line

@@ -24,13 +24,14 @@ void dom_exit(int status) __attribute__((noreturn));
 
 /* What the device tree told us. Filled by dom_init(). */
 struct dom_info {
-    const void *fdt;      /* the guest DTB (guest-physical = virtual, MMU off) */
-    uint64_t fdt_size;    /* its totalsize */
-    uint64_t ram_base;    /* first /memory range, guest-physical */
-    uint64_t ram_size;    /* bytes */
-    const char *bootargs; /* /chosen bootargs, "" if none */
-    uint64_t timer_hz;    /* counter frequency */
-    unsigned nr_cpus;     /* device_type = "cpu" nodes under /cpus (at least 1) */
+    const void *fdt;                   /* the guest DTB (guest-physical = virtual, MMU off) */
+    uint64_t fdt_size;                 /* its totalsize */
+    uint64_t ram_base;                 /* first /memory range, guest-physical */
+    uint64_t ram_size;                 /* bytes */
+    const char *bootargs;              /* /chosen bootargs, "" if none */
+    uint64_t timer_hz;                 /* counter frequency */
+    unsigned nr_cpus;                  /* device_type = "cpu" nodes under /cpus (at least 1) */
+    uint64_t initrd_start, initrd_end; /* /chosen linux,initrd-*, inside RAM; 0 if none */
 };
 
 extern struct dom_info dom_info;
@@ -38,7 +39,10 @@ extern struct dom_info dom_info;
 /* Parse @dtb into dom_info. Returns 0 or a negative Xen errno (after printing why). */
 int dom_init(void *dtb);
 
-/* Console output through CONSOLEIO_write. dom_write() returns the hypercall result. */
+/* Console output through CONSOLEIO_write. dom_write() returns the hypercall result.
+ * dom_console_write_cmd is the console_io command used (dom0-lite's shell sets Bulkhead's
+ * raw write, docs/dom0-lite.md). */
+extern int dom_console_write_cmd;
 long dom_write(const char *s, size_t len);
 void dom_puts(const char *s);
 void dom_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -66,7 +70,7 @@ void dom_sleep_ms(uint64_t ms);
 
 /*
  * Free RAM: every page of guest RAM that holds neither the loaded image (with its BSS
- * and stacks) nor the DTB. dom_free_next() returns the next free page-aligned range at
+ * and stacks), the DTB nor the initrd. dom_free_next() returns the next free page-aligned range at
  * or above @from as [*start, *end), false when there is none.
  */
 bool dom_free_next(uint64_t from, uint64_t *start, uint64_t *end);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dom0-lite's control operations: Xen's domctl / sysctl hypercalls (interface version
+ * 0x15, docs/dom0-lite.md) behind the bh command table's back end (cmdtable.h), the
+ * names of the domains dom0-lite knows, and the builder (builder.c).
+ */
+#ifndef DOM0_CONTROL_H
+#define DOM0_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "cmdtable.h"
+#include "xlcfg.h"
+
+#include <xen/xen.h>
+
+extern const struct bh_ops control_ops;
+extern struct bundle boot_bundle;
+
+long dom0_domctl(void *op);
+long dom0_sysctl(void *op);
+
+/* The names dom0-lite gave (or was told): one slot per domain id. */
+void names_set(unsigned id, const char *name);
+const char *names_get(unsigned id);
+void names_clear(unsigned id);
+
+/* A config kept for a guest dom0-lite built (its on_* policy, for a restart). */
+struct guest_rec {
+    bool used;
+    unsigned id, stub_id;
+    struct xlcfg cfg;
+    char cfg_file[XLCFG_PATH_MAX];
+    bool preserved; /* its end was handled (kept when on_* = preserve) */
+};
+struct guest_rec *guest_find(unsigned id);
+
+/* Build and start the guest of configs/@cfg.cfg with @n overrides: builder.c. */
+int builder_create(const char *cfg, unsigned n, char *const overrides[], char *err);
+/* VIRQ_DOM_EXC: apply each built guest's on_poweroff / on_reboot / on_crash. */
+void builder_dom_exc(void);
+
+#endif

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dom0-lite, the control domain (docs/dom0-lite.md): a program on the domain runtime's
+ * event loop (dom/program.h).
+ *
+ *   init()          finds the boot bundle (its ramdisk), binds VIRQ_CONSOLE and
+ *                   VIRQ_DOM_EXC, creates the guests listed in the bundle's `autostart`,
+ *                   prints the banner and the `bh>` prompt;
+ *   notified(port)  VIRQ_CONSOLE: reads the typed bytes (CONSOLEIO_read) into the line
+ *                   editor, runs each complete line through the bh command table;
+ *                   VIRQ_DOM_EXC: applies the guests' on_* policies (builder.c).
+ */
+#include <string.h>
+
+#include "cmdtable.h"
+#include "control.h"
+#include "dom/dom.h"
+#include "dom/event.h"
+#include "dom/hypercall.h"
+#include "dom/program.h"
+
+#include <xen/event_channel.h>
+
+#define LINE_MAX         256
+#define PROMPT           "bh> "
+#define VIRQ_DOM_EXC_    3      /* Xen's VIRQ_DOM_EXC (global, control domain only) */
+#define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
+
+struct bundle boot_bundle;
+
+static struct {
+    uint32_t con_port, exc_port;
+    char line[LINE_MAX];
+    unsigned len;
+    bool cr; /* the last byte was '\r': a following '\n' is the same Enter */
+} sh;
+
+static int bind_virq(uint32_t virq, uint32_t *port)
+{
+    struct evtchn_bind_virq bv = {.virq = virq, .vcpu = 0};
+    int rc = (int)HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv);
+
+    *port = rc ? 0 : bv.port;
+    return rc;
+}
+
+static int autostart_one(const char *name)
+{
+    char err[BH_ERR_MAX] = "";
+    int rc = builder_create(name, 0, NULL, err);
+
+    if (rc < 0) {
+        dom_printf("dom0-lite: autostart %s: %s\n", name, err[0] ? err : bh_strerror(rc));
+    }
+    return rc;
+}
+
+static void autostart(void)
+{
+    struct bundle_file f;
+    char name[XLCFG_NAME_MAX];
+    unsigned n = 0;
+
+    if (bundle_find(&boot_bundle, "autostart", &f)) {
+        return;
+    }
+    for (size_t i = 0; i <= f.size; i++) {
+        char c = i < f.size ? (char)f.data[i] : '\n';
+
+        if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+            if (n) {
+                name[n] = '\0';
+                autostart_one(name);
+            }
+            n = 0;
+        } else if (n + 1 < sizeof(name)) {
+            name[n++] = c;
+        }
+    }
+}
+
+static int count_cfg(const struct bundle_file *f, void *ctx)
+{
+    size_t l = strlen(f->name);
+
+    if (!strncmp(f->name, "configs/", 8) && l > 12 && !strcmp(f->name + l - 4, ".cfg")) {
+        (*(unsigned *)ctx)++;
+    }
+    return 0;
+}
+
+/* bootargs `names=1:dom0-lite,2:web,...`: the boot-time domains' names (bh-boot's). */
+static void boot_names(void)
+{
+    static char buf[512];
+    char *p = buf;
+
+    if (!dom_arg("names", buf, sizeof(buf))) {
+        return;
+    }
+    while (*p) {
+        char *colon = strchr(p, ':'), *end = strchr(p, ',');
+        uint64_t id;
+
+        if (!end) {
+            end = p + strlen(p);
+        }
+        if (colon && colon < end) {
+            char c = *end;
+
+            *colon = '\0';
+            *end = '\0';
+            if (dom_parse_u64(p, &id)) {
+                names_set((unsigned)id, colon + 1);
+            }
+            *end = c;
+        }
+        p = *end ? end + 1 : end;
+    }
+}
+
+void init(void)
+{
+    unsigned cfgs = 0;
+    size_t bad_at = 0;
+    int rc;
+
+    boot_names();
+    /* Our output goes out unlabelled and at once: the prompt has no newline. Refused
+     * (an older hypervisor), it stays line-buffered with a (d<id>) label. */
+    if (HYPERVISOR_console_io(CONSOLEIO_BH_RAW, 0, "") == 0) {
+        dom_console_write_cmd = CONSOLEIO_BH_RAW;
+    }
+    if (dom_info.initrd_start) {
+        boot_bundle.base = (const uint8_t *)(uintptr_t)dom_info.initrd_start;
+        boot_bundle.size = dom_info.initrd_end - dom_info.initrd_start;
+        if (bundle_walk(&boot_bundle, count_cfg, &cfgs, &bad_at)) {
+            dom_printf("dom0-lite: the boot bundle is not a cpio newc archive (bad entry at "
+                       "offset %lu): no configs\n",
+                       (unsigned long)bad_at);
+            boot_bundle.size = 0;
+        }
+    } else {
+        dom_printf("dom0-lite: no boot bundle (ramdisk): no configs\n");
+    }
+    rc = bind_virq(VIRQ_CONSOLE, &sh.con_port);
+    if (rc) {
+        dom_printf("dom0-lite: VIRQ_CONSOLE unavailable (%d): no shell\n", rc);
+    }
+    rc = bind_virq(VIRQ_DOM_EXC_, &sh.exc_port);
+    if (rc) {
+        dom_printf("dom0-lite: VIRQ_DOM_EXC unavailable (%d): no on_poweroff/on_reboot/on_crash "
+                   "policy\n",
+                   rc);
+    }
+    autostart();
+    dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
+               "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
+               "start one;\n"
+               "  CTRL-a three times moves the keyboard to the guests and back here.\n",
+               cfgs);
+    dom_puts(PROMPT);
+}
+
+static void run_line(void)
+{
+    sh.line[sh.len] = '\0';
+    bh_run_line(&control_ops, sh.line);
+    sh.len = 0;
+    dom_puts(PROMPT);
+}
+
+/* One typed byte: a small line editor (backspace, CTRL-u, CTRL-c), echoing as it goes. */
+static void typed(char c)
+{
+    if (c == '\n' && sh.cr) {
+        sh.cr = false;
+        return;
+    }
+    sh.cr = c == '\r';
+    if (c == '\r' || c == '\n') {
+        dom_puts("\n");
+        run_line();
+    } else if (c == 0x7f || c == '\b') {
+        if (sh.len) {
+            sh.len--;
+            dom_puts("\b \b");
+        }
+    } else if (c == 0x15 || c == 0x03) { /* CTRL-u, CTRL-c: drop the line */
+        sh.len = 0;
+        dom_puts("^C\n" PROMPT);
+    } else if ((unsigned char)c >= 0x20 && c != 0x7f) {
+        if (sh.len + 1 < LINE_MAX) {
+            sh.line[sh.len++] = c;
+            dom_write(&c, 1);
+        }
+    }
+}
+
+void notified(uint32_t port)
+{
+    if (port == sh.con_port) {
+        char buf[64];
+        long n;
+
+        while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
+            for (long i = 0; i < n; i++) {
+                typed(buf[i]);
+            }
+        }
+    } else if (port == sh.exc_port) {
+        builder_dom_exc();
+    }
+}
+
+void fault(const struct dom_fault *f)
+{
+    dom_printf("dom0-lite: crashed (cause 0x%lx at pc 0x%lx, address 0x%lx); guests run on\n",
+               (unsigned long)f->cause, (unsigned long)f->pc, (unsigned long)f->addr);
+}
