@@ -376,7 +376,7 @@ static void orphan(const char *of)
     struct domain *t = of ? domain_find(of) : NULL;
 
     t = t ? domain_get(t->id) : NULL;
-    if (t && t->held && !t->stub) {
+    if (t && (t->held & DOM_HOLD_WAIT) && !t->stub) {
         domain_crash(t, "its stub domain could not be built");
     }
     if (t) {
@@ -587,7 +587,7 @@ static int build_node(const void *fdt, int node, const char *of)
     if (!rc && of) {
         rc = pair_stub(d, of);
     }
-    d->held = !of && has_stub(fdt, d->name);
+    d->held = !of && has_stub(fdt, d->name) ? DOM_HOLD_WAIT : 0;
     if (!rc && mods[MOD_DTB].present) {
         rc = passthrough(d, &mods[MOD_DTB]);
     }

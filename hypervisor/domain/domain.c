@@ -454,9 +454,11 @@ void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
     d->held_entry = entry;
     d->held_arg = dtb;
     d->live_vcpus = d->nr_vcpus;
-    /* Published last: a stub may release the hold as soon as it sees RUNNING. */
     __atomic_store_n(&d->state, DOM_RUNNING, __ATOMIC_RELEASE);
-    if (__atomic_load_n(&d->held, __ATOMIC_ACQUIRE)) {
+    /* After held_entry/held_arg: a release that finds STARTED reads them. */
+    uint32_t old = __atomic_fetch_or(&d->held, DOM_HOLD_STARTED, __ATOMIC_ACQ_REL);
+
+    if ((old & DOM_HOLD_WAIT) && !(old & DOM_HOLD_GO)) {
         printk("bulkhead: d%u (%s): vCPUs held until its stub domain enables its device "
                "model\n",
                d->id, d->name);
@@ -468,9 +470,11 @@ void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
 
 void domain_release_hold(struct domain *d)
 {
-    /* Only once, and only after domain_start recorded where to start. */
-    if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == DOM_BUILDING ||
-        !__atomic_exchange_n(&d->held, 0u, __ATOMIC_ACQ_REL)) {
+    uint32_t old = __atomic_fetch_or(&d->held, DOM_HOLD_GO, __ATOMIC_ACQ_REL);
+
+    /* Only the first enable of a held domain, and only once domain_start recorded where
+     * to start: otherwise domain_start sees GO and starts it itself. */
+    if (!(old & DOM_HOLD_WAIT) || (old & DOM_HOLD_GO) || !(old & DOM_HOLD_STARTED)) {
         return;
     }
     /* It never ran, so it is down and off its CPU: this cannot fail. A dying domain's
@@ -929,7 +933,7 @@ int domain_set_target(struct domain *stub, struct domain *target)
     /* As for boot-time pairs: a target not started yet waits for its device model. */
     spin_lock(&target->ctl_lock);
     if (READ_ONCE(target->state) == DOM_BUILDING) {
-        __atomic_store_n(&target->held, 1u, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&target->held, DOM_HOLD_WAIT, __ATOMIC_ACQ_REL);
     }
     spin_unlock(&target->ctl_lock);
     return 0;

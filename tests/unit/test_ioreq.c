@@ -66,7 +66,7 @@ static void pair(struct domain **t, struct domain **s)
     *t = create("target", ROLE_GUEST);
     *s = create("stub", ROLE_STUB);
     assert_int_equal(domain_pair_stub(*s, *t), 0);
-    (*t)->held = 1;
+    (*t)->held = DOM_HOLD_WAIT;
     domain_start(*t, FAKE_GUEST_RAM_BASE, 0);
     domain_start(*s, FAKE_GUEST_RAM_BASE, 0);
 }
@@ -306,6 +306,26 @@ static void test_target_held_until_enabled(void **state)
     /* Disable and enable again: started once only. */
     assert_int_equal(simple(s, t->id, XEN_DMOP_set_ioreq_server_state, 0), 0);
     assert_int_equal(simple(s, t->id, XEN_DMOP_set_ioreq_server_state, 1), 0);
+    end(t);
+    end(s);
+}
+
+/* A domain built at run time may be unpaused after its stub enabled its server: then
+ * domain_start starts it at once (it used to wait forever). */
+static void test_enabled_before_the_target_starts(void **state)
+{
+    struct domain *t = create("target", ROLE_GUEST), *s = create("stub", ROLE_STUB);
+
+    (void)state;
+    assert_int_equal(domain_pair_stub(s, t), 0);
+    t->held = DOM_HOLD_WAIT;
+    domain_start(s, FAKE_GUEST_RAM_BASE, 0);
+    assert_int_equal(create_server(s, t->id, 0, NULL), 0);
+    assert_int_equal(simple(s, t->id, XEN_DMOP_set_ioreq_server_state, 1), 0);
+    assert_int_equal(t->vcpus[0]->state, VCPU_DOWN);
+    domain_start(t, FAKE_GUEST_RAM_BASE, 0);
+    assert_int_equal(t->vcpus[0]->state, VCPU_RUNNABLE);
+    assert_false(fake_console_contains("vCPUs held until its stub domain enables"));
     end(t);
     end(s);
 }
@@ -559,6 +579,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_server_life_ranges_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_held_until_enabled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enabled_before_the_target_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_and_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_teardown_while_blocked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_end_ends_stub, setup, teardown),

@@ -145,8 +145,10 @@ struct domain {
      * published (under domain_lock, no reference). */
     struct domain *target;
     struct domain *stub;
-    uint32_t held; /* 1: has a stub (32-bit: word atomics on every arch): vCPU 0 waits until its
-                      ioreq server is enabled */
+    /* DOM_HOLD_* bits (32-bit: word atomics on every arch): a target with a stub has its
+     * vCPU 0 held until its ioreq server is enabled, whichever of domain_start and the
+     * enable comes first; exactly one of them starts it. */
+    uint32_t held;
     uint64_t held_entry;   /* where vCPU 0 starts then */
     uint64_t held_arg;     /* and its boot argument */
     unsigned refused_logs; /* stub refusals logged (rate limit) */
@@ -238,7 +240,13 @@ int __must_check domain_pair_stub(struct domain *stub, struct domain *target);
 /* @target's stub domain, with a reference, or NULL if it has none (or it is dying). */
 struct domain *domain_get_stub(struct domain *target);
 
-/* Start @d's vCPU 0 if domain_start() held it for its stub (ioreq server enabled). */
+#define DOM_HOLD_WAIT    1u /* has a stub: wait for its device model */
+#define DOM_HOLD_GO      2u /* its ioreq server was enabled */
+#define DOM_HOLD_STARTED 4u /* domain_start ran (held_entry / held_arg are set) */
+
+/* Its stub's ioreq server is enabled: start @d's vCPU 0 if domain_start() held it, or
+ * let domain_start() start it at once if it has not run yet (a domain built at run
+ * time may be unpaused after its stub is ready). */
 void domain_release_hold(struct domain *d);
 
 /* May @d (if a stub) act on domain @other? Its own id and its target's are fine; any
