@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The bh command table: see cmdtable.h. */
 #include "cmdtable.h"
+#include "xlcfg.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -301,6 +302,45 @@ static int cmd_vcpu_list(const struct bh_ops *ops, int argc, char **argv)
     return 0;
 }
 
+/* xl vcpu-pin <domain> <vcpu|all> <cpus|all>: hard affinity ("0-3,5" as in xl.cfg). */
+static int cmd_vcpu_pin(const struct bh_ops *ops, int argc, char **argv)
+{
+    char err[BH_ERR_MAX] = "";
+    struct bh_physinfo pi;
+    uint64_t vcpu = 0, mask;
+    int i, n, rc;
+
+    if (argc != 4) {
+        return usage(ops, argv[0]);
+    }
+    if (!ops->vcpu_pin) {
+        bh_printf(ops, "%s: not supported by this back end\n", argv[0]);
+        return 1;
+    }
+    i = find_dom(ops, argv[0], argv[1], &n);
+    if (i < 0) {
+        return 1;
+    }
+    if (strcmp(argv[2], "all") && (!parse_uint(argv[2], &vcpu) || vcpu >= doms[i].vcpus)) {
+        bh_printf(ops, "%s: bad vCPU '%s' (0..%u or all)\n", argv[0], argv[2],
+                  doms[i].vcpus ? doms[i].vcpus - 1 : 0);
+        return 1;
+    }
+    if (!xlcfg_cpulist(argv[3], &mask)) {
+        bh_printf(ops, "%s: bad CPU list '%s' (e.g. 0-3,5 or all)\n", argv[0], argv[3]);
+        return 1;
+    }
+    if (!mask) { /* "all": every CPU the host has */
+        rc = ops->physinfo(&pi);
+        if (rc < 0) {
+            return report(ops, argv[0], rc, NULL);
+        }
+        mask = pi.nr_cpus >= 64 ? ~0ull : (1ull << pi.nr_cpus) - 1;
+    }
+    rc = ops->vcpu_pin(doms[i].id, strcmp(argv[2], "all") ? (int)vcpu : -1, mask, err);
+    return rc < 0 ? report(ops, argv[0], rc, err) : 0;
+}
+
 static int cmd_sched_credit(const struct bh_ops *ops, int argc, char **argv)
 {
     const char *which = NULL;
@@ -451,6 +491,8 @@ const struct bh_cmd bh_cmd_table[] = {
     {"console", cmd_console, "<domain>",
      "attach the keyboard to a domain's console (CTRL-a three times to come back)", false},
     {"vcpu-list", cmd_vcpu_list, "[domain]", "list the vCPUs of all/some domains", false},
+    {"vcpu-pin", cmd_vcpu_pin, "<domain> <vcpu|all> <cpus|all>",
+     "set which CPUs a domain's vCPU may run on (hard affinity, e.g. 0-3,5)", false},
     {"sched-credit", cmd_sched_credit, "[-d <domain> [-w <weight>] [-c <cap>]]",
      "get/set credit scheduler parameters", false},
     {"info", cmd_info, "", "get information about the host", false},

@@ -66,6 +66,8 @@ struct bh_ops {
     int (*physinfo)(struct bh_physinfo *pi);
     uint64_t (*uptime_ns)(void);
     int (*console)(unsigned domid, char *err);
+    /* Hard affinity of vCPU @vcpu of @domid (or every vCPU if @vcpu < 0): CPUs in @mask. */
+    int (*vcpu_pin)(unsigned domid, int vcpu, uint64_t mask, char *err);
     void (*crash)(void); /* the hidden `crash-dom0` (tests: guests outlive dom0-lite) */
     const char *version;
 };

@@ -186,6 +186,33 @@ static int op_vcpus(unsigned domid, struct bh_vcpu *v, unsigned max)
     return (int)n;
 }
 
+static int op_vcpu_pin(unsigned domid, int vcpu, uint64_t mask, char *err)
+{
+    struct xen_domctl info = {.cmd = XEN_DOMCTL_getdomaininfo, .domain = (domid_t)domid};
+    uint32_t first = vcpu < 0 ? 0 : (uint32_t)vcpu, last;
+    int rc = (int)dom0_domctl(&info);
+
+    (void)err;
+    if (rc < 0) {
+        return rc;
+    }
+    last = vcpu < 0 ? info.u.getdomaininfo.max_vcpu_id : (uint32_t)vcpu;
+    for (uint32_t i = first; i <= last && last != XEN_INVALID_MAX_VCPU_ID; i++) {
+        struct xen_domctl op = {.cmd = XEN_DOMCTL_setvcpuaffinity, .domain = (domid_t)domid};
+        uint64_t bits = mask;
+
+        op.u.vcpuaffinity.vcpu = i;
+        op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+        set_xen_guest_handle(op.u.vcpuaffinity.cpumap_hard.bitmap, (uint8_t *)&bits);
+        op.u.vcpuaffinity.cpumap_hard.nr_bits = 64;
+        rc = (int)dom0_domctl(&op);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static int sched_op(unsigned domid, uint32_t cmd, struct xen_domctl_sched_credit *c)
 {
     struct xen_domctl op = {.cmd = XEN_DOMCTL_scheduler_op, .domain = (domid_t)domid};
@@ -284,6 +311,7 @@ const struct bh_ops control_ops = {
     .physinfo = op_physinfo,
     .uptime_ns = op_uptime,
     .console = op_console,
+    .vcpu_pin = op_vcpu_pin,
     .crash = op_crash,
     .version = "Bulkhead (Xen 4.17 ABI)",
 };

@@ -165,8 +165,8 @@ static int sched_op(struct domain *d, struct xen_domctl_scheduler_op *s, bool *c
 
 static int set_affinity(struct vcpu *v, struct domain *d, struct xen_domctl_vcpuaffinity *a)
 {
-    uint8_t bytes[4] = {0};
-    uint32_t n = MIN(a->cpumap_hard.nr_bits, 32u), mask = 0;
+    uint8_t bytes[8] = {0};
+    uint32_t n = MIN(a->cpumap_hard.nr_bits, 64u), mask = 0;
     int rc;
 
     if (a->vcpu >= d->nr_vcpus) {
@@ -176,10 +176,11 @@ static int set_affinity(struct vcpu *v, struct domain *d, struct xen_domctl_vcpu
         return a->flags & XEN_VCPUAFFINITY_SOFT ? 0 : -EINVAL; /* soft: a hint we ignore */
     }
     rc = copy_from_guest(v, bytes, guest_handle_addr(&a->cpumap_hard.bitmap), (n + 7) / 8);
-    for (uint32_t i = 0; i < n && rc == 0; i++) {
+    for (uint32_t i = 0; i < MIN(n, 32u) && rc == 0; i++) {
         mask |= (uint32_t)((bytes[i / 8] >> (i % 8)) & 1) << i;
     }
-    return rc ? rc : sched_set_affinity(d->vcpus[a->vcpu], mask);
+    /* As Xen: a map naming no CPU the host has is -EINVAL (0 would mean "any" below). */
+    return rc ? rc : mask ? sched_set_affinity(d->vcpus[a->vcpu], mask) : -EINVAL;
 }
 
 static int set_target(struct domain *stub, domid_t target)

@@ -114,7 +114,8 @@ def test_shell_errors(dom0, arch):
     # The keyboard is dom0-lite's from boot: no CTRL-a needed.
     out = run(child, "help")
     for cmd in ("create", "list", "destroy", "shutdown", "reboot", "pause", "unpause",
-                "console", "vcpu-list", "sched-credit", "info", "uptime", "help"):
+                "console", "vcpu-list", "vcpu-pin", "sched-credit", "info", "uptime",
+                "help"):
         assert re.search(rf"^ {cmd} ", out, re.M), f"help lacks {cmd}: {out}"
     assert "crash-dom0" not in out
     assert run(child, "frobnicate now") == "frobnicate: unknown command; 'help' lists them"
@@ -147,6 +148,14 @@ def test_shell_errors(dom0, arch):
     assert run(child, "sched-credit -d x -w 0") == \
         "sched-credit: bad weight '0' (1..65535)"
     assert run(child, "list a b").startswith("Usage: list [domain]")
+    # vcpu-pin: xl's syntax, through XEN_DOMCTL_setvcpuaffinity.
+    assert run(child, "vcpu-pin dom0-lite all all") == ""
+    assert run(child, "vcpu-pin dom0-lite 0 0") == ""
+    assert run(child, "vcpu-pin dom0-lite 1 0") == "vcpu-pin: bad vCPU '1' (0..0 or all)"
+    assert run(child, "vcpu-pin dom0-lite 0 0-99") == \
+        "vcpu-pin: bad CPU list '0-99' (e.g. 0-3,5 or all)"
+    assert run(child, "vcpu-pin dom0-lite 0 40").startswith("vcpu-pin: ")
+    assert run(child, "vcpu-pin dom0-lite all all") == ""
     # Backspace edits the line before it runs.
     child.send("helq\x7fp uptime\r")
     child.expect_exact(PROMPT)

@@ -310,6 +310,18 @@ static int vcpus(unsigned id, struct bh_vcpu *v, unsigned max)
     return 1;
 }
 
+static int pin_vcpu;
+static uint64_t pin_mask;
+
+static int vcpu_pin(unsigned id, int vcpu, uint64_t mask, char *e)
+{
+    (void)e;
+    last_id = id;
+    pin_vcpu = vcpu;
+    pin_mask = mask;
+    return 0;
+}
+
 static int physinfo(struct bh_physinfo *p)
 {
     *p = (struct bh_physinfo){4, 62500, 262144, 200000, 4096};
@@ -328,6 +340,7 @@ static const struct bh_ops ops = {
     .destroy = destroy,
     .pause = pause_,
     .vcpus = vcpus,
+    .vcpu_pin = vcpu_pin,
     .physinfo = physinfo,
     .uptime_ns = uptime,
     .version = "test",
@@ -386,6 +399,21 @@ static void test_cmdtable(void **state)
     assert_int_equal(run("vcpu-list web"), 0);
     assert_non_null(strstr(outbuf, "web                                  3     0     1   r-- "
                                    "      2.5 all / all\n"));
+    /* vcpu-pin: xl's syntax; "all" CPUs are the host's (physinfo: 4). */
+    assert_int_equal(run("vcpu-pin web 1 0-1,3"), 0);
+    assert_int_equal(last_id, 3);
+    assert_int_equal(pin_vcpu, 1);
+    assert_int_equal(pin_mask, 0xb);
+    assert_int_equal(run("vcpu-pin 3 all all"), 0);
+    assert_int_equal(pin_vcpu, -1);
+    assert_int_equal(pin_mask, 0xf);
+    assert_int_equal(run("vcpu-pin web 2 0"), 1);
+    assert_string_equal(outbuf, "vcpu-pin: bad vCPU '2' (0..1 or all)\n");
+    assert_int_equal(run("vcpu-pin web 0 5-2"), 1);
+    assert_string_equal(outbuf, "vcpu-pin: bad CPU list '5-2' (e.g. 0-3,5 or all)\n");
+    assert_int_equal(run("vcpu-pin nobody 0 0"), 1);
+    assert_string_equal(outbuf, "vcpu-pin: unknown domain 'nobody'\n");
+    assert_int_equal(run("vcpu-pin web 0"), 1);
     assert_int_equal(run("a b c d e f g h i j k l m n o p q r"), 1);
     assert_int_equal(run(""), 0);
     assert_int_equal(run("help"), 0);

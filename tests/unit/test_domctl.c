@@ -543,6 +543,9 @@ static void test_sched_affinity_and_target(void **state)
     assert_int_equal(t->vcpus[1]->pcpu, 0);
     assert_int_equal(t->vcpus[1]->affinity, 0x1);
     assert_int_equal(affinity(c, id, 1, 0x4, XEN_VCPUAFFINITY_HARD), -EINVAL);
+    /* An empty map is no CPU at all, not "any CPU" (it was taken as any). */
+    assert_int_equal(affinity(c, id, 1, 0x0, XEN_VCPUAFFINITY_HARD), -EINVAL);
+    assert_int_equal(t->vcpus[1]->affinity, 0x1);
     assert_int_equal(affinity(c, id, 2, 0x1, XEN_VCPUAFFINITY_HARD), -EINVAL);
 
     /* set_target: a new domain becomes the stub of the one built above, held for it. */
