@@ -560,8 +560,9 @@ int sched_set_domain_params(struct domain *d, unsigned weight, unsigned cap)
 static void lock_two(struct pcpu *a, struct pcpu *b);
 static void unlock_two(struct pcpu *a, struct pcpu *b);
 
-/* Under both locks: take @v (not running, not migrating) from @from to @to. */
-static void relocate(struct pcpu *from, struct pcpu *to, struct vcpu *v)
+/* Under both locks: take @v (not running, not migrating) from @from to @to, where its
+ * virtual time becomes @vtime. */
+static void relocate(struct pcpu *from, struct pcpu *to, struct vcpu *v, uint64_t vtime)
 {
     for (unsigned i = 0; i < from->nr_vcpus; i++) {
         if (from->vcpus[i] == v) {
@@ -571,7 +572,7 @@ static void relocate(struct pcpu *from, struct pcpu *to, struct vcpu *v)
     }
     to->vcpus[to->nr_vcpus++] = v;
     v->pcpu = to->id;
-    v->vtime = to->vtime_floor;
+    v->vtime = vtime;
     v->migrating = true;
     if (v->state == VCPU_RUNNABLE) {
         from->nr_runnable--;
@@ -609,7 +610,7 @@ int sched_set_affinity(struct vcpu *v, uint32_t mask)
     lock_two(from, to);
     if (v->pcpu == from->id && from->curr != v && !v->migrating &&
         to->nr_vcpus < MAX_VCPUS_PER_CPU) {
-        relocate(from, to, v);
+        relocate(from, to, v, to->vtime_floor);
         moved = true;
     }
     unlock_two(from, to);
@@ -644,23 +645,13 @@ static struct vcpu *pull_candidate(struct pcpu *from, struct pcpu *to)
     return NULL;
 }
 
-/* Under both locks: move @v from @from to @to, keeping its lag behind @from's floor. */
+/* Under both locks: move runnable @v from @from to @to, keeping its lag behind @from's
+ * floor. */
 static void move(struct pcpu *from, struct pcpu *to, struct vcpu *v)
 {
     uint64_t lag = v->vtime > from->vtime_floor ? v->vtime - from->vtime_floor : 0;
 
-    for (unsigned i = 0; i < from->nr_vcpus; i++) {
-        if (from->vcpus[i] == v) {
-            from->vcpus[i] = from->vcpus[--from->nr_vcpus];
-            break;
-        }
-    }
-    to->vcpus[to->nr_vcpus++] = v;
-    v->pcpu = to->id;
-    v->vtime = to->vtime_floor + lag;
-    v->migrating = true;
-    from->nr_runnable--;
-    to->nr_runnable++;
+    relocate(from, to, v, to->vtime_floor + lag);
 }
 
 /* Take @a's and @b's locks in CPU-id order. */

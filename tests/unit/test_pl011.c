@@ -3,29 +3,15 @@
 #include "unit.h"
 
 #include "pl011.h"
+#include "uart_env.h"
 
 static struct pl011 u;
-static uint8_t sent[256];
-static unsigned nsent;
-
-static void tx(void *ctx, uint8_t b)
-{
-    (void)ctx;
-    if (nsent < sizeof(sent)) {
-        sent[nsent] = b;
-    }
-    nsent++;
-}
-
 static const struct uart_model *m = &uart_pl011_model;
 
 static int setup(void **state)
 {
-    struct uart_sink sink = {.tx = tx};
-
     (void)state;
-    nsent = 0;
-    m->reset(&u, &sink);
+    uart_env_reset(m, &u);
     return 0;
 }
 
