@@ -33,6 +33,7 @@ static unsigned nr;
 
 struct tick_stats {
     uint64_t start, period, ticks, early, max_late, sum_late, last;
+    uint64_t first_early_at, first_early_by; /* tick index and counter ticks short */
 };
 static struct tick_stats ts[DOM_MAX_VCPUS];
 
@@ -56,7 +57,10 @@ static void on_tick(unsigned irq, void *ctx)
     (void)irq;
     (void)ctx;
     if (now < deadline) {
-        s->early++;
+        if (!s->early++) {
+            s->first_early_at = s->ticks;
+            s->first_early_by = deadline - now;
+        }
     } else {
         s->max_late = now - deadline > s->max_late ? now - deadline : s->max_late;
         s->sum_late += now - deadline;
@@ -225,7 +229,9 @@ static void irq_report(void)
         fmt_snprintf(name, sizeof(name), "irq-timer-v%u-count", i);
         test_check(s->ticks == TICKS, name, "%lu ticks, want %u", s->ticks, TICKS);
         fmt_snprintf(name, sizeof(name), "irq-timer-v%u-never-early", i);
-        test_check(s->early == 0, name, "%lu ticks before their deadline", s->early);
+        test_check(s->early == 0, name,
+                   "%lu ticks before their deadline (first: tick %lu, %lu us early)", s->early,
+                   s->first_early_at, s->first_early_by * 1000000 / hz);
         fmt_snprintf(name, sizeof(name), "irq-timer-v%u-drift", i);
         test_check(drift_us <= DRIFT_MAX_US, name, "last tick %lu us late", drift_us);
     }

@@ -40,13 +40,14 @@ static struct {
     void *ctx;
 } handlers[DOM_IRQ_MAX];
 
-static bool use_sstc;
+/* Per vCPU: stimecmp (Sstc) rather than SBI TIME for this vCPU's timer. */
+static bool use_sstc[DOM_MAX_VCPUS];
 /* Per vCPU: DOM_IRQ_TIMER enabled (the dispatcher masks STIE until the next set). */
 static bool timer_on[DOM_MAX_VCPUS];
 
 void dom_irq_riscv_use_sstc(bool on)
 {
-    use_sstc = on;
+    use_sstc[dom_vcpu_self() % DOM_MAX_VCPUS] = on;
 }
 
 static void sbi(uint64_t eid, uint64_t fid, uint64_t a0, uint64_t a1)
@@ -152,7 +153,7 @@ void dom_irq_send_ipi_others(void)
 
 static void timer_write(uint64_t deadline)
 {
-    if (use_sstc) {
+    if (use_sstc[dom_vcpu_self() % DOM_MAX_VCPUS]) {
         __asm__ volatile("csrw " CSR_STIMECMP ", %0" ::"r"(deadline) : "memory");
     } else {
         sbi(SBI_EXT_TIME, 0, deadline, 0);

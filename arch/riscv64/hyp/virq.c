@@ -26,7 +26,8 @@
 
 #include "riscv.h"
 
-#define TIMER_OFF (~0ull)
+#define TIMER_OFF      (~0ull)
+#define VSTIMECMP_PARK (1ull << 50)
 
 static void vtimer_fired(struct timer *t)
 {
@@ -77,6 +78,13 @@ void virq_vcpu_save(struct vcpu *v)
         return;
     }
     v->arch.timer_deadline = csr_read(CSR_VSTIMECMP);
+    /* Park the hart's comparator far ahead, so that only the hypervisor's timer below
+     * wakes v: QEMU raises VSTIP from a host timer armed at the last future write, and
+     * if that timer fired while v was away, its callback can land just after v, loaded
+     * again with the now-past deadline, has taken that tick and set the next one: a
+     * spurious tick before its deadline (seen under host load). A value ~2^50 ticks
+     * out, not ~0, which QEMU 7.2's conversion to nanoseconds may overflow. */
+    csr_write(CSR_VSTIMECMP, arch_timer_now() + VSTIMECMP_PARK);
     /* Switched out: the hypervisor's timer stands in for the hardware comparison. Under
      * the scheduler lock; a timer queue's lock is a leaf. */
     if (v->arch.timer_deadline != TIMER_OFF) {
