@@ -19,6 +19,10 @@
  *
  *   -plugin build/host/bench/insn_count.so,vlo=0x200000,vhi=0x400000
  *
+ * For profiling, hist=FILE also writes one line per translation block in the range,
+ * "VADDR INSNS EXECUTIONS" (hex, decimal, decimal; a block translated twice has two
+ * lines), which tests/bench/vcpu_insns.py --profile maps to functions.
+ *
  * Debian ships no qemu-plugin.h, so the few API entry points used here are declared below
  * from QEMU 7.2's plugin API (version 1). The totals are printed at exit as
  *   insn_count: total=N range=M
@@ -63,6 +67,33 @@ static uint64_t range_insns;
 static uint64_t range_lo, range_hi;
 static uintptr_t range_host;          /* host address of physical range_lo, once known */
 static uint64_t vrange_lo, vrange_hi; /* virtual range mode, when vrange_hi != 0 */
+static const char *hist_path;         /* hist=FILE: per-block counts written at exit */
+
+/* One translated block in the range, for hist=: its executions are counted inline. */
+struct tb_hist {
+    uint64_t vaddr;
+    uint64_t insns;
+    uint64_t execs;
+    struct tb_hist *next;
+};
+static struct tb_hist *hist_head;
+
+static void count_range(struct qemu_plugin_tb *tb, uint64_t va, size_t n)
+{
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns, n);
+    if (!hist_path) {
+        return;
+    }
+    struct tb_hist *h = calloc(1, sizeof(*h));
+    if (!h) {
+        return;
+    }
+    h->vaddr = va;
+    h->insns = n;
+    h->next = hist_head;
+    hist_head = h;
+    qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &h->execs, 1);
+}
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
@@ -75,8 +106,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &total_insns, n);
     if (vrange_hi) {
         if (va >= vrange_lo && va < vrange_hi) {
-            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns,
-                                                     n);
+            count_range(tb, va, n);
         }
         return;
     }
@@ -84,7 +114,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         range_host = host;
     }
     if (range_host && host >= range_host && host - range_host < range_hi - range_lo) {
-        qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &range_insns, n);
+        count_range(tb, va, n);
     }
 }
 
@@ -97,6 +127,18 @@ static void at_exit(qemu_plugin_id_t id, void *userdata)
     snprintf(buf, sizeof(buf), "insn_count: total=%" PRIu64 " range=%" PRIu64 "\n", total_insns,
              range_insns);
     qemu_plugin_outs(buf);
+    if (!hist_path) {
+        return;
+    }
+    FILE *f = fopen(hist_path, "w");
+    if (!f) {
+        fprintf(stderr, "insn_count: cannot write %s\n", hist_path);
+        return;
+    }
+    for (struct tb_hist *h = hist_head; h; h = h->next) {
+        fprintf(f, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", h->vaddr, h->insns, h->execs);
+    }
+    fclose(f);
 }
 
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
@@ -111,10 +153,12 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
             vrange_lo = strtoull(argv[i] + 4, NULL, 0);
         } else if (strncmp(argv[i], "vhi=", 4) == 0) {
             vrange_hi = strtoull(argv[i] + 4, NULL, 0);
+        } else if (strncmp(argv[i], "hist=", 5) == 0) {
+            hist_path = argv[i] + 5;
         } else {
             fprintf(stderr,
                     "insn_count: unknown argument '%s' (want lo=ADDR, hi=ADDR or vlo=VADDR, "
-                    "vhi=VADDR)\n",
+                    "vhi=VADDR, and optionally hist=FILE)\n",
                     argv[i]);
             return -1;
         }

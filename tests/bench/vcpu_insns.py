@@ -23,10 +23,16 @@ from the hypervisor image (every CPU); (count(n) - count(0)) / n per operation.
             two SCHEDOP_yield and two vCPU switches
 
 `vcpu_insns.py [ARCH...]` (default both); BENCH_N sets n (default 2000).
+`vcpu_insns.py --profile ARCH OP...` (OP: a name above, or yield/yield2) instead prints, per
+operation, where its instructions go: per function of the hypervisor image, from the
+plugin's per-block counts (hist=), (count(n) - count(0)) / n as above; BENCH_BLOCKS=f,g
+also lists the blocks of functions f and g with their source lines.
 """
+import bisect
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -71,7 +77,7 @@ def guest_cfg(workdir, arch, fname, vcpus, extra):
     return cfg
 
 
-def hyp_insns(arch, name, n, workdir):
+def hyp_insns(arch, name, n, workdir, hist=None):
     if name == "evtchn":
         # Two domains on one CPU, d1 offers and d2 binds.
         smp, done = 1, 2
@@ -85,8 +91,8 @@ def hyp_insns(arch, name, n, workdir):
         cfgs = [guest_cfg(workdir, arch, f"pbench-{name}{n}.cfg", vcpus,
                           f"test=pbench op={op} n={n} {extra}")]
     lo, hi = image_range(arch)
-    args = cli._args(["--arch", arch, "--smp", str(smp), "--icount",
-                      "--plugin", f"{PLUGIN},lo={lo:#x},hi={hi:#x}"] + cfgs)
+    plugin = f"{PLUGIN},lo={lo:#x},hi={hi:#x}" + (f",hist={hist}" if hist else "")
+    args = cli._args(["--arch", arch, "--smp", str(smp), "--icount", "--plugin", plugin] + cfgs)
     _, argv = cli.prepare(args, workdir)
     log = os.path.join(workdir, f"plugin-{arch}-{name}{n}.log")
     r = bhqemu.run(argv + ["-d", "plugin", "-D", log], timeout=300, echo=False)
@@ -99,6 +105,62 @@ def hyp_insns(arch, name, n, workdir):
 
 def per_op(arch, name, workdir):
     return (hyp_insns(arch, name, N, workdir) - hyp_insns(arch, name, 0, workdir)) / N
+
+
+def functions(arch):
+    """Sorted (address, name) of the hypervisor image's text symbols."""
+    elf = os.path.join(BUILD, arch, "bulkhead.elf")
+    nm = subprocess.run(["nm", "-n", elf], check=True, capture_output=True, text=True).stdout
+    return [(int(m.group(1), 16), m.group(2))
+            for m in re.finditer(r"^([0-9a-f]+) [tTW] (\S+)$", nm, re.M)]
+
+
+def hist_by_function(path, syms, blocks=()):
+    """Instructions per function; per block too (keyed (function, address)) for the
+    functions named in @blocks."""
+    addrs = [a for a, _ in syms]
+    per = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            va, insns, execs = line.split()
+            i = bisect.bisect_right(addrs, int(va, 16)) - 1
+            name = syms[i][1] if i >= 0 else "?"
+            per[name] = per.get(name, 0) + int(insns) * int(execs)
+            if name in blocks:
+                key = (name, int(va, 16), int(insns))
+                per[key] = per.get(key, 0) + int(insns) * int(execs)
+    return per
+
+
+def block_lines(arch, keys):
+    """file:line of each block's first instruction (addr2line)."""
+    elf = os.path.join(BUILD, arch, "bulkhead.elf")
+    out = subprocess.run(["addr2line", "-e", elf] + [f"{k[1]:#x}" for k in keys],
+                         check=True, capture_output=True, text=True).stdout.split("\n")
+    return {k: os.path.basename(out[i]) for i, k in enumerate(keys)}
+
+
+def profile(arch, names, workdir):
+    syms = functions(arch)
+    blocks = [b for b in os.environ.get("BENCH_BLOCKS", "").split(",") if b]
+    for name in names:
+        counts = []
+        for n in (N, 0):
+            hist = os.path.join(workdir, f"hist-{arch}-{name}{n}.txt")
+            hyp_insns(arch, name, n, workdir, hist)
+            counts.append(hist_by_function(hist, syms, blocks))
+        diff = {f: (counts[0].get(f, 0) - counts[1].get(f, 0)) / N
+                for f in set(counts[0]) | set(counts[1])}
+        funcs = {f: v for f, v in diff.items() if isinstance(f, str)}
+        print(f"{arch} {name}: {sum(funcs.values()):.1f} instructions per operation")
+        for f, v in sorted(funcs.items(), key=lambda kv: -abs(kv[1])):
+            if abs(v) >= 0.5:
+                print(f"  {v:8.1f}  {f}")
+        keys = sorted(k for k, v in diff.items() if not isinstance(k, str) and abs(v) >= 0.5)
+        lines = block_lines(arch, keys) if keys else {}
+        for k in keys:
+            print(f"  {diff[k]:8.1f}  {k[0]}+{k[1] - dict(map(reversed, syms))[k[0]]:#x} "
+                  f"({k[2]} insns) {lines[k]}")
 
 
 class Xen:
@@ -139,6 +201,12 @@ def row(name, per, what, xen=None):
 def main():
     arches = sys.argv[1:] or ["aarch64", "riscv64"]
     workdir = tempfile.mkdtemp(prefix="bh-vbench-")
+    if arches[0] == "--profile":
+        try:
+            profile(arches[1], arches[2:], workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     try:
         for arch in arches:
             print(f"{arch} vCPU platform: instructions in the hypervisor per operation, n={N}, "
