@@ -452,6 +452,11 @@ static void wake_from(struct vcpu *v, enum vcpu_state from)
 
 void sched_wake(struct vcpu *v)
 {
+    /* This CPU's running vCPU (an interrupt for itself, its timer) is woken only if it
+     * has just blocked: only this CPU blocks it, so no lock is needed to see it has not. */
+    if (this_cpu()->curr == v && READ_ONCE(v->state) != VCPU_BLOCKED) {
+        return;
+    }
     wake_from(v, VCPU_BLOCKED);
 }
 
@@ -499,7 +504,10 @@ void sched_vcpu_down_current(void)
 
 void sched_yield_current(void)
 {
-    this_cpu()->need_resched = true;
+    struct pcpu *cpu = this_cpu();
+
+    cpu->yield = true;
+    cpu->need_resched = true;
 }
 
 void sched_domain_dying(struct domain *d)
@@ -712,19 +720,24 @@ static void balance(struct pcpu *cpu)
 static struct pcpu *underloaded(const struct pcpu *cpu)
 {
     uint32_t waiting = 0;
+    bool known = false;
 
-    for (unsigned i = 0; i < cpu->nr_vcpus; i++) {
-        const struct vcpu *v = cpu->vcpus[i];
-
-        if (v != cpu->curr && v->state == VCPU_RUNNABLE) {
-            waiting |= allowed(v);
-        }
-    }
     for (unsigned i = 0; i < nr_pcpus; i++) {
         struct pcpu *c = &pcpus[i];
 
-        if (c != cpu && (waiting & (1u << i)) &&
-            READ_ONCE(c->nr_runnable) + 2 <= cpu->nr_runnable) {
+        if (c == cpu || READ_ONCE(c->nr_runnable) + 2 > cpu->nr_runnable) {
+            continue;
+        }
+        /* Which CPUs the waiting vCPUs may use: only worked out once one is lighter. */
+        for (unsigned k = 0; k < cpu->nr_vcpus && !known; k++) {
+            const struct vcpu *v = cpu->vcpus[k];
+
+            if (v != cpu->curr && v->state == VCPU_RUNNABLE) {
+                waiting |= allowed(v);
+            }
+        }
+        known = true;
+        if (waiting & (1u << i)) {
             return c;
         }
     }
@@ -762,13 +775,18 @@ struct pick {
 };
 
 /* Under the lock: the runnable vCPU within its cap with the least virtual time; ties go
- * round robin from the last one picked. */
+ * round robin from the last one picked. A current vCPU that yields comes after every
+ * other eligible one (SCHEDOP_yield gives the CPU away whatever the virtual times). */
 static struct vcpu *pick_next(struct pcpu *cpu, uint64_t now, struct pick *p)
 {
     struct vcpu *best = NULL;
+    struct vcpu *yielder = cpu->yield ? cpu->curr : NULL;
     unsigned best_i = 0;
 
     *p = (struct pick){.budget = INT64_MAX};
+    if (!__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
+        return NULL; /* allowed() names online CPUs only */
+    }
     for (unsigned k = 0; k < cpu->nr_vcpus; k++) {
         unsigned i = (cpu->rr + 1 + k) % cpu->nr_vcpus;
         struct vcpu *v = cpu->vcpus[i];
@@ -776,7 +794,7 @@ static struct vcpu *pick_next(struct pcpu *cpu, uint64_t now, struct pick *p)
         int64_t left;
 
         if (v->state != VCPU_RUNNABLE || __atomic_load_n(&v->dom->sched.paused, __ATOMIC_ACQUIRE) ||
-            !(allowed(v) & (1u << cpu->id))) {
+            (v->affinity && !(v->affinity & (1u << cpu->id)))) {
             continue; /* paused, or its affinity changed and it waits to be moved */
         }
         p->runnable++;
@@ -786,7 +804,7 @@ static struct vcpu *pick_next(struct pcpu *cpu, uint64_t now, struct pick *p)
             continue;
         }
         p->eligible++;
-        if (!best || v->vtime < best->vtime) {
+        if (!best || (v != yielder && (best == yielder || v->vtime < best->vtime))) {
             best = v;
             best_i = i;
             p->budget = left;
@@ -870,6 +888,7 @@ static struct vcpu *decide(struct pcpu *cpu)
     account(cpu, now);
     n = collect_dead(cpu, reaped);
     next = pick_next(cpu, now, &p);
+    cpu->yield = false;
     cpu->nr_runnable = p.runnable;
     if (prev && prev->state != VCPU_DEAD && prev != next) {
         arch_vcpu_save(prev);

@@ -24,13 +24,20 @@ static void dequeue(struct timer_queue *q, struct timer *t)
     t->active = false;
 }
 
-/* Under the lock: arm this CPU's hardware for the queue's head. */
+/* Under the lock: arm this CPU's hardware for the queue's head. Hardware already set to
+ * fire no later than the head is left alone: an early interrupt runs no callback and
+ * re-arms (timer_interrupt), which is cheaper than re-arming on every later deadline
+ * (the scheduler moves its slice timer on at each vCPU switch). */
 static void program(struct timer_queue *q)
 {
     if (q->head) {
-        arch_timer_set_deadline(q->head->expires);
-    } else {
+        if (!q->armed || q->head->expires < q->armed) {
+            arch_timer_set_deadline(q->head->expires);
+            q->armed = q->head->expires;
+        }
+    } else if (q->armed) {
         arch_timer_stop();
+        q->armed = 0;
     }
 }
 
@@ -50,6 +57,14 @@ void timer_set(struct timer *t, uint64_t expires)
     bool first;
 
     spin_lock(&q->lock);
+    if (t->active && q->head == t && (!t->next || expires < t->next->expires) &&
+        &pcpus[t->cpu] == this_cpu()) {
+        /* Still first on this CPU (a slice timer moved on): no list walk. */
+        t->expires = expires;
+        program(q);
+        spin_unlock(&q->lock);
+        return;
+    }
     if (t->active) {
         dequeue(q, t);
     }
@@ -129,6 +144,7 @@ void timer_interrupt(void)
 
     /* One-shot hardware: stopped here, re-armed below for what is left. */
     arch_timer_stop();
+    q->armed = 0;
     for (;;) {
         struct timer *t;
 

@@ -25,6 +25,7 @@ struct pcpu {
     struct spinlock sched_lock;
     struct vcpu *curr; /* running vCPU, NULL when idle */
     bool need_resched; /* decide again before returning to a guest */
+    bool yield;        /* curr yields: the next decision picks another vCPU if it can */
     bool in_idle;      /* sleeping in sched_idle() */
     unsigned nr_vcpus;
     unsigned nr_runnable;     /* runnable vCPUs at its last decision (read unlocked) */

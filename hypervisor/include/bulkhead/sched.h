@@ -169,7 +169,8 @@ enum vcpu_power sched_vcpu_power(struct vcpu *v);
 /* Take the current vCPU down (PSCI CPU_OFF / SBI HSM stop). */
 void sched_vcpu_down_current(void);
 
-/* Ask for a scheduling decision at the next return to a guest on this CPU. */
+/* Ask for a scheduling decision at the next return to a guest on this CPU, which runs
+ * any other eligible vCPU before the current one (SCHEDOP_yield, WFE, a continuation). */
 void sched_yield_current(void);
 
 /* Decide now what this CPU runs: the vCPU to run (loaded by the caller if it is not

@@ -38,6 +38,7 @@ struct timer_queue {
     struct spinlock lock;
     struct timer *head;
     struct timer *running; /* the timer whose callback runs now, if any */
+    uint64_t armed;        /* the deadline this CPU's hardware is set to, 0: stopped */
 };
 
 /* Bind @t to @cpu and @fn; it is not armed. */
