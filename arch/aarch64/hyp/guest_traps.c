@@ -365,6 +365,23 @@ static inline struct vcpu *running_vcpu(void)
     return ((struct pcpu *)read_sysreg(tpidr_el2))->curr;
 }
 
+/* On every way back into the guest, after the scheduler had its say: complete a
+ * forwarded MMIO access whose reply came, and flush interrupts injectors left. */
+static inline void return_to_guest(void)
+{
+    struct pcpu *cpu = (struct pcpu *)read_sysreg(tpidr_el2);
+    struct vcpu *v;
+
+    if (cpu->need_resched) {
+        sched_on_return();
+    }
+    v = cpu->curr; /* not NULL: sched_on_return returns only with a vCPU to run */
+    if (__atomic_load_n(&v->mmio.done, __ATOMIC_ACQUIRE)) {
+        mmio_finish_current();
+    }
+    vgic_flush_current(v);
+}
+
 /* Everything but a Xen hypercall: out of line, so the hypercall path stays short. */
 static __attribute__((noinline)) void guest_sync_other(struct trap_frame *f, struct vcpu *v,
                                                        unsigned ec, unsigned iss)
@@ -424,9 +441,7 @@ void guest_sync(struct trap_frame *f)
     } else {
         guest_sync_other(f, v, ec, iss);
     }
-    sched_on_return();
-    mmio_finish_current();
-    vgic_flush_current(running_vcpu());
+    return_to_guest();
 }
 
 void guest_async(struct trap_frame *f, unsigned kind)
@@ -440,7 +455,5 @@ void guest_async(struct trap_frame *f, unsigned kind)
     } else {
         domain_crash(v->dom, "unexpected exception from the guest (vector %u)", kind);
     }
-    sched_on_return();
-    mmio_finish_current();
-    vgic_flush_current(running_vcpu());
+    return_to_guest();
 }
