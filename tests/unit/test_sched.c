@@ -451,6 +451,36 @@ static void test_blocked_vcpu_woken_runs(void **state)
     stop(d, 2);
 }
 
+/* SCHEDOP_yield gives the CPU to another eligible vCPU even when the yielder is far
+ * behind it in virtual time, for one decision; alone, the yielder goes on. */
+static void test_yield_gives_the_cpu_away(void **state)
+{
+    struct domain *d[2];
+    struct vcpu *v, *w;
+
+    (void)state;
+    d[0] = start(&(struct dom_spec){.name = "yielder", .affinity = 1});
+    d[1] = start(&(struct dom_spec){.name = "other", .affinity = 1});
+    v = d[0]->vcpus[0];
+    w = d[1]->vcpus[0];
+    for (unsigned i = 0; i < 1000 && pcpus[0].curr != v; i++) {
+        run_for(STEP);
+    }
+    assert_ptr_equal(pcpus[0].curr, v);
+    v->vtime = 0;
+    w->vtime = 1000 * MS;
+    assert_ptr_equal(sched_schedule(), v); /* by virtual time it stays */
+    sched_yield_current();
+    assert_ptr_equal(sched_schedule(), w);
+    assert_false(pcpus[0].yield);
+    assert_ptr_equal(sched_schedule(), v); /* only that one decision */
+    sched_pause_domain(d[1]);
+    sched_yield_current();
+    assert_ptr_equal(sched_schedule(), v); /* nobody else to run */
+    sched_unpause_domain(d[1]);
+    stop(d, 2);
+}
+
 static void test_idle_cpu_pulls_a_woken_vcpu(void **state)
 {
     struct domain *d[2];
@@ -722,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_uneven_placement_is_balanced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrated_vcpu_timer_follows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_vcpu_woken_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yield_gives_the_cpu_away, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_cpu_pulls_a_woken_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_null_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_hook, setup, teardown),

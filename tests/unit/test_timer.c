@@ -102,6 +102,45 @@ static void test_migrate(void **state)
     assert_null(pcpus[1].timers.head);
 }
 
+static unsigned fired;
+
+static void count_fired(struct timer *t)
+{
+    (void)t;
+    fired++;
+}
+
+/* Hardware already set for an earlier deadline is left alone when the first timer moves
+ * on; the early interrupt runs nothing and re-arms for the real deadline. An earlier
+ * deadline is programmed at once. */
+static void test_hardware_left_at_an_earlier_deadline(void **state)
+{
+    struct timer a;
+
+    (void)state;
+    memset(pcpus, 0, sizeof(pcpus));
+    nr_pcpus = 1;
+    arch_set_this_cpu(&pcpus[0]);
+    fired = 0;
+    timer_init(&a, count_fired, 0);
+    timer_set(&a, 1000);
+    assert_int_equal(fake_timer_deadline, 1000);
+    timer_set(&a, 5000); /* moved on, still first */
+    assert_int_equal(fake_timer_deadline, 1000);
+    fake_counter = 1000;
+    timer_interrupt();
+    assert_int_equal(fired, 0);
+    assert_true(fake_timer_armed);
+    assert_int_equal(fake_timer_deadline, 5000);
+    timer_set(&a, 3000); /* earlier than the hardware: re-programmed */
+    assert_int_equal(fake_timer_deadline, 3000);
+    fake_counter = 3000;
+    timer_interrupt();
+    assert_int_equal(fired, 1);
+    assert_false(fake_timer_armed);
+    assert_int_equal(pcpus[0].timers.armed, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +150,7 @@ int main(void)
         cmocka_unit_test_setup(test_dead_timer_times_out, setup),
         cmocka_unit_test_setup(test_early_interrupt_is_absorbed, setup),
         cmocka_unit_test_setup(test_migrate, setup),
+        cmocka_unit_test_setup(test_hardware_left_at_an_earlier_deadline, setup),
     };
 
     return cmocka_run_group_tests_name("timer", tests, NULL, NULL);
