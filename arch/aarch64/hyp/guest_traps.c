@@ -227,14 +227,17 @@ void mmio_finish_current(void)
 
 /* ---- system registers (EC 0x18; ISS D17.2.37: Op0, Op2, Op1, CRn, Rt, CRm, read) ---- */
 
+/* A register as it sits in the ISS (Rt and the direction masked out), so a trapped
+ * access is matched without unpacking its fields. */
 #define SYSREG(op0, op1, crn, crm, op2)                                                            \
-    ((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
-#define ICC_SGI1R  SYSREG(3, 0, 12, 11, 5)
-#define ICC_ASGI1R SYSREG(3, 0, 12, 11, 6)
-#define ICC_SGI0R  SYSREG(3, 0, 12, 11, 7)
-#define CNTP_TVAL  SYSREG(3, 3, 14, 2, 0)
-#define CNTP_CTL   SYSREG(3, 3, 14, 2, 1)
-#define CNTP_CVAL  SYSREG(3, 3, 14, 2, 2)
+    ((op0) << 20 | (op2) << 17 | (op1) << 14 | (crn) << 10 | (crm) << 1)
+#define SYSREG_MASK SYSREG(3, 7, 15, 15, 7)
+#define ICC_SGI1R   SYSREG(3, 0, 12, 11, 5)
+#define ICC_ASGI1R  SYSREG(3, 0, 12, 11, 6)
+#define ICC_SGI0R   SYSREG(3, 0, 12, 11, 7)
+#define CNTP_TVAL   SYSREG(3, 3, 14, 2, 0)
+#define CNTP_CTL    SYSREG(3, 3, 14, 2, 1)
+#define CNTP_CVAL   SYSREG(3, 3, 14, 2, 2)
 
 static inline uint64_t field(uint64_t v, unsigned shift, uint64_t val)
 {
@@ -318,7 +321,7 @@ static bool sysreg(struct trap_frame *f, struct vcpu *v, uint32_t iss)
     unsigned op0 = (iss >> 20) & 3, op2 = (iss >> 17) & 7, op1 = (iss >> 14) & 7;
     unsigned crn = (iss >> 10) & 0xf, rt = (iss >> 5) & 0x1f, crm = (iss >> 1) & 0xf;
     bool read = iss & 1;
-    unsigned reg = SYSREG(op0, op1, crn, crm, op2);
+    unsigned reg = iss & SYSREG_MASK;
     uint64_t val = rt == 31 ? 0 : f->x[rt];
 
     if (op0 == 3 && op1 == 0 && crn == 0 && crm >= 1 && crm <= 7) {
