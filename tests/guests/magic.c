@@ -11,6 +11,11 @@
  * says XENSTORE_CONNECTED and notifies; then waits for the peer's answer on the port and
  * in both pages.
  *
+ * `side=xenstored peer=<domid>`, role = "control": the same connection (store only) for a
+ * Linux peer, then a minimal xenstore server on the ring (every read ENOENT, everything
+ * else OK) until the peer is gone, printing the first requests (tests/e2e).
+ * `after_vcpu1=<ms>` connects only that long after the peer's vCPU 1 came up.
+ *
  * `side=client peer=<domid>`: reads its own params: the store port from the start,
  * STORE_PFN ~0 until the server has connected (then an event on the store port), then the
  * magic GFN, where it finds the marker; its console params once the server bound the
@@ -231,6 +236,145 @@ static void client(domid_t peer)
     test_expect("magic-client-answer", HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), 0);
 }
 
+/* ---- side=xenstored: a minimal xenstore server for a Linux peer ---- */
+
+static void ring_get(const volatile char *ring, uint32_t at, char *out, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        out[i] = ring[MASK_XENSTORE_IDX(at + i)];
+    }
+}
+
+static void ring_put(volatile char *ring, uint32_t at, const char *in, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        ring[MASK_XENSTORE_IDX(at + i)] = in[i];
+    }
+}
+
+/* Answer one request: ENOENT for what reads the store (it is empty), OK for the rest. */
+static void reply(volatile struct xenstore_domain_interface *xs, const struct xsd_sockmsg *req)
+{
+    bool reads = req->type == XS_READ || req->type == XS_DIRECTORY ||
+                 req->type == XS_DIRECTORY_PART || req->type == XS_GET_PERMS ||
+                 req->type == XS_TRANSACTION_START;
+    const char *body = reads ? "ENOENT" : "OK";
+    struct xsd_sockmsg rsp = {.type = reads ? XS_ERROR : req->type,
+                              .req_id = req->req_id,
+                              .tx_id = req->tx_id,
+                              .len = (uint32_t)strlen(body) + 1};
+    uint32_t prod = xs->rsp_prod;
+
+    ring_put(xs->rsp, prod, (const char *)&rsp, sizeof(rsp));
+    ring_put(xs->rsp, prod + sizeof(rsp), body, rsp.len);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    xs->rsp_prod = prod + (uint32_t)sizeof(rsp) + rsp.len;
+}
+
+/* Serve @peer's requests until it is gone or WAIT_MS * 6 have passed; true if any came. */
+static unsigned serve_requests(domid_t peer, volatile struct xenstore_domain_interface *xs,
+                               uint32_t local)
+{
+    uint64_t until = dom_now_ns() + 6 * WAIT_MS * 1000000ull, kick = dom_now_ns(), v;
+    unsigned served = 0, kicks = 0;
+
+    while (dom_now_ns() < until && param(peer, HVM_PARAM_STORE_EVTCHN, &v) == 0) {
+        uint32_t cons = xs->req_cons, prod = xs->req_prod;
+        struct xsd_sockmsg req;
+        char path[64] = "";
+
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (served == 0 && prod == cons && dom_now_ns() - kick > 500000000ull) {
+            /* Nothing yet: notify again. Linux 6.1's late-init thread misses an event that
+             * comes before it waits (between its xenbus_init and xenbus_probe_initcall). */
+            struct evtchn_send s = {.port = local};
+
+            (void)HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+            kick = dom_now_ns();
+            kicks++;
+        }
+        if (prod - cons < sizeof(req)) {
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+            continue;
+        }
+        ring_get(xs->req, cons, (char *)&req, sizeof(req));
+        if (req.len > XENSTORE_PAYLOAD_MAX || prod - cons > XENSTORE_RING_SIZE) {
+            test_fail("magic-xenstored-request", "bad ring: len %u, %u bytes", req.len,
+                      prod - cons);
+            return served;
+        }
+        if (prod - cons < sizeof(req) + req.len) {
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+            continue; /* the rest of the message is on its way */
+        }
+        ring_get(xs->req, cons + sizeof(req), path,
+                 req.len < sizeof(path) - 1 ? req.len : (uint32_t)sizeof(path) - 1);
+        for (unsigned i = 0; i < sizeof(path) - 1; i++) {
+            path[i] = path[i] >= 0x20 && path[i] < 0x7f ? path[i] : (path[i] ? '.' : 0);
+        }
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        xs->req_cons = cons + (uint32_t)sizeof(req) + req.len;
+        if (served == 0) {
+            dom_printf("INFO xenstored: first request after %u repeated notifications\n", kicks);
+        }
+        if (served < 16) {
+            dom_printf("INFO xenstored: d%u request %u: type %u len %u '%s'\n", peer, served,
+                       req.type, req.len, path);
+        }
+        reply(xs, &req);
+        served++;
+        struct evtchn_send s = {.port = local};
+
+        (void)HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
+    }
+    return served;
+}
+
+static void xenstored(domid_t peer, uint64_t store_at)
+{
+    volatile struct xenstore_domain_interface *xs = (void *)(uintptr_t)store_at;
+    uint64_t port = 0, until = dom_now_ns() + WAIT_MS * 1000000ull;
+    uint32_t local;
+    long rc;
+
+    while ((rc = param(peer, HVM_PARAM_STORE_EVTCHN, &port)) == -XEN_ESRCH &&
+           dom_now_ns() < until) {
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    test_expect("magic-xenstored-store-evtchn", rc, 0);
+    /* after_vcpu1=<ms>: connect only that long after the peer's vCPU 1 came up: Linux
+     * brings its CPUs up just before its initcalls, xenbus_init among the first of them,
+     * so it has then read STORE_PFN (~0) and waits (its late xenstore init). */
+    if (dom_arg_u64("after_vcpu1", 0)) {
+        until = dom_now_ns() + 6 * WAIT_MS * 1000000ull;
+        while (!tg_vcpu_online(peer, 1) && dom_now_ns() < until) {
+            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+        }
+        test_check(tg_vcpu_online(peer, 1), "magic-xenstored-peer-vcpu1", "never came up");
+        dom_printf("INFO xenstored: d%u vCPU 1 is up\n", peer);
+    }
+    until = dom_now_ns() + dom_arg_u64("after_vcpu1", 0) * 1000000ull;
+    while (dom_now_ns() < until) {
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    test_expect("magic-xenstored-map", map(peer, GNTTAB_RESERVED_XENSTORE, store_at, NULL),
+                GNTST_okay);
+    test_expect("magic-xenstored-bind", bind(peer, (uint32_t)port, &local), 0);
+    xs->server_features = 0;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    xs->connection = XENSTORE_CONNECTED;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    struct evtchn_send s = {.port = local};
+
+    test_expect("magic-xenstored-notify", HYPERVISOR_event_channel_op(EVTCHNOP_send, &s), 0);
+    dom_printf("INFO xenstored: serving d%u (its port %lu, ours %u)\n", peer, (unsigned long)port,
+               local);
+    unsigned n = serve_requests(peer, xs, local);
+
+    test_check(n > 0, "magic-xenstored-requests", "no request from d%u", peer);
+    dom_printf("INFO xenstored: %u requests served\n", n);
+}
+
 int mode_magic(void)
 {
     domid_t peer = (domid_t)dom_arg_u64("peer", 0);
@@ -243,6 +387,8 @@ int mode_magic(void)
     }
     if (dom_arg_is("side", "serve")) {
         serve(peer, p0, p1);
+    } else if (dom_arg_is("side", "xenstored")) {
+        xenstored(peer, p0);
     } else {
         client(peer);
     }

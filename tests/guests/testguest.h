@@ -62,6 +62,9 @@ bool tg_evtchn_take(uint32_t port);
  * apart at the top of the largest free range. */
 bool tg_free_pages(uint64_t *p0, uint64_t *p1);
 
+/* magic_domctl.c: is vCPU @vcpu of domain @dom up (control domain only)? */
+bool tg_vcpu_online(uint16_t dom, unsigned vcpu);
+
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
 
