@@ -17,7 +17,8 @@ gone. d2 is the Linux guest of tests/e2e (earlycon=xenboot, no stub). Two orders
   xenbus_init and xenbus_probe_initcall), so the server notifies again every 0.5 s until the
   first request (docs/xenstored.md).
 Either way Linux's xenbus sends its requests (xs_reset_watches probe, its watches, the
-device directories), reads the answers and boots on to its checks and power-off.
+device directories), reads the answers and boots on to its checks and power-off. And with
+a control domain that serves nothing, Linux boots quietly, its xenbus waiting.
 """
 import os
 import re
@@ -33,18 +34,18 @@ CHECKS = ("cpus-online", "memory", "timer-sleep", "timer-ticks", "irq-timer", "i
           "xen-sysfs")
 
 
-def boot_with_xenstored(tmp_path, delay_ms):
+def boot_with_control(tmp_path, side, delay_ms=0):
     kernel, cpio, image = files("aarch64")
     testguest = os.path.join(BUILD, "aarch64", "guests", "testguest.bin")
     assert os.path.isfile(testguest), "run `make images` first"
     ctl = tmp_path / "ctl.cfg"
     ctl.write_text(f'name = "ctl"\nkernel = "{testguest}"\nmemory = 16\nrole = "control"\n'
-                   f'extra = "test=magic side=xenstored peer=2 after_vcpu1={delay_ms}"\n')
+                   f'extra = "test=magic side={side} peer=2 after_vcpu1={delay_ms}"\n')
     linux = tmp_path / "linux.cfg"
     linux.write_text(f'name = "linux"\nkernel = "{kernel}"\nramdisk = "{cpio}"\nmemory = 256\n'
                      'vcpus = 2\nstubdom = 0\nextra = "earlycon=xenboot keep_bootcon '
                      'printk.devkmsg=on rdinit=/init e2e_cpus=2 e2e_mem=256 e2e_xen=1"\n')
-    log = os.path.join(LOG_DIR, f"e2e-aarch64-xenstored-after{delay_ms}.log")
+    log = os.path.join(LOG_DIR, f"e2e-aarch64-{side}-after{delay_ms}.log")
     os.makedirs(LOG_DIR, exist_ok=True)
     argv = [sys.executable, BH_BOOT, "--arch", "aarch64", "--image", image, "--smp", "2",
             "--mem", "1G", "--timeout", str(TIMEOUT), "--log", log, str(ctl), str(linux)]
@@ -55,7 +56,7 @@ def boot_with_xenstored(tmp_path, delay_ms):
 
 @pytest.mark.parametrize("delay_ms", [0, 3000], ids=["ring-ready-first", "late-init"])
 def test_linux_xenbus_talks_to_a_xenstored_over_its_magic_page(tmp_path, delay_ms):
-    status, out, log = boot_with_xenstored(tmp_path, delay_ms)
+    status, out, log = boot_with_control(tmp_path, "xenstored", delay_ms)
     assert status == 0, f"bh-boot exit {status}; log {log}"
     assert "bulkhead: PANIC" not in out
     text = out.splitlines()
@@ -88,5 +89,26 @@ def test_linux_xenbus_talks_to_a_xenstored_over_its_magic_page(tmp_path, delay_m
     print("Linux looked " + ("before" if looked < serving else "after") + " the server "
           f"connected; first request after {kicks.group(1)} repeated notifications")
     print(f"{len(reqs)} requests logged, {n.group(1)} served")
+    assert "bulkhead: d2 (linux) shut down: poweroff" in out
+    assert re.search(r"^\(d1\) DONE \d+ passed, 0 failed$", out, re.M), f"log {log}"
+
+
+def test_linux_boots_quietly_when_nobody_serves_its_rings(tmp_path):
+    """A control domain that serves nothing (dom0-lite before its xenstored and console
+    service): Linux reads STORE_PFN ~0 and waits in the background, sees no PV console
+    (its console params read 0 until a back end binds the port), and boots to its checks
+    and power-off without a Xen error."""
+    status, out, log = boot_with_control(tmp_path, "absent")
+    assert status == 0, f"bh-boot exit {status}; log {log}"
+    assert "bulkhead: PANIC" not in out
+    lines = guest_lines(out, 2)
+    assert_clean_linux(lines)
+    assert_checks_passed(lines, CHECKS)
+    bad = [l for l in lines if re.search(r"xenbus|hvc|xenstore|Cannot get hvm", l, re.I)
+           and not l.startswith("e2e: |")]
+    assert not bad, f"{bad}; log {log}"
+    # Its store port waits for the late-init event; no xenbus interrupt yet.
+    assert any(re.match(r"e2e: \|\s+\d+:.*xen-dyn\s+Edge\s+-event\s+xenstore_late_init$", l)
+               for l in lines), f"log {log}"
     assert "bulkhead: d2 (linux) shut down: poweroff" in out
     assert re.search(r"^\(d1\) DONE \d+ passed, 0 failed$", out, re.M), f"log {log}"

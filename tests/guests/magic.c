@@ -16,6 +16,8 @@
  * else OK) until the peer is gone, printing the first requests (tests/e2e).
  * `after_vcpu1=<ms>` connects only that long after the peer's vCPU 1 came up.
  *
+ * `side=absent peer=<domid>`, role = "control": serves nothing, stays until the peer is gone.
+ *
  * `side=client peer=<domid>`: reads its own params: the store port from the start,
  * STORE_PFN ~0 until the server has connected (then an event on the store port), then the
  * magic GFN, where it finds the marker; its console params once the server bound the
@@ -375,6 +377,24 @@ static void xenstored(domid_t peer, uint64_t store_at)
     dom_printf("INFO xenstored: %u requests served\n", n);
 }
 
+/* side=absent: a control domain that serves nothing; it stays until @peer is gone. */
+static void absent(domid_t peer)
+{
+    uint64_t until = dom_now_ns() + 6 * WAIT_MS * 1000000ull, v;
+    bool seen = false;
+
+    while (dom_now_ns() < until) {
+        long rc = param(peer, HVM_PARAM_STORE_EVTCHN, &v);
+
+        seen |= rc == 0;
+        if (seen && rc != 0) {
+            break;
+        }
+        HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+    }
+    test_check(seen && dom_now_ns() < until, "magic-absent-peer-came-and-went", "d%u", peer);
+}
+
 int mode_magic(void)
 {
     domid_t peer = (domid_t)dom_arg_u64("peer", 0);
@@ -389,6 +409,8 @@ int mode_magic(void)
         serve(peer, p0, p1);
     } else if (dom_arg_is("side", "xenstored")) {
         xenstored(peer, p0);
+    } else if (dom_arg_is("side", "absent")) {
+        absent(peer);
     } else {
         client(peer);
     }
