@@ -11,6 +11,7 @@
  */
 #include <bulkhead/xen_domctl.h> /* first: it picks the host build's interface version */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "core_env.h"
@@ -215,12 +216,19 @@ static void test_no_control_domain_nothing_changes(void **state)
 /* Pages, grants, ports and params of a boot-time guest; the control domain's own none. */
 static void test_pages_grants_ports_params(void **state)
 {
+    struct domain *plain = boot("plain", ROLE_GUEST); /* before the control domain: none */
     struct domain *c = boot("ctl", ROLE_CONTROL), *g = boot("g", ROLE_GUEST);
+    uint64_t cost = quota_used(&g->quota) - quota_used(&plain->quota);
     struct evtchn_status st;
     paddr_t pa[2];
     uint64_t v;
 
     (void)state;
+    /* What they cost the domain fits the allowance made for them. */
+    printf("magic pages cost %" PRIu64 " pages of quota (allowance %u)\n", cost, MAGIC_QUOTA_PAGES);
+    assert_false(plain->magic.present);
+    assert_true(cost > MAGIC_PAGES && cost <= MAGIC_QUOTA_PAGES);
+    end(plain);
     assert_false(c->magic.present); /* dom0-lite serves them: it has none */
     assert_false(mapped_at(c, CONSOLE_GFN, &pa[0]));
     assert_true(g->magic.present);
