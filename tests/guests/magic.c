@@ -346,7 +346,7 @@ static void xenstored(domid_t peer, uint64_t store_at)
     test_expect("magic-xenstored-store-evtchn", rc, 0);
     /* after_vcpu1=<ms>: connect only that long after the peer's vCPU 1 came up: Linux
      * brings its CPUs up just before its initcalls, xenbus_init among the first of them,
-     * so it has then read STORE_PFN (~0) and waits (its late xenstore init). */
+     * which reads STORE_PFN (~0 then) and waits (its late xenstore init). */
     if (dom_arg_u64("after_vcpu1", 0)) {
         until = dom_now_ns() + 6 * WAIT_MS * 1000000ull;
         while (!tg_vcpu_online(peer, 1) && dom_now_ns() < until) {
