@@ -22,6 +22,7 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/magic.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 #include <bulkhead/time.h>
@@ -100,11 +101,20 @@ static int create(struct xen_domctl *op)
     if (rc) {
         return rc;
     }
+    /* Published already: held, and ended with domain_kill (idempotent), should another
+     * vCPU of the caller destroy the new id meanwhile. */
+    domain_hold(d);
     fmt_snprintf(d->name, sizeof(d->name), "d%u", d->id);
-    memcpy(d->handle, c->handle, sizeof(d->handle));
-    op->domain = d->id;
-    printk("bulkhead: d%u created by the control domain (%u vCPUs)\n", d->id, d->nr_vcpus);
-    return 0;
+    rc = magic_setup(d); /* its xenstore and console pages, served by the caller */
+    if (rc) {
+        domain_kill(d);
+    } else {
+        memcpy(d->handle, c->handle, sizeof(d->handle));
+        op->domain = d->id;
+        printk("bulkhead: d%u created by the control domain (%u vCPUs)\n", d->id, d->nr_vcpus);
+    }
+    domain_put(d);
+    return rc;
 }
 
 static int set_context(struct vcpu *v, struct domain *d, struct xen_domctl_vcpucontext *c)
