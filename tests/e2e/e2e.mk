@@ -1,8 +1,9 @@
 # End-to-end tests: unmodified Debian kernels on Bulkhead (docs/e2e.md).
 #
-#   make e2e          fetch trixie's riscv64 and bookworm's arm64 kernels (once, into
-#                     build/e2e/), build the test initramfs of each arch and both
-#                     hypervisors, boot each Linux with 2 vCPUs (pytest)
+#   make e2e          fetch trixie's riscv64 and bookworm's arm64 kernels and busybox-static
+#                     (once, into build/e2e/ and build/session/), build the test initramfs
+#                     of each arch and both hypervisors, boot each Linux with 2 vCPUs, and
+#                     the scripted bh> session with two Linux guests per arch (pytest)
 #   make e2e-files    only fetch and build what the boot needs
 #   make e2e-bench    boot-to-init wall time and QEMU CPU time (2 CPUs), and instructions
 #                     (-icount, 1 CPU) on Bulkhead and on bare QEMU, and their ratios,
@@ -53,11 +54,14 @@ $(E2E_KERNEL_ARM64): mk/fetch-linux-arm64.sh mk/fetch-debian-kernel.sh mk/debian
 		{ cat $(E2E_O)/fetch-arm64.err >&2; true; }
 
 .PHONY: e2e e2e-files e2e-bench
-e2e-files: $(E2E_CPIO) $(E2E_KERNEL) $(E2E_CPIO_ARM64) $(E2E_KERNEL_ARM64)
+e2e-files: $(E2E_CPIO) $(E2E_KERNEL) $(E2E_CPIO_ARM64) $(E2E_KERNEL_ARM64) \
+	$(BUILD)/session/arm64/initramfs.cpio $(BUILD)/session/riscv64/initramfs.cpio
 
+# test_session.py also needs dom0-lite, the stub and the test guest of each arch.
 e2e: deps
-	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=riscv64 all e2e-files
-	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=aarch64 all
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=riscv64 all stub dom0-lite test-guests \
+		e2e-files
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=aarch64 all stub dom0-lite test-guests
 	timeout 900 $(PYTHON) -m pytest -q tests/e2e
 
 e2e-bench: deps bench-plugin

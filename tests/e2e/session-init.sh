@@ -13,7 +13,7 @@ for a in $(cat /proc/cmdline); do
 done
 hostname "$name"
 echo "session: $name: busybox $(busybox | head -n1 | cut -d' ' -f2) shell on $(cat /sys/class/tty/console/active)"
-export PS1='\h:\w# ' HOME=/ PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export PS1='\h# ' HOME=/ PATH=/bin:/sbin:/usr/bin:/usr/sbin
 # A controlling terminal (cttyhack) so the shell has job control and CTRL-c works; when
 # the shell ends (exit), the guest powers off.
 setsid cttyhack sh
