@@ -11,7 +11,8 @@ own shell runs what is typed; CTRL-a three times back to dom0-lite; `pause` (sta
 Time(s) frozen while a busy loop runs in the guest) and `unpause` (it moves again);
 `reboot lin2` (on_reboot = "restart": a new domain, a new Linux boot, a new shell);
 `destroy` of all three, after which only dom0-lite is listed and the free memory is back
-where it was.
+where it was. And a Linux guest that goes on running, its shell answering, after
+dom0-lite is crashed on purpose.
 """
 import os
 import re
@@ -23,7 +24,8 @@ import pytest
 from e2e_boot import BUILD, TOP, assert_clean_linux, files
 
 sys.path.insert(0, os.path.join(TOP, "tests", "system"))
-from test_dom0 import SWITCH, _doms, dom0, run, wait_for  # noqa: E402,F401  (dom0: fixture)
+from test_dom0 import (SWITCH, _doms, _free_mib, back_to_dom0, create, dom0,  # noqa: E402,F401
+                       run, wait_for)  # (dom0: the fixture)
 
 DEB_ARCH = {"aarch64": "arm64", "riscv64": "riscv64"}
 TTY = {"aarch64": "ttyAMA0", "riscv64": "ttyS0"}
@@ -59,13 +61,6 @@ def cpu_time(child, name):
     return float(m.group(1))
 
 
-def free_mib(child):
-    out = run(child, "info")
-    m = re.search(r"^free_memory +: (\d+)$", out, re.M)
-    assert m, out
-    return int(m.group(1))
-
-
 @pytest.mark.parametrize("arch", ["aarch64", "riscv64"])
 def test_linux_session(dom0, arch):
     kernel, cpio = session_files(arch)
@@ -76,13 +71,11 @@ def test_linux_session(dom0, arch):
         "lin2": linux_cfg(arch, "lin2", kernel, cpio),
         "tg": f'name = "tg"\nkernel = "{tg}"\nmemory = 16\nextra = "test=idle ms=600000"\n',
     }, timeout=600)
-    base = free_mib(child)
+    base = _free_mib(child)
     ids = {}
     for name in ("lin1", "lin2", "tg"):
-        out = run(child, f"create {name}", timeout=120)
-        m = re.fullmatch(rf"create: {name} is d(\d+) \(stub d(\d+)\)", out)
-        assert m, out
-        ids[name] = int(m.group(1))
+        ids[name], stub = create(child, name, timeout=120)
+        assert stub, name
     # xl's list: its columns, the three guests and their stubs, 128 MiB and 1 vCPU.
     out = run(child, "list")
     assert out.startswith("Name                                        ID   Mem VCPUs\tState"
@@ -106,12 +99,13 @@ def test_linux_session(dom0, arch):
     # A busy loop in the background: the guest now uses its vCPU all the time.
     child.send("while :; do :; done & echo busy loop $!\r")
     child.expect(rf"\(d{d}\) busy loop \d+", timeout=60)
-    for _ in range(8):  # CTRL-a x3 goes round the guests and the hypervisor to d1
-        child.send(SWITCH)
-        if child.expect([r"Switching input to d1 ", r"Switching input to [^\r\n]+"]) == 0:
-            break
-    else:
-        pytest.fail("CTRL-a x3 never came back to dom0-lite")
+    back_to_dom0(child)
+    # reboot lin2: on_reboot = "restart" builds it again; a new Linux boot (which goes on
+    # while lin1 is paused and unpaused below), a new shell.
+    assert run(child, "reboot lin2") == ""
+    child.expect(r"dom0-lite: lin2 restarted as d(\d+)", timeout=120)
+    new = int(child.match.group(1))
+    assert new != ids["lin2"]
     run(child, "")
     # pause: state p, and its Time(s) stands still while paused; unpause: it runs on.
     # (The hypervisor adds a vCPU's running time to Time(s) when it is switched out, as
@@ -127,11 +121,6 @@ def test_linux_session(dom0, arch):
         assert cpu_time(child, "lin1") == b, f"round {rnd}: Time(s) moved while paused"
         assert run(child, "unpause lin1") == ""
         assert _doms(run(child, "list lin1"))["lin1"][1][2] == "-"
-    # reboot lin2: on_reboot = "restart" builds it again; a new Linux boot, a new shell.
-    assert run(child, "reboot lin2") == ""
-    child.expect(r"dom0-lite: lin2 restarted as d(\d+)", timeout=120)
-    new = int(child.match.group(1))
-    assert new != ids["lin2"]
     wait_for(child, f"(d{new}) session: lin2: busybox ", timeout=LINUX_WAIT)
     run(child, "")
     assert _doms(run(child, "list lin2"))["lin2"][0] == new
@@ -139,7 +128,7 @@ def test_linux_session(dom0, arch):
     for name in ("lin1", "lin2", "tg"):
         assert run(child, f"destroy {name}") == ""
     assert set(_doms(run(child, "list"))) == {"dom0-lite"}
-    assert free_mib(child) == base
+    assert _free_mib(child) == base
     log = child.seen.getvalue().replace("\r", "")
     assert "bulkhead: PANIC" not in log
     for dom in (ids["lin1"], ids["lin2"], new):
@@ -148,3 +137,24 @@ def test_linux_session(dom0, arch):
         assert_clean_linux(lines)
     print(f"{arch}: both Linux shells up {booted:.1f} s after QEMU's start; "
           f"session {time.monotonic() - t0:.1f} s")
+
+
+@pytest.mark.parametrize("arch", ["aarch64", "riscv64"])
+def test_linux_outlives_dom0(dom0, arch):
+    """#15 item 7: dom0-lite crashes on purpose (`crash-dom0`) while a Linux guest it
+    started at boot runs; the guest's stub goes on serving its UART and its shell still
+    answers what is typed to it."""
+    kernel, cpio = session_files(arch)
+    child = dom0(arch, {"lin1": linux_cfg(arch, "lin1", kernel, cpio)}, autostart=["lin1"],
+                 ready=["create: lin1 is d2 (stub d3)"], timeout=600)
+    wait_for(child, "(d2) session: lin1: busybox ", timeout=LINUX_WAIT)
+    child.send("crash-dom0\r")
+    child.expect_exact("dom0-lite: crashing on purpose")
+    child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
+    child.send("x")  # the focus was dom0-lite's: the hypervisor takes it back
+    child.expect_exact("console: d1 is gone; input goes back to the hypervisor")
+    child.send(SWITCH)
+    child.expect_exact("*** Switching input to d2")
+    for i in range(3):
+        child.send(f"echo still alive {i} $(( {i} * 7 ))\r")
+        child.expect_exact(f"(d2) still alive {i} {i * 7}", timeout=60)
