@@ -19,7 +19,9 @@ until the stub serves its UART), ROUNDS times each (destroyed in between). The c
 Two boots per arch: one under `-icount shift=0` on 1 CPU, where the board's time is
 virtual and one nanosecond is one instruction (idle time, when every vCPU waits, is
 skipped ahead by QEMU and counts too), and one in real time (TCG, 4 CPUs) for wall times.
-Medians of ROUNDS. dom0-lite: its RAM (16 MiB + its boot bundle), program image with
+Medians of ROUNDS. With the session's files (make session-files), also the build of a
+128 MiB Debian Linux guest with its stub (dom0-lite's part only: Linux prints no time
+since power-on). dom0-lite: its RAM (16 MiB + its boot bundle), program image with
 BSS, and its start: its init() since power-on and how long init takes to the prompt.
 """
 import os
@@ -49,6 +51,14 @@ def image_size(path):
         return struct.unpack_from("<Q", f.read(24), 16)[0]  # image_size, BSS included
 
 
+def linux_files(arch):
+    """The session's Linux kernel and busybox initramfs (make session-files), or None."""
+    deb = {"aarch64": "arm64", "riscv64": "riscv64"}[arch]
+    kernel = os.path.join(BUILD, "e2e", f"linux-{deb}", "Image")
+    cpio = os.path.join(BUILD, "session", deb, "initramfs.cpio")
+    return (kernel, cpio) if os.path.isfile(kernel) and os.path.isfile(cpio) else None
+
+
 def boot(arch, workdir, icount):
     guest = os.path.join(BUILD, arch, "guests", "testguest.bin")
     cfgs = []
@@ -57,6 +67,12 @@ def boot(arch, workdir, icount):
         with open(path, "w", encoding="utf-8") as f:
             f.write(f'name = "{name}"\nkernel = "{guest}"\nmemory = 16\nstubdom = {stub}\n'
                     'extra = "test=idle ms=600000 first=1"\n')
+        cfgs += ["--bundle", path]
+    if linux_files(arch):
+        path = os.path.join(workdir, "linux.cfg")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(f'name = "linux"\nkernel = "{linux_files(arch)[0]}"\n'
+                    f'ramdisk = "{linux_files(arch)[1]}"\nmemory = 128\nextra = "quiet"\n')
         cfgs += ["--bundle", path]
     args = [BH_BOOT, "--arch", arch, "--timeout", "600", "--dom0"] + cfgs
     if icount:
@@ -93,12 +109,27 @@ def create_once(child, name):
     return int(b.group(3)), int(f.group(2)) / 1000 - int(b.group(4)), wall
 
 
+def build_linux(child):
+    """`create linux` (its stub too) to dom0-lite's unpause, then `destroy`."""
+    child.send("create linux\r")
+    child.expect(BUILT, timeout=600)
+    built = int(child.match.group(3))
+    child.expect_exact("create: linux is d")
+    child.expect_exact(PROMPT)
+    child.send("destroy linux\r")
+    child.expect_exact("destroy linux")
+    child.expect_exact(PROMPT)
+    return built
+
+
 def measure(arch, workdir, icount):
     child, info = boot(arch, workdir, icount)
     try:
         for name in ("small", "paired"):
             runs = [create_once(child, name) for _ in range(ROUNDS)]
             info[name] = tuple(statistics.median(r[i] for r in runs) for i in range(3))
+        if linux_files(arch):
+            info["linux"] = statistics.median(build_linux(child) for _ in range(3))
     finally:
         child.terminate(force=True)
     return info
@@ -122,10 +153,16 @@ def main():
                       f"unpause's return {b * 1000:,.0f}); real time {rt[name][1] / 1000:.1f} ms (build "
                       f"{rt[name][0] / 1000:.1f} ms), host wall {rt[name][2] * 1000:.0f} ms "
                       f"(medians of {ROUNDS})")
+            if "linux" in ic:
+                print(f"create {arch}: 128 MiB Debian Linux guest + its stub ("
+                      f"{os.path.getsize(linux_files(arch)[0]) >> 20} MiB kernel, "
+                      f"{os.path.getsize(linux_files(arch)[1]) >> 10} KiB initramfs): dom0-lite "
+                      f"to the unpause {ic['linux'] * 1000:,.0f} instructions (icount), real "
+                      f"time {rt['linux'] / 1000:.0f} ms (medians of 3)")
             img = image_size(os.path.join(BUILD, arch, "dom0-lite", "dom0-lite.bin"))
-            print(f"dom0-lite {arch}: memory: {ic['dom0_mib']} MiB RAM (16 + its boot bundle "
-                  f"of 2 configs, the stub and the guest's image), program {img // 1024} KiB "
-                  "with BSS")
+            print(f"dom0-lite {arch}: memory: {ic['dom0_mib']} MiB RAM (bh-boot gives 16 MiB + "
+                  f"its boot bundle{', the Linux files in it' if 'linux' in ic else ''}), "
+                  f"program {img // 1024} KiB with BSS")
             print(f"dom0-lite {arch}: start: init() at {ic['init_at_us'] / 1000:.1f} ms since "
                   f"power-on (icount: after the hypervisor's boot and dom0-lite's build), "
                   f"init to the shell {ic['up_us']} us (icount, ~{ic['up_us']}k instructions); "
