@@ -93,6 +93,31 @@ static int domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
     return (int)dom0_domctl(op);
 }
 
+/* memcpy to the window, also fast when @src is 4 bytes off 8-byte alignment while @dst
+ * is aligned: files in the boot bundle (cpio newc) start at any multiple of 4, and
+ * memcpy's word loop needs both 8-aligned (else it copies bytes: a Linux kernel took
+ * 190 M instructions, 6 a byte). Two 32-bit loads make each 64-bit store. */
+static void copy_out(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (((uintptr_t)dst & 7) == 0 && ((uintptr_t)src & 7) == 4) {
+        uint64_t *d = (uint64_t *)(void *)dst;
+        const uint32_t *s = (const uint32_t *)(const void *)src;
+
+        for (; n >= 32; n -= 32, d += 4, s += 8) {
+            uint64_t w0 = s[0] | (uint64_t)s[1] << 32, w1 = s[2] | (uint64_t)s[3] << 32;
+            uint64_t w2 = s[4] | (uint64_t)s[5] << 32, w3 = s[6] | (uint64_t)s[7] << 32;
+
+            d[0] = w0;
+            d[1] = w1;
+            d[2] = w2;
+            d[3] = w3;
+        }
+        dst = (uint8_t *)d;
+        src = (const uint8_t *)s;
+    }
+    memcpy(dst, src, n);
+}
+
 /* Copy @len bytes of @src to guest-physical @gpa of @dom through the foreign window. */
 static int copy_in(domid_t dom, uint64_t gpa, const void *src, size_t len)
 {
@@ -132,7 +157,7 @@ static int copy_in(domid_t dom, uint64_t gpa, const void *src, size_t len)
             chunk = len;
         }
         if (!rc) {
-            memcpy((void *)(uintptr_t)(win + off), s, chunk);
+            copy_out((uint8_t *)(uintptr_t)(win + off), s, chunk);
         }
         for (unsigned i = 0; i < pages; i++) {
             struct xen_remove_from_physmap r = {.domid = DOMID_SELF, .gpfn = gpfns[i]};

@@ -19,6 +19,7 @@ import io
 import os
 import re
 import sys
+import time
 
 import pexpect
 import pytest
@@ -61,6 +62,8 @@ def dom0(request, tmp_path):
             args += ["--autostart", name]
         os.makedirs(LOG_DIR, exist_ok=True)
         log = os.path.join(LOG_DIR, re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".log")
+        if os.path.exists(log):
+            os.remove(log)  # not to keep an earlier run's below
         child = pexpect.spawn(sys.executable, args + ["--log", log] + list(guests),
                               encoding="utf-8", codec_errors="replace", timeout=60,
                               dimensions=(50, 200))
@@ -81,7 +84,7 @@ def dom0(request, tmp_path):
         if child.isalive():
             child.terminate(force=True)
         # bh-boot ended by the signal writes no log: keep what the terminal showed.
-        if not os.path.getsize(child.log_path):
+        if not os.path.exists(child.log_path) or not os.path.getsize(child.log_path):
             with open(child.log_path, "w", encoding="utf-8") as f:
                 f.write(child.seen.getvalue().replace("\r", ""))
 
@@ -340,10 +343,16 @@ def _free_pages(child):
     return pages
 
 
-def _free_mib(child):
-    out = run(child, "info")
-    m = re.search(r"^free_memory +: (\d+)$", out, re.M)
-    assert m, out
+def _free_mib(child, settle_to=None):
+    """`info`'s free_memory; with @settle_to, asked again for up to 30 s until it is that
+    (a destroyed domain's memory comes back once its vCPUs have left their CPUs)."""
+    for _ in range(30):
+        out = run(child, "info")
+        m = re.search(r"^free_memory +: (\d+)$", out, re.M)
+        assert m, out
+        if settle_to is None or int(m.group(1)) == settle_to:
+            break
+        time.sleep(1)
     return int(m.group(1))
 
 
@@ -378,5 +387,5 @@ def test_create_destroy_100(dom0, arch):
     # 200 domains made, in ids 2..63 (Xen's way: the next free id after the last one,
     # wrapping): every id was given back at destroy and taken again.
     assert ids == set(range(2, 64)), sorted(ids)
-    assert _free_mib(child) == base_mib
+    assert _free_mib(child, settle_to=base_mib) == base_mib
     assert _free_pages(child) == base_pages
