@@ -12,13 +12,17 @@ Time(s) frozen while a busy loop runs in the guest) and `unpause` (it moves agai
 `reboot lin2` (on_reboot = "restart": a new domain, a new Linux boot, a new shell);
 `destroy` of all three, after which only dom0-lite is listed and the free memory is back
 where it was. And a Linux guest that goes on running, its shell answering, after
-dom0-lite is crashed on purpose.
+dom0-lite is crashed on purpose; and `make run` (#15 item 6) reaching the demo Linux
+guest's shell from its prompt.
 """
+import io
 import os
 import re
+import signal
 import sys
 import time
 
+import pexpect
 import pytest
 
 from e2e_boot import BUILD, TOP, assert_clean_linux, files
@@ -158,3 +162,36 @@ def test_linux_outlives_dom0(dom0, arch):
     for i in range(3):
         child.send(f"echo still alive {i} $(( {i} * 7 ))\r")
         child.expect_exact(f"(d2) still alive {i} {i * 7}", timeout=60)
+
+
+@pytest.mark.parametrize("arch", ["aarch64", "riscv64"])
+def test_make_run(arch):
+    """#15 item 6: `make run` at a terminal lands at the bh> prompt with the banner naming
+    the demo Linux guest; `console linux` reaches its shell, CTRL-a x3 comes back."""
+    session_files(arch)
+    child = pexpect.spawn("make", ["--no-print-directory", "-s", f"ARCH={arch}", "SKIP_DEPS=1",
+                                   "RUN_TIMEOUT=300", "run"], cwd=TOP, encoding="utf-8",
+                          codec_errors="replace", timeout=120, dimensions=(50, 200))
+    child.seen = io.StringIO()
+    child.logfile_read = child.seen
+    try:
+        child.expect_exact("Started at boot: linux; 'console <name>' types to its console.")
+        child.expect_exact("bh> ")
+        wait_for(child, "(d2) session: linux: busybox ", timeout=LINUX_WAIT)
+        child.send("console linux\r")
+        child.expect_exact("*** Switching input to d2")
+        child.send("echo run-ok $((2 + 3)) on $(hostname)\r")
+        child.expect_exact("(d2) run-ok 5 on linux", timeout=60)
+        back_to_dom0(child)
+        assert "linux-dm" in run(child, "list")
+    finally:
+        with open(os.path.join(BUILD, "test-logs", f"make-run-{arch}.log"), "w",
+                  encoding="utf-8") as f:
+            f.write(child.seen.getvalue().replace("\r", ""))
+        # SIGHUP to make's process group (make, bh-boot, QEMU): bh-boot stops QEMU.
+        try:
+            os.killpg(child.pid, signal.SIGHUP)
+        except ProcessLookupError:
+            pass
+        child.expect(pexpect.EOF, timeout=60)
+        child.close(force=True)
