@@ -29,6 +29,7 @@
 
 static struct guest_rec guests[MAX_GUESTS];
 static char dtb_buf[64 << 10] __attribute__((aligned(8)));
+static uint64_t unpaused_ns; /* the last guest's unpause, since power-on */
 
 struct guest_rec *guest_find(unsigned id)
 {
@@ -92,6 +93,31 @@ static int domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
     return (int)dom0_domctl(op);
 }
 
+/* memcpy to the window, also fast when @src is 4 bytes off 8-byte alignment while @dst
+ * is aligned: files in the boot bundle (cpio newc) start at any multiple of 4, and
+ * memcpy's word loop needs both 8-aligned (else it copies bytes: a Linux kernel took
+ * 190 M instructions, 6 a byte). Two 32-bit loads make each 64-bit store. */
+static void copy_out(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (((uintptr_t)dst & 7) == 0 && ((uintptr_t)src & 7) == 4) {
+        uint64_t *d = (uint64_t *)(void *)dst;
+        const uint32_t *s = (const uint32_t *)(const void *)src;
+
+        for (; n >= 32; n -= 32, d += 4, s += 8) {
+            uint64_t w0 = s[0] | (uint64_t)s[1] << 32, w1 = s[2] | (uint64_t)s[3] << 32;
+            uint64_t w2 = s[4] | (uint64_t)s[5] << 32, w3 = s[6] | (uint64_t)s[7] << 32;
+
+            d[0] = w0;
+            d[1] = w1;
+            d[2] = w2;
+            d[3] = w3;
+        }
+        dst = (uint8_t *)d;
+        src = (const uint8_t *)s;
+    }
+    memcpy(dst, src, n);
+}
+
 /* Copy @len bytes of @src to guest-physical @gpa of @dom through the foreign window. */
 static int copy_in(domid_t dom, uint64_t gpa, const void *src, size_t len)
 {
@@ -131,7 +157,7 @@ static int copy_in(domid_t dom, uint64_t gpa, const void *src, size_t len)
             chunk = len;
         }
         if (!rc) {
-            memcpy((void *)(uintptr_t)(win + off), s, chunk);
+            copy_out((uint8_t *)(uintptr_t)(win + off), s, chunk);
         }
         for (unsigned i = 0; i < pages; i++) {
             struct xen_remove_from_physmap r = {.domid = DOMID_SELF, .gpfn = gpfns[i]};
@@ -354,6 +380,7 @@ static int build_guest(struct guest_rec *g, char *err)
         /* The guest first: the hypervisor holds its vCPUs until the stub enables its
          * device model. (The other order loses that wake-up when the stub is quick.) */
         rc = domctl(XEN_DOMCTL_unpausedomain, id, &op);
+        unpaused_ns = dom_now_ns();
         if (!rc && sid) {
             rc = domctl(XEN_DOMCTL_unpausedomain, sid, &op);
         }
@@ -384,6 +411,7 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
 {
     static struct bh_dom doms[BH_MAX_DOMS];
     struct guest_rec *g = NULL;
+    uint64_t t0 = dom_now_ns();
     int nd, rc;
 
     for (unsigned i = 0; i < MAX_GUESTS && !g; i++) {
@@ -421,6 +449,12 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
         return rc;
     }
     g->used = true;
+    /* The build's time (tests/bench/create_bench.py reads it): from the command to the
+     * guest's unpause, both on the board's clock since power-on. */
+    dom_printf("dom0-lite: %s (d%u) built in %lu us: command at %lu us, unpaused at %lu us "
+               "since power-on\n",
+               g->cfg.name, g->id, (unsigned long)((unpaused_ns - t0) / 1000),
+               (unsigned long)(t0 / 1000), (unsigned long)(unpaused_ns / 1000));
     if (g->stub_id) {
         dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
     } else {
