@@ -61,7 +61,7 @@ void control_domain_info(struct domain *d, struct xen_domctl_getdomaininfo *info
 
         running |= vcpu_running(v);
         online += READ_ONCE(v->state) != VCPU_DOWN && READ_ONCE(v->state) != VCPU_DEAD;
-        ticks += v->runstate_time[RUNSTATE_running];
+        ticks += vcpu_run_ticks(v);
     }
     if (state == DOM_DYING) {
         info->flags |= XEN_DOMINF_shutdown | (d->shutdown_reason & XEN_DOMINF_shutdownmask)
@@ -147,7 +147,7 @@ static int vcpu_info(struct domain *d, struct xen_domctl_getvcpuinfo *g)
     g->online = READ_ONCE(v->state) != VCPU_DOWN && READ_ONCE(v->state) != VCPU_DEAD;
     g->blocked = READ_ONCE(v->state) == VCPU_BLOCKED || READ_ONCE(v->state) == VCPU_IOREQ;
     g->running = vcpu_running(v) && !READ_ONCE(d->sched.paused);
-    g->cpu_time = time_ticks_to_ns(v->runstate_time[RUNSTATE_running]);
+    g->cpu_time = time_ticks_to_ns(vcpu_run_ticks(v));
     g->cpu = READ_ONCE(v->pcpu);
     return 0;
 }

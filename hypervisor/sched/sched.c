@@ -131,6 +131,19 @@ void vcpu_set_runstate(struct vcpu *v, unsigned state, uint64_t now)
     v->runstate_entry = now;
 }
 
+uint64_t vcpu_run_ticks(struct vcpu *v)
+{
+    struct pcpu *cpu = vcpu_lock(v);
+    uint64_t t = v->runstate_time[RUNSTATE_running];
+
+    /* A vCPU running now (alone on its CPU, maybe for minutes) counts to this moment. */
+    if (v->runstate == RUNSTATE_running) {
+        t += time_now() - v->runstate_entry;
+    }
+    spin_unlock(&cpu->sched_lock);
+    return t;
+}
+
 /* ---- weights and caps ---- */
 
 static unsigned weight_of(const struct vcpu *v)

@@ -192,5 +192,7 @@ void sched_kick_received(void);
 
 /* Account a runstate change of @v at counter value @now. */
 void vcpu_set_runstate(struct vcpu *v, unsigned state, uint64_t now);
+/* @v's running time in counter ticks, the period it is running now included. */
+uint64_t vcpu_run_ticks(struct vcpu *v);
 
 #endif
