@@ -125,19 +125,17 @@ static int simple_domctl(uint32_t cmd, unsigned domid)
 
 static int op_destroy(unsigned domid, char *err)
 {
-    int rc = simple_domctl(XEN_DOMCTL_destroydomain, domid);
+    int rc = builder_destroy(domid);
     struct guest_rec *g = guest_find(domid);
 
     (void)err;
     if (rc == 0) {
         if (g) {
             if (g->stub_id) {
-                simple_domctl(XEN_DOMCTL_destroydomain, g->stub_id);
-                names_clear(g->stub_id);
+                builder_destroy(g->stub_id);
             }
             g->used = false;
         }
-        names_clear(domid);
     }
     return rc;
 }

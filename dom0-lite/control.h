@@ -39,6 +39,9 @@ struct guest_rec *guest_find(unsigned id);
 
 /* Build and start the guest of configs/@cfg.cfg with @n overrides: builder.c. */
 int builder_create(const char *cfg, unsigned n, char *const overrides[], char *err);
+/* Destroy domain @id: dom0-lite's services let go of it first (its console ring is
+ * drained and unmapped), then XEN_DOMCTL_destroydomain. 0 or a negative Xen errno. */
+int builder_destroy(unsigned id);
 /* VIRQ_DOM_EXC: apply each built guest's on_poweroff / on_reboot / on_crash. */
 void builder_dom_exc(void);
 

@@ -8,11 +8,13 @@
  *                   prints the banner and the `bh>` prompt;
  *   notified(port)  VIRQ_CONSOLE: reads the typed bytes (CONSOLEIO_read) into the line
  *                   editor, runs each complete line through the bh command table;
- *                   VIRQ_DOM_EXC: applies the guests' on_* policies (builder.c).
+ *                   VIRQ_DOM_EXC: applies the guests' on_* policies (builder.c); a
+ *                   stub's console port: its guest's output (consoled.c).
  */
 #include <string.h>
 
 #include "cmdtable.h"
+#include "consoled.h"
 #include "control.h"
 #include "dom/dom.h"
 #include "dom/event.h"
@@ -210,6 +212,8 @@ void notified(uint32_t port)
         }
     } else if (port == sh.exc_port) {
         builder_dom_exc();
+    } else if (consoled_notified(port)) {
+        /* a stub's console ring: its guest's lines went out */
     }
 }
 
