@@ -177,6 +177,7 @@ static const struct {
     {"mmio-client", mode_mmio_client},
     {"stub-hostile", mode_stub_hostile},
     {"control", mode_control},
+    {"magic", mode_magic},
 };
 
 int dom_main(void *dtb)

@@ -49,6 +49,7 @@ int mode_stub_echo(void);
 int mode_mmio_client(void);
 int mode_stub_hostile(void);
 int mode_control(void);
+int mode_magic(void);
 
 int mode_evbench(void);
 
@@ -56,6 +57,10 @@ int mode_evbench(void);
  * (test and clear) @port's pending bit there. */
 bool tg_evtchn_map(void);
 bool tg_evtchn_take(uint32_t port);
+
+/* gnttab.c, for magic.c: two free pages of our RAM, far from everything we use, 1 MiB
+ * apart at the top of the largest free range. */
+bool tg_free_pages(uint64_t *p0, uint64_t *p1);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
