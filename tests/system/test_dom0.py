@@ -281,8 +281,15 @@ def test_autostart_outlives_dom0(dom0, arch):
     assert {"dom0-lite", "e1", "u1", "u1-dm"} <= set(doms), doms
     child.send("crash-dom0\r")
     child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
+    # u1's output came through dom0-lite's console service (its stub's ring); with
+    # dom0-lite gone the stub replays what was not taken and goes to the board console.
+    wait_for(child, "(d3) stub: the console service closed its end; the guest's output goes "
+             "to the board console from here")
     wait_for(child, "(d3) UART irq 400 ")  # the stub goes on serving u1 to its end
     wait_for(child, "(d3) DONE ")
+    seen = child.seen.getvalue()
+    missing = [i for i in range(1, 401) if f"(d3) UART irq {i} abcdef" not in seen]
+    assert not missing, f"u1's lines lost across dom0-lite's crash: {missing[:10]}"
     child.send(SWITCH)
     child.expect_exact("*** Switching input to d2")
     child.send("after the crash\r")
