@@ -177,6 +177,8 @@ static const struct {
     {"mmio-client", mode_mmio_client},
     {"stub-hostile", mode_stub_hostile},
     {"control", mode_control},
+    {"xs", mode_xs},
+    {"xs-hostile", mode_xs_hostile},
 };
 
 int dom_main(void *dtb)
