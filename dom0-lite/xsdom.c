@@ -270,8 +270,8 @@ static void unmap(struct xsdom_guest *g)
     if (grant_op(GNTTABOP_unmap_grant_ref, &un) == 0 && un.status == GNTST_okay) {
         xs.spare_gfns[xs.nspare++] = g->gfn; /* fewer spares than slots: always room */
     } else {
-        dom_printf("xenstored: d%u: unmap failed (%d): window 0x%lx lost\n", g->domid, un.status,
-                   (unsigned long)g->gfn);
+        dom_printf("dom0-lite: xenstored: d%u: unmap failed (%d): window 0x%lx lost\n", g->domid,
+                   un.status, (unsigned long)g->gfn);
     }
     g->intf = NULL;
 }
@@ -297,13 +297,13 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     g->remote_port = (uint32_t)port;
     g->gfn = xs.nspare ? xs.spare_gfns[--xs.nspare] : dom_page_reserve_gfn();
     if (g->gfn == 0) {
-        dom_printf("xenstored: d%u: no free page to map its ring\n", g->domid);
+        dom_printf("dom0-lite: xenstored: d%u: no free page to map its ring\n", g->domid);
         return;
     }
     map.host_addr = g->gfn * DOM_PAGE_SIZE;
     if (grant_op(GNTTABOP_map_grant_ref, &map) != 0 || map.status != GNTST_okay) {
-        dom_printf("xenstored: d%u: cannot map its xenstore page (grant ref 1: %d)\n", g->domid,
-                   map.status);
+        dom_printf("dom0-lite: xenstored: d%u: cannot map its xenstore page (grant ref 1: %d)\n",
+                   g->domid, map.status);
         xs.spare_gfns[xs.nspare++] = g->gfn;
         return;
     }
@@ -311,8 +311,8 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     g->intf = (struct xenstore_domain_interface *)(uintptr_t)(g->gfn * DOM_PAGE_SIZE);
     rc = dom_evtchn_bind_interdomain((domid_t)g->domid, g->remote_port, &g->local_port);
     if (rc) {
-        dom_printf("xenstored: d%u: cannot bind its store port %u (%d)\n", g->domid, g->remote_port,
-                   rc);
+        dom_printf("dom0-lite: xenstored: d%u: cannot bind its store port %u (%d)\n", g->domid,
+                   g->remote_port, rc);
         unmap(g);
         return;
     }
@@ -325,7 +325,7 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     n += fmt_snprintf(args + n, sizeof(args) - (size_t)n, "%lu", (unsigned long)g->gfn) + 1;
     n += fmt_snprintf(args + n, sizeof(args) - (size_t)n, "%u", g->remote_port) + 1;
     if (write_nodes(g, name) != 0 || local_req(XS_INTRODUCE, args, (size_t)n, NULL, 0) != 0) {
-        dom_printf("xenstored: d%u: introduce failed (%s)\n", g->domid, xs.reply);
+        dom_printf("dom0-lite: xenstored: d%u: introduce failed (%s)\n", g->domid, xs.reply);
         remove_nodes(g);
         dom_evtchn_close(g->local_port);
         unmap(g);
@@ -333,7 +333,7 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     }
     g->introduced = true;
     g->served = true;
-    dom_printf("xenstored: d%u (%s) introduced\n", g->domid, name);
+    dom_printf("dom0-lite: xenstored: d%u (%s) introduced\n", g->domid, name);
     /* A front end may have written before it saw CONNECTED: serve, then wake it. */
     ring_conn_poll(g->rc);
     dom_evtchn_notify(g->local_port);
@@ -351,7 +351,7 @@ static void release(struct xsdom_guest *g)
     if (g->served) {
         dom_evtchn_close(g->local_port);
         unmap(g);
-        dom_printf("xenstored: d%u released\n", g->domid);
+        dom_printf("dom0-lite: xenstored: d%u released\n", g->domid);
     }
     memset(g, 0, sizeof(*g));
 }
@@ -405,8 +405,9 @@ bool xsdom_notified(uint32_t port)
             continue;
         }
         if (g->rc && ring_conn_poll(g->rc) != 0) {
-            dom_printf("xenstored: d%u broke the ring protocol (error %u): disconnected\n",
-                       g->domid, g->intf->error);
+            dom_printf(
+                "dom0-lite: xenstored: d%u broke the ring protocol (error %u): disconnected\n",
+                g->domid, g->intf->error);
             ring_conn_free(g->rc);
             g->rc = NULL;
         }

@@ -19,6 +19,7 @@
 
 #include "dom/dom.h"
 #include "dom/page.h"
+#include "shim.h"
 
 #include <xen/sched.h>
 
@@ -102,20 +103,6 @@ static unsigned class_of(size_t total)
     return c;
 }
 
-static void *small_alloc(unsigned c)
-{
-    struct blk *b = (struct blk *)classes[c];
-
-    if (b) {
-        classes[c] = classes[c]->next;
-    } else if (!(b = bump((size_t)1 << c))) {
-        return NULL;
-    }
-    b->size = 1u << c;
-    b->cls = c;
-    return b;
-}
-
 static void *large_alloc(size_t total)
 {
     struct free_blk **link = &large;
@@ -144,6 +131,22 @@ static void *large_alloc(size_t total)
     }
     b->size = (uint32_t)total;
     b->cls = SHIM_LARGE;
+    return b;
+}
+
+/* A block of size class @c: from its free list, the top, or else carved out of a free
+ * large block (the few bytes a split cannot keep are lost; only when the heap is full). */
+static void *small_alloc(unsigned c)
+{
+    struct blk *b = (struct blk *)classes[c];
+
+    if (b) {
+        classes[c] = classes[c]->next;
+    } else if (!(b = bump((size_t)1 << c)) && !(b = large_alloc((size_t)1 << c))) {
+        return NULL;
+    }
+    b->size = 1u << c;
+    b->cls = c;
     return b;
 }
 

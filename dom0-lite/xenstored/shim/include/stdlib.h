@@ -11,11 +11,6 @@ void *realloc(void *p, size_t size);
 void free(void *p);
 unsigned long long strtoull(const char *s, char **end, int base);
 
-/* The heap's state, for the shell: bytes in use (headers included), the most ever in use,
- * and its size. */
-struct shim_heap_stats {
-    size_t used, peak, size;
-};
-void shim_heap_stats(struct shim_heap_stats *st);
+#include "../shim.h"
 
 #endif
