@@ -387,6 +387,11 @@ uint64_t arch_guest_ram_max(void)
     return FAKE_GUEST_RAM_MAX;
 }
 
+uint64_t arch_guest_magic_base(void)
+{
+    return FAKE_GUEST_MAGIC_BASE;
+}
+
 int arch_p2m_init(struct p2m *p)
 {
     (void)p;

@@ -30,6 +30,7 @@
 #include <bulkhead/console.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_console.h>
+#include <bulkhead/magic.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/mm.h>
 #include <bulkhead/ioreq.h>
@@ -583,7 +584,10 @@ static int build_node(const void *fdt, int node, const char *of)
         return rc;
     }
     default_placement(d, mods);
-    rc = check_placement(d, mods);
+    rc = magic_setup(d); /* its xenstore and console pages, if a control domain serves them */
+    if (!rc) {
+        rc = check_placement(d, mods);
+    }
     if (!rc && of) {
         rc = pair_stub(d, of);
     }

@@ -20,8 +20,9 @@
 #include <bulkhead/sched.h>
 
 /* Bookkeeping allowance on top of RAM: struct domain, vCPUs, stage-2 tables, extent
- * pages, shared_info. */
-#define DOMAIN_OVERHEAD_PAGES(ram_pages, vcpus) (16 + (vcpus) + ((ram_pages) >> 8))
+ * pages, shared_info, the magic pages (magic.h). */
+#define DOMAIN_OVERHEAD_PAGES(ram_pages, vcpus)                                                    \
+    (16 + MAGIC_QUOTA_PAGES + (vcpus) + ((ram_pages) >> 8))
 
 static struct spinlock domain_lock = SPINLOCK_INIT;
 static struct domain *domains[MAX_DOMAINS];
@@ -68,25 +69,51 @@ static int extent_add(struct domain *d, paddr_t pa, unsigned order)
     return 0;
 }
 
-/* Under @l: give @d 2^@order scrubbed pages at @ipa, recorded and mapped. */
-static int populate_one(struct p2m_locked l, struct domain *d, uint64_t ipa, unsigned order)
+/* Under @l: give @d 2^@order scrubbed pages at @ipa, recorded and mapped with @attr. */
+static int add_pages(struct p2m_locked l, struct domain *d, uint64_t ipa, unsigned order,
+                     unsigned attr, paddr_t *out)
 {
-    paddr_t pa;
-    int rc = domain_alloc_pages(d, order, &pa);
+    int rc = domain_alloc_pages(d, order, out);
 
     if (rc) {
         return rc;
     }
-    rc = extent_add(d, pa, order);
+    rc = extent_add(d, *out, order);
     if (rc) {
-        domain_free_pages(d, pa, order);
+        domain_free_pages(d, *out, order);
         return rc;
     }
     /* Recorded as the domain's: freed with it even if the mapping fails. */
-    rc = p2m_map(l, ipa_init(ipa), pa, PAGE_SIZE << order, PT_RW | PT_X, 0);
+    return p2m_map(l, ipa_init(ipa), *out, PAGE_SIZE << order, attr, 0);
+}
+
+/* Under @l: 2^@order pages of RAM at @ipa. */
+static int populate_one(struct p2m_locked l, struct domain *d, uint64_t ipa, unsigned order)
+{
+    paddr_t pa;
+    int rc = add_pages(l, d, ipa, order, PT_RW | PT_X, &pa);
+
     if (rc == 0) {
         d->ram_pages += 1ull << order;
     }
+    return rc;
+}
+
+int domain_add_page(struct domain *d, uint64_t gfn, paddr_t *out)
+{
+    struct p2m_locked l;
+    paddr_t pa;
+    int rc;
+
+    if (gfn >= p2m_ipa_limit(&d->p2m) >> PAGE_SHIFT) {
+        return -EINVAL;
+    }
+    l = p2m_lock(&d->p2m);
+    rc = p2m_lookup(l, ipa_init(gfn << PAGE_SHIFT), &pa, NULL) == 0 ? -EEXIST : 0;
+    if (rc == 0) {
+        rc = add_pages(l, d, gfn << PAGE_SHIFT, 0, PT_RW, out);
+    }
+    p2m_unlock(l);
     return rc;
 }
 

@@ -450,7 +450,8 @@ static int send(struct domain *d, uint32_t port, bool xen)
 
 static void register_once(void);
 
-int evtchn_alloc_xen(struct domain *d, uint16_t remote, unsigned vcpu, uint32_t *port)
+/* An unbound port of @d for @remote, notifying @vcpu; @xen: consumed by the hypervisor. */
+static int alloc_for(struct domain *d, uint16_t remote, unsigned vcpu, bool xen, uint32_t *port)
 {
     struct evtchn *c;
     int rc;
@@ -461,10 +462,32 @@ int evtchn_alloc_xen(struct domain *d, uint16_t remote, unsigned vcpu, uint32_t 
     if (rc == 0) {
         c->remote_dom = remote;
         c->vcpu = (uint16_t)vcpu;
-        c->xen = 1;
+        c->xen = xen;
     }
     spin_unlock(&d->evtchn.lock);
     return rc;
+}
+
+int evtchn_alloc_xen(struct domain *d, uint16_t remote, unsigned vcpu, uint32_t *port)
+{
+    return alloc_for(d, remote, vcpu, true, port);
+}
+
+int evtchn_alloc_unbound_for(struct domain *d, uint16_t remote, uint32_t *port)
+{
+    return alloc_for(d, remote, 0, false, port);
+}
+
+bool evtchn_bound_to(struct domain *d, uint32_t port, uint16_t remote)
+{
+    struct evtchn *c;
+    bool bound;
+
+    spin_lock(&d->evtchn.lock);
+    c = chan(d, port);
+    bound = c && c->state == ECS_INTERDOMAIN && c->remote_dom == remote;
+    spin_unlock(&d->evtchn.lock);
+    return bound;
 }
 
 void evtchn_close_xen(struct domain *d, uint32_t port)

@@ -206,6 +206,27 @@ int gnttab_map_frame(struct domain *d, uint64_t idx, uint64_t gfn)
     return rc;
 }
 
+int gnttab_seed(struct domain *d, uint32_t ref, domid_t grantee, uint64_t gfn)
+{
+    struct grant_entry_v1 *e;
+    int rc;
+
+    if (gfn > UINT32_MAX) {
+        return -EINVAL; /* a v1 entry's frame is 32 bits */
+    }
+    gnttab_register(); /* its notifier frees the table with the domain */
+    spin_lock(&d->gnttab.lock);
+    rc = grow(d, ref / GNTTAB_PER_FRAME + 1);
+    if (rc == 0) {
+        e = entry(d, ref);
+        e->frame = (uint32_t)gfn;
+        /* Flags and domid last, in one word: a mapper that sees the grant sees its frame. */
+        __atomic_store_n(combo(e), GTF_permit_access | (uint32_t)grantee << 16, __ATOMIC_RELEASE);
+    }
+    spin_unlock(&d->gnttab.lock);
+    return rc;
+}
+
 /* ---- map, unmap ---- */
 
 /* Under @m's lock: a free maptrack record (pages charged to @m), or -1. */

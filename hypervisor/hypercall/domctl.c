@@ -22,6 +22,7 @@
 #include <bulkhead/errno.h>
 #include <bulkhead/guest_access.h>
 #include <bulkhead/hypercall.h>
+#include <bulkhead/magic.h>
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 #include <bulkhead/time.h>
@@ -101,6 +102,11 @@ static int create(struct xen_domctl *op)
         return rc;
     }
     fmt_snprintf(d->name, sizeof(d->name), "d%u", d->id);
+    rc = magic_setup(d); /* its xenstore and console pages, served by the caller */
+    if (rc) {
+        domain_destroy(d);
+        return rc;
+    }
     memcpy(d->handle, c->handle, sizeof(d->handle));
     op->domain = d->id;
     printk("bulkhead: d%u created by the control domain (%u vCPUs)\n", d->id, d->nr_vcpus);

@@ -16,7 +16,7 @@ UNIT_CORE_SRCS := \
 	hypervisor/core/cmdline.c hypervisor/core/dom0less.c hypervisor/core/percpu.c hypervisor/mm/guest_access.c \
 	$(sort $(wildcard hypervisor/domain/*.c hypervisor/sched/*.c hypervisor/hypercall/*.c)) \
 	$(sort $(wildcard hypervisor/time/*.c hypervisor/evtchn/*.c hypervisor/gnttab/*.c)) \
-	$(sort $(wildcard hypervisor/ioreq/*.c)) \
+	$(sort $(wildcard hypervisor/ioreq/*.c hypervisor/magic/*.c)) \
 	$(sort $(wildcard hypervisor/console/*.c)) lib/common/fmt/fmt.c arch/fake/fake.c \
 	arch/riscv64/hyp/insn.c $(sort $(wildcard drivers/uart/*.c)) \
 	dom0-lite/xlcfg.c dom0-lite/bundle.c dom0-lite/cmdtable.c

@@ -100,6 +100,11 @@ uint64_t arch_guest_ram_max(void)
     return GUEST_RAM0_SIZE;
 }
 
+uint64_t arch_guest_magic_base(void)
+{
+    return GUEST_MAGIC_BASE;
+}
+
 int arch_p2m_init(struct p2m *p)
 {
     /* VMID = domain id (8-bit VMIDs; ids stay below MAX_DOMAINS). The id may have

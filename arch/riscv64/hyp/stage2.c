@@ -11,6 +11,8 @@
  */
 #include <stdint.h>
 
+#include <xen/xen.h>
+
 #include <arch/csr.h>
 
 #include <bulkhead/arch.h>
@@ -59,6 +61,11 @@ uint64_t arch_guest_ram_base(void)
 uint64_t arch_guest_ram_max(void)
 {
     return GUEST_RAM_MAX;
+}
+
+uint64_t arch_guest_magic_base(void)
+{
+    return GUEST_MAGIC_BASE; /* arch-riscv.h */
 }
 
 /* Probed on the boot CPU before the first domain exists. */

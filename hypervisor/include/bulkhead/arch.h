@@ -148,6 +148,10 @@ extern const struct pt_format arch_stage2_pt_format;
 uint64_t arch_guest_ram_base(void);
 uint64_t arch_guest_ram_max(void);
 
+/* Where the magic pages (hypervisor/magic: console, then xenstore) are in every domain's
+ * guest-physical map: Xen's GUEST_MAGIC_BASE on aarch64, docs/abi-riscv.md on riscv64. */
+uint64_t arch_guest_magic_base(void);
+
 /* Does guest-physical [ipa, ipa+size) overlap what the hypervisor emulates for every
  * domain (aarch64: the virtual GIC's distributor and redistributors; riscv64: the
  * virtual PLIC)? A passed-through device may not be mapped there. */

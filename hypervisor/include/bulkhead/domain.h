@@ -30,6 +30,7 @@
 #include "gnttab.h"
 #include "guest_console.h"
 #include "ioreq.h"
+#include "magic.h"
 #include "p2m.h"
 #include "quota.h"
 #include "spinlock.h"
@@ -140,6 +141,7 @@ struct domain {
     struct evtchn_domain evtchn; /* event channels (hypervisor/evtchn) */
     struct gnttab_domain gnttab; /* grant table (hypervisor/gnttab) */
     struct ioreq_server ioreq;   /* the server its stub runs (hypervisor/ioreq) */
+    struct domain_magic magic;   /* xenstore and console pages (hypervisor/magic) */
     /* Stub pairing (docs/domains.md, bulkhead,stub-of): a stub holds a reference on its
      * target from pairing until it is freed; a target names its stub while the stub is
      * published (under domain_lock, no reference). */
@@ -227,6 +229,11 @@ void domain_free_pages(struct domain *d, paddr_t pa, unsigned order);
  * hypervisor keeps pointers only into, and grants only, pages a domain owns: those live
  * as long as the domain does. */
 bool domain_owns_ram(const struct domain *d, paddr_t pa);
+
+/* Give @d a zeroed page of its own at @gfn, outside its RAM (hypervisor/magic): charged,
+ * recorded with its RAM (so it can be granted) and freed with it, not counted in
+ * ram_pages. -EEXIST if something is mapped there, -EINVAL past its address space. */
+int __must_check domain_add_page(struct domain *d, uint64_t gfn, paddr_t *out);
 
 /* Map the shared_info page at @gfn (replacing what was there). */
 int __must_check domain_map_shared_info(struct domain *d, uint64_t gfn);

@@ -17,6 +17,7 @@
 #ifndef BULKHEAD_EVTCHN_H
 #define BULKHEAD_EVTCHN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "compiler.h"
@@ -54,6 +55,13 @@ void evtchn_close_xen(struct domain *d, uint32_t port);
 void evtchn_send_xen(struct domain *d, uint32_t port);
 typedef void (*evtchn_xen_fn)(struct domain *d, unsigned vcpu);
 void evtchn_set_xen_hook(evtchn_xen_fn fn);
+
+/* An ordinary unbound port of @d that only @remote may bind (EVTCHNOP_alloc_unbound made
+ * on @d's behalf: its magic pages' channels, hypervisor/magic). */
+int __must_check evtchn_alloc_unbound_for(struct domain *d, uint16_t remote, uint32_t *port);
+
+/* Is @port of @d connected to domain @remote (bound by it)? */
+bool evtchn_bound_to(struct domain *d, uint32_t port, uint16_t remote);
 
 /* Raise VIRQ @virq on @v if the domain bound it (per-vCPU VIRQs: on that vCPU; global
  * ones: wherever the channel is bound). */

@@ -61,4 +61,8 @@ void gnttab_register(void);
 /* XENMAPSPACE_grant_table: map frame @idx of the caller's table at @gfn (growing it). */
 int __must_check gnttab_map_frame(struct domain *d, uint64_t idx, uint64_t gfn);
 
+/* Seed entry @ref of @d's table (grown to hold it) as the toolstack does before a domain
+ * runs (Xen's xc_dom_gnttab_seed): @grantee may map frame @gfn of @d read/write. */
+int __must_check gnttab_seed(struct domain *d, uint32_t ref, uint16_t grantee, uint64_t gfn);
+
 #endif

@@ -74,9 +74,10 @@ extern const struct pt_format fake_pt_format_concat;
 #define FAKE_IMAGE_PAGES 4
 
 /* Where fake guests' RAM starts in their guest-physical space, and its largest size. */
-#define FAKE_GUEST_RAM_BASE 0x40000000ull
-#define FAKE_GUEST_RAM_MAX  0xc0000000ull
-#define FAKE_GUEST_EMULATED 0x08000000ull /* arch_guest_mmio_emulated()'s page */
+#define FAKE_GUEST_RAM_BASE   0x40000000ull
+#define FAKE_GUEST_RAM_MAX    0xc0000000ull
+#define FAKE_GUEST_MAGIC_BASE 0x39000000ull /* Xen's GUEST_MAGIC_BASE, as on aarch64 */
+#define FAKE_GUEST_EMULATED   0x08000000ull /* arch_guest_mmio_emulated()'s page */
 
 /* arch_send_kick() calls. */
 extern unsigned fake_kicks;

@@ -90,6 +90,14 @@ struct xen_arch_domainconfig {
     uint8_t gaddr_bits;
 };
 
+/* Guest-physical map (Bulkhead's; upstream defines none yet; docs/abi-riscv.md): the
+ * magic pages (xenstore and console rings, hypervisor/magic) as on Arm, 16 MiB in a hole
+ * of QEMU virt's map, below the flash (0x20000000) and above every device a guest sees
+ * (the vPLIC at 0x0c000000, a stub's UART and virtio-mmio at 0x10000000-0x10008fff). RAM
+ * starts at 0x80000000. Page 0 is the console's, page 1 xenstore's. */
+#define GUEST_MAGIC_BASE 0x1f000000ull
+#define GUEST_MAGIC_SIZE 0x01000000ull
+
 #endif /* __XEN__ || __XEN_TOOLS__ */
 
 /* Nothing arch-specific in vcpu_info and shared_info yet (upstream; as on Arm). */
