@@ -9,8 +9,9 @@
  * a node under data/, a watch and its events, EACCES on dom0-lite's nodes, a
  * transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label.
  * With stay=1 it idles afterwards (so its nodes stay in the store).
- * `test=xs-hostile`: once connected, sends a request claiming a 5000-byte payload and
- * checks that xenstored marks the ring broken (XENSTORE_ERROR_PROTO) rather than wait.
+ * `test=xs-hostile [how=idx]`: once connected, sends a request claiming a 5000-byte payload
+ * (or, how=idx, moves req_prod more than a ring ahead) and checks that xenstored marks the
+ * ring broken (XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX) rather than wait for more.
  */
 #include <string.h>
 
@@ -276,15 +277,23 @@ int mode_xs_hostile(void)
         test_done();
         return 1;
     }
-    /* A length over XENSTORE_PAYLOAD_MAX: the stream cannot be framed any more. */
-    ring_write(&h, sizeof(h));
+    if (dom_arg_is("how", "idx")) {
+        /* A producer index more than a ring ahead of the consumer: impossible. */
+        __atomic_store_n(&intf->req_prod, intf->req_cons + XENSTORE_RING_SIZE + 7,
+                         __ATOMIC_RELEASE);
+        notify();
+    } else {
+        /* A length over XENSTORE_PAYLOAD_MAX: the stream cannot be framed any more. */
+        ring_write(&h, sizeof(h));
+    }
     until = dom_now_ns() + XS_WAIT_NS;
     while (!intf->error && dom_now_ns() < until) {
         notify();
         yield();
     }
-    test_check(intf->error == XENSTORE_ERROR_PROTO, "xs-hostile-disconnected", "error %u",
-               intf->error);
+    test_check(intf->error == (dom_arg_is("how", "idx") ? XENSTORE_ERROR_RINGIDX
+                                                         : XENSTORE_ERROR_PROTO),
+               "xs-hostile-disconnected", "error %u", intf->error);
     /* Then garbage indexes and a flood of events: nobody listens any more. */
     intf->req_prod = intf->req_cons + 3 * XENSTORE_RING_SIZE;
     for (unsigned i = 0; i < 1000; i++) {

@@ -49,17 +49,21 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     k = _kernel(arch)
     good = _cfg(tmp_path, "xsa", _xs_cfg(k, "xsa", "test=xs name=xsa stay=1"))
     hostile = _cfg(tmp_path, "xsh", _xs_cfg(k, "xsh", "test=xs-hostile stay=1"))
+    badidx = _cfg(tmp_path, "xsi", _xs_cfg(k, "xsi", "test=xs-hostile how=idx stay=1"))
     child = dom0(arch, {"xsb": _xs_cfg(k, "xsb", "test=xs name=xsb stay=1")},
-                 guests=[good, hostile])
-    # d2 (xsa) passes every client check; d3 (xsh) is cut off for its garbage.
+                 guests=[good, hostile, badidx])
+    # d2 (xsa) passes every client check; d3 (xsh) and d4 (xsi) are cut off for their
+    # garbage (a 5,000-byte length; a producer index more than a ring ahead).
     wait_for(child, "(d2) XS domid=2", timeout=90)
     _expect_done(child, 2, 14)
     wait_for(child, "(d3) PASS xs-hostile-disconnected", timeout=90)
-    wait_for(child, "dom0-lite: xenstored: d3 broke the ring protocol")
+    wait_for(child, "dom0-lite: xenstored: d3 broke the ring protocol (error 3)")
     _expect_done(child, 3, 1)
+    wait_for(child, "dom0-lite: xenstored: d4 broke the ring protocol (error 2)")
+    _expect_done(child, 4, 1)
     # dom0-lite is alive and its store shows what INTRODUCE and the guest wrote.
     out, ids = _ls_domains(child)
-    assert {2, 3} <= ids, out
+    assert {2, 3, 4} <= ids, out
     assert re.search(r'^ name = "xsa"$', out, re.M), out
     assert re.search(r'^ domid = "2"$', out, re.M), out
     assert re.search(r'^ vm = "/vm/[0-9a-f-]{36}"$', out, re.M), out
@@ -85,6 +89,6 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     assert run(child, "destroy xsb") == ""
     wait_for(child, f"dom0-lite: xenstored: d{b} released")
     out, ids = _ls_domains(child)
-    assert b not in ids and {2, 3} <= ids, out
+    assert b not in ids and {2, 3, 4} <= ids, out
     assert "xsb" not in run(child, "xenstore-ls /vm")
     assert "xsa" in run(child, "list")
