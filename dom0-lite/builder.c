@@ -9,6 +9,7 @@
 
 #include "consoled.h"
 #include "control.h"
+#include "xsdom.h"
 #include "dom/dom.h"
 #include "dom/hypercall.h"
 #include "fmt.h"
@@ -432,6 +433,7 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
         return rc;
     }
     g->used = true;
+    xsdom_sync(); /* its xenstore ring, before it looks for it */
     if (g->stub_id) {
         dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
     } else {

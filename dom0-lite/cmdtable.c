@@ -471,6 +471,29 @@ static int cmd_help(const struct bh_ops *ops, int argc, char **argv)
     return 0;
 }
 
+/* ---- xenstore (dom0-lite/xsdom.c) ---- */
+
+static int cmd_xenstore(const struct bh_ops *ops, int argc, char **argv)
+{
+    char err[BH_ERR_MAX] = "";
+    int rc;
+
+    if (!ops->xs_ls) {
+        bh_printf(ops, "%s: no xenstore here\n", argv[0]);
+        return 1;
+    }
+    if (!strcmp(argv[0], "xenstore-ls") && argc <= 2) {
+        rc = ops->xs_ls(argc == 2 ? argv[1] : "/", ops->out, err);
+    } else if (!strcmp(argv[0], "xenstore-read") && argc == 2) {
+        rc = ops->xs_read(argv[1], ops->out, err);
+    } else if (!strcmp(argv[0], "xenstore-write") && argc == 3) {
+        rc = ops->xs_write(argv[1], argv[2], err);
+    } else {
+        return usage(ops, argv[0]);
+    }
+    return rc ? report(ops, argv[0], rc, err) : 0;
+}
+
 static int cmd_crash(const struct bh_ops *ops, int argc, char **argv)
 {
     (void)argc;
@@ -498,6 +521,9 @@ const struct bh_cmd bh_cmd_table[] = {
     {"info", cmd_info, "", "get information about the host", false},
     {"uptime", cmd_uptime, "", "print the uptime of the hypervisor and the domains", false},
     {"help", cmd_help, "[command]", "print this help", false},
+    {"xenstore-ls", cmd_xenstore, "[path]", "list the xenstore below path (default /)", false},
+    {"xenstore-read", cmd_xenstore, "<path>", "print the value of a xenstore node", false},
+    {"xenstore-write", cmd_xenstore, "<path> <value>", "write a xenstore node", false},
     {"crash-dom0", cmd_crash, "", "crash dom0-lite on purpose (tests)", true},
 };
 const unsigned bh_cmd_count = sizeof(bh_cmd_table) / sizeof(bh_cmd_table[0]);

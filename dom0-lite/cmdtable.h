@@ -69,6 +69,11 @@ struct bh_ops {
     /* Hard affinity of vCPU @vcpu of @domid (or every vCPU if @vcpu < 0): CPUs in @mask. */
     int (*vcpu_pin)(unsigned domid, int vcpu, uint64_t mask, char *err);
     void (*crash)(void); /* the hidden `crash-dom0` (tests: guests outlive dom0-lite) */
+    /* xenstore-ls / xenstore-read / xenstore-write, as dom0 (dom0-lite/xsdom.c); NULL:
+     * no xenstore. Output goes through @out. */
+    int (*xs_ls)(const char *path, void (*out)(const char *s, size_t len), char *err);
+    int (*xs_read)(const char *path, void (*out)(const char *s, size_t len), char *err);
+    int (*xs_write)(const char *path, const char *value, char *err);
     const char *version;
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dom0-lite's control operations: the bh back end over domctl / sysctl (control.h). */
 #include "control.h"
+#include "xsdom.h"
 
 #include <string.h>
 
@@ -311,5 +312,8 @@ const struct bh_ops control_ops = {
     .console = op_console,
     .vcpu_pin = op_vcpu_pin,
     .crash = op_crash,
+    .xs_ls = xsdom_ls,
+    .xs_read = xsdom_read,
+    .xs_write = xsdom_write,
     .version = "Bulkhead (Xen 4.17 ABI)",
 };

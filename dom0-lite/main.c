@@ -20,6 +20,7 @@
 #include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/program.h"
+#include "xsdom.h"
 
 #include <xen/event_channel.h>
 
@@ -156,6 +157,7 @@ void init(void)
                    rc);
     }
     autostart();
+    xsdom_init(); /* xenstored, serving the domains running by now (docs/xenstored.md) */
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
                "start one;\n"
@@ -168,6 +170,7 @@ static void run_line(void)
 {
     sh.line[sh.len] = '\0';
     bh_run_line(&control_ops, sh.line);
+    xsdom_sync(); /* domains the command created or destroyed */
     sh.len = 0;
     dom_puts(PROMPT);
 }
@@ -201,6 +204,9 @@ static void typed(char c)
 
 void notified(uint32_t port)
 {
+    if (xsdom_notified(port)) {
+        return;
+    }
     if (port == sh.con_port) {
         char buf[64];
         long n;
@@ -212,6 +218,7 @@ void notified(uint32_t port)
         }
     } else if (port == sh.exc_port) {
         builder_dom_exc();
+        xsdom_sync();
     } else if (consoled_notified(port)) {
         /* a stub's console ring: its guest's lines went out */
     }
