@@ -120,9 +120,11 @@ ifneq ($(SKIP_DEPS),1)
 endif
 
 # make run: at a terminal, the hypervisor, dom0-lite (the control domain,
-# docs/dom0-lite.md) with a boot bundle of guest configs, and a boot-time guest that
-# echoes what is typed to it; it lands at dom0-lite's `bh>` prompt and waits for you
-# (RUN_TIMEOUT seconds at most: CTRL-c ends it). Not at a terminal (CI, scripts), and
+# docs/dom0-lite.md) with a boot bundle of guest configs, and a demo Linux guest that
+# dom0-lite starts at boot (Debian's kernel and busybox shell, fetched once: make
+# session-files; without them, the boot-time guest that echoes what is typed to it); it
+# lands at dom0-lite's `bh>` prompt and waits for you (RUN_TIMEOUT seconds at most:
+# CTRL-c ends it). Not at a terminal (CI, scripts), and
 # always with make demo: the demo that ends by itself: three boot-time guests (the test
 # guest's hypercall checks, a second guest counting on another CPU, and a third writing
 # to its UART, served by its own stub domain); the board powers off when all are done.
@@ -139,9 +141,13 @@ run: deps
 		$(MAKE) --no-print-directory ARCH=$(ARCH) demo; fi
 
 prompt: deps
-	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub dom0-lite
-	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
-		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $(RUN_GUESTS)
+	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub dom0-lite session-files
+	$(Q)if [ -s $(SESSION_CPIO) ] && [ -s $(SESSION_KERNEL) ]; then \
+		run="--bundle configs/dom0/linux-$(ARCH).cfg --autostart linux"; else \
+		echo "make run: no Linux guest (see build/e2e/*.err, build/session/*.err)"; \
+		run="$(RUN_GUESTS)"; fi; \
+	set -x; $(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
+		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $$run
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub
@@ -191,6 +197,7 @@ bench: deps images bench-plugin
 	$(PYTHON) tests/bench/hypercall_insns.py
 	$(PYTHON) tests/bench/vcpu_insns.py
 	$(PYTHON) tests/bench/stub_bench.py
+	$(PYTHON) tests/bench/create_bench.py
 	$(PYTHON) tests/bench/mmio_insns.py
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 

@@ -47,13 +47,21 @@ static int bind_virq(uint32_t virq, uint32_t *port)
     return rc;
 }
 
+static char started[96]; /* the autostarted guests' names, for the banner */
+
 static int autostart_one(const char *name)
 {
     char err[BH_ERR_MAX] = "";
     int rc = builder_create(name, 0, NULL, err);
+    size_t n = strlen(started);
 
     if (rc < 0) {
         dom_printf("dom0-lite: autostart %s: %s\n", name, err[0] ? err : bh_strerror(rc));
+    } else if (n + strlen(name) + 2 < sizeof(started)) {
+        if (n) {
+            started[n++] = ' ';
+        }
+        memcpy(started + n, name, strlen(name) + 1);
     }
     return rc;
 }
@@ -124,6 +132,7 @@ static void boot_names(void)
 
 void init(void)
 {
+    uint64_t t0 = dom_now_ns(); /* the start time, for tests/bench/create_bench.py */
     unsigned cfgs = 0;
     size_t bad_at = 0;
     int rc;
@@ -156,6 +165,8 @@ void init(void)
                    "policy\n",
                    rc);
     }
+    dom_printf("dom0-lite: up in %lu us (init at %lu us since power-on)\n",
+               (unsigned long)((dom_now_ns() - t0) / 1000), (unsigned long)(t0 / 1000));
     autostart();
     xsdom_init(); /* xenstored, serving the domains running by now (docs/xenstored.md) */
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
@@ -163,6 +174,9 @@ void init(void)
                "start one;\n"
                "  CTRL-a three times moves the keyboard to the guests and back here.\n",
                cfgs);
+    if (started[0]) { /* make run's demo Linux guest: where its shell is */
+        dom_printf("  Started at boot: %s; 'console <name>' types to its console.\n", started);
+    }
     dom_puts(PROMPT);
 }
 

@@ -3,10 +3,14 @@
 """Pack the end-to-end test's initramfs: a newc ("070701") cpio archive, uncompressed.
 
     mkcpio.py INIT OUT
+    mkcpio.py --shell BUSYBOX INIT OUT
 
 Contents: /init (INIT, mode 0755), the directories /dev, /proc, /sys, and the device
 nodes /dev/console (5:1) and /dev/kmsg (1:11), so that init can write to the kernel log
-before anything is mounted. Owner root, mtime 0: the archive is the same bytes for the
+before anything is mounted. With --shell (the Linux guests of dom0-lite's sessions,
+docs/dom0-lite.md): also /bin/busybox (Debian's busybox-static), /bin/sh a link to it,
+the empty /sbin, /usr/bin, /usr/sbin, /tmp for `busybox --install`, and INIT is a
+shell script (tests/e2e/session-init.sh). Owner root, mtime 0: the archive is the same bytes for the
 same init. Format: the kernel's Documentation/driver-api/early-userspace/buffer-format.rst
 (a 110-byte ASCII header, the name with its NUL padded to 4 bytes, the data padded to 4
 bytes, and a "TRAILER!!!" entry).
@@ -14,7 +18,7 @@ bytes, and a "TRAILER!!!" entry).
 import stat
 import sys
 
-S_IFCHR, S_IFDIR, S_IFREG = stat.S_IFCHR, stat.S_IFDIR, stat.S_IFREG
+S_IFCHR, S_IFDIR, S_IFREG, S_IFLNK = stat.S_IFCHR, stat.S_IFDIR, stat.S_IFREG, stat.S_IFLNK
 
 
 def pad4(n):
@@ -29,7 +33,7 @@ def entry(ino, name, mode, data=b"", rdev=(0, 0), nlink=1):
     return out + data + b"\0" * pad4(len(data))
 
 
-def archive(init_bytes):
+def archive(init_bytes, busybox=None):
     items = [
         ("dev", S_IFDIR | 0o755, b"", (0, 0), 2),
         ("dev/console", S_IFCHR | 0o600, b"", (5, 1), 1),
@@ -38,17 +42,28 @@ def archive(init_bytes):
         ("sys", S_IFDIR | 0o755, b"", (0, 0), 2),
         ("init", S_IFREG | 0o755, init_bytes, (0, 0), 1),
     ]
+    if busybox is not None:
+        items += [(d, S_IFDIR | 0o755, b"", (0, 0), 2)
+                  for d in ("bin", "sbin", "tmp", "usr", "usr/bin", "usr/sbin")]
+        items += [("bin/busybox", S_IFREG | 0o755, busybox, (0, 0), 1),
+                  ("bin/sh", S_IFLNK | 0o777, b"busybox", (0, 0), 1)]
     out = b"".join(entry(i + 1, n, m, d, r, l) for i, (n, m, d, r, l) in enumerate(items))
     return out + entry(0, "TRAILER!!!", 0)
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: mkcpio.py INIT OUT", file=sys.stderr)
+    args = sys.argv[1:]
+    busybox = None
+    if args[:1] == ["--shell"] and len(args) == 4:
+        with open(args[1], "rb") as f:
+            busybox = f.read()
+        args = args[2:]
+    if len(args) != 2:
+        print("usage: mkcpio.py [--shell BUSYBOX] INIT OUT", file=sys.stderr)
         return 1
-    with open(sys.argv[1], "rb") as f:
-        data = archive(f.read())
-    with open(sys.argv[2], "wb") as f:
+    with open(args[0], "rb") as f:
+        data = archive(f.read(), busybox)
+    with open(args[1], "wb") as f:
         f.write(data)
     return 0
 

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "dom/arch.h"
 #include "dom/dom.h"
 #include "dom/test.h"
 #include "testguest.h"
@@ -184,10 +185,15 @@ static const struct {
 
 int dom_main(void *dtb)
 {
+    uint64_t entered = dom_arch_counter(); /* first=1: for tests/bench/create_bench.py */
     char mode[32];
 
     if (dom_init(dtb)) {
         return 1;
+    }
+    if (dom_arg_is("first", "1")) {
+        dom_printf("testguest: first C statement at %lu ns since power-on\n",
+                   dom_ticks_to_ns(entered));
     }
     if (!dom_arg("test", mode, sizeof(mode))) {
         test_fail("testguest", "no test= in bootargs \"%s\"", dom_info.bootargs);
