@@ -96,6 +96,13 @@ def test_linux_session(dom0, arch):
     # (busybox's line editor asks the terminal for the cursor position first: ESC [6n,
     # whose ESC the console shows as '?').
     assert re.search(rf"\(d{d}\) lin1# (\?\[6n)?echo hello", child.seen.getvalue())
+    if arch == "aarch64":
+        # Linux's own xenbus (the guest tree's xen,xen node) connects to xenstored in
+        # dom0-lite over its ring; Debian's xenstore-read (arm64 xenstore-utils in the
+        # initramfs) reads the guest's own nodes, relative to /local/domain/<id>.
+        child.send("xenstore-read domid name; xenstore-write data/t ok && "
+                   "xenstore-read data/t\r")
+        child.expect(rf"\(d{d}\) {d}\r*\n\(d{d}\) lin1\r*\n\(d{d}\) ok\r*\n", timeout=60)
     # A busy loop in the background: the guest now uses its vCPU all the time.
     child.send("while :; do :; done & echo busy loop $!\r")
     child.expect(rf"\(d{d}\) busy loop \d+", timeout=60)
