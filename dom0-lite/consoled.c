@@ -23,10 +23,10 @@
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 
-#define MAX_CONS    32
-#define LINE_MAX    240
-#define HISTORY     2048 /* a power of two */
-#define GFN_SPARE   MAX_CONS
+#define MAX_CONS  32
+#define LINE_MAX  240
+#define HISTORY   2048 /* a power of two */
+#define GFN_SPARE MAX_CONS
 
 struct cons {
     bool used;
@@ -111,8 +111,8 @@ static void unmap_ring(struct cons *c)
 {
     struct gnttab_unmap_grant_ref u = {.host_addr = c->gfn * DOM_PAGE_SIZE, .handle = c->handle};
 
-    if (HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1) == 0 &&
-        u.status == GNTST_okay && nr_spare < GFN_SPARE) {
+    if (HYPERVISOR_grant_table_op(GNTTABOP_unmap_grant_ref, &u, 1) == 0 && u.status == GNTST_okay &&
+        nr_spare < GFN_SPARE) {
         spare[nr_spare++] = c->gfn;
     }
     c->ring = NULL;

@@ -291,8 +291,8 @@ int mode_xs_hostile(void)
         notify();
         yield();
     }
-    test_check(intf->error == (dom_arg_is("how", "idx") ? XENSTORE_ERROR_RINGIDX
-                                                         : XENSTORE_ERROR_PROTO),
+    test_check(intf->error ==
+                   (dom_arg_is("how", "idx") ? XENSTORE_ERROR_RINGIDX : XENSTORE_ERROR_PROTO),
                "xs-hostile-disconnected", "error %u", intf->error);
     /* Then garbage indexes and a flood of events: nobody listens any more. */
     intf->req_prod = intf->req_cons + 3 * XENSTORE_RING_SIZE;
