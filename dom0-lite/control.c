@@ -273,6 +273,45 @@ static uint64_t op_uptime(void)
     return dom_now_ns();
 }
 
+/* XEN_SYSCTL_readconsole, from the oldest byte kept, in pieces. */
+static int op_dmesg(bool clear, void (*out)(const char *s, size_t len), char *err)
+{
+    static char buf[1024];
+    uint32_t index = 0;
+    bool from_index = false;
+
+    (void)err;
+    for (;;) {
+        struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole,
+                                .interface_version = XEN_SYSCTL_INTERFACE_VERSION};
+        long rc;
+
+        op.u.readconsole.count = sizeof(buf);
+        op.u.readconsole.incremental = from_index;
+        op.u.readconsole.index = index;
+        set_xen_guest_handle(op.u.readconsole.buffer, buf);
+        rc = dom0_sysctl(&op);
+        if (rc) {
+            return (int)rc;
+        }
+        if (!op.u.readconsole.count) {
+            break;
+        }
+        out(buf, op.u.readconsole.count);
+        index = op.u.readconsole.index;
+        from_index = true;
+    }
+    if (clear) {
+        struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole,
+                                .interface_version = XEN_SYSCTL_INTERFACE_VERSION};
+
+        op.u.readconsole.clear = 1;
+        set_xen_guest_handle(op.u.readconsole.buffer, buf);
+        return (int)dom0_sysctl(&op);
+    }
+    return 0;
+}
+
 static int op_console(unsigned domid, char *err)
 {
     long rc = HYPERVISOR_console_io(CONSOLEIO_BH_FOCUS, (int)domid, NULL);
@@ -309,6 +348,7 @@ const struct bh_ops control_ops = {
     .sched_set = op_sched_set,
     .physinfo = op_physinfo,
     .uptime_ns = op_uptime,
+    .dmesg = op_dmesg,
     .console = op_console,
     .vcpu_pin = op_vcpu_pin,
     .crash = op_crash,

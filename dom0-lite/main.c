@@ -23,6 +23,7 @@
 #include "xsdom.h"
 
 #include <xen/event_channel.h>
+#include <xen/vcpu.h>
 
 #define LINE_MAX         256
 #define PROMPT           "bh> "
@@ -180,13 +181,67 @@ void init(void)
     dom_puts(PROMPT);
 }
 
+/* ---- top: a frame every delay_s seconds until a key is typed (or -n frames) ---- */
+
+static struct {
+    uint32_t timer_port; /* VIRQ_TIMER's */
+    uint64_t due;
+} top;
+
+static void top_arm(void)
+{
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = top.due};
+
+    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+}
+
+static void top_start(void)
+{
+    if (!top.timer_port && bind_virq(VIRQ_TIMER, &top.timer_port)) {
+        dom_printf("top: no timer (VIRQ_TIMER): one frame only\n");
+        bh_top_active = false;
+        return;
+    }
+    top.due = dom_now_ns() + bh_top_request.delay_s * 1000000000ull;
+    top_arm();
+}
+
+static void top_end(void)
+{
+    bh_top_active = false;
+    dom_puts(PROMPT);
+}
+
+/* VIRQ_TIMER (the runtime's own wait may also arm it: only a due frame is shown). */
+static void top_tick(void)
+{
+    if (!bh_top_active) {
+        return;
+    }
+    if (dom_now_ns() >= top.due) {
+        dom_puts("\n");
+        bh_top_frame(&control_ops, &bh_top_request);
+        if (bh_top_request.iterations && bh_top_request.shown >= bh_top_request.iterations) {
+            top_end();
+            return;
+        }
+        top.due += bh_top_request.delay_s * 1000000000ull;
+    }
+    top_arm();
+}
+
 static void run_line(void)
 {
     sh.line[sh.len] = '\0';
     bh_run_line(&control_ops, sh.line);
     xsdom_sync(); /* domains the command created or destroyed */
     sh.len = 0;
-    dom_puts(PROMPT);
+    if (bh_top_active) {
+        top_start(); /* the prompt comes back when top ends */
+    }
+    if (!bh_top_active) {
+        dom_puts(PROMPT);
+    }
 }
 
 /* One typed byte: a small line editor (backspace, CTRL-u, CTRL-c), echoing as it goes. */
@@ -227,12 +282,18 @@ void notified(uint32_t port)
 
         while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
             for (long i = 0; i < n; i++) {
+                if (bh_top_active) {
+                    top_end(); /* any key ends top (and is not typed) */
+                    continue;
+                }
                 typed(buf[i]);
             }
         }
     } else if (port == sh.exc_port) {
         builder_dom_exc();
         xsdom_sync();
+    } else if (port == top.timer_port && port) {
+        top_tick();
     } else if (consoled_notified(port)) {
         /* a stub's console ring: its guest's lines went out */
     }
