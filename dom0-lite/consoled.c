@@ -10,6 +10,7 @@
 
 #include "cmdtable.h"
 #include "consoled.h"
+#include "control.h"
 #include "dom/dom.h"
 #include "dom/event.h"
 #include "dom/hypercall.h"
@@ -36,7 +37,7 @@ struct cons {
     grant_handle_t handle;
     volatile struct xencons_interface *ring;
     char line[LINE_MAX];
-    unsigned len;
+    unsigned len, shown; /* bytes in line[]; of those, printed already (at the focus) */
     char hist[HISTORY];
     uint32_t hist_end; /* bytes ever written to hist */
 };
@@ -151,18 +152,39 @@ int consoled_attach(unsigned dom, unsigned label, char *err)
     return 0;
 }
 
-static void emit(struct cons *c)
+/* Print line[shown..len), the "(d<label>) " prefix first unless part of the line was
+ * shown already, the newline if @end. */
+static void put(struct cons *c, bool end)
 {
     char out[LINE_MAX + 16];
-    int n = fmt_snprintf(out, sizeof(out), "(d%u) ", c->label);
+    int n = c->shown ? 0 : fmt_snprintf(out, sizeof(out), "(d%u) ", c->label);
+    unsigned len = c->len;
 
-    memcpy(out + n, c->line, c->len);
-    n += (int)c->len;
-    if (!c->len || c->line[c->len - 1] != '\n') {
+    if (end && len && c->line[len - 1] == '\n') {
+        len--;
+    }
+    memcpy(out + n, c->line + c->shown, len - c->shown);
+    n += (int)(len - c->shown);
+    if (end) {
         out[n++] = '\n';
     }
     dom_write(out, (size_t)n);
-    c->len = 0;
+    if (end) {
+        c->len = c->shown = 0;
+    } else {
+        c->shown = c->len;
+    }
+}
+
+static void emit(struct cons *c)
+{
+    put(c, true);
+}
+
+/* Who has the board's keyboard (0: the hypervisor; -1: we cannot tell). */
+static long focus(void)
+{
+    return HYPERVISOR_console_io(CONSOLEIO_BH_FOCUS, (int)CONSOLEIO_BH_FOCUS_QUERY, NULL);
 }
 
 /* Take everything the domain has written; whole lines go out at once. */
@@ -190,6 +212,10 @@ static void drain(struct cons *c)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     r->out_cons = cons_i;
     dom_evtchn_notify(c->port); /* room again: a stub waiting for it goes on */
+    /* The guest the operator types to: a partial line (its shell's prompt) shows now. */
+    if (c->len > c->shown && focus() == (long)c->label) {
+        put(c, false);
+    }
 }
 
 void consoled_detach(unsigned dom)
@@ -217,6 +243,15 @@ bool consoled_notified(uint32_t port)
         }
     }
     return false;
+}
+
+void consoled_focus(unsigned label)
+{
+    struct cons *c = find_label(label);
+
+    if (c && c->len > c->shown) {
+        put(c, false);
+    }
 }
 
 long consoled_input(unsigned label, const char *buf, size_t len)

@@ -23,6 +23,10 @@ void consoled_detach(unsigned dom);
 /* An event: true if @port is a console ring's (then it has been drained). */
 bool consoled_notified(uint32_t port);
 
+/* The keyboard has moved to the domain labelled @label: what it wrote of a line so far
+ * (its shell's prompt) is shown now, as its further partial lines will be. */
+void consoled_focus(unsigned label);
+
 /* Input for the domain labelled @label: bytes queued (maybe fewer than @len when its
  * ring is full), or -1 if no attached domain has that label. */
 long consoled_input(unsigned label, const char *buf, size_t len);

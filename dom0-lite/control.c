@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* dom0-lite's control operations: the bh back end over domctl / sysctl (control.h). */
+#include "consoled.h"
 #include "control.h"
 #include "xsdom.h"
 
@@ -17,9 +18,6 @@
 
 #define MAX_IDS     1024
 #define DOMID_SELF_ 0x7ff0u
-#define CONSOLEIO_BH_FOCUS                                                                         \
-    0x4248 /* ours: give the console input to a guest (docs/dom0-lite.md)                          \
-            */
 
 static char names[BH_MAX_DOMS][BH_NAME_MAX];
 static unsigned name_ids[BH_MAX_DOMS];
@@ -318,6 +316,8 @@ static int op_console(unsigned domid, char *err)
 
     if (rc == -XEN_ESRCH) {
         fmt_snprintf(err, BH_ERR_MAX, "d%u has no console of its own (a stub domain?)", domid);
+    } else if (rc == 0) {
+        consoled_focus(domid); /* its prompt, if it is waiting at one */
     }
     return (int)rc;
 }

@@ -16,6 +16,13 @@
 
 #include <xen/xen.h>
 
+/* Bulkhead's console_io commands for the control domain (docs/console.md): give the
+ * keyboard to a domain (or, with CONSOLEIO_BH_FOCUS_QUERY as the id, read who has it),
+ * and an unlabelled, unbuffered write. */
+#define CONSOLEIO_BH_FOCUS       0x4248
+#define CONSOLEIO_BH_FOCUS_QUERY 0xffffffffu
+#define CONSOLEIO_BH_RAW         0x4249
+
 extern const struct bh_ops control_ops;
 extern struct bundle boot_bundle;
 

@@ -25,10 +25,9 @@
 #include <xen/event_channel.h>
 #include <xen/vcpu.h>
 
-#define LINE_MAX         256
-#define PROMPT           "bh> "
-#define VIRQ_DOM_EXC_    3      /* Xen's VIRQ_DOM_EXC (global, control domain only) */
-#define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
+#define LINE_MAX      256
+#define PROMPT        "bh> "
+#define VIRQ_DOM_EXC_ 3 /* Xen's VIRQ_DOM_EXC (global, control domain only) */
 
 struct bundle boot_bundle;
 

@@ -28,14 +28,21 @@
 
 #define CHECK_NS (100 * 1000000ull)
 #define STALL_NS (5000 * 1000000ull)
+#define IDLE_NS  (20 * 1000000ull)
+#define LINE_MAX 255 /* the hypervisor splits console lines there anyway */
 
 static struct {
     volatile struct xencons_interface *ring; /* NULL: the board console */
     uint32_t port, timer;
     XENCONS_RING_IDX seen_cons; /* out_cons when output last moved */
     uint64_t seen_at;           /* ... and when */
-    bool armed;
+    uint64_t armed_for;         /* the singleshot deadline set, 0: none */
+    char line[LINE_MAX];
+    unsigned len;
+    uint64_t last_tx; /* when the guest last wrote a byte */
 } c;
+
+static void cons_write(const char *s, size_t len);
 
 static void board_write(const char *s, size_t len)
 {
@@ -70,14 +77,14 @@ void cons_init(void)
     uint64_t port = get_param(HVM_PARAM_CONSOLE_EVTCHN);
     struct evtchn_bind_virq v = {.virq = VIRQ_TIMER, .vcpu = 0};
 
-    if (!pfn || !port || port > UINT32_MAX) {
+    /* The timer (VIRQ_TIMER, single-shot): a partial line's idle flush, and the ring's
+     * check while output waits there. Without it partial lines wait for their end. */
+    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &v) == 0) {
+        c.timer = v.port;
+    }
+    if (!pfn || !port || port > UINT32_MAX || !c.timer) {
         return;
     }
-    /* The check timer: VIRQ_TIMER with a single-shot deadline while output waits. */
-    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &v)) {
-        return;
-    }
-    c.timer = v.port;
     c.port = (uint32_t)port;
     c.ring = (volatile struct xencons_interface *)(uintptr_t)(pfn * DOM_PAGE_SIZE);
     c.seen_cons = c.ring->out_cons;
@@ -138,16 +145,37 @@ static bool stalled(void)
     return now - c.seen_at >= STALL_NS;
 }
 
-static void arm(void)
+/* Have the timer fire by @deadline (an earlier one set stays). */
+static void arm_by(uint64_t deadline)
 {
-    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = dom_now_ns() + CHECK_NS};
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = deadline};
 
-    if (!c.armed && HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) == 0) {
-        c.armed = true;
+    if (!c.timer || (c.armed_for && c.armed_for <= deadline)) {
+        return;
+    }
+    if (HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t) == 0) {
+        c.armed_for = deadline;
     }
 }
 
-void cons_write(const char *s, size_t len)
+static void arm(void)
+{
+    arm_by(dom_now_ns() + CHECK_NS);
+}
+
+void cons_putc(char ch)
+{
+    c.line[c.len++] = ch;
+    c.last_tx = dom_now_ns();
+    if (ch == '\n' || c.len == LINE_MAX) {
+        cons_write(c.line, c.len);
+        c.len = 0;
+    } else {
+        arm_by(c.last_tx + IDLE_NS);
+    }
+}
+
+static void cons_write(const char *s, size_t len)
 {
     while (c.ring && len) {
         volatile struct xencons_interface *r = c.ring;
@@ -158,6 +186,11 @@ void cons_write(const char *s, size_t len)
         if (room > sizeof(r->out)) {
             fall_back("corrupted the ring's indexes");
             break;
+        }
+        if (prod == r->out_cons) {
+            /* Into an empty ring: the service's time to take it starts now. */
+            c.seen_cons = prod;
+            c.seen_at = dom_now_ns();
         }
         for (size_t i = 0; i < n; i++) {
             r->out[MASK_XENCONS_IDX(prod + i, r->out)] = s[i];
@@ -191,7 +224,14 @@ bool cons_notified(uint32_t port)
         return false;
     }
     if (port == c.timer) {
-        c.armed = false;
+        c.armed_for = 0;
+        /* A partial line the guest has not added to for IDLE_NS goes out now. */
+        if (c.len && dom_now_ns() - c.last_tx >= IDLE_NS) {
+            cons_write(c.line, c.len);
+            c.len = 0;
+        } else if (c.len) {
+            arm_by(c.last_tx + IDLE_NS);
+        }
     }
     if (c.ring && c.ring->out_cons != c.ring->out_prod) {
         if (port_unbound()) {

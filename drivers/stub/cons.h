@@ -15,10 +15,12 @@
 /* Look for the ring (HVM_PARAM_CONSOLE_PFN / _EVTCHN); the board console otherwise. */
 void cons_init(void);
 
-/* Write one whole line (or a piece of an over-long one); never loses it. */
-void cons_write(const char *s, size_t len);
+/* One byte of the guest's output. Whole lines go out at once; a partial line (a shell's
+ * prompt) goes out once the guest has written nothing for IDLE_NS, so an operator at the
+ * console sees it. Never loses a byte. */
+void cons_putc(char c);
 
-/* An event for the console: true if @port was the ring's or the stall timer's. */
+/* An event for the console: true if @port was the ring's or the timer's. */
 bool cons_notified(uint32_t port);
 
 /* Input typed for the guest: up to @max bytes from the ring's `in` side; 0 when none. */

@@ -43,7 +43,6 @@
 #endif
 
 #define STUB_MAX_VCPUS 8 /* the hypervisor's vCPU limit per domain */
-#define LINE_MAX       255
 #define STUB_RAM_MAX                                                                               \
     (3ull << 30) /* the guest RAM bank's largest size (docs/domains.md) */ /* the hypervisor       \
                                                                               splits console lines \
@@ -66,26 +65,15 @@ static struct {
         struct pl011 pl011;
         struct ns16550 ns16550;
     } dev;
-    char line[LINE_MAX];
-    unsigned line_len;
     uint64_t ioreqs, bad_ioreqs;
 } stub;
 
-/* ---- the guest's console output: whole lines, never lost (cons.c) ---- */
-
-static void line_flush(void)
-{
-    cons_write(stub.line, stub.line_len);
-    stub.line_len = 0;
-}
+/* ---- the guest's console output (cons.c) ---- */
 
 static void uart_tx(void *ctx, uint8_t b)
 {
     (void)ctx;
-    stub.line[stub.line_len++] = (char)b;
-    if (b == '\n' || stub.line_len == LINE_MAX) {
-        line_flush();
-    }
+    cons_putc((char)b);
 }
 
 /* ---- console input: VIRQ_CONSOLE and CONSOLEIO_read, into the model's receiver ---- */

@@ -70,18 +70,25 @@ void vprintk(const char *fmt, va_list ap)
     spin_unlock(&console_lock);
 }
 
-void printk_line(const char *prefix, const char *text, unsigned long n)
+void printk_part(const char *prefix, const char *text, unsigned long n, bool newline)
 {
     size_t plen = 0;
 
-    while (prefix[plen]) {
+    while (prefix && prefix[plen]) {
         plen++;
     }
     spin_lock(&console_lock);
     out(prefix, plen);
     out(text, n);
-    out("\n", 1);
+    if (newline) {
+        out("\n", 1);
+    }
     spin_unlock(&console_lock);
+}
+
+void printk_line(const char *prefix, const char *text, unsigned long n)
+{
+    printk_part(prefix, text, n, true);
 }
 
 void printk_raw(const char *text, unsigned long n)

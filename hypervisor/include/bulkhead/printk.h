@@ -17,6 +17,8 @@ void vprintk(const char *fmt, va_list ap);
 /* Print "@prefix@text" and a newline as one line: @text is @n bytes, printed as is (no
  * formatting, no length limit beyond the caller's). */
 void printk_line(const char *prefix, const char *text, unsigned long n);
+/* The same, @prefix may be NULL, the newline only if @newline: a line shown in pieces. */
+void printk_part(const char *prefix, const char *text, unsigned long n, bool newline);
 /* @n bytes as they are, no prefix, no line assembly: the control domain's shell. */
 void printk_raw(const char *text, unsigned long n);
 
