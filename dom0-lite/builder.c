@@ -7,7 +7,9 @@
  */
 #include <string.h>
 
+#include "consoled.h"
 #include "control.h"
+#include "xsdom.h"
 #include "dom/dom.h"
 #include "dom/hypercall.h"
 #include "fmt.h"
@@ -376,6 +378,16 @@ static int build_guest(struct guest_rec *g, char *err)
             errf(err, rc, "XEN_DOMCTL_set_target: %s (%d)", bh_strerror(rc), rc);
         }
     }
+    if (!rc && sid) {
+        /* The guest's UART output reaches us through its stub's console ring; without
+         * one (no console pages on this board) the stub writes to the board console. */
+        char cerr[BH_ERR_MAX];
+        int crc = consoled_attach(sid, id, cerr);
+
+        if (crc && crc != -XEN_ENOENT) {
+            dom_printf("dom0-lite: %s: %s; its output goes to the board console\n", x->name, cerr);
+        }
+    }
     if (!rc) {
         /* The guest first: the hypervisor holds its vCPUs until the stub enables its
          * device model. (The other order loses that wake-up when the stub is quick.) */
@@ -391,10 +403,10 @@ static int build_guest(struct guest_rec *g, char *err)
     if (rc) {
         /* Undo: nothing half-built is left behind. */
         if (sid) {
-            domctl(XEN_DOMCTL_destroydomain, sid, &op);
+            builder_destroy(sid);
         }
         if (id) {
-            domctl(XEN_DOMCTL_destroydomain, id, &op);
+            builder_destroy(id);
         }
         return rc;
     }
@@ -449,6 +461,7 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
         return rc;
     }
     g->used = true;
+    xsdom_sync(); /* its xenstore ring, before it looks for it */
     /* The build's time (tests/bench/create_bench.py reads it): from the command to the
      * guest's unpause, both on the board's clock since power-on. */
     dom_printf("dom0-lite: %s (d%u) built in %lu us: command at %lu us, unpaused at %lu us "
@@ -463,13 +476,25 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
     return 0;
 }
 
+int builder_destroy(unsigned id)
+{
+    struct xen_domctl op = {0};
+    int rc;
+
+    consoled_detach(id); /* what its ring still holds goes out first */
+    rc = domctl(XEN_DOMCTL_destroydomain, (domid_t)id, &op);
+    if (rc == 0) {
+        names_clear(id);
+    }
+    return rc;
+}
+
 /* A guest that ended: its policy. */
 static void ended(struct guest_rec *g, unsigned code)
 {
     enum xl_action a = code == SHUTDOWN_reboot  ? g->cfg.on_reboot
                        : code == SHUTDOWN_crash ? g->cfg.on_crash
                                                 : g->cfg.on_poweroff;
-    struct xen_domctl op = {0};
     char err[BH_ERR_MAX] = "";
     unsigned id = g->id;
 
@@ -485,11 +510,9 @@ static void ended(struct guest_rec *g, unsigned code)
         return;
     }
     if (g->stub_id) {
-        domctl(XEN_DOMCTL_destroydomain, (domid_t)g->stub_id, &op);
-        names_clear(g->stub_id);
+        builder_destroy(g->stub_id);
     }
-    domctl(XEN_DOMCTL_destroydomain, (domid_t)id, &op);
-    names_clear(id);
+    builder_destroy(id);
     if (a == XL_RESTART) {
         if (build_guest(g, err)) {
             dom_printf("dom0-lite: restarting %s: %s\n", g->cfg.name, err);

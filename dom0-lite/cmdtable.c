@@ -471,6 +471,115 @@ static int cmd_help(const struct bh_ops *ops, int argc, char **argv)
     return 0;
 }
 
+/* ---- dmesg, top ---- */
+
+static int cmd_dmesg(const struct bh_ops *ops, int argc, char **argv)
+{
+    char err[BH_ERR_MAX] = "";
+    bool clear = argc == 2 && !strcmp(argv[1], "-c");
+    int rc;
+
+    if (argc > 2 || (argc == 2 && !clear)) {
+        return usage(ops, argv[0]);
+    }
+    if (!ops->dmesg) {
+        bh_printf(ops, "%s: not available here\n", argv[0]);
+        return 1;
+    }
+    rc = ops->dmesg(clear, ops->out, err);
+    return rc ? report(ops, argv[0], rc, err) : 0;
+}
+
+struct bh_top bh_top_request;
+bool bh_top_active;
+
+void bh_top_frame(const struct bh_ops *ops, struct bh_top *t)
+{
+    uint64_t now = ops->uptime_ns(), span = now - t->last_ns;
+    int n = ops->list(doms, BH_MAX_DOMS);
+    unsigned nr = 0;
+
+    bh_printf(ops, "bh top - %lu.%lu s up, %d domains%s\n", (unsigned long)(now / 1000000000u),
+              (unsigned long)(now / 100000000u % 10), n < 0 ? 0 : n,
+              t->iterations ? "" : "; any key ends it");
+    bh_printf(ops, "      NAME    ID  STATE   CPU(sec) CPU(%%)  MEM(k) VCPUS\n");
+    for (int i = 0; i < n; i++) {
+        const struct bh_dom *d = &doms[i];
+        uint64_t before = 0, used;
+        char st[7], name[11];
+
+        state_letters(d, st);
+        for (unsigned j = 0; j < t->nr; j++) {
+            if (t->prev[j].id == d->id) {
+                before = t->prev[j].cpu_ns;
+            }
+        }
+        used = d->cpu_ns >= before ? d->cpu_ns - before : 0;
+        /* The share of one CPU since the last frame (the first: since power-on). */
+        memcpy(name, d->name, sizeof(name) - 1); /* the first 10 characters, as xentop */
+        name[sizeof(name) - 1] = '\0';
+        bh_printf(ops, "%10s %5u %6s %10lu %6lu %7lu %5u\n", name, d->id, st,
+                  (unsigned long)(d->cpu_ns / 1000000000u),
+                  (unsigned long)(span ? used * 100 / span : 0), (unsigned long)(d->mem_kib),
+                  d->vcpus);
+        if (nr < sizeof(t->prev) / sizeof(t->prev[0])) {
+            t->prev[nr].id = d->id;
+            t->prev[nr++].cpu_ns = d->cpu_ns;
+        }
+    }
+    t->nr = nr;
+    t->last_ns = now;
+    t->shown++;
+}
+
+static int cmd_top(const struct bh_ops *ops, int argc, char **argv)
+{
+    struct bh_top t = {.delay_s = 1};
+
+    for (int i = 1; i < argc; i++) {
+        uint64_t v;
+
+        if (i + 1 >= argc || (strcmp(argv[i], "-d") && strcmp(argv[i], "-n")) ||
+            !parse_uint(argv[i + 1], &v) || v > 3600 || (!strcmp(argv[i], "-d") && !v)) {
+            return usage(ops, argv[0]);
+        }
+        if (!strcmp(argv[i++], "-d")) {
+            t.delay_s = (unsigned)v;
+        } else {
+            t.iterations = (unsigned)v;
+        }
+    }
+    bh_top_frame(ops, &t);
+    if (t.iterations != 1) {
+        bh_top_request = t;
+        bh_top_active = true; /* the front end goes on */
+    }
+    return 0;
+}
+
+/* ---- xenstore (dom0-lite/xsdom.c) ---- */
+
+static int cmd_xenstore(const struct bh_ops *ops, int argc, char **argv)
+{
+    char err[BH_ERR_MAX] = "";
+    int rc;
+
+    if (!ops->xs_ls) {
+        bh_printf(ops, "%s: no xenstore here\n", argv[0]);
+        return 1;
+    }
+    if (!strcmp(argv[0], "xenstore-ls") && argc <= 2) {
+        rc = ops->xs_ls(argc == 2 ? argv[1] : "/", ops->out, err);
+    } else if (!strcmp(argv[0], "xenstore-read") && argc == 2) {
+        rc = ops->xs_read(argv[1], ops->out, err);
+    } else if (!strcmp(argv[0], "xenstore-write") && argc == 3) {
+        rc = ops->xs_write(argv[1], argv[2], err);
+    } else {
+        return usage(ops, argv[0]);
+    }
+    return rc ? report(ops, argv[0], rc, err) : 0;
+}
+
 static int cmd_crash(const struct bh_ops *ops, int argc, char **argv)
 {
     (void)argc;
@@ -497,7 +606,13 @@ const struct bh_cmd bh_cmd_table[] = {
      "get/set credit scheduler parameters", false},
     {"info", cmd_info, "", "get information about the host", false},
     {"uptime", cmd_uptime, "", "print the uptime of the hypervisor and the domains", false},
+    {"dmesg", cmd_dmesg, "[-c]", "read (-c: and clear) the hypervisor's console history", false},
+    {"top", cmd_top, "[-d <seconds>] [-n <iterations>]",
+     "monitor the domains' CPU and memory use (any key ends it)", false},
     {"help", cmd_help, "[command]", "print this help", false},
+    {"xenstore-ls", cmd_xenstore, "[path]", "list the xenstore below path (default /)", false},
+    {"xenstore-read", cmd_xenstore, "<path>", "print the value of a xenstore node", false},
+    {"xenstore-write", cmd_xenstore, "<path> <value>", "write a xenstore node", false},
     {"crash-dom0", cmd_crash, "", "crash dom0-lite on purpose (tests)", true},
 };
 const unsigned bh_cmd_count = sizeof(bh_cmd_table) / sizeof(bh_cmd_table[0]);

@@ -69,6 +69,14 @@ struct bh_ops {
     /* Hard affinity of vCPU @vcpu of @domid (or every vCPU if @vcpu < 0): CPUs in @mask. */
     int (*vcpu_pin)(unsigned domid, int vcpu, uint64_t mask, char *err);
     void (*crash)(void); /* the hidden `crash-dom0` (tests: guests outlive dom0-lite) */
+    /* xenstore-ls / xenstore-read / xenstore-write, as dom0 (dom0-lite/xsdom.c); NULL:
+     * no xenstore. Output goes through @out. */
+    int (*xs_ls)(const char *path, void (*out)(const char *s, size_t len), char *err);
+    int (*xs_read)(const char *path, void (*out)(const char *s, size_t len), char *err);
+    int (*xs_write)(const char *path, const char *value, char *err);
+    /* The hypervisor's console history (XEN_SYSCTL_readconsole) through @out; @clear
+     * empties it after. NULL: not available. */
+    int (*dmesg)(bool clear, void (*out)(const char *s, size_t len), char *err);
     const char *version;
 };
 
@@ -79,6 +87,23 @@ struct bh_cmd {
     const char *help;
     bool hidden;
 };
+
+/* `top`: the front end shows frames every @delay_s seconds (the shell until a key is
+ * typed or @iterations frames, 0: no limit). bh_top_frame() prints one, with each
+ * domain's CPU share since the previous frame (the first: since it started). */
+struct bh_top {
+    unsigned delay_s, iterations, shown;
+    uint64_t last_ns;
+    unsigned nr;
+    struct {
+        unsigned id;
+        uint64_t cpu_ns;
+    } prev[64];
+};
+void bh_top_frame(const struct bh_ops *ops, struct bh_top *t);
+/* Set by the `top` command for the front end, which clears it when top ends. */
+extern struct bh_top bh_top_request;
+extern bool bh_top_active;
 
 extern const struct bh_cmd bh_cmd_table[];
 extern const unsigned bh_cmd_count;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* dom0-lite's control operations: the bh back end over domctl / sysctl (control.h). */
+#include "consoled.h"
 #include "control.h"
+#include "xsdom.h"
 
 #include <string.h>
 
@@ -16,9 +18,6 @@
 
 #define MAX_IDS     1024
 #define DOMID_SELF_ 0x7ff0u
-#define CONSOLEIO_BH_FOCUS                                                                         \
-    0x4248 /* ours: give the console input to a guest (docs/dom0-lite.md)                          \
-            */
 
 static char names[BH_MAX_DOMS][BH_NAME_MAX];
 static unsigned name_ids[BH_MAX_DOMS];
@@ -125,19 +124,17 @@ static int simple_domctl(uint32_t cmd, unsigned domid)
 
 static int op_destroy(unsigned domid, char *err)
 {
-    int rc = simple_domctl(XEN_DOMCTL_destroydomain, domid);
+    int rc = builder_destroy(domid);
     struct guest_rec *g = guest_find(domid);
 
     (void)err;
     if (rc == 0) {
         if (g) {
             if (g->stub_id) {
-                simple_domctl(XEN_DOMCTL_destroydomain, g->stub_id);
-                names_clear(g->stub_id);
+                builder_destroy(g->stub_id);
             }
             g->used = false;
         }
-        names_clear(domid);
     }
     return rc;
 }
@@ -274,12 +271,53 @@ static uint64_t op_uptime(void)
     return dom_now_ns();
 }
 
+/* XEN_SYSCTL_readconsole, from the oldest byte kept, in pieces. */
+static int op_dmesg(bool clear, void (*out)(const char *s, size_t len), char *err)
+{
+    static char buf[1024];
+    uint32_t index = 0;
+    bool from_index = false;
+
+    (void)err;
+    for (;;) {
+        struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole,
+                                .interface_version = XEN_SYSCTL_INTERFACE_VERSION};
+        long rc;
+
+        op.u.readconsole.count = sizeof(buf);
+        op.u.readconsole.incremental = from_index;
+        op.u.readconsole.index = index;
+        set_xen_guest_handle(op.u.readconsole.buffer, buf);
+        rc = dom0_sysctl(&op);
+        if (rc) {
+            return (int)rc;
+        }
+        if (!op.u.readconsole.count) {
+            break;
+        }
+        out(buf, op.u.readconsole.count);
+        index = op.u.readconsole.index;
+        from_index = true;
+    }
+    if (clear) {
+        struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole,
+                                .interface_version = XEN_SYSCTL_INTERFACE_VERSION};
+
+        op.u.readconsole.clear = 1;
+        set_xen_guest_handle(op.u.readconsole.buffer, buf);
+        return (int)dom0_sysctl(&op);
+    }
+    return 0;
+}
+
 static int op_console(unsigned domid, char *err)
 {
     long rc = HYPERVISOR_console_io(CONSOLEIO_BH_FOCUS, (int)domid, NULL);
 
     if (rc == -XEN_ESRCH) {
         fmt_snprintf(err, BH_ERR_MAX, "d%u has no console of its own (a stub domain?)", domid);
+    } else if (rc == 0) {
+        consoled_focus(domid); /* its prompt, if it is waiting at one */
     }
     return (int)rc;
 }
@@ -310,8 +348,12 @@ const struct bh_ops control_ops = {
     .sched_set = op_sched_set,
     .physinfo = op_physinfo,
     .uptime_ns = op_uptime,
+    .dmesg = op_dmesg,
     .console = op_console,
     .vcpu_pin = op_vcpu_pin,
     .crash = op_crash,
+    .xs_ls = xsdom_ls,
+    .xs_read = xsdom_read,
+    .xs_write = xsdom_write,
     .version = "Bulkhead (Xen 4.17 ABI)",
 };

@@ -16,6 +16,13 @@
 
 #include <xen/xen.h>
 
+/* Bulkhead's console_io commands for the control domain (docs/console.md): give the
+ * keyboard to a domain (or, with CONSOLEIO_BH_FOCUS_QUERY as the id, read who has it),
+ * and an unlabelled, unbuffered write. */
+#define CONSOLEIO_BH_FOCUS       0x4248
+#define CONSOLEIO_BH_FOCUS_QUERY 0xffffffffu
+#define CONSOLEIO_BH_RAW         0x4249
+
 extern const struct bh_ops control_ops;
 extern struct bundle boot_bundle;
 
@@ -39,6 +46,9 @@ struct guest_rec *guest_find(unsigned id);
 
 /* Build and start the guest of configs/@cfg.cfg with @n overrides: builder.c. */
 int builder_create(const char *cfg, unsigned n, char *const overrides[], char *err);
+/* Destroy domain @id: dom0-lite's services let go of it first (its console ring is
+ * drained and unmapped), then XEN_DOMCTL_destroydomain. 0 or a negative Xen errno. */
+int builder_destroy(unsigned id);
 /* VIRQ_DOM_EXC: apply each built guest's on_poweroff / on_reboot / on_crash. */
 void builder_dom_exc(void);
 

@@ -7,7 +7,13 @@ include lib/domain/domain.mk
 DOM0_O := $(O)/dom0-lite
 DOM0_SRCS := $(filter-out dom0-lite/xenstored/%,$(sort $(wildcard dom0-lite/*.c))) \
 	lib/domain/program/main.c
+# xenstored (docs/xenstored.md, "Storage in dom0-lite"): the host daemon's core over kvmem
+# instead of tdb, with the libc pieces it needs from shim/.
+DOM0_XSD_SRCS := $(addprefix dom0-lite/xenstored/,store.c core.c access.c ops.c domain.c \
+	watch.c txn.c transport_ring.c kvmem.c shim/shim.c)
+DOM0_SRCS += $(DOM0_XSD_SRCS)
 DOM0_OBJS := $(patsubst %.c,$(DOM0_O)/obj/%.o,$(DOM0_SRCS))
+DOM0_XSD_OBJS := $(patsubst %.c,$(DOM0_O)/obj/%.o,$(DOM0_XSD_SRCS) dom0-lite/xsdom.c)
 DOM0_LIBFDT_OBJS := $(DOM_O)/libfdt/fdt_sw.o
 # Tools builds see Xen's latest interface (xen-compat.h sets it) and hvm/save.h's
 # anonymous unions (GNU C11).
@@ -17,6 +23,9 @@ DOM0_CFLAGS := $(patsubst -std=c11,-std=gnu11,$(filter-out -D__XEN_INTERFACE_VER
 ifeq ($(ARCH),riscv64)
 DOM0_CFLAGS += -D__XEN_PUBLIC_HVM_SAVE_H__
 endif
+
+$(DOM0_XSD_OBJS): DOM0_CFLAGS += -DXSD_KVMEM -Idom0-lite/xenstored \
+	-Idom0-lite/xenstored/shim/include
 
 $(DOM0_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp \
 	lib/common/include/libfdt_env.h

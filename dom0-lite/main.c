@@ -8,23 +8,26 @@
  *                   prints the banner and the `bh>` prompt;
  *   notified(port)  VIRQ_CONSOLE: reads the typed bytes (CONSOLEIO_read) into the line
  *                   editor, runs each complete line through the bh command table;
- *                   VIRQ_DOM_EXC: applies the guests' on_* policies (builder.c).
+ *                   VIRQ_DOM_EXC: applies the guests' on_* policies (builder.c); a
+ *                   stub's console port: its guest's output (consoled.c).
  */
 #include <string.h>
 
 #include "cmdtable.h"
+#include "consoled.h"
 #include "control.h"
 #include "dom/dom.h"
 #include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/program.h"
+#include "xsdom.h"
 
 #include <xen/event_channel.h>
+#include <xen/vcpu.h>
 
-#define LINE_MAX         256
-#define PROMPT           "bh> "
-#define VIRQ_DOM_EXC_    3      /* Xen's VIRQ_DOM_EXC (global, control domain only) */
-#define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
+#define LINE_MAX      256
+#define PROMPT        "bh> "
+#define VIRQ_DOM_EXC_ 3 /* Xen's VIRQ_DOM_EXC (global, control domain only) */
 
 struct bundle boot_bundle;
 
@@ -165,6 +168,7 @@ void init(void)
     dom_printf("dom0-lite: up in %lu us (init at %lu us since power-on)\n",
                (unsigned long)((dom_now_ns() - t0) / 1000), (unsigned long)(t0 / 1000));
     autostart();
+    xsdom_init(); /* xenstored, serving the domains running by now (docs/xenstored.md) */
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
                "start one;\n"
@@ -176,12 +180,67 @@ void init(void)
     dom_puts(PROMPT);
 }
 
+/* ---- top: a frame every delay_s seconds until a key is typed (or -n frames) ---- */
+
+static struct {
+    uint32_t timer_port; /* VIRQ_TIMER's */
+    uint64_t due;
+} top;
+
+static void top_arm(void)
+{
+    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = top.due};
+
+    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+}
+
+static void top_start(void)
+{
+    if (!top.timer_port && bind_virq(VIRQ_TIMER, &top.timer_port)) {
+        dom_printf("top: no timer (VIRQ_TIMER): one frame only\n");
+        bh_top_active = false;
+        return;
+    }
+    top.due = dom_now_ns() + bh_top_request.delay_s * 1000000000ull;
+    top_arm();
+}
+
+static void top_end(void)
+{
+    bh_top_active = false;
+    dom_puts(PROMPT);
+}
+
+/* VIRQ_TIMER (the runtime's own wait may also arm it: only a due frame is shown). */
+static void top_tick(void)
+{
+    if (!bh_top_active) {
+        return;
+    }
+    if (dom_now_ns() >= top.due) {
+        dom_puts("\n");
+        bh_top_frame(&control_ops, &bh_top_request);
+        if (bh_top_request.iterations && bh_top_request.shown >= bh_top_request.iterations) {
+            top_end();
+            return;
+        }
+        top.due += bh_top_request.delay_s * 1000000000ull;
+    }
+    top_arm();
+}
+
 static void run_line(void)
 {
     sh.line[sh.len] = '\0';
     bh_run_line(&control_ops, sh.line);
+    xsdom_sync(); /* domains the command created or destroyed */
     sh.len = 0;
-    dom_puts(PROMPT);
+    if (bh_top_active) {
+        top_start(); /* the prompt comes back when top ends */
+    }
+    if (!bh_top_active) {
+        dom_puts(PROMPT);
+    }
 }
 
 /* One typed byte: a small line editor (backspace, CTRL-u, CTRL-c), echoing as it goes. */
@@ -213,17 +272,29 @@ static void typed(char c)
 
 void notified(uint32_t port)
 {
+    if (xsdom_notified(port)) {
+        return;
+    }
     if (port == sh.con_port) {
         char buf[64];
         long n;
 
         while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
             for (long i = 0; i < n; i++) {
+                if (bh_top_active) {
+                    top_end(); /* any key ends top (and is not typed) */
+                    continue;
+                }
                 typed(buf[i]);
             }
         }
     } else if (port == sh.exc_port) {
         builder_dom_exc();
+        xsdom_sync();
+    } else if (port == top.timer_port && port) {
+        top_tick();
+    } else if (consoled_notified(port)) {
+        /* a stub's console ring: its guest's lines went out */
     }
 }
 

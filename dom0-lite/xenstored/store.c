@@ -11,12 +11,18 @@
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef XSD_KVMEM
+/* dom0-lite's build: the same calls over an in-memory table (kvmem.h). */
+#include "kvmem.h"
+#else
+#include <fcntl.h>
 #include <tdb.h>
 #include <unistd.h>
+#endif
 
 #define STORE_CHUNK_BYTES 1024
 #define STORE_KEY_MAX     (XS_VALUE_MAX + 16)
@@ -547,6 +553,13 @@ int store_list(struct store *st, const struct xs_node *node, const char *path, s
     return 0;
 }
 
+#ifdef XSD_KVMEM
+static struct tdb_context *open_tdb(const char *path, int hash_size)
+{
+    /* Memory only: a --db file needs the host's tdb. */
+    return path ? NULL : kvmem_open((unsigned)hash_size);
+}
+#else
 static void log_fn(struct tdb_context *tdb, enum tdb_debug_level level, const char *fmt, ...)
 {
     (void)tdb;
@@ -565,6 +578,7 @@ static struct tdb_context *open_tdb(const char *path, int hash_size)
     return tdb_open_ex(path ? path : "xenstored", hash_size, flags, O_RDWR | O_CREAT | O_TRUNC,
                        0600, &log, NULL);
 }
+#endif
 
 static int create_root(struct store *st)
 {
@@ -617,6 +631,29 @@ void store_close(struct store *st)
     free(st);
 }
 
+/* The file side of compaction: only the host has files (kvmem is memory only). */
+static void store_unlink(const char *tmp)
+{
+#ifndef XSD_KVMEM
+    if (tmp) {
+        unlink(tmp);
+    }
+#else
+    (void)tmp;
+#endif
+}
+
+static int store_rename(const char *tmp, const char *path)
+{
+#ifndef XSD_KVMEM
+    return rename(tmp, path) != 0 ? -errno : 0;
+#else
+    (void)tmp;
+    (void)path;
+    return -EIO;
+#endif
+}
+
 static int copy_record(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *private_data)
 {
     struct tdb_context *dst = private_data;
@@ -635,9 +672,11 @@ int store_compact(struct store *st)
     struct tdb_context *fresh;
     int rc = -ENOMEM;
 
+#ifndef XSD_KVMEM
     if (st->path && asprintf(&tmp, "%s.compact", st->path) < 0) {
         return -ENOMEM;
     }
+#endif
     fresh = open_tdb(tmp, st->hash_size);
     if (!fresh) {
         rc = -EIO;
@@ -645,16 +684,13 @@ int store_compact(struct store *st)
     }
     if (tdb_traverse_read(st->tdb, copy_record, fresh) < 0) {
         tdb_close(fresh);
-        if (tmp) {
-            unlink(tmp);
-        }
+        store_unlink(tmp);
         rc = -EIO;
         goto out;
     }
-    if (tmp && rename(tmp, st->path) != 0) {
+    if (tmp && (rc = store_rename(tmp, st->path)) != 0) {
         tdb_close(fresh);
-        unlink(tmp);
-        rc = -errno;
+        store_unlink(tmp);
         goto out;
     }
     tdb_close(st->tdb);
@@ -685,6 +721,9 @@ struct check_ctx {
     struct store *st;
     struct xs_node node;
     char path[XS_VALUE_MAX * 2];
+    /* check_children()'s buffers: here, not on the stack (dom0-lite has 16 KiB of it). */
+    char name_buf[STORE_CHUNK_CAP];
+    char cpath[XS_VALUE_MAX * 2];
     uint64_t nodes, chunks, listed_chunks, names, detached;
     int err;
 };
@@ -702,15 +741,15 @@ static int check_children(struct check_ctx *c, size_t len)
             return -EIO;
         }
         struct chunk_rec hdr = st->chunk.hdr;
-        char names[STORE_CHUNK_CAP];
+        char *names = c->name_buf;
         memcpy(names, st->chunk.names, hdr.bytes);
         for (size_t off = 0; off < hdr.bytes; count++) {
             size_t nlen = strnlen(names + off, hdr.bytes - off);
             size_t clen = len + (len > 1) + nlen;
-            if (nlen == 0 || off + nlen >= hdr.bytes + (size_t)0 || clen >= sizeof(c->path)) {
+            if (nlen == 0 || off + nlen >= hdr.bytes + (size_t)0 || clen >= sizeof(c->cpath)) {
                 return -EIO;
             }
-            char cpath[XS_VALUE_MAX * 2];
+            char *cpath = c->cpath;
             memcpy(cpath, c->path, len);
             cpath[len] = '/';
             memcpy(cpath + clen - nlen, names + off, nlen + 1);

@@ -163,7 +163,9 @@ int ring_conn_new(struct ring_conn **out, struct xs_core *core, unsigned domid,
     }
     intf->server_features = XENSTORE_SERVER_FEATURE_ERROR;
     intf->error = XENSTORE_ERROR_NONE;
-    intf->connection = XENSTORE_CONNECTED;
+    /* Last, with release order: a front end that sees CONNECTED sees the rest (the
+     * hypervisor starts the page at XENSTORE_RECONNECT, docs/xenstored.md). */
+    __atomic_store_n(&intf->connection, XENSTORE_CONNECTED, __ATOMIC_RELEASE);
     *out = rc;
     return 0;
 }

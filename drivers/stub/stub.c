@@ -11,15 +11,17 @@
  *   notified(port)  completes that vCPU's access with the model, replies, then moves the
  *                   UART's interrupt line (XEN_DMOP_set_irq_level) if it changed.
  *
- * The guest's output is written to the board console in whole lines (CONSOLEIO_write; the
- * hypervisor labels a stub's output with its target's `(d<id>)`), retried until the
- * hypervisor takes every byte. Our own diagnostics start with "stub: ".
+ * The guest's output goes out in whole lines (cons.c): to dom0-lite's console service
+ * over the stub's console ring when dom0-lite set one up, else to the board console
+ * (CONSOLEIO_write; the hypervisor labels a stub's output with its target's `(d<id>)`),
+ * never lost. Our own diagnostics start with "stub: " and go to the board console.
  */
 #include <string.h>
 
 #include "../uart/ns16550.h"
 #include "../uart/pl011.h"
 #include "../uart/uart.h"
+#include "cons.h"
 #include "dom/dom.h"
 #include "dom/event.h"
 #include "dom/hypercall.h"
@@ -41,7 +43,6 @@
 #endif
 
 #define STUB_MAX_VCPUS 8 /* the hypervisor's vCPU limit per domain */
-#define LINE_MAX       255
 #define STUB_RAM_MAX                                                                               \
     (3ull << 30) /* the guest RAM bank's largest size (docs/domains.md) */ /* the hypervisor       \
                                                                               splits console lines \
@@ -64,42 +65,15 @@ static struct {
         struct pl011 pl011;
         struct ns16550 ns16550;
     } dev;
-    char line[LINE_MAX];
-    unsigned line_len;
     uint64_t ioreqs, bad_ioreqs;
 } stub;
 
-/* ---- the board console: whole lines, never lost ---- */
-
-static void line_flush(void)
-{
-    unsigned off = 0;
-
-    while (off < stub.line_len) {
-        long rc =
-            HYPERVISOR_console_io(CONSOLEIO_write, (int)(stub.line_len - off), stub.line + off);
-
-        if (rc == 0 || rc >= (long)(stub.line_len - off)) {
-            break; /* Xen's CONSOLEIO_write returns 0 once it took everything */
-        }
-        if (rc > 0) {
-            off += (unsigned)rc; /* partial: write the rest */
-        } else {
-            /* Refused (busy, rate-limited): give the CPU away and retry. The guest's
-             * vCPU waits for our reply meanwhile, so it cannot outrun the console. */
-            HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-        }
-    }
-    stub.line_len = 0;
-}
+/* ---- the guest's console output (cons.c) ---- */
 
 static void uart_tx(void *ctx, uint8_t b)
 {
     (void)ctx;
-    stub.line[stub.line_len++] = (char)b;
-    if (b == '\n' || stub.line_len == LINE_MAX) {
-        line_flush();
-    }
+    cons_putc((char)b);
 }
 
 /* ---- console input: VIRQ_CONSOLE and CONSOLEIO_read, into the model's receiver ---- */
@@ -138,10 +112,14 @@ static void input_feed(void)
             in.pos++;
             fed = true;
         }
-        if (in.pos < in.len || !in.port) {
+        if (in.pos < in.len) {
             break;
         }
-        n = HYPERVISOR_console_io(CONSOLEIO_read, INPUT_MAX, (char *)in.buf);
+        /* Typed through dom0-lite's console service first, then the board's focus. */
+        n = (long)cons_read(in.buf, INPUT_MAX);
+        if (!n && in.port) {
+            n = HYPERVISOR_console_io(CONSOLEIO_read, INPUT_MAX, (char *)in.buf);
+        }
         in.pos = 0;
         in.len = n > 0 ? (unsigned)n : 0;
         if (n <= 0) {
@@ -416,6 +394,7 @@ void init(void)
         return fail("binding the vCPUs' ports", rc);
     }
     input_bind();
+    cons_init();
     if ((rc = set_state(true))) {
         return fail("set_ioreq_server_state", rc);
     }
@@ -455,7 +434,7 @@ void notified(uint32_t port)
         selftest_notified(port);
         return;
     }
-    if (port == in.port && port) {
+    if ((port == in.port && port) || cons_notified(port)) {
         input_feed();
         update_irq();
         return;

@@ -5,7 +5,7 @@
 include lib/domain/domain.mk
 
 STUB_O := $(O)/drivers
-STUB_SRCS := drivers/stub/stub.c $(sort $(wildcard drivers/uart/*.c)) lib/domain/program/main.c
+STUB_SRCS := drivers/stub/stub.c drivers/stub/cons.c $(sort $(wildcard drivers/uart/*.c)) lib/domain/program/main.c
 STUB_OBJS := $(patsubst %.c,$(DOM_O)/%.o,$(STUB_SRCS))
 STUB_HEAD := $(STUB_O)/obj/head.o
 STUB_RUNTIME_OBJS := $(STUB_HEAD) $(filter-out %/head.o,$(DOM_RUNTIME_OBJS))

@@ -4,6 +4,7 @@
 
 #include <fmt.h>
 
+#include <bulkhead/console.h>
 #include <bulkhead/domain.h>
 #include <bulkhead/guest_console.h>
 #include <bulkhead/printk.h>
@@ -36,6 +37,7 @@ void guest_console_init(struct guest_console *c, unsigned domid)
     c->lock = (struct spinlock)SPINLOCK_INIT;
     c->domid = domid;
     c->len = 0;
+    c->shown = 0;
     c->tokens = BURST_LINES * 1000ull;
     c->refill_at = time_now();
     c->dropped = 0;
@@ -111,11 +113,16 @@ static void report_dropped(struct guest_console *c)
     }
 }
 
-/* Under the lock: print the assembled line. */
+/* Under the lock: print the assembled line (the rest of it, if a part was shown). */
 static void emit(struct guest_console *c)
 {
     char prefix[16];
 
+    if (c->shown) {
+        printk_part(NULL, c->line + c->shown, c->len - c->shown, true);
+        c->len = c->shown = 0;
+        return;
+    }
     if (policy == GUEST_CONSOLE_DROP) {
         if (!take_token(c)) {
             c->dropped++;
@@ -163,6 +170,15 @@ void guest_console_write(struct guest_console *c, const char *s, size_t n)
         if (c->len == sizeof(c->line)) {
             emit(c);
         }
+    }
+    /* The domain the operator types to: what it wrote of a line shows at once (a shell's
+     * prompt has no newline), prefixed once; the rest follows when the line ends. */
+    if (c->len > c->shown && console_input_focus() == c->domid) {
+        char prefix[16];
+
+        fmt_snprintf(prefix, sizeof(prefix), "(d%u) ", c->domid);
+        printk_part(c->shown ? NULL : prefix, c->line + c->shown, c->len - c->shown, false);
+        c->shown = c->len;
     }
     spin_unlock(&c->lock);
 }

@@ -27,10 +27,11 @@
 #include <bulkhead/printk.h>
 
 /* CONSOLEIO_* numbers Xen leaves free: ours, control domain only. */
-#define CONSOLEIO_BH_FOCUS 0x4248
-#define CONSOLEIO_BH_RAW   0x4249
-#define CON_CHUNK          128
-#define CON_BUDGET         4096 /* bytes per invocation before a continuation */
+#define CONSOLEIO_BH_FOCUS       0x4248
+#define CONSOLEIO_BH_RAW         0x4249
+#define CONSOLEIO_BH_FOCUS_QUERY 0xffffffffu /* as the domain id: read the focus */
+#define CON_CHUNK                128
+#define CON_BUDGET               4096 /* bytes per invocation before a continuation */
 
 /* CONSOLEIO_BH_RAW: the control domain's shell is the operator's terminal (as Xen's dom0
  * console): what it writes this way goes out as written, unlabelled and not held for a
@@ -118,6 +119,9 @@ static int64_t focus_op(struct vcpu *v, unsigned int domid)
 
     if (v->dom->role != ROLE_CONTROL) {
         return -EPERM;
+    }
+    if (domid == CONSOLEIO_BH_FOCUS_QUERY) {
+        return console_input_focus(); /* who has the keyboard (0: the hypervisor) */
     }
     d = domid < MAX_DOMAINS ? domain_get((domid_t)domid) : NULL;
     ok = d && in_focus_round(d);

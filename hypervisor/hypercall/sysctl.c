@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sysctl (Xen: `long do_sysctl(XEN_GUEST_HANDLE_PARAM(xen_sysctl_t) u_sysctl)`), control
- * domain only (docs/control.md): XEN_SYSCTL_physinfo and XEN_SYSCTL_getdomaininfolist.
+ * domain only (docs/control.md): XEN_SYSCTL_physinfo, XEN_SYSCTL_getdomaininfolist and
+ * XEN_SYSCTL_readconsole (the console history, `bh> dmesg`).
  * Checks in Xen 4.17's order: -EFAULT, -EACCES (interface_version), -EPERM; unknown
  * sub-ops -ENOSYS.
  */
@@ -17,6 +18,7 @@
 #include <bulkhead/hypercall.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/percpu.h>
+#include <bulkhead/printk.h>
 #include <bulkhead/time.h>
 
 static void physinfo(struct xen_sysctl_physinfo *p)
@@ -64,6 +66,42 @@ static int domain_list(struct vcpu *v, struct xen_sysctl_getdomaininfolist *l)
     return rc;
 }
 
+/* Xen's semantics: from the oldest byte kept, or from @index if @incremental; @index
+ * becomes the end of what was read, @count what was written into @buffer. A buffer the
+ * caller cannot write fails with -EFAULT and leaves the history as it was. */
+static int readconsole(struct vcpu *v, struct xen_sysctl_readconsole *r)
+{
+    uint64_t buf = guest_handle_addr(&r->buffer);
+    uint32_t index = r->index, done = 0;
+    bool from_index = r->incremental;
+    char chunk[256];
+    int rc = 0;
+
+    while (done < r->count) {
+        uint32_t at = index;
+        size_t want = r->count - done < sizeof(chunk) ? r->count - done : sizeof(chunk);
+        size_t n = console_history(&at, from_index, chunk, want, false);
+
+        if (!n) {
+            index = at;
+            break;
+        }
+        rc = copy_to_guest(v, buf + done, chunk, n);
+        if (rc) {
+            return rc;
+        }
+        index = at;
+        from_index = true;
+        done += (uint32_t)n;
+    }
+    if (r->clear) {
+        console_history(&index, true, chunk, 0, true);
+    }
+    r->index = index;
+    r->count = done;
+    return 0;
+}
+
 int64_t do_sysctl(struct vcpu *v, uint64_t arg)
 {
     struct xen_sysctl op;
@@ -84,6 +122,9 @@ int64_t do_sysctl(struct vcpu *v, uint64_t arg)
         break;
     case XEN_SYSCTL_getdomaininfolist:
         rc = domain_list(v, &op.u.getdomaininfolist);
+        break;
+    case XEN_SYSCTL_readconsole:
+        rc = readconsole(v, &op.u.readconsole);
         break;
     default:
         return -ENOSYS;

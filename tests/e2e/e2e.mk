@@ -85,7 +85,18 @@ $(SESSION_O)/%/busybox: mk/fetch-busybox.sh mk/debian-apt.sh
 		{ cat $(SESSION_O)/fetch-$*.err >&2; true; }
 
 $(SESSION_O)/%/initramfs.cpio: $(SESSION_O)/%/busybox tests/e2e/session-init.sh tests/e2e/mkcpio.py
-	$(Q)if [ -s $< ]; then $(PYTHON) tests/e2e/mkcpio.py --shell $< tests/e2e/session-init.sh $@; fi
+	$(Q)tree=$(SESSION_O)/$*/xenstore/root; [ -d $$tree ] || tree=; \
+	if [ -s $< ]; then $(PYTHON) tests/e2e/mkcpio.py --shell $< $${tree:+--tree $$tree} \
+		tests/e2e/session-init.sh $@; fi
+
+# arm64's also carries Debian's xenstore-utils (and the libraries they load), so the
+# guest's own xenbus can be asked from its shell (mk/fetch-xenstore-utils.sh).
+SESSION_XS := $(SESSION_O)/arm64/xenstore/root/usr/bin/xenstore-read
+$(SESSION_O)/arm64/initramfs.cpio: $(SESSION_XS)
+$(SESSION_XS): mk/fetch-xenstore-utils.sh mk/debian-apt.sh
+	$(Q)mkdir -p $(SESSION_O) && rm -f $(SESSION_O)/fetch-xenstore.err
+	$(Q)mk/fetch-xenstore-utils.sh $(SESSION_O)/arm64/xenstore >/dev/null \
+		2>$(SESSION_O)/fetch-xenstore.err || { cat $(SESSION_O)/fetch-xenstore.err >&2; true; }
 
 .PHONY: session-files
 session-files: $(SESSION_CPIO) $(SESSION_KERNEL)

@@ -179,6 +179,8 @@ static const struct {
     {"stub-hostile", mode_stub_hostile},
     {"control", mode_control},
     {"magic", mode_magic},
+    {"xs", mode_xs},
+    {"xs-hostile", mode_xs_hostile},
 };
 
 int dom_main(void *dtb)

@@ -50,6 +50,8 @@ int mode_mmio_client(void);
 int mode_stub_hostile(void);
 int mode_control(void);
 int mode_magic(void);
+int mode_xs(void);
+int mode_xs_hostile(void);
 
 int mode_evbench(void);
 

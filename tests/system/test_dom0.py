@@ -144,7 +144,7 @@ def test_shell_errors(dom0, arch):
     out = run(child, "help")
     for cmd in ("create", "list", "destroy", "shutdown", "reboot", "pause", "unpause",
                 "console", "vcpu-list", "vcpu-pin", "sched-credit", "info", "uptime",
-                "help"):
+                "dmesg", "top", "help"):
         assert re.search(rf"^ {cmd} ", out, re.M), f"help lacks {cmd}: {out}"
     assert "crash-dom0" not in out
     assert run(child, "frobnicate now") == "frobnicate: unknown command; 'help' lists them"
@@ -185,6 +185,29 @@ def test_shell_errors(dom0, arch):
         "vcpu-pin: bad CPU list '0-99' (e.g. 0-3,5 or all)"
     assert run(child, "vcpu-pin dom0-lite 0 40").startswith("vcpu-pin: ")
     assert run(child, "vcpu-pin dom0-lite all all") == ""
+    # dmesg: the hypervisor's console history (XEN_SYSCTL_readconsole), boot banner first;
+    # -c clears it after reading.
+    out = run(child, "dmesg")
+    assert out.startswith("Bulkhead hypervisor 0.1 on "), out[:200]
+    assert "dt: memory" in out and "cpu0: online" in out and "sched: " in out, out[-400:]
+    assert run(child, "dmesg x").startswith("Usage: dmesg [-c]")
+    assert run(child, "dmesg -c").startswith("Bulkhead hypervisor")
+    assert "Bulkhead hypervisor" not in run(child, "dmesg")
+    # top: frames with each domain's CPU share; -n 2 ends by itself, without -n a key
+    # ends it.
+    child.send("top -d 1 -n 2\r")
+    child.expect_exact("bh top - ")
+    child.expect(r"NAME +ID +STATE +CPU\(sec\) CPU\(%\) +MEM\(k\) VCPUS\r*\n"
+                 r" *dom0-lite +1 ")
+    child.expect_exact("bh top - ", timeout=10)
+    child.expect_exact(PROMPT, timeout=10)
+    child.send("top\r")
+    child.expect_exact("any key ends it")
+    child.expect_exact("bh top - ", timeout=10)  # the second frame, a second later
+    child.send("q")
+    child.expect_exact(PROMPT, timeout=10)
+    assert run(child, "top -d 0").startswith("Usage: top ")
+    assert run(child, "top -n").startswith("Usage: top ")
     # Backspace edits the line before it runs.
     child.send("helq\x7fp uptime\r")
     child.expect_exact(PROMPT)
@@ -299,8 +322,15 @@ def test_autostart_outlives_dom0(dom0, arch):
     assert {"dom0-lite", "e1", "u1", "u1-dm"} <= set(doms), doms
     child.send("crash-dom0\r")
     child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
+    # u1's output came through dom0-lite's console service (its stub's ring); with
+    # dom0-lite gone the stub replays what was not taken and goes to the board console.
+    wait_for(child, "(d3) stub: the console service closed its end; the guest's output goes "
+             "to the board console from here")
     wait_for(child, "(d3) UART irq 400 ")  # the stub goes on serving u1 to its end
     wait_for(child, "(d3) DONE ")
+    seen = child.seen.getvalue()
+    missing = [i for i in range(1, 401) if f"(d3) UART irq {i} abcdef" not in seen]
+    assert not missing, f"u1's lines lost across dom0-lite's crash: {missing[:10]}"
     child.send(SWITCH)
     child.expect_exact("*** Switching input to d2")
     child.send("after the crash\r")

@@ -152,9 +152,11 @@ static void test_control_focus_and_raw_output(void **state)
     assert_int_equal(console_input_focus(), 0);
     assert_int_equal(hc(c, 0x4248, s->id, 0), -ESRCH);
     assert_int_equal(hc(c, 0x4248, MAX_DOMAINS + 5, 0), -ESRCH);
-    assert_int_equal(hc(c, 0x4248, 0xffffffffu, 0), -ESRCH);
+    assert_int_equal(hc(c, 0x4248, 0xffffffffu, 0), 0); /* the query: the hypervisor's */
+    assert_int_equal(hc(g, 0x4248, 0xffffffffu, 0), -EPERM);
     assert_int_equal(hc(c, 0x4248, g->id, 0), 0);
     assert_int_equal(console_input_focus(), g->id);
+    assert_int_equal(hc(c, 0x4248, 0xffffffffu, 0), g->id);
     assert_true(fake_console_contains("*** Switching input to d"));
     memcpy(core_env_gpa(c, G(0x3000)), "bh> \x1b", 5);
     assert_int_equal(hc(c, 0x4249, 5, G(0x3000)), 0);
@@ -328,6 +330,42 @@ static void test_stub_prints_with_targets_label(void **state)
     domain_destroy(a);
 }
 
+/* The domain with the keyboard (by its label: a stub prints for its guest) has a partial
+ * line (a shell's prompt) shown at once, prefixed once; the rest of the line follows
+ * when it ends. Without the focus the line waits for its end, whole. */
+static void test_partial_line_at_the_focus(void **state)
+{
+    struct domain *a = start("a", ROLE_GUEST);
+    struct domain *s = start("a-stub", ROLE_STUB);
+    char *buf = core_env_gpa(s, G(0x3000));
+    char want[64];
+
+    (void)state;
+    guest_console_set_label(s, a->id);
+    strcpy(buf, "nofocus# ");
+    assert_int_equal(hc(s, CONSOLEIO_write, 9, G(0x3000)), 0);
+    assert_false(fake_console_contains("nofocus# "));
+    strcpy(buf, "ls\n");
+    assert_int_equal(hc(s, CONSOLEIO_write, 3, G(0x3000)), 0);
+    snprintf(want, sizeof(want), "(d%u) nofocus# ls\r\n", a->id);
+    assert_true(fake_console_contains(want));
+    console_input_set_focus(a->id, false);
+    strcpy(buf, "lin1# ");
+    assert_int_equal(hc(s, CONSOLEIO_write, 6, G(0x3000)), 0);
+    snprintf(want, sizeof(want), "(d%u) lin1# ", a->id);
+    assert_true(fake_console_contains(want));
+    strcpy(buf, "ec");
+    assert_int_equal(hc(s, CONSOLEIO_write, 2, G(0x3000)), 0);
+    strcpy(buf, "ho hi\n");
+    assert_int_equal(hc(s, CONSOLEIO_write, 6, G(0x3000)), 0);
+    snprintf(want, sizeof(want), "(d%u) lin1# echo hi\r\n", a->id);
+    assert_true(fake_console_contains(want));
+    console_input_set_focus(0, false);
+    pcpus[0].curr = NULL;
+    domain_destroy(s);
+    domain_destroy(a);
+}
+
 /* Two vCPUs of one domain read at once while input pours in: every byte typed is read
  * exactly once (a read consumes only what it peeked, if nobody took it first). The
  * typing is paced to the ring, so nothing is dropped and the bytes read, counted per
@@ -434,6 +472,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unread_input_dropped_and_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_focused_domain_ends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hypervisor_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_line_at_the_focus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_prints_with_targets_label, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_vcpus_read_while_input_pours_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_focus_and_raw_output, setup, teardown),

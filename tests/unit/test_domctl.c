@@ -20,6 +20,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
 #include <bulkhead/evtchn.h>
+#include <bulkhead/printk.h>
 #include <bulkhead/hypercall.h>
 #include <bulkhead/ioreq.h>
 #include <bulkhead/p2m.h>
@@ -613,7 +614,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(sysctl(c, &sop), -EACCES);
     assert_int_equal(simple(c, 77, c->id), -ENOSYS);                   /* unknown */
     assert_int_equal(simple(c, XEN_DOMCTL_shadow_op, c->id), -ENOSYS); /* not ours */
-    sop = (struct xen_sysctl){.cmd = XEN_SYSCTL_readconsole};
+    sop = (struct xen_sysctl){.cmd = XEN_SYSCTL_tbuf_op};
     assert_int_equal(sysctl(c, &sop), -ENOSYS);
     assert_int_equal(create(c, 0, NULL), -EINVAL);
     assert_int_equal(create(c, MAX_VCPUS + 1, NULL), -EINVAL);
@@ -640,6 +641,69 @@ static void test_bad_arguments(void **state)
 }
 
 /* Every control operation, refused to every other role with -EPERM and a log line. */
+static int64_t readconsole(struct domain *c, uint32_t count, bool incremental, uint32_t *index,
+                           bool clear, uint64_t buf)
+{
+    struct xen_sysctl op = {.cmd = XEN_SYSCTL_readconsole};
+    int64_t rc;
+
+    op.u.readconsole.count = count;
+    op.u.readconsole.incremental = incremental;
+    op.u.readconsole.index = *index;
+    op.u.readconsole.clear = clear;
+    set_xen_guest_handle(op.u.readconsole.buffer, (char *)(uintptr_t)buf);
+    rc = sysctl(c, &op);
+    *index = op.u.readconsole.index;
+    return rc ? rc : (int64_t)op.u.readconsole.count;
+}
+
+/* XEN_SYSCTL_readconsole (bh> dmesg): the console history in Xen's semantics. */
+static void test_readconsole(void **state)
+{
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
+    char *buf = core_env_gpa(c, LIST);
+    uint32_t index = 0, mark;
+    int64_t n;
+
+    (void)state;
+    assert_int_equal(readconsole(c, 0, false, &index, true, LIST), 0); /* start empty */
+    printk("readconsole: first line\n");
+    n = readconsole(c, 4096, false, &index, false, LIST);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, "readconsole: first line\n"));
+    /* incremental: only what came after @index. */
+    mark = index;
+    printk("readconsole: second line\n");
+    n = readconsole(c, 4096, true, &index, false, LIST);
+    assert_int_equal(n, (int64_t)strlen("readconsole: second line\n"));
+    assert_memory_equal(buf, "readconsole: second line\n", n);
+    assert_int_equal(index, mark + n);
+    /* a small buffer gets the oldest bytes and an index to go on from. */
+    index = mark;
+    assert_int_equal(readconsole(c, 5, true, &index, false, LIST), 5);
+    assert_memory_equal(buf, "readc", 5);
+    assert_int_equal(index, mark + 5);
+    /* a buffer the caller cannot write: -EFAULT, nothing consumed or cleared. */
+    index = 0;
+    assert_int_equal(readconsole(c, 64, false, &index, true, 0x10), -EFAULT);
+    assert_true(readconsole(c, 4096, false, &index, false, LIST) > 0);
+    /* clear: read, then nothing is left; later lines are kept again. */
+    assert_true(readconsole(c, 4096, false, &index, true, LIST) > 0);
+    assert_int_equal(readconsole(c, 4096, false, &index, false, LIST), 0);
+    printk("readconsole: third line\n");
+    n = readconsole(c, 4096, false, &index, false, LIST);
+    assert_memory_equal(buf, "readconsole: third line\n", n);
+    /* more than the ring holds: the newest CONRING_SIZE bytes, oldest first. */
+    for (unsigned i = 0; i < CONRING_SIZE / 16; i++) {
+        printk("line %08u xx\n", i); /* 17 bytes */
+    }
+    n = readconsole(c, 64, false, &index, false, LIST);
+    assert_int_equal(n, 64);
+    assert_null(memchr(buf, 'r', (size_t)n)); /* the cleared and older lines are gone */
+    end(c);
+}
+
 static void test_refused_to_other_roles(void **state)
 {
     static const enum domain_role roles[] = {ROLE_GUEST, ROLE_STUB, ROLE_DRIVER};
@@ -654,7 +718,8 @@ static void test_refused_to_other_roles(void **state)
             XEN_DOMCTL_createdomain,   XEN_DOMCTL_destroydomain, XEN_DOMCTL_pausedomain,
             XEN_DOMCTL_unpausedomain,  XEN_DOMCTL_getdomaininfo, XEN_DOMCTL_max_mem,
             XEN_DOMCTL_setvcpucontext, XEN_DOMCTL_getvcpuinfo,   77};
-        static const uint32_t scmds[] = {XEN_SYSCTL_physinfo, XEN_SYSCTL_getdomaininfolist};
+        static const uint32_t scmds[] = {XEN_SYSCTL_physinfo, XEN_SYSCTL_getdomaininfolist,
+                                         XEN_SYSCTL_readconsole};
         struct evtchn_bind_virq b = {.virq = VIRQ_DOM_EXC};
         xen_pfn_t gfn = GFN0 + 1024;
         int err = 0;
@@ -696,6 +761,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sched_affinity_and_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_end_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readconsole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_to_other_roles, setup, teardown),
     };
 

@@ -48,6 +48,7 @@ struct guest_console {
     struct spinlock lock;
     unsigned domid;     /* the "(d<id>)" prefix: the domain's id, or the label set */
     unsigned len;       /* bytes in line[] */
+    unsigned shown;     /* of those, already printed: a partial line shown at the focus */
     uint64_t tokens;    /* drop policy: lines that may still be printed, x 1000 */
     uint64_t refill_at; /* counter value of the last refill */
     uint64_t dropped;   /* lines dropped and not yet reported */

@@ -76,6 +76,9 @@ static void test_rm_subtree_and_compact(void **state)
 
     (void)state;
     close(fd);
+#ifdef XSD_KVMEM
+    cfg.path = NULL; /* kvmem keeps no file: the same test in memory */
+#endif
     assert_int_equal(store_open(&st, &cfg), 0);
     make_node(n);
     assert_int_equal(store_create(st, "/t", n), 0);
@@ -98,7 +101,9 @@ static void test_rm_subtree_and_compact(void **state)
     store_get_stats(st, &stats);
     assert_int_equal(stats.compactions, 1);
     assert_int_equal(stat(file, &sb2), 0);
-    assert_true(sb2.st_size < sb1.st_size / 4);
+    if (cfg.path) {
+        assert_true(sb2.st_size < sb1.st_size / 4);
+    }
     assert_int_equal(store_check(st), 0);
     make_node(n);
     assert_int_equal(store_create(st, "/after", n), 0);

@@ -19,5 +19,7 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
+/* Only in programs with a heap (dom0-lite: dom0-lite/xenstored/shim/shim.c). */
+char *strdup(const char *s);
 
 #endif

@@ -51,4 +51,14 @@ static inline long HYPERVISOR_dm_op(domid_t domid, unsigned int nr_bufs, void *b
     return dom_hypercall(__HYPERVISOR_dm_op, domid, nr_bufs, (unsigned long)bufs, 0, 0);
 }
 
+static inline long HYPERVISOR_hvm_op(unsigned int op, void *arg)
+{
+    return dom_hypercall(__HYPERVISOR_hvm_op, op, (unsigned long)arg, 0, 0, 0);
+}
+
+static inline long HYPERVISOR_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+{
+    return dom_hypercall(__HYPERVISOR_grant_table_op, cmd, (unsigned long)uop, count, 0, 0);
+}
+
 #endif

@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MIT
+"""xenstored in dom0-lite (docs/xenstored.md, "xenstored in dom0-lite"), both arches:
+guests reach it over the xenstore ring the hypervisor gives them (test guest modes `xs`
+and `xs-hostile`, tests/guests/xs.c), and the operator sees the store with
+`bh> xenstore-ls`.
+
+- Two boot-time guests: one runs the client checks (its own domid and name, a write read
+  back, a watch and its events, EACCES on dom0-lite's nodes, a transaction); the other
+  scribbles a 5,000-byte length into its ring and must be disconnected, while the first
+  is still served and dom0-lite still answers.
+- `xenstore-ls` shows what INTRODUCE wrote (/local/domain/<id>/domid, name, vm) and the
+  guest's own writes; a guest created from the shell is introduced, runs the same checks,
+  and its nodes go away when it is destroyed.
+"""
+import re
+
+import pytest
+
+from conftest import ARCHES
+from test_dom0 import _cfg, _kernel, dom0, run, wait_for  # noqa: F401 (dom0: a fixture)
+
+DONE_RE = r"\(d{id}\) DONE (\d+) passed, (\d+) failed"
+
+
+def _xs_cfg(kernel, name, extra):
+    return (f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\nstubdom = 0\n'
+            f'extra = "{extra}"\n')
+
+
+def _expect_done(child, domid, passed_min):
+    pat = DONE_RE.format(id=domid)
+    m = re.search(pat, child.seen.getvalue())
+    if not m:
+        child.expect(pat, timeout=90)
+        m = child.match
+    fails = re.findall(rf"\(d{domid}\) FAIL [^\r\n]*", child.seen.getvalue())
+    assert int(m.group(2)) == 0 and not fails, fails
+    assert int(m.group(1)) >= passed_min, m.group(0)
+
+
+def _ls_domains(child):
+    """The domain ids under /local/domain, from xenstore-ls."""
+    out = run(child, "xenstore-ls /local/domain")
+    return out, {int(m.group(1)) for m in re.finditer(r'^(\d+) = ""$', out, re.M)}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_xenstore_over_rings(dom0, arch, tmp_path):
+    k = _kernel(arch)
+    good = _cfg(tmp_path, "xsa", _xs_cfg(k, "xsa", "test=xs name=xsa stay=1"))
+    hostile = _cfg(tmp_path, "xsh", _xs_cfg(k, "xsh", "test=xs-hostile stay=1"))
+    badidx = _cfg(tmp_path, "xsi", _xs_cfg(k, "xsi", "test=xs-hostile how=idx stay=1"))
+    child = dom0(arch, {"xsb": _xs_cfg(k, "xsb", "test=xs name=xsb stay=1")},
+                 guests=[good, hostile, badidx])
+    # d2 (xsa) passes every client check; d3 (xsh) and d4 (xsi) are cut off for their
+    # garbage (a 5,000-byte length; a producer index more than a ring ahead).
+    wait_for(child, "(d2) XS domid=2", timeout=90)
+    _expect_done(child, 2, 14)
+    wait_for(child, "(d3) PASS xs-hostile-disconnected", timeout=90)
+    wait_for(child, "dom0-lite: xenstored: d3 broke the ring protocol (error 3)")
+    _expect_done(child, 3, 1)
+    wait_for(child, "dom0-lite: xenstored: d4 broke the ring protocol (error 2)")
+    _expect_done(child, 4, 1)
+    # dom0-lite is alive and its store shows what INTRODUCE and the guest wrote.
+    out, ids = _ls_domains(child)
+    assert {2, 3, 4} <= ids, out
+    assert re.search(r'^ name = "xsa"$', out, re.M), out
+    assert re.search(r'^ domid = "2"$', out, re.M), out
+    assert re.search(r'^ vm = "/vm/[0-9a-f-]{36}"$', out, re.M), out
+    assert re.search(r'^  hello = "world"$', out, re.M), out
+    assert run(child, "xenstore-read /local/domain/2/data/t") == "in-txn"
+    assert run(child, "xenstore-write /local/domain/2/data/op yes") == ""
+    assert run(child, "xenstore-read /local/domain/2/data/op") == "yes"
+    assert run(child, "xenstore-read /local/domain/2/nope") == \
+        "xenstore-read: /local/domain/2/nope: ENOENT"
+    assert run(child, "xenstore-ls nope").startswith("xenstore-ls: nope: ")
+    assert run(child, "xenstore-read").startswith("Usage: xenstore-read <path>")
+    # A guest created from the shell is introduced too, and released on destroy.
+    out = run(child, "create xsb", timeout=60)
+    m = re.fullmatch(r"create: xsb is d(\d+)", out)
+    assert m, out
+    b = int(m.group(1))
+    wait_for(child, f"(d{b}) XS domid={b}", timeout=90)
+    _expect_done(child, b, 14)
+    run(child, "")
+    out, ids = _ls_domains(child)
+    assert b in ids, out
+    assert re.search(r'^ name = "xsb"$', out, re.M), out
+    assert run(child, "destroy xsb") == ""
+    wait_for(child, f"dom0-lite: xenstored: d{b} released")
+    out, ids = _ls_domains(child)
+    assert b not in ids and {2, 3, 4} <= ids, out
+    assert "xsb" not in run(child, "xenstore-ls /vm")
+    assert "xsa" in run(child, "list")
