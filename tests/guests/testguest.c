@@ -179,6 +179,7 @@ static const struct {
     {"control", mode_control},
     {"xs", mode_xs},
     {"xs-hostile", mode_xs_hostile},
+    {"xs-bench", mode_xs_bench},
 };
 
 int dom_main(void *dtb)

@@ -51,6 +51,7 @@ int mode_stub_hostile(void);
 int mode_control(void);
 int mode_xs(void);
 int mode_xs_hostile(void);
+int mode_xs_bench(void);
 
 int mode_evbench(void);
 

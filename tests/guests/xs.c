@@ -2,13 +2,17 @@
 /*
  * xs: a tiny xenstore client over this domain's ring, against dom0-lite's xenstored
  * (docs/xenstored.md). The ring and its port come from HVMOP_get_param (STORE_PFN /
- * STORE_EVTCHN; STORE_PFN reads ~0 until xenstored has connected the ring). Replies are
- * waited for by polling the ring with yields, so no event delivery is needed here.
+ * STORE_EVTCHN; STORE_PFN reads ~0 until xenstored has connected the ring). While it
+ * waits for room or replies it polls the ring and yields; with `wait=event` it sleeps
+ * until an event instead (the runtime's event channels: xenstored notifies the store
+ * port whenever it moves an index).
  *
  * `test=xs name=<expected name> [stay=1]`: read `domid` and `name`, write and read back
  * a node under data/, a watch and its events, EACCES on dom0-lite's nodes, a
  * transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label.
  * With stay=1 it idles afterwards (so its nodes stay in the store).
+ * `test=xs-bench [reads=N]`: N reads of `domid` one at a time, then N with 32 in flight,
+ * each timed with the counter: `XSBENCH depth=D reads=N ns=T` (tests/bench/xs_ring.py).
  * `test=xs-hostile [how=idx]`: once connected, sends a request claiming a 5000-byte payload
  * (or, how=idx, moves req_prod more than a ring ahead) and checks that xenstored marks the
  * ring broken (XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX) rather than wait for more.
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "dom/dom.h"
+#include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/test.h"
 #include "fmt.h"
@@ -54,9 +59,29 @@ static void notify(void)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
 }
 
+static bool have_events;
+
 static void yield(void)
 {
     HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+static void take(uint32_t p, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+}
+
+/* Waits for xenstored to move an index. The caller looked at the ring first: an event
+ * since then has set the upcall flag, so the wait returns at once. */
+static void wait_ring(void)
+{
+    if (have_events) {
+        dom_evtchn_wait();
+        dom_evtchn_poll(take, NULL);
+    } else {
+        yield();
+    }
 }
 
 /* Finds the ring: waits (30 s at most) for xenstored to connect it. */
@@ -69,6 +94,7 @@ static bool connect(void)
         return false;
     }
     port = (uint32_t)evtchn;
+    have_events = dom_arg_is("wait", "event") && dom_evtchn_init() == 0;
     while (dom_now_ns() < until) {
         if (get_param(HVM_PARAM_STORE_PFN, &pfn) == 0 && pfn != ~0ull && pfn != 0) {
             break;
@@ -95,7 +121,7 @@ static void ring_write(const void *data, uint32_t len)
         uint32_t space = XENSTORE_RING_SIZE - (prod - cons);
         if (space == 0) {
             notify();
-            yield();
+            wait_ring();
             continue;
         }
         uint32_t n = len < space ? len : space;
@@ -122,7 +148,7 @@ static bool ring_read(void *data, uint32_t len)
             if (dom_now_ns() >= until || intf->error) {
                 return false;
             }
-            yield();
+            wait_ring();
             continue;
         }
         uint32_t n = prod - cons < len ? prod - cons : len;
@@ -162,26 +188,34 @@ static bool read_msg(uint32_t *type, uint32_t *req_id, uint32_t *tx_id)
     return true;
 }
 
-/* One request; the answer in reply/reply_type. Returns 0, or -1 without an answer. */
-static int request(uint32_t type, uint32_t tx, const char *a, size_t alen, const char *b,
-                   size_t blen)
+static void send_req(uint32_t type, uint32_t tx, uint32_t id, const char *a, size_t alen,
+                     const char *b, size_t blen)
 {
     struct xsd_sockmsg h = {
-        .type = type, .req_id = next_id++, .tx_id = tx, .len = (uint32_t)(alen + blen)};
-    uint32_t t, id, txid;
+        .type = type, .req_id = id, .tx_id = tx, .len = (uint32_t)(alen + blen)};
 
     ring_write(&h, sizeof(h));
     ring_write(a, (uint32_t)alen);
     if (blen) {
         ring_write(b, (uint32_t)blen);
     }
+}
+
+/* One request; the answer in reply/reply_type. Returns 0, or -1 without an answer. */
+static int request(uint32_t type, uint32_t tx, const char *a, size_t alen, const char *b,
+                   size_t blen)
+{
+    uint32_t req_id = next_id++;
+    uint32_t t, id, txid;
+
+    send_req(type, tx, req_id, a, alen, b, blen);
     do {
         if (!read_msg(&t, &id, &txid)) {
             reply_type = XS_ERROR;
             memcpy(reply, "timeout", 8);
             return -1;
         }
-    } while (t == XS_WATCH_EVENT || id != h.req_id);
+    } while (t == XS_WATCH_EVENT || id != req_id);
     reply_type = t;
     return 0;
 }
@@ -291,13 +325,57 @@ int mode_xs_hostile(void)
         notify();
         yield();
     }
-    test_check(intf->error == (dom_arg_is("how", "idx") ? XENSTORE_ERROR_RINGIDX
-                                                         : XENSTORE_ERROR_PROTO),
+    test_check(intf->error ==
+                   (dom_arg_is("how", "idx") ? XENSTORE_ERROR_RINGIDX : XENSTORE_ERROR_PROTO),
                "xs-hostile-disconnected", "error %u", intf->error);
     /* Then garbage indexes and a flood of events: nobody listens any more. */
     intf->req_prod = intf->req_cons + 3 * XENSTORE_RING_SIZE;
     for (unsigned i = 0; i < 1000; i++) {
         notify();
+    }
+    test_done();
+    while (dom_arg_is("stay", "1")) {
+        dom_sleep_ms(1000);
+    }
+    return 0;
+}
+
+/* @n reads of "domid" with @depth of them in flight; false if one failed. */
+static bool bench_reads(unsigned n, unsigned depth)
+{
+    unsigned sent = 0, done = 0;
+    uint32_t t, id, tx;
+
+    while (done < n) {
+        while (sent < n && sent - done < depth) {
+            send_req(XS_READ, 0, next_id++, "domid", 6, NULL, 0);
+            sent++;
+        }
+        if (!read_msg(&t, &id, &tx) || t != XS_READ) {
+            return false;
+        }
+        done++;
+    }
+    return true;
+}
+
+int mode_xs_bench(void)
+{
+    unsigned n = (unsigned)dom_arg_u64("reads", 2000);
+    static const unsigned depths[] = {1, 32};
+
+    if (!connect()) {
+        test_done();
+        return 1;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t t0 = dom_now_ns();
+        bool ok = bench_reads(n, depths[i]);
+        uint64_t ns = dom_now_ns() - t0;
+
+        if (test_check(ok, "xs-bench-reads", "depth %u: %s", depths[i], reply)) {
+            dom_printf("XSBENCH depth=%u reads=%u ns=%lu\n", depths[i], n, (unsigned long)ns);
+        }
     }
     test_done();
     while (dom_arg_is("stay", "1")) {
