@@ -23,7 +23,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
 BH_BOOT = os.path.join(TOP, "toolstack", "bh-boot")
 ARCHES = ["aarch64", "riscv64"]
-LINE_RE = re.compile(r"XSBENCH depth=(\d+) reads=(\d+) ns=(\d+)\r?\n")
+LINE_RE = re.compile(r"XSBENCH depth=(\d+) reads=(\d+) ns=(\d+)\r*\n")
 
 
 def run(arch, icount, reads, workdir):
