@@ -423,7 +423,8 @@ void xsdom_init(void)
     int rc;
 
     core_default_quota(&q);
-    /* Within the 4 MiB heap (shim.c), with room for the store's own overhead. */
+    /* Within the 6 MiB heap (shim.c): the store's records cost up to ~2.5 times what
+     * is accounted (kvmem and heap headers, size classes). */
     q.memory = 256u << 10;
     q.memory_total = 2u << 20;
     q.out_hard = 256u << 10;

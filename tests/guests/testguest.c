@@ -180,6 +180,7 @@ static const struct {
     {"xs", mode_xs},
     {"xs-hostile", mode_xs_hostile},
     {"xs-bench", mode_xs_bench},
+    {"xs-hog", mode_xs_hog},
 };
 
 int dom_main(void *dtb)

@@ -52,6 +52,7 @@ int mode_control(void);
 int mode_xs(void);
 int mode_xs_hostile(void);
 int mode_xs_bench(void);
+int mode_xs_hog(void);
 
 int mode_evbench(void);
 

@@ -13,6 +13,8 @@
  * With stay=1 it idles afterwards (so its nodes stay in the store).
  * `test=xs-bench [reads=N]`: N reads of `domid` one at a time, then N with 32 in flight,
  * each timed with the counter: `XSBENCH depth=D reads=N ns=T` (tests/bench/xs_ring.py).
+ * `test=xs-hog`: writes 2,000-byte values under data/ until xenstored refuses (its memory
+ * quota for a domain: ENOMEM), then checks that a read still works.
  * `test=xs-hostile [how=idx]`: once connected, sends a request claiming a 5000-byte payload
  * (or, how=idx, moves req_prod more than a ring ahead) and checks that xenstored marks the
  * ring broken (XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX) rather than wait for more.
@@ -377,6 +379,35 @@ int mode_xs_bench(void)
             dom_printf("XSBENCH depth=%u reads=%u ns=%lu\n", depths[i], n, (unsigned long)ns);
         }
     }
+    test_done();
+    while (dom_arg_is("stay", "1")) {
+        dom_sleep_ms(1000);
+    }
+    return 0;
+}
+
+int mode_xs_hog(void)
+{
+    static char value[2001];
+    char path[32];
+    unsigned n = 0;
+
+    if (!connect()) {
+        test_done();
+        return 1;
+    }
+    memset(value, 'v', sizeof(value) - 1);
+    for (; n < 5000; n++) {
+        fmt_snprintf(path, sizeof(path), "data/h%u", n);
+        if (!xs_write(0, path, value)) {
+            break;
+        }
+    }
+    test_check(n > 10 && n < 5000 && !strcmp(reply, "ENOMEM"), "xs-hog-refused",
+               "after %u writes: '%s'", n, reply);
+    dom_printf("XS hog: %u values stored before %s\n", n, reply);
+    const char *v = xs_read(0, "data/h0");
+    test_check(v && strlen(v) == 2000, "xs-hog-still-served", "'%.20s'", reply);
     test_done();
     while (dom_arg_is("stay", "1")) {
         dom_sleep_ms(1000);

@@ -4,10 +4,11 @@ guests reach it over the xenstore ring the hypervisor gives them (test guest mod
 and `xs-hostile`, tests/guests/xs.c), and the operator sees the store with
 `bh> xenstore-ls`.
 
-- Two boot-time guests: one runs the client checks (its own domid and name, a write read
-  back, a watch and its events, EACCES on dom0-lite's nodes, a transaction); the other
-  scribbles a 5,000-byte length into its ring and must be disconnected, while the first
-  is still served and dom0-lite still answers.
+- Four boot-time guests: one runs the client checks (its own domid and name, a write read
+  back, a watch and its events, EACCES on dom0-lite's nodes, a transaction); two scribble
+  into their rings (a 5,000-byte length; a producer index more than a ring ahead) and
+  must be disconnected; one writes 2,000-byte values until its memory quota says ENOMEM
+  and is still served; the first is served throughout and dom0-lite still answers.
 - `xenstore-ls` shows what INTRODUCE wrote (/local/domain/<id>/domid, name, vm) and the
   guest's own writes; a guest created from the shell is introduced, runs the same checks,
   and its nodes go away when it is destroyed.
@@ -50,8 +51,9 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     good = _cfg(tmp_path, "xsa", _xs_cfg(k, "xsa", "test=xs name=xsa stay=1"))
     hostile = _cfg(tmp_path, "xsh", _xs_cfg(k, "xsh", "test=xs-hostile stay=1"))
     badidx = _cfg(tmp_path, "xsi", _xs_cfg(k, "xsi", "test=xs-hostile how=idx stay=1"))
+    hog = _cfg(tmp_path, "xsm", _xs_cfg(k, "xsm", "test=xs-hog stay=1"))
     child = dom0(arch, {"xsb": _xs_cfg(k, "xsb", "test=xs name=xsb stay=1")},
-                 guests=[good, hostile, badidx])
+                 guests=[good, hostile, badidx, hog])
     # d2 (xsa) passes every client check; d3 (xsh) and d4 (xsi) are cut off for their
     # garbage (a 5,000-byte length; a producer index more than a ring ahead).
     wait_for(child, "(d2) XS domid=2", timeout=90)
@@ -61,9 +63,14 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     _expect_done(child, 3, 1)
     wait_for(child, "dom0-lite: xenstored: d4 broke the ring protocol (error 2)")
     _expect_done(child, 4, 1)
+    # d5 (xsm) fills its memory quota: ENOMEM, and it is still served.
+    _expect_done(child, 5, 2)
+    hog = re.search(r"\(d5\) XS hog: (\d+) values stored before ENOMEM", child.seen.getvalue())
+    assert hog and int(hog.group(1)) <= (256 << 10) // 2064 + 1, hog and hog.group(0)
+    print(hog.group(0))
     # dom0-lite is alive and its store shows what INTRODUCE and the guest wrote.
     out, ids = _ls_domains(child)
-    assert {2, 3, 4} <= ids, out
+    assert {2, 3, 4, 5} <= ids, out
     assert re.search(r'^ name = "xsa"$', out, re.M), out
     assert re.search(r'^ domid = "2"$', out, re.M), out
     assert re.search(r'^ vm = "/vm/[0-9a-f-]{36}"$', out, re.M), out
@@ -89,6 +96,6 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     assert run(child, "destroy xsb") == ""
     wait_for(child, f"dom0-lite: xenstored: d{b} released")
     out, ids = _ls_domains(child)
-    assert b not in ids and {2, 3, 4} <= ids, out
+    assert b not in ids and {2, 3, 4, 5} <= ids, out
     assert "xsb" not in run(child, "xenstore-ls /vm")
     assert "xsa" in run(child, "list")
