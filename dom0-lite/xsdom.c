@@ -35,17 +35,20 @@
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/sysctl.h>
+#include <xen/vcpu.h>
 
 #define XSDOM_MAX        BH_MAX_DOMS
 #define XSDOM_LS_LINES   2000
 #define XSDOM_LS_VALUE   120 /* characters of a value xenstore-ls shows */
 #define XSDOM_SELF_NAMES "dom0-lite"
+#define XSDOM_RESEND_NS  500000000ull /* the "connected" event again, until a request */
 
 /* One domain dom0-lite knows about. */
 struct xsdom_guest {
     bool used;
     bool served;     /* introduced, ring mapped and bound */
     bool introduced; /* the core knows it (INTRODUCE succeeded) */
+    bool active;     /* it has sent a request: no more "connected" events needed */
     unsigned domid;
     uint32_t remote_port, local_port;
     uint64_t gfn; /* where its page is mapped in our space */
@@ -57,6 +60,9 @@ struct xsdom_guest {
 
 static struct {
     bool up;
+    bool have_timer;
+    uint32_t timer_port; /* VIRQ_TIMER: resending the "connected" event */
+    uint64_t resend_at;
     struct store *store;
     struct xs_core core;
     struct xs_conn *local; /* dom0-lite's own connection, as dom0 */
@@ -276,6 +282,48 @@ static void unmap(struct xsdom_guest *g)
     g->intf = NULL;
 }
 
+/*
+ * Linux 6.1 reads STORE_PFN as ~0 early, then waits for the store port's event only from
+ * a later initcall: an event sent in between is lost and it never connects (measured,
+ * /work/briefs: the magic-page protocol). So the event that says CONNECTED is sent again
+ * every XSDOM_RESEND_NS until the domain's first request moves req_prod. The timer is
+ * VIRQ_TIMER on a single-shot timer (on riscv64 the runtime's idle backstop re-arms it
+ * sooner: the deadline is checked here).
+ */
+static void resend(void)
+{
+    bool waiting = false;
+
+    for (unsigned i = 0; i < XSDOM_MAX; i++) {
+        struct xsdom_guest *g = &xs.guests[i];
+
+        if (!g->served || !g->rc || g->active) {
+            continue;
+        }
+        if (__atomic_load_n(&g->intf->req_prod, __ATOMIC_ACQUIRE) != 0) {
+            g->active = true;
+        } else {
+            dom_evtchn_notify(g->local_port);
+            waiting = true;
+        }
+    }
+    xs.resend_at = waiting ? dom_now_ns() + XSDOM_RESEND_NS : 0;
+    if (waiting) {
+        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    }
+}
+
+static void timer_fired(void)
+{
+    if (xs.resend_at && dom_now_ns() + XSDOM_RESEND_NS / 50 >= xs.resend_at) {
+        resend();
+    } else if (xs.resend_at) {
+        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    }
+}
+
 /* Serve domain @di: see the file comment. A domain without a store port (none given by
  * the hypervisor) is remembered as not served, and not tried again. */
 static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomaininfo *di)
@@ -337,6 +385,11 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     /* A front end may have written before it saw CONNECTED: serve, then wake it. */
     ring_conn_poll(g->rc);
     dom_evtchn_notify(g->local_port);
+    if (xs.have_timer && !xs.resend_at) {
+        xs.resend_at = dom_now_ns() + XSDOM_RESEND_NS;
+        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
+        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    }
 }
 
 static void release(struct xsdom_guest *g)
@@ -398,6 +451,10 @@ void xsdom_sync(void)
 
 bool xsdom_notified(uint32_t port)
 {
+    if (xs.have_timer && port == xs.timer_port) {
+        timer_fired();
+        return true;
+    }
     for (unsigned i = 0; i < XSDOM_MAX; i++) {
         struct xsdom_guest *g = &xs.guests[i];
 
@@ -442,6 +499,13 @@ void xsdom_init(void)
     }
     xs.core.dom_ops =
         (struct xs_domain_ops){.introduce = hook_introduce, .release = hook_release, .ctx = NULL};
+    struct evtchn_bind_virq bv = {.virq = VIRQ_TIMER, .vcpu = 0};
+    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv) == 0) {
+        xs.timer_port = bv.port;
+        xs.have_timer = true;
+    } else {
+        dom_printf("dom0-lite: xenstored: no VIRQ_TIMER: the connected event is sent once\n");
+    }
     local_write("/local/domain/1/name", XSDOM_SELF_NAMES);
     local_write("/local/domain/1/domid", "1");
     xs.up = true;

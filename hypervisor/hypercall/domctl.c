@@ -101,16 +101,20 @@ static int create(struct xen_domctl *op)
     if (rc) {
         return rc;
     }
+    /* Published already: held, and ended with domain_kill (idempotent), should another
+     * vCPU of the caller destroy the new id meanwhile. */
+    domain_hold(d);
     fmt_snprintf(d->name, sizeof(d->name), "d%u", d->id);
     rc = magic_setup(d); /* its xenstore and console pages, served by the caller */
     if (rc) {
-        domain_destroy(d);
-        return rc;
+        domain_kill(d);
+    } else {
+        memcpy(d->handle, c->handle, sizeof(d->handle));
+        op->domain = d->id;
+        printk("bulkhead: d%u created by the control domain (%u vCPUs)\n", d->id, d->nr_vcpus);
     }
-    memcpy(d->handle, c->handle, sizeof(d->handle));
-    op->domain = d->id;
-    printk("bulkhead: d%u created by the control domain (%u vCPUs)\n", d->id, d->nr_vcpus);
-    return 0;
+    domain_put(d);
+    return rc;
 }
 
 static int set_context(struct vcpu *v, struct domain *d, struct xen_domctl_vcpucontext *c)

@@ -81,7 +81,9 @@ int magic_setup(struct domain *d)
         return rc;
     }
     d->magic.backend = backend;
-    d->magic.present = true;
+    /* Last: a control domain reading the params of a domain it is creating on another
+     * vCPU sees all of it or nothing. */
+    __atomic_store_n(&d->magic.present, true, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -90,7 +92,7 @@ uint64_t magic_param(struct domain *d, uint32_t index, bool self)
     const struct domain_magic *m = &d->magic;
     const struct xenstore_domain_interface *xs;
 
-    if (!m->present) {
+    if (!__atomic_load_n(&m->present, __ATOMIC_ACQUIRE)) {
         return 0;
     }
     switch (index) {

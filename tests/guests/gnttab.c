@@ -32,8 +32,7 @@ static long gnt(unsigned int cmd, void *op, unsigned int count)
     return dom_hypercall(__HYPERVISOR_grant_table_op, cmd, (unsigned long)op, count, 0, 0);
 }
 
-/* Two free pages of our RAM, far from everything we use: [0] and [1]. */
-static bool free_pages(uint64_t *p0, uint64_t *p1)
+bool tg_free_pages(uint64_t *p0, uint64_t *p1)
 {
     uint64_t s, e, from = 0, best = 0;
 
@@ -124,7 +123,7 @@ int mode_gnttab_peer(void)
     domid_t peer = (domid_t)dom_arg_u64("peer", 0);
     uint64_t p0 = 0, p1 = 0;
 
-    if (!test_check(free_pages(&p0, &p1), "gnttab-free-pages", "not enough free RAM")) {
+    if (!test_check(tg_free_pages(&p0, &p1), "gnttab-free-pages", "not enough free RAM")) {
         test_done();
         return 0;
     }

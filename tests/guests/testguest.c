@@ -181,6 +181,7 @@ static const struct {
     {"xs-hostile", mode_xs_hostile},
     {"xs-bench", mode_xs_bench},
     {"xs-hog", mode_xs_hog},
+    {"magic", mode_magic},
 };
 
 int dom_main(void *dtb)

@@ -53,6 +53,7 @@ int mode_xs(void);
 int mode_xs_hostile(void);
 int mode_xs_bench(void);
 int mode_xs_hog(void);
+int mode_magic(void);
 
 int mode_evbench(void);
 
@@ -60,6 +61,13 @@ int mode_evbench(void);
  * (test and clear) @port's pending bit there. */
 bool tg_evtchn_map(void);
 bool tg_evtchn_take(uint32_t port);
+
+/* gnttab.c, for magic.c: two free pages of our RAM, far from everything we use, 1 MiB
+ * apart at the top of the largest free range. */
+bool tg_free_pages(uint64_t *p0, uint64_t *p1);
+
+/* magic_domctl.c: is vCPU @vcpu of domain @dom up (control domain only)? */
+bool tg_vcpu_online(uint16_t dom, unsigned vcpu);
 
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);

@@ -7,14 +7,14 @@
  * until an event instead (the runtime's event channels: xenstored notifies the store
  * port whenever it moves an index).
  *
- * `test=xs name=<expected name> [stay=1]`: read `domid` and `name`, write and read back
- * a node under data/, a watch and its events, EACCES on dom0-lite's nodes, a
- * transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label.
- * With stay=1 it idles afterwards (so its nodes stay in the store).
- * `test=xs-bench [reads=N]`: N reads of `domid` one at a time, then N with 32 in flight,
- * each timed with the counter: `XSBENCH depth=D reads=N ns=T` (tests/bench/xs_ring.py).
- * `test=xs-hog`: writes 2,000-byte values under data/ until xenstored refuses (its memory
- * quota for a domain: ENOMEM), then checks that a read still works.
+ * `test=xs name=<expected name> [stay=1] [late=1]`: (late=1: first sleep 1.5 s, drop the
+ * events so far and wait for the next one on the store port, as Linux 6.1 does); read `domid` and
+ * `name`, write and read back a node under data/, a watch and its events, EACCES on dom0-lite's
+ * nodes, a transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label. With
+ * stay=1 it idles afterwards (so its nodes stay in the store). `test=xs-bench [reads=N]`: N reads
+ * of `domid` one at a time, then N with 32 in flight, each timed with the counter: `XSBENCH depth=D
+ * reads=N ns=T` (tests/bench/xs_ring.py). `test=xs-hog`: writes 2,000-byte values under data/ until
+ * xenstored refuses (its memory quota for a domain: ENOMEM), then checks that a read still works.
  * `test=xs-hostile [how=idx]`: once connected, sends a request claiming a 5000-byte payload
  * (or, how=idx, moves req_prod more than a ring ahead) and checks that xenstored marks the
  * ring broken (XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX) rather than wait for more.
@@ -96,7 +96,20 @@ static bool connect(void)
         return false;
     }
     port = (uint32_t)evtchn;
-    have_events = dom_arg_is("wait", "event") && dom_evtchn_init() == 0;
+    have_events =
+        (dom_arg_is("wait", "event") || dom_arg_is("late", "1")) && dom_evtchn_init() == 0;
+    if (dom_arg_is("late", "1") && test_check(have_events, "xs-late-events", "no events")) {
+        /* As Linux 6.1's late init: look only after a while, forgetting earlier events;
+         * xenstored must notify again until the first request. */
+        dom_sleep_ms(1500);
+        dom_evtchn_poll(take, NULL);
+        bool got = false;
+        for (uint64_t t = dom_now_ns() + 5000000000ull; !got && dom_now_ns() < t;) {
+            dom_evtchn_wait();
+            got = dom_evtchn_poll(take, NULL) > 0;
+        }
+        test_check(got, "xs-late-event", "no store event within 5 s after looking late");
+    }
     while (dom_now_ns() < until) {
         if (get_param(HVM_PARAM_STORE_PFN, &pfn) == 0 && pfn != ~0ull && pfn != 0) {
             break;

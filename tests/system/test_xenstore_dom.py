@@ -10,8 +10,9 @@ and `xs-hostile`, tests/guests/xs.c), and the operator sees the store with
   must be disconnected; one writes 2,000-byte values until its memory quota says ENOMEM
   and is still served; the first is served throughout and dom0-lite still answers.
 - `xenstore-ls` shows what INTRODUCE wrote (/local/domain/<id>/domid, name, vm) and the
-  guest's own writes; a guest created from the shell is introduced, runs the same checks,
-  and its nodes go away when it is destroyed.
+  guest's own writes; a guest created from the shell is introduced, runs the same checks
+  after looking for its ring late (1.5 s, earlier events dropped: dom0-lite must notify
+  again), and its nodes go away when it is destroyed.
 """
 import re
 
@@ -52,7 +53,7 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     hostile = _cfg(tmp_path, "xsh", _xs_cfg(k, "xsh", "test=xs-hostile stay=1"))
     badidx = _cfg(tmp_path, "xsi", _xs_cfg(k, "xsi", "test=xs-hostile how=idx stay=1"))
     hog = _cfg(tmp_path, "xsm", _xs_cfg(k, "xsm", "test=xs-hog stay=1"))
-    child = dom0(arch, {"xsb": _xs_cfg(k, "xsb", "test=xs name=xsb stay=1")},
+    child = dom0(arch, {"xsb": _xs_cfg(k, "xsb", "test=xs name=xsb stay=1 late=1")},
                  guests=[good, hostile, badidx, hog])
     # d2 (xsa) passes every client check; d3 (xsh) and d4 (xsi) are cut off for their
     # garbage (a 5,000-byte length; a producer index more than a ring ahead).
@@ -88,7 +89,8 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     assert m, out
     b = int(m.group(1))
     wait_for(child, f"(d{b}) XS domid={b}", timeout=90)
-    _expect_done(child, b, 14)
+    _expect_done(child, b, 16)
+    assert f"(d{b}) PASS xs-late-event" in child.seen.getvalue()
     run(child, "")
     out, ids = _ls_domains(child)
     assert b in ids, out

@@ -11,6 +11,7 @@
  */
 #include <bulkhead/xen_domctl.h> /* first: it picks the host build's interface version */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "core_env.h"
@@ -215,12 +216,19 @@ static void test_no_control_domain_nothing_changes(void **state)
 /* Pages, grants, ports and params of a boot-time guest; the control domain's own none. */
 static void test_pages_grants_ports_params(void **state)
 {
+    struct domain *plain = boot("plain", ROLE_GUEST); /* before the control domain: none */
     struct domain *c = boot("ctl", ROLE_CONTROL), *g = boot("g", ROLE_GUEST);
+    uint64_t cost = quota_used(&g->quota) - quota_used(&plain->quota);
     struct evtchn_status st;
     paddr_t pa[2];
     uint64_t v;
 
     (void)state;
+    /* What they cost the domain fits the allowance made for them. */
+    printf("magic pages cost %" PRIu64 " pages of quota (allowance %u)\n", cost, MAGIC_QUOTA_PAGES);
+    assert_false(plain->magic.present);
+    assert_true(cost > MAGIC_PAGES && cost <= MAGIC_QUOTA_PAGES);
+    end(plain);
     assert_false(c->magic.present); /* dom0-lite serves them: it has none */
     assert_false(mapped_at(c, CONSOLE_GFN, &pa[0]));
     assert_true(g->magic.present);
@@ -395,6 +403,46 @@ static void test_domctl_domain_gets_them(void **state)
     end(c);
 }
 
+/* The host runs out under a domctl creation: the half-built domain goes, -ENOMEM, and
+ * every page comes back. Free pages are let out one by one until creation gets as far as
+ * the magic pages (7 pages more than a bare domain) and fails there. */
+static void test_domctl_out_of_memory(void **state)
+{
+    struct domain *c = boot("ctl", ROLE_CONTROL);
+    struct xen_domctl op = {.cmd = XEN_DOMCTL_createdomain,
+                            .interface_version = XEN_DOMCTL_INTERFACE_VERSION};
+    uint64_t *hoard = NULL, before;
+    bool magic_failed = false;
+    paddr_t pa;
+
+    (void)state;
+    while (page_alloc_zeroed(0, &pa) == 0) {
+        *(uint64_t **)pa_va(pa) = hoard;
+        hoard = pa_va(pa);
+    }
+    for (unsigned i = 0; i < 64 && !magic_failed && hoard; i++) {
+        uint64_t *next = *(uint64_t **)hoard;
+
+        page_free(va_pa(hoard), 0); /* one more free page */
+        hoard = next;
+        before = page_alloc_free_pages();
+        op.u.createdomain.max_vcpus = 1;
+        op.domain = 0;
+        fake_console_reset();
+        assert_int_equal(domctl(c, &op), -ENOMEM); /* never enough for all of it */
+        assert_int_equal(page_alloc_free_pages(), before);
+        magic_failed = fake_console_contains("no room for its xenstore and console pages");
+    }
+    assert_true(magic_failed);
+    while (hoard) {
+        uint64_t *next = *(uint64_t **)hoard;
+
+        page_free(va_pa(hoard), 0);
+        hoard = next;
+    }
+    end(c);
+}
+
 /* A stub domain has its own (as Xen's stubdoms do), reachable by the control domain; its
  * refusals are unchanged. */
 static void test_stub_has_them_and_no_new_rights(void **state)
@@ -450,6 +498,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_freed_with_the_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_room_fails_creation_clearly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domctl_domain_gets_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domctl_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_has_them_and_no_new_rights, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_param_refused, setup, teardown),
     };
