@@ -62,7 +62,8 @@ static struct {
     bool up;
     bool have_timer;
     uint32_t timer_port; /* VIRQ_TIMER: resending the "connected" event */
-    uint64_t resend_at;
+    uint64_t tick_at;    /* the next tick, 0 if none is armed */
+    bool shutdown_seen;  /* a served domain is shut down: sync on ticks until it goes */
     struct store *store;
     struct xs_core core;
     struct xs_conn *local; /* dom0-lite's own connection, as dom0 */
@@ -230,7 +231,18 @@ static void uuid_of(const xen_domain_handle_t h, unsigned domid, char *out, size
 }
 
 /* The nodes Xen's toolstack writes for a domain (libxl: the domain's directory readable
- * by it, data/ its own), then INTRODUCE. */
+ * by it; these its own, so that its xenbus can write them). */
+static const char *const own[] = {"data",
+                                  "control/shutdown",
+                                  "control/feature-poweroff",
+                                  "control/feature-reboot",
+                                  "control/feature-suspend",
+                                  "control/sysrq",
+                                  "drivers",
+                                  "feature",
+                                  "attr",
+                                  "error"};
+
 static int write_nodes(struct xsdom_guest *g, const char *name)
 {
     char dir[48], path[96], owner[16], reader[16], value[64];
@@ -249,9 +261,11 @@ static int write_nodes(struct xsdom_guest *g, const char *name)
     fmt_snprintf(path, sizeof(path), "%s/vm", dir);
     fmt_snprintf(value, sizeof(value), "/vm/%s", g->uuid);
     rc |= local_write(path, value);
-    fmt_snprintf(path, sizeof(path), "%s/data", dir);
-    rc |= local_str(XS_MKDIR, path);
-    rc |= local_perms(path, owner, NULL);
+    for (unsigned i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        fmt_snprintf(path, sizeof(path), "%s/%s", dir, own[i]);
+        rc |= local_str(XS_MKDIR, path);
+        rc |= local_perms(path, owner, NULL);
+    }
     rc |= local_str(XS_MKDIR, value);
     rc |= local_perms(value, "n0", reader);
     fmt_snprintf(path, sizeof(path), "%s/name", value);
@@ -290,7 +304,21 @@ static void unmap(struct xsdom_guest *g)
  * VIRQ_TIMER on a single-shot timer (on riscv64 the runtime's idle backstop re-arms it
  * sooner: the deadline is checked here).
  */
-static void resend(void)
+static void arm_tick(void)
+{
+    struct vcpu_set_singleshot_timer t;
+
+    if (!xs.have_timer || xs.tick_at) {
+        return;
+    }
+    xs.tick_at = dom_now_ns() + XSDOM_RESEND_NS;
+    t.timeout_abs_ns = xs.tick_at;
+    t.flags = 0;
+    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+}
+
+/* Notify the connected domains that have not spoken yet; true if any is left. */
+static bool resend(void)
 {
     bool waiting = false;
 
@@ -307,20 +335,28 @@ static void resend(void)
             waiting = true;
         }
     }
-    xs.resend_at = waiting ? dom_now_ns() + XSDOM_RESEND_NS : 0;
-    if (waiting) {
-        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    }
+    return waiting;
 }
 
 static void timer_fired(void)
 {
-    if (xs.resend_at && dom_now_ns() + XSDOM_RESEND_NS / 50 >= xs.resend_at) {
-        resend();
-    } else if (xs.resend_at) {
-        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
+    uint64_t at = xs.tick_at;
+
+    if (!at) {
+        return;
+    }
+    if (dom_now_ns() + XSDOM_RESEND_NS / 50 < at) {
+        /* Early (riscv64's idle backstop took the timer): wait on. */
+        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = at};
         HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+        return;
+    }
+    xs.tick_at = 0;
+    if (resend()) {
+        arm_tick();
+    }
+    if (xs.shutdown_seen) {
+        xsdom_sync(); /* arms the next tick while a domain is still shut down */
     }
 }
 
@@ -385,11 +421,7 @@ static void introduce(struct xsdom_guest *g, const struct xen_domctl_getdomainin
     /* A front end may have written before it saw CONNECTED: serve, then wake it. */
     ring_conn_poll(g->rc);
     dom_evtchn_notify(g->local_port);
-    if (xs.have_timer && !xs.resend_at) {
-        xs.resend_at = dom_now_ns() + XSDOM_RESEND_NS;
-        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = xs.resend_at};
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-    }
+    arm_tick();
 }
 
 static void release(struct xsdom_guest *g)
@@ -413,6 +445,7 @@ void xsdom_sync(void)
 {
     struct xen_sysctl op = {.cmd = XEN_SYSCTL_getdomaininfolist};
     bool live[XSDOM_MAX] = {false};
+    bool shutdown = false;
     unsigned n;
 
     if (!xs.up) {
@@ -431,6 +464,9 @@ void xsdom_sync(void)
         if (di->flags & XEN_DOMINF_dying) {
             continue;
         }
+        /* A boot-time guest that shut down is freed by the hypervisor without a further
+         * VIRQ_DOM_EXC: look again on ticks until it is gone. */
+        shutdown = shutdown || (di->flags & XEN_DOMINF_shutdown);
         if (!g) {
             for (unsigned j = 0; j < XSDOM_MAX && !g; j++) {
                 g = xs.guests[j].used ? NULL : &xs.guests[j];
@@ -446,6 +482,10 @@ void xsdom_sync(void)
         if (xs.guests[j].used && !live[j]) {
             release(&xs.guests[j]);
         }
+    }
+    xs.shutdown_seen = shutdown;
+    if (shutdown) {
+        arm_tick();
     }
 }
 

@@ -13,12 +13,18 @@ and `xs-hostile`, tests/guests/xs.c), and the operator sees the store with
   guest's own writes; a guest created from the shell is introduced, runs the same checks
   after looking for its ring late (1.5 s, earlier events dropped: dom0-lite must notify
   again), and its nodes go away when it is destroyed.
+- Debian's arm64 Linux 6.1 beside dom0-lite: its own xenbus connects and writes its
+  control/feature-* nodes (with the kernel of `make e2e`).
 """
+import io
+import os
 import re
+import sys
 
+import pexpect
 import pytest
 
-from conftest import ARCHES
+from conftest import ARCHES, LOG_DIR, TOP
 from test_dom0 import _cfg, _kernel, dom0, run, wait_for  # noqa: F401 (dom0: a fixture)
 
 DONE_RE = r"\(d{id}\) DONE (\d+) passed, (\d+) failed"
@@ -101,3 +107,45 @@ def test_xenstore_over_rings(dom0, arch, tmp_path):
     assert b not in ids and {2, 3, 4, 5} <= ids, out
     assert "xsb" not in run(child, "xenstore-ls /vm")
     assert "xsa" in run(child, "list")
+
+
+def test_linux_xenbus_in_dom0_lite(tmp_path):
+    """Debian's arm64 Linux 6.1, unmodified, boots beside dom0-lite: its own xenbus finds the
+    ring, connects to xenstored there and writes its control/feature-* nodes, which
+    `xenstore-ls` shows; when its init powers off, its nodes go. (Skipped without the
+    kernel of `make e2e`.)"""
+    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+    from e2e_boot import files  # noqa: E402 (skips the test without the kernel)
+
+    kernel, cpio, _ = files("aarch64")
+    _kernel("aarch64")
+    linux = _cfg(tmp_path, "linux", f'name = "linux"\nkernel = "{kernel}"\nramdisk = "{cpio}"\n'
+                 'memory = 256\nvcpus = 2\nstubdom = 0\nextra = "earlycon=xenboot keep_bootcon '
+                 'printk.devkmsg=on rdinit=/init e2e_cpus=2 e2e_mem=256 e2e_xen=1"\n')
+    args = [os.path.join(TOP, "toolstack", "bh-boot"), "--arch", "aarch64", "--smp", "2",
+            "--mem", "1G", "--timeout", "300", "--dom0",
+            "--log", os.path.join(LOG_DIR, "test_linux_xenbus_in_dom0_lite.log"), linux]
+    os.makedirs(LOG_DIR, exist_ok=True)
+    child = pexpect.spawn(sys.executable, args, encoding="utf-8", codec_errors="replace",
+                          timeout=240, dimensions=(50, 200))
+    child.seen = io.StringIO()
+    child.logfile_read = child.seen
+    try:
+        child.expect_exact("CTRL-a three times moves the keyboard")
+        child.expect_exact("bh> ")
+        assert "dom0-lite: xenstored: d2 (linux) introduced" in child.seen.getvalue()
+        child.expect_exact("e2e: init started")  # xenbus probed by now (a device initcall)
+        out = run(child, "xenstore-ls /local/domain/2")
+        assert re.search(r'^name = "linux"$', out, re.M), out
+        for feature in ("poweroff", "reboot"):
+            assert re.search(rf'^ feature-{feature} = "1"$', out, re.M), out
+        wait_for(child, "e2e: DONE 7 passed, 0 failed", timeout=180)
+        # A boot-time guest is freed by the hypervisor when it shuts down, with no
+        # VIRQ_DOM_EXC after that: dom0-lite, having seen it shut down, looks again on its
+        # 0.5 s ticks and releases it.
+        wait_for(child, "bulkhead: d2 (linux) shut down: poweroff", timeout=60)
+        wait_for(child, "dom0-lite: xenstored: d2 released", timeout=30)
+        out = run(child, "xenstore-ls /local/domain")
+        assert not re.search(r"^2 = ", out, re.M), out
+    finally:
+        child.terminate(force=True)
