@@ -199,6 +199,7 @@ bench: deps images bench-plugin
 	$(PYTHON) tests/bench/stub_bench.py
 	$(PYTHON) tests/bench/create_bench.py
 	$(PYTHON) tests/bench/mmio_insns.py
+	$(PYTHON) tests/bench/xs_ring.py
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-bench
 
 # The long fuzzing runs (docs/security.md): a million inputs into xenstored's parser and

@@ -89,17 +89,26 @@ $(XSD_FUZZ_DIR)/fuzz_xenstored: tests/fuzz/xenstored/fuzz_xenstored.c $(XSD_CORE
 	$(XSD_FUZZ_CC) $(XSD_FUZZ_FLAGS) -o $@ tests/fuzz/xenstored/fuzz_xenstored.c \
 		$(XSD_CORE_SRCS) -ltdb
 
+# The same over kvmem (dom0-lite's store).
+$(XSD_FUZZ_DIR)/fuzz_xenstored_kvmem: tests/fuzz/xenstored/fuzz_xenstored.c $(XSD_CORE_SRCS) \
+	$(XSD_SRC_DIR)/kvmem.c $(XSD_HDRS)
+	@mkdir -p $(dir $@)
+	$(XSD_FUZZ_CC) $(XSD_FUZZ_FLAGS) -DXSD_KVMEM -o $@ tests/fuzz/xenstored/fuzz_xenstored.c \
+		$(XSD_CORE_SRCS) $(XSD_SRC_DIR)/kvmem.c
+
 $(XSD_FUZZ_DIR)/seeds.stamp: tests/fuzz/xenstored/gen_seeds.py
 	@mkdir -p $(XSD_FUZZ_DIR)/seeds
 	$(PYTHON) $< $(XSD_FUZZ_DIR)/seeds
 	touch $@
 
-xenstored-fuzz-brief: $(XSD_FUZZ_DIR)/fuzz_xenstored $(XSD_FUZZ_DIR)/seeds.stamp
+xenstored-fuzz-brief: $(XSD_FUZZ_DIR)/fuzz_xenstored $(XSD_FUZZ_DIR)/fuzz_xenstored_kvmem \
+	$(XSD_FUZZ_DIR)/seeds.stamp
 	@mkdir -p $(XSD_FUZZ_DIR)/corpus
-	timeout $$(( $(XSD_FUZZ_BRIEF_SECS) + 60 )) $(XSD_FUZZ_DIR)/fuzz_xenstored \
+	set -e; for f in fuzz_xenstored fuzz_xenstored_kvmem; do \
+		timeout $$(( $(XSD_FUZZ_BRIEF_SECS) + 60 )) $(XSD_FUZZ_DIR)/$$f \
 		-max_total_time=$(XSD_FUZZ_BRIEF_SECS) -max_len=8192 -print_final_stats=1 \
 		-artifact_prefix=$(XSD_FUZZ_DIR)/ \
-		$(XSD_FUZZ_DIR)/corpus $(XSD_FUZZ_DIR)/seeds
+		$(XSD_FUZZ_DIR)/corpus $(XSD_FUZZ_DIR)/seeds; done
 
 xenstored-fuzz: $(XSD_FUZZ_DIR)/fuzz_xenstored $(XSD_FUZZ_DIR)/seeds.stamp
 	@mkdir -p $(XSD_FUZZ_DIR)/corpus

@@ -178,9 +178,11 @@ static const struct {
     {"mmio-client", mode_mmio_client},
     {"stub-hostile", mode_stub_hostile},
     {"control", mode_control},
-    {"magic", mode_magic},
     {"xs", mode_xs},
     {"xs-hostile", mode_xs_hostile},
+    {"xs-bench", mode_xs_bench},
+    {"xs-hog", mode_xs_hog},
+    {"magic", mode_magic},
 };
 
 int dom_main(void *dtb)

@@ -49,9 +49,11 @@ int mode_stub_echo(void);
 int mode_mmio_client(void);
 int mode_stub_hostile(void);
 int mode_control(void);
-int mode_magic(void);
 int mode_xs(void);
 int mode_xs_hostile(void);
+int mode_xs_bench(void);
+int mode_xs_hog(void);
+int mode_magic(void);
 
 int mode_evbench(void);
 

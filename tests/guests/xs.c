@@ -2,13 +2,19 @@
 /*
  * xs: a tiny xenstore client over this domain's ring, against dom0-lite's xenstored
  * (docs/xenstored.md). The ring and its port come from HVMOP_get_param (STORE_PFN /
- * STORE_EVTCHN; STORE_PFN reads ~0 until xenstored has connected the ring). Replies are
- * waited for by polling the ring with yields, so no event delivery is needed here.
+ * STORE_EVTCHN; STORE_PFN reads ~0 until xenstored has connected the ring). While it
+ * waits for room or replies it polls the ring and yields; with `wait=event` it sleeps
+ * until an event instead (the runtime's event channels: xenstored notifies the store
+ * port whenever it moves an index).
  *
- * `test=xs name=<expected name> [stay=1]`: read `domid` and `name`, write and read back
- * a node under data/, a watch and its events, EACCES on dom0-lite's nodes, a
- * transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label.
- * With stay=1 it idles afterwards (so its nodes stay in the store).
+ * `test=xs name=<expected name> [stay=1] [late=1]`: (late=1: first sleep 1.5 s, drop the
+ * events so far and wait for the next one on the store port, as Linux 6.1 does); read `domid` and
+ * `name`, write and read back a node under data/, a watch and its events, EACCES on dom0-lite's
+ * nodes, a transaction; prints `XS domid=<id>` for the test to compare with the (d<id>) label. With
+ * stay=1 it idles afterwards (so its nodes stay in the store). `test=xs-bench [reads=N]`: N reads
+ * of `domid` one at a time, then N with 32 in flight, each timed with the counter: `XSBENCH depth=D
+ * reads=N ns=T` (tests/bench/xs_ring.py). `test=xs-hog`: writes 2,000-byte values under data/ until
+ * xenstored refuses (its memory quota for a domain: ENOMEM), then checks that a read still works.
  * `test=xs-hostile [how=idx]`: once connected, sends a request claiming a 5000-byte payload
  * (or, how=idx, moves req_prod more than a ring ahead) and checks that xenstored marks the
  * ring broken (XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX) rather than wait for more.
@@ -16,6 +22,7 @@
 #include <string.h>
 
 #include "dom/dom.h"
+#include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/test.h"
 #include "fmt.h"
@@ -54,9 +61,29 @@ static void notify(void)
     HYPERVISOR_event_channel_op(EVTCHNOP_send, &s);
 }
 
+static bool have_events;
+
 static void yield(void)
 {
     HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+}
+
+static void take(uint32_t p, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+}
+
+/* Waits for xenstored to move an index. The caller looked at the ring first: an event
+ * since then has set the upcall flag, so the wait returns at once. */
+static void wait_ring(void)
+{
+    if (have_events) {
+        dom_evtchn_wait();
+        dom_evtchn_poll(take, NULL);
+    } else {
+        yield();
+    }
 }
 
 /* Finds the ring: waits (30 s at most) for xenstored to connect it. */
@@ -69,6 +96,20 @@ static bool connect(void)
         return false;
     }
     port = (uint32_t)evtchn;
+    have_events =
+        (dom_arg_is("wait", "event") || dom_arg_is("late", "1")) && dom_evtchn_init() == 0;
+    if (dom_arg_is("late", "1") && test_check(have_events, "xs-late-events", "no events")) {
+        /* As Linux 6.1's late init: look only after a while, forgetting earlier events;
+         * xenstored must notify again until the first request. */
+        dom_sleep_ms(1500);
+        dom_evtchn_poll(take, NULL);
+        bool got = false;
+        for (uint64_t t = dom_now_ns() + 5000000000ull; !got && dom_now_ns() < t;) {
+            dom_evtchn_wait();
+            got = dom_evtchn_poll(take, NULL) > 0;
+        }
+        test_check(got, "xs-late-event", "no store event within 5 s after looking late");
+    }
     while (dom_now_ns() < until) {
         if (get_param(HVM_PARAM_STORE_PFN, &pfn) == 0 && pfn != ~0ull && pfn != 0) {
             break;
@@ -95,7 +136,7 @@ static void ring_write(const void *data, uint32_t len)
         uint32_t space = XENSTORE_RING_SIZE - (prod - cons);
         if (space == 0) {
             notify();
-            yield();
+            wait_ring();
             continue;
         }
         uint32_t n = len < space ? len : space;
@@ -122,7 +163,7 @@ static bool ring_read(void *data, uint32_t len)
             if (dom_now_ns() >= until || intf->error) {
                 return false;
             }
-            yield();
+            wait_ring();
             continue;
         }
         uint32_t n = prod - cons < len ? prod - cons : len;
@@ -162,26 +203,34 @@ static bool read_msg(uint32_t *type, uint32_t *req_id, uint32_t *tx_id)
     return true;
 }
 
-/* One request; the answer in reply/reply_type. Returns 0, or -1 without an answer. */
-static int request(uint32_t type, uint32_t tx, const char *a, size_t alen, const char *b,
-                   size_t blen)
+static void send_req(uint32_t type, uint32_t tx, uint32_t id, const char *a, size_t alen,
+                     const char *b, size_t blen)
 {
     struct xsd_sockmsg h = {
-        .type = type, .req_id = next_id++, .tx_id = tx, .len = (uint32_t)(alen + blen)};
-    uint32_t t, id, txid;
+        .type = type, .req_id = id, .tx_id = tx, .len = (uint32_t)(alen + blen)};
 
     ring_write(&h, sizeof(h));
     ring_write(a, (uint32_t)alen);
     if (blen) {
         ring_write(b, (uint32_t)blen);
     }
+}
+
+/* One request; the answer in reply/reply_type. Returns 0, or -1 without an answer. */
+static int request(uint32_t type, uint32_t tx, const char *a, size_t alen, const char *b,
+                   size_t blen)
+{
+    uint32_t req_id = next_id++;
+    uint32_t t, id, txid;
+
+    send_req(type, tx, req_id, a, alen, b, blen);
     do {
         if (!read_msg(&t, &id, &txid)) {
             reply_type = XS_ERROR;
             memcpy(reply, "timeout", 8);
             return -1;
         }
-    } while (t == XS_WATCH_EVENT || id != h.req_id);
+    } while (t == XS_WATCH_EVENT || id != req_id);
     reply_type = t;
     return 0;
 }
@@ -299,6 +348,79 @@ int mode_xs_hostile(void)
     for (unsigned i = 0; i < 1000; i++) {
         notify();
     }
+    test_done();
+    while (dom_arg_is("stay", "1")) {
+        dom_sleep_ms(1000);
+    }
+    return 0;
+}
+
+/* @n reads of "domid" with @depth of them in flight; false if one failed. */
+static bool bench_reads(unsigned n, unsigned depth)
+{
+    unsigned sent = 0, done = 0;
+    uint32_t t, id, tx;
+
+    while (done < n) {
+        while (sent < n && sent - done < depth) {
+            send_req(XS_READ, 0, next_id++, "domid", 6, NULL, 0);
+            sent++;
+        }
+        if (!read_msg(&t, &id, &tx) || t != XS_READ) {
+            return false;
+        }
+        done++;
+    }
+    return true;
+}
+
+int mode_xs_bench(void)
+{
+    unsigned n = (unsigned)dom_arg_u64("reads", 2000);
+    static const unsigned depths[] = {1, 32};
+
+    if (!connect()) {
+        test_done();
+        return 1;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t t0 = dom_now_ns();
+        bool ok = bench_reads(n, depths[i]);
+        uint64_t ns = dom_now_ns() - t0;
+
+        if (test_check(ok, "xs-bench-reads", "depth %u: %s", depths[i], reply)) {
+            dom_printf("XSBENCH depth=%u reads=%u ns=%lu\n", depths[i], n, (unsigned long)ns);
+        }
+    }
+    test_done();
+    while (dom_arg_is("stay", "1")) {
+        dom_sleep_ms(1000);
+    }
+    return 0;
+}
+
+int mode_xs_hog(void)
+{
+    static char value[2001];
+    char path[32];
+    unsigned n = 0;
+
+    if (!connect()) {
+        test_done();
+        return 1;
+    }
+    memset(value, 'v', sizeof(value) - 1);
+    for (; n < 5000; n++) {
+        fmt_snprintf(path, sizeof(path), "data/h%u", n);
+        if (!xs_write(0, path, value)) {
+            break;
+        }
+    }
+    test_check(n > 10 && n < 5000 && !strcmp(reply, "ENOMEM"), "xs-hog-refused",
+               "after %u writes: '%s'", n, reply);
+    dom_printf("XS hog: %u values stored before %s\n", n, reply);
+    const char *v = xs_read(0, "data/h0");
+    test_check(v && strlen(v) == 2000, "xs-hog-still-served", "'%.20s'", reply);
     test_done();
     while (dom_arg_is("stay", "1")) {
         dom_sleep_ms(1000);

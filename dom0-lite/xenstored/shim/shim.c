@@ -23,7 +23,7 @@
 
 #include <xen/sched.h>
 
-#define SHIM_HEAP_PAGES 1024 /* 4 MiB */
+#define SHIM_HEAP_PAGES 1536 /* 6 MiB */
 #define SHIM_HDR        16u
 #define SHIM_MIN_CLASS  5  /* 32 bytes */
 #define SHIM_MAX_CLASS  12 /* 4 KiB */
