@@ -421,12 +421,7 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
         return rc;
     }
     g->used = true;
-    if (g->stub_id) {
-        dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
-    } else {
-        dom_printf("create: %s is d%u\n", g->cfg.name, g->id);
-    }
-    return 0;
+    return (int)g->id; /* the command table says "create: NAME is dID" */
 }
 
 /* A guest that ended: its policy. */

@@ -51,6 +51,8 @@ static int autostart_one(const char *name)
 
     if (rc < 0) {
         dom_printf("dom0-lite: autostart %s: %s\n", name, err[0] ? err : bh_strerror(rc));
+    } else {
+        bh_print_created(&control_ops, (unsigned)rc);
     }
     return rc;
 }
