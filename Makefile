@@ -155,6 +155,7 @@ include tests/guests/guests.mk
 include drivers/stub/stub.mk
 include dom0-lite/dom0-lite.mk
 include tests/toolstack/toolstack.mk
+include toolstack/bh/bh.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
 include tests/e2e/e2e.mk
