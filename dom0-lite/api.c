@@ -592,8 +592,8 @@ static int m_create(struct api_server *s, const struct req *r)
         for (int k = 0, e = i + 1; k < tok[i].size; k++, e = api_json_skip(tok, r->n, e)) {
             if (e >= r->n || !api_json_str(r->js, &tok[e], s->strs[k], API_STR_MAX)) {
                 return fail(s, "invalid-params",
-                            "overrides[%d] must be a string (\"key=value\", at most %d bytes)",
-                            k, API_STR_MAX - 1);
+                            "overrides[%d] must be a string (\"key=value\", at most %d bytes)", k,
+                            API_STR_MAX - 1);
             }
             ov[nov++] = s->strs[k];
         }
@@ -685,9 +685,9 @@ static int m_vcpu_list(struct api_server *s, const struct req *r)
     }
     puts_(s, "{\"vcpus\":[");
     for (int i = 0; i < n; i++) {
-        putf(s, "%s{\"vcpu\":%u,\"cpu\":%d,\"online\":%s,\"running\":%s,\"blocked\":%s,", i ? "," : "",
-             v[i].id, v[i].cpu, v[i].online ? "true" : "false", v[i].running ? "true" : "false",
-             v[i].blocked ? "true" : "false");
+        putf(s, "%s{\"vcpu\":%u,\"cpu\":%d,\"online\":%s,\"running\":%s,\"blocked\":%s,",
+             i ? "," : "", v[i].id, v[i].cpu, v[i].online ? "true" : "false",
+             v[i].running ? "true" : "false", v[i].blocked ? "true" : "false");
         putf(s, "\"cpu_time_ns\":%lu,\"affinity\":%lu}", (unsigned long)v[i].cpu_ns,
              (unsigned long)v[i].affinity);
     }
@@ -1064,7 +1064,8 @@ static void event(struct api_server *s, const char *what, const struct api_snap 
     send_out(s);
 }
 
-static void transitions(struct api_server *s, const struct api_snap *old, const struct api_snap *now)
+static void transitions(struct api_server *s, const struct api_snap *old,
+                        const struct api_snap *now)
 {
     uint32_t was = old ? old->flags : 0;
 

@@ -21,11 +21,11 @@
 #include <jsmn.h>
 #undef JSMN_HEADER
 
-#define API_VERSION    1
-#define API_LINE_MAX   (64 * 1024) /* a request line, without its '\n' */
-#define API_OUT_MAX    (32 * 1024) /* a response or event line */
-#define API_MAX_TOKENS 128         /* JSON tokens in one request */
-#define API_STR_MAX    640         /* a string parameter, unescaped, with its NUL */
+#define API_VERSION       1
+#define API_LINE_MAX      (64 * 1024) /* a request line, without its '\n' */
+#define API_OUT_MAX       (32 * 1024) /* a response or event line */
+#define API_MAX_TOKENS    128         /* JSON tokens in one request */
+#define API_STR_MAX       640         /* a string parameter, unescaped, with its NUL */
 #define API_MAX_OVERRIDES (BH_MAX_ARGS - 2)
 
 struct api_snap {

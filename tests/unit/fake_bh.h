@@ -27,7 +27,7 @@ struct fake_dom {
 };
 
 static struct fake_dom fake_doms[BH_MAX_DOMS];
-static int fake_fail;  /* != 0: every call returns it */
+static int fake_fail; /* != 0: every call returns it */
 static unsigned fake_next_id;
 static void (*fake_out)(const char *s, size_t len);
 static char fake_last_focus; /* console: the last domain given the keyboard */
@@ -125,8 +125,8 @@ static int fake_create(const char *cfg, unsigned n, char *const ov[], char *err)
                    atoi(ov[i] + 6) <= XLCFG_MAX_VCPUS) {
             vcpus = (unsigned)atoi(ov[i] + 6);
         } else {
-            snprintf(err, BH_ERR_MAX, "configs/%.64s.cfg (command line): bad override '%.64s'",
-                     cfg, ov[i]);
+            snprintf(err, BH_ERR_MAX, "configs/%.64s.cfg (command line): bad override '%.64s'", cfg,
+                     ov[i]);
             return -XEN_EINVAL;
         }
     }

@@ -123,7 +123,8 @@ static void test_info_methods(void **state)
            "\"cpu_time_ns\":50000000,\"stub_domid\":null}}\n");
     assert_non_null(strstr(req("{\"id\":5,\"method\":\"info\",\"params\":{\"dom\":1}}"),
                            "\"name\":\"dom0-lite\""));
-    expect("{\"id\":6,\"method\":\"uptime\"}", "{\"id\":6,\"result\":{\"uptime_ns\":3725000000000}}\n");
+    expect("{\"id\":6,\"method\":\"uptime\"}",
+           "{\"id\":6,\"result\":{\"uptime_ns\":3725000000000}}\n");
     expect("{\"id\":7,\"method\":\"vcpu-list\",\"params\":{\"dom\":1}}",
            "{\"id\":7,\"result\":{\"vcpus\":[{\"vcpu\":0,\"cpu\":1,\"online\":true,"
            "\"running\":true,\"blocked\":false,\"cpu_time_ns\":1234567890,\"affinity\":0}]}}\n");
@@ -136,15 +137,16 @@ static void test_info_methods(void **state)
            "{\"id\":10,\"result\":{\"weight\":512,\"cap\":0}}\n");
     expect_error("{\"id\":11,\"method\":\"sched-credit\",\"params\":{\"dom\":2,\"weight\":0}}",
                  "11", "invalid-params");
-    expect_error("{\"id\":12,\"method\":\"sched-credit\",\"params\":{\"dom\":2,\"cap\":801}}",
-                 "12", "invalid-params");
+    expect_error("{\"id\":12,\"method\":\"sched-credit\",\"params\":{\"dom\":2,\"cap\":801}}", "12",
+                 "invalid-params");
     expect_error("{\"id\":13,\"method\":\"sched-credit\"}", "13", "invalid-params");
     expect_error("{\"id\":14,\"method\":\"console\",\"params\":{\"dom\":\"echo\"}}", "14",
                  "not-supported");
     expect_error("{\"id\":15,\"method\":\"console\",\"params\":{\"dom\":\"nobody\"}}", "15",
                  "unknown-domain");
     expect_error("{\"id\":16,\"method\":\"dmesg\"}", "16", "not-supported");
-    expect("{\"id\":17,\"method\":\"unsubscribe\"}", "{\"id\":17,\"result\":{\"subscribed\":false}}\n");
+    expect("{\"id\":17,\"method\":\"unsubscribe\"}",
+           "{\"id\":17,\"result\":{\"subscribed\":false}}\n");
 }
 
 static void test_domain_methods(void **state)
@@ -190,15 +192,18 @@ static void test_domain_methods(void **state)
     expect("{\"id\":20,\"method\":\"pause\",\"params\":{\"dom\":\"uart\"}}",
            "{\"id\":20,\"result\":{}}\n");
     assert_true(fake_find(3)->d.flags & BH_DOM_PAUSED);
-    expect("{\"id\":21,\"method\":\"resume\",\"params\":{\"dom\":3}}", "{\"id\":21,\"result\":{}}\n");
+    expect("{\"id\":21,\"method\":\"resume\",\"params\":{\"dom\":3}}",
+           "{\"id\":21,\"result\":{}}\n");
     assert_false(fake_find(3)->d.flags & BH_DOM_PAUSED);
-    expect("{\"id\":22,\"method\":\"pause\",\"params\":{\"dom\":3}}", "{\"id\":22,\"result\":{}}\n");
+    expect("{\"id\":22,\"method\":\"pause\",\"params\":{\"dom\":3}}",
+           "{\"id\":22,\"result\":{}}\n");
     expect("{\"id\":23,\"method\":\"boot\",\"params\":{\"dom\":3}}", "{\"id\":23,\"result\":{}}\n");
     assert_false(fake_find(3)->d.flags & BH_DOM_PAUSED);
     expect("{\"id\":24,\"method\":\"pause\",\"params\":{\"dom\":\"dom0-lite\"}}",
            "{\"id\":24,\"error\":{\"code\":\"invalid-argument\",\"message\":\"dom0-lite does "
            "not pause itself\",\"errno\":-22}}\n");
-    expect("{\"id\":25,\"method\":\"reboot\",\"params\":{\"dom\":\"s2\"}}", "{\"id\":25,\"result\":{}}\n");
+    expect("{\"id\":25,\"method\":\"reboot\",\"params\":{\"dom\":\"s2\"}}",
+           "{\"id\":25,\"result\":{}}\n");
     assert_int_equal(fake_find(5)->d.shutdown_code, 1);
     expect("{\"id\":26,\"method\":\"shutdown\",\"params\":{\"dom\":\"echo\"}}",
            "{\"id\":26,\"result\":{}}\n");
@@ -324,16 +329,16 @@ static void test_events(void **state)
     fake_fail = 0;
     /* a new client: no subscription */
     api_reset(&srv);
-    expect("{\"id\":9,\"method\":\"destroy\",\"params\":{\"dom\":\"e1\"}}", "{\"id\":9,\"result\":{}}\n");
+    expect("{\"id\":9,\"method\":\"destroy\",\"params\":{\"dom\":\"e1\"}}",
+           "{\"id\":9,\"result\":{}}\n");
     assert_true(srv.events >= 9);
 }
 
 static void test_malformed(void **state)
 {
     (void)state;
-    expect("hello",
-           "{\"id\":null,\"error\":{\"code\":\"parse-error\",\"message\":\"not JSON "
-           "(invalid)\"}}\n");
+    expect("hello", "{\"id\":null,\"error\":{\"code\":\"parse-error\",\"message\":\"not JSON "
+                    "(invalid)\"}}\n");
     expect_error("{\"id\":1,\"method\":\"list\"", "null", "parse-error");
     expect_error("{\"id\":1,\"method\":\"list\"}}", "null", "parse-error");
     expect_error("{\"id\":1,\"method\":\"list\"} {}", "null", "parse-error");
@@ -383,7 +388,8 @@ static void test_malformed(void **state)
     assert_non_null(strstr(wbuf, "control byte 0x00 at offset 7"));
     /* too many tokens */
     char big[4096];
-    size_t o = (size_t)snprintf(big, sizeof(big), "{\"id\":1,\"method\":\"list\",\"params\":{\"x\":[");
+    size_t o =
+        (size_t)snprintf(big, sizeof(big), "{\"id\":1,\"method\":\"list\",\"params\":{\"x\":[");
 
     for (int i = 0; i < 200; i++) {
         o += (size_t)snprintf(big + o, sizeof(big) - o, "%s1", i ? "," : "");
@@ -403,7 +409,8 @@ static void test_malformed(void **state)
            "{\"id\":1,\"error\":{\"code\":\"unknown-domain\",\"message\":\"unknown domain "
            "'a\\\"b?\?\\n'\"}}\n");
     /* the server is still there */
-    expect("{\"id\":99,\"method\":\"uptime\"}", "{\"id\":99,\"result\":{\"uptime_ns\":3725000000000}}\n");
+    expect("{\"id\":99,\"method\":\"uptime\"}",
+           "{\"id\":99,\"result\":{\"uptime_ns\":3725000000000}}\n");
     assert_int_equal(srv.errors, srv.requests - 1);
 }
 
@@ -529,7 +536,8 @@ static void test_fuzz(void **state)
         answered += wlen > 0;
     }
     assert_true(answered > 20000);
-    expect("{\"id\":99,\"method\":\"uptime\"}", "{\"id\":99,\"result\":{\"uptime_ns\":3725000000000}}\n");
+    expect("{\"id\":99,\"method\":\"uptime\"}",
+           "{\"id\":99,\"result\":{\"uptime_ns\":3725000000000}}\n");
 }
 
 /* The command table prints what create made (its autostart in dom0-lite too). */
