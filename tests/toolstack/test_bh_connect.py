@@ -223,13 +223,12 @@ def fake_api(path, behaviour):
 
     def run():
         conn, _ = ls.accept()
-        if behaviour == "close":
-            conn.recv(4096)
-        elif behaviour == "nonsense":
-            conn.recv(4096)
+        got = b""
+        while b"}\n" not in got:  # the whole request
+            got += conn.recv(4096)
+        if behaviour == "nonsense":
             conn.sendall(b"HTTP/1.0 400 Bad Request\n")
         elif behaviour == "silent":
-            conn.recv(4096)
             threading.Event().wait(5)
         conn.close()
         ls.close()

@@ -81,6 +81,8 @@ static void die(const char *fmt, ...)
     exit(BH_EXIT_TRANSPORT);
 }
 
+static void send_all(const char *s, size_t len);
+
 static void connect_api(void)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -100,6 +102,9 @@ static void connect_api(void)
     if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         die("cannot connect to %s: %s", connect_to, strerror(errno));
     }
+    /* The channel is one stream across clients: end whatever line an earlier client
+     * left unfinished (an empty line gets no answer). */
+    send_all("\n", 1);
 }
 
 static void send_all(const char *s, size_t len)
@@ -219,9 +224,10 @@ static int call(const char *method, const char *params, char *err, int *rc)
         }
         *rc = -XEN_ENOSYS;
         if (ie >= 0 && resp[tok[ie].start] == '-' &&
-            api_json_uint(resp, &(jsmntok_t){.type = JSMN_PRIMITIVE,
-                                             .start = tok[ie].start + 1,
-                                             .end = tok[ie].end},
+            api_json_uint(resp,
+                          &(jsmntok_t){.type = JSMN_PRIMITIVE,
+                                       .start = tok[ie].start + 1,
+                                       .end = tok[ie].end},
                           &e) &&
             e > 0 && e < 4096) {
             *rc = -(int)e;
@@ -279,7 +285,7 @@ static void fill_dom(struct bh_dom *d, int o)
     if (i < 0 || !api_json_str(resp, &tok[i], st, sizeof(st)) || strlen(st) != 6) {
         die("%s: a domain without its state in an answer", connect_to);
     }
-    static const uint32_t bits[] = {BH_DOM_RUNNING, BH_DOM_BLOCKED,  BH_DOM_PAUSED,
+    static const uint32_t bits[] = {BH_DOM_RUNNING,  BH_DOM_BLOCKED,  BH_DOM_PAUSED,
                                     BH_DOM_SHUTDOWN, BH_DOM_SHUTDOWN, BH_DOM_DYING};
 
     for (int k = 0; k < 6; k++) {
@@ -389,14 +395,14 @@ static int r_vcpus(unsigned domid, struct bh_vcpu *v, unsigned max)
          k++, i = api_json_skip(tok, ntok, i)) {
         int c = api_json_member(resp, tok, ntok, i, "cpu");
 
-        v[n++] = (struct bh_vcpu){.id = (unsigned)num(i, "vcpu"),
-                                  .cpu = c >= 0 && resp[tok[c].start] != '-' ? (int)num(i, "cpu")
-                                                                             : -1,
-                                  .online = flag(i, "online"),
-                                  .running = flag(i, "running"),
-                                  .blocked = flag(i, "blocked"),
-                                  .cpu_ns = num(i, "cpu_time_ns"),
-                                  .affinity = num(i, "affinity")};
+        v[n++] =
+            (struct bh_vcpu){.id = (unsigned)num(i, "vcpu"),
+                             .cpu = c >= 0 && resp[tok[c].start] != '-' ? (int)num(i, "cpu") : -1,
+                             .online = flag(i, "online"),
+                             .running = flag(i, "running"),
+                             .blocked = flag(i, "blocked"),
+                             .cpu_ns = num(i, "cpu_time_ns"),
+                             .affinity = num(i, "affinity")};
     }
     return n;
 }
