@@ -20,6 +20,7 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
+#include "irq_route.h"
 #include "vgic.h"
 
 #define PSR_MODE_EL1H 0x5
@@ -193,6 +194,7 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_teardown(struct domain *d)
 {
+    irq_route_release(d); /* before its vGIC goes */
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i]) {
             vtimer_vcpu_teardown(d->vcpus[i]);

@@ -22,6 +22,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
 
+#include "irq_route.h"
 #include "riscv.h"
 
 #define PRIO_MASK     7u
@@ -133,10 +134,13 @@ static uint32_t claim(struct vplic *p, unsigned c)
     return src;
 }
 
-static void complete(struct vplic *p, unsigned c, uint32_t src)
+static void complete(struct domain *d, struct vplic *p, unsigned c, uint32_t src)
 {
     if (src_valid(src) && bit(p->ctx[c].enable, src)) {
         p->claimed[src / 32] &= ~(1u << (src % 32));
+        if (irq_route_complete(d, src)) { /* a host source: the host says if still high */
+            p->level[src / 32] &= ~(1u << (src % 32));
+        }
         /* The gateway (spec 3.9): a level-sensitive line still high is pending again. */
         if (bit(p->level, src)) {
             p->pending[src / 32] |= 1u << (src % 32);
@@ -219,7 +223,7 @@ static void write_locked(struct domain *d, uint64_t off, uint32_t val)
             p->ctx[c].threshold = val & PRIO_MASK;
             break;
         case 4:
-            complete(p, (unsigned)c, val);
+            complete(d, p, (unsigned)c, val);
             break;
         default:
             break;
