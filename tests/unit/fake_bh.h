@@ -62,6 +62,13 @@ static struct fake_dom *fake_find(unsigned id)
     return NULL;
 }
 
+/* The domain @id for a call (*@f), or the call's error: fake_fail, -ESRCH. */
+static int fake_get(unsigned id, struct fake_dom **f)
+{
+    *f = fake_find(id);
+    return fake_fail ? fake_fail : *f ? 0 : -XEN_ESRCH;
+}
+
 /* dom0-lite (d1) and a boot-time guest (echo, d2). */
 static void fake_reset(void)
 {
@@ -161,14 +168,12 @@ static int fake_create(const char *cfg, unsigned n, char *const ov[], char *err)
 
 static int fake_destroy(unsigned id, char *err)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
     (void)err;
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     if (f->d.stub_id && fake_find(f->d.stub_id)) {
         fake_find(f->d.stub_id)->used = false;
@@ -179,14 +184,12 @@ static int fake_destroy(unsigned id, char *err)
 
 static int fake_shutdown(unsigned id, bool reboot, char *err)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
     (void)err;
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     f->d.flags = (f->d.flags & ~(BH_DOM_RUNNING | BH_DOM_BLOCKED)) | BH_DOM_SHUTDOWN;
     f->d.shutdown_code = reboot ? 1 : 0;
@@ -195,14 +198,11 @@ static int fake_shutdown(unsigned id, bool reboot, char *err)
 
 static int fake_pause(unsigned id, bool pause, char *err)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
-    (void)err;
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     if (id == 1) {
         snprintf(err, BH_ERR_MAX, "dom0-lite does not pause itself");
@@ -214,14 +214,12 @@ static int fake_pause(unsigned id, bool pause, char *err)
 
 static int fake_vcpus(unsigned id, struct bh_vcpu *v, unsigned max)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
     unsigned n = 0;
+    int rc = fake_get(id, &f);
 
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     for (; n < f->d.vcpus && n < max; n++) {
         bool run = (f->d.flags & BH_DOM_RUNNING) && !(f->d.flags & BH_DOM_PAUSED);
@@ -239,13 +237,11 @@ static int fake_vcpus(unsigned id, struct bh_vcpu *v, unsigned max)
 
 static int fake_sched_get(unsigned id, unsigned *weight, unsigned *cap)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     *weight = f->weight;
     *cap = f->cap;
@@ -254,13 +250,11 @@ static int fake_sched_get(unsigned id, unsigned *weight, unsigned *cap)
 
 static int fake_sched_set(unsigned id, int weight, int cap)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     if (weight >= 0) {
         f->weight = (unsigned)weight;
@@ -308,14 +302,12 @@ static int fake_console(unsigned id, char *err)
 
 static int fake_vcpu_pin(unsigned id, int vcpu, uint64_t mask, char *err)
 {
-    struct fake_dom *f = fake_find(id);
+    struct fake_dom *f;
+    int rc = fake_get(id, &f);
 
     (void)err;
-    if (fake_fail) {
-        return fake_fail;
-    }
-    if (!f) {
-        return -XEN_ESRCH;
+    if (rc) {
+        return rc;
     }
     for (unsigned i = 0; i < f->d.vcpus; i++) {
         if (vcpu < 0 || (unsigned)vcpu == i) {
