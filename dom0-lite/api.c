@@ -781,7 +781,7 @@ static int m_console(struct api_server *s, const struct req *r)
     }
     return fail(s, "not-supported",
                 "console bytes do not flow over the management API yet: attach on the "
-                "board console (bh> console <dom>)");
+                "board console (the shell's console command)");
 }
 
 static int m_dmesg(struct api_server *s, const struct req *r)
@@ -1089,16 +1089,23 @@ void api_domains_changed(struct api_server *s)
     static struct api_snap snap[BH_MAX_DOMS];
     int n = s->ops->list(now, BH_MAX_DOMS);
 
+    int m = 0;
+
     if (n < 0) {
         return; /* try again next time */
     }
     for (int i = 0; i < n; i++) {
-        snap[i].id = now[i].id;
-        snap[i].flags = now[i].flags;
-        snap[i].code = now[i].shutdown_code;
-        memcpy(snap[i].name, now[i].name, sizeof(snap[i].name));
-        snap[i].name[BH_NAME_MAX - 1] = '\0';
+        if (now[i].flags & BH_DOM_DYING) {
+            continue; /* destroyed, its memory not yet all back: gone for a client */
+        }
+        snap[m].id = now[i].id;
+        snap[m].flags = now[i].flags;
+        snap[m].code = now[i].shutdown_code;
+        memcpy(snap[m].name, now[i].name, sizeof(snap[m].name));
+        snap[m].name[BH_NAME_MAX - 1] = '\0';
+        m++;
     }
+    n = m;
     if (s->snap_valid) {
         for (unsigned k = 0; k < s->nsnap; k++) { /* gone */
             bool found = false;

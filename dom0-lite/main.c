@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "api.h"
 #include "cmdtable.h"
 #include "control.h"
 #include "dom/dom.h"
@@ -27,6 +28,9 @@
 #define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
 
 struct bundle boot_bundle;
+/* The JSON management API (docs/api.md); a line typed at bh> that starts with '{' is a
+ * request too, answered on the console (tests, debugging). */
+static struct api_server con_api;
 
 static struct {
     uint32_t con_port, exc_port;
@@ -42,6 +46,16 @@ static int bind_virq(uint32_t virq, uint32_t *port)
 
     *port = rc ? 0 : bv.port;
     return rc;
+}
+
+static void con_api_write(const char *s, size_t len)
+{
+    dom_write(s, len);
+}
+
+static void api_changed(void)
+{
+    api_domains_changed(&con_api);
 }
 
 static int autostart_one(const char *name)
@@ -156,6 +170,7 @@ void init(void)
                    rc);
     }
     autostart();
+    api_init(&con_api, &control_ops, con_api_write);
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
                "start one;\n"
@@ -167,7 +182,13 @@ void init(void)
 static void run_line(void)
 {
     sh.line[sh.len] = '\0';
-    bh_run_line(&control_ops, sh.line);
+    if (sh.line[0] == '{') {
+        sh.line[sh.len] = '\n';
+        api_input(&con_api, sh.line, sh.len + 1);
+    } else {
+        bh_run_line(&control_ops, sh.line);
+        api_changed();
+    }
     sh.len = 0;
     dom_puts(PROMPT);
 }
@@ -211,7 +232,9 @@ void notified(uint32_t port)
             }
         }
     } else if (port == sh.exc_port) {
+        api_changed(); /* the shutdown / crash, before the on_* policies act */
         builder_dom_exc();
+        api_changed();
     }
 }
 

@@ -147,7 +147,7 @@ def test_console_says_it_cannot(server):
     rc, out, err = bh(server, "console", "echo")
     assert rc == 1 and out == ""
     assert err == ("console: console bytes do not flow over the management API yet: attach "
-                   "on the board console (bh> console <dom>)\n")
+                   "on the board console (the shell's console command)\n")
     rc, out, err = bh(server, "console", "nobody")
     assert (rc, err) == (1, "console: unknown domain 'nobody'\n")
 

@@ -320,6 +320,15 @@ static void test_events(void **state)
                               "{\"event\":\"domain-started\",\"domid\":2,\"name\":\"echo2\"}\n"
                               "{\"event\":\"domain-shutdown\",\"domid\":2,\"name\":\"echo2\","
                               "\"reason\":\"reboot\"}\n");
+    /* a dying domain (destroyed, memory not all back) is gone; its name may be lost */
+    wlen = 0;
+    wbuf[0] = '\0';
+    fake_find(2)->d.flags |= BH_DOM_DYING;
+    snprintf(fake_find(2)->d.name, BH_NAME_MAX, "d2");
+    api_domains_changed(&srv);
+    fake_find(2)->used = false;
+    api_domains_changed(&srv);
+    assert_string_equal(wbuf, "{\"event\":\"domain-destroyed\",\"domid\":2,\"name\":\"echo2\"}\n");
     /* a back end that fails: no events, no crash */
     wlen = 0;
     wbuf[0] = '\0';
