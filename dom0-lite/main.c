@@ -18,7 +18,9 @@
 #include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/program.h"
+#include "mgmt.h"
 
+#include <xen/errno.h>
 #include <xen/event_channel.h>
 
 #define LINE_MAX         256
@@ -153,6 +155,12 @@ void init(void)
                    "policy\n",
                    rc);
     }
+    rc = mgmt_init(); /* the management channel (mgmt.h) */
+    if (rc && rc != -XEN_ENODEV) {
+        dom_printf("dom0-lite: management channel unusable (%d)\n", rc);
+    } else if (!rc) {
+        dom_printf("dom0-lite: management channel ready\n");
+    }
     autostart();
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
@@ -210,6 +218,8 @@ void notified(uint32_t port)
         }
     } else if (port == sh.exc_port) {
         builder_dom_exc();
+    } else if (port && port == mgmt_port()) {
+        mgmt_serve();
     }
 }
 

@@ -20,7 +20,7 @@ struct domain;
 
 /* gicv3.c: the host distributor's side. */
 unsigned gic_nr_lines(void);
-bool gic_spi_requested(uint32_t intid); /* a hypervisor driver's (arch_irq_request) */
+bool gic_spi_requested(uint32_t intid);        /* a hypervisor driver's (arch_irq_request) */
 void gic_spi_setup(uint32_t intid, bool edge); /* trigger, routed to this CPU, disabled */
 void gic_spi_enable(uint32_t intid, bool on);
 
