@@ -40,34 +40,34 @@
 #define PCI_SERIAL_ID  0x00021b36u /* device 0x0002, vendor 0x1b36 (Red Hat, QEMU) */
 
 /* 16550 registers (byte offsets from BAR 0) and bits. */
-#define UART_RBR     0 /* read; THR on write; DLL with LCR.DLAB */
-#define UART_IER     1 /* DLM with LCR.DLAB */
-#define UART_FCR     2
-#define UART_LCR     3
-#define UART_MCR     4
-#define UART_LSR     5
-#define IER_RDI      0x01
-#define FCR_ENABLE   0x01
-#define FCR_CLEAR    0x06     /* both FIFOs */
-#define FCR_TRIG_8   0x80     /* receive interrupt at 8 bytes */
-#define LCR_DLAB     0x80
-#define LCR_8N1      0x03
-#define MCR_DTR_RTS  0x03
-#define MCR_OUT2     0x08     /* gates the interrupt line on PC-style boards */
-#define LSR_DR       0x01
-#define LSR_THRE     0x20
-#define TX_FIFO      16
-#define TX_WAIT_NS   100000000ull /* per byte, then mgmt_write gives up */
+#define UART_RBR    0 /* read; THR on write; DLL with LCR.DLAB */
+#define UART_IER    1 /* DLM with LCR.DLAB */
+#define UART_FCR    2
+#define UART_LCR    3
+#define UART_MCR    4
+#define UART_LSR    5
+#define IER_RDI     0x01
+#define FCR_ENABLE  0x01
+#define FCR_CLEAR   0x06 /* both FIFOs */
+#define FCR_TRIG_8  0x80 /* receive interrupt at 8 bytes */
+#define LCR_DLAB    0x80
+#define LCR_8N1     0x03
+#define MCR_DTR_RTS 0x03
+#define MCR_OUT2    0x08 /* gates the interrupt line on PC-style boards */
+#define LSR_DR      0x01
+#define LSR_THRE    0x20
+#define TX_FIFO     16
+#define TX_WAIT_NS  100000000ull /* per byte, then mgmt_write gives up */
 
 #define RING_SIZE 8192u /* a power of two */
 
 static struct {
-    volatile uint8_t *regs; /* BAR 0 through the I/O window page */
-    unsigned irq;           /* dom/irq.h number */
+    volatile uint8_t *regs;   /* BAR 0 through the I/O window page */
+    unsigned irq;             /* dom/irq.h number */
     uint32_t port, send_port; /* the loop's end of the loopback channel, and the ISR's */
     uint8_t ring[RING_SIZE];
-    uint32_t head, tail;    /* head: the ISR's, tail: the loop's; free-running */
-    bool rx_stopped;        /* the ring filled: the ISR turned the receive interrupt off */
+    uint32_t head, tail; /* head: the ISR's, tail: the loop's; free-running */
+    bool rx_stopped;     /* the ring filled: the ISR turned the receive interrupt off */
     struct mgmt_stats stats;
     /* mgmt_serve's line assembly */
     char line[MGMT_LINE_MAX + 1];
@@ -273,9 +273,8 @@ static void serve_line(const char *l, size_t len)
         mgmt_write(l + 5, len - 5);
         reply("\n");
     } else if (len == 5 && !memcmp(l, "stats", 5)) {
-        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu\n",
-                     (unsigned long)ch.stats.rx_bytes, (unsigned long)ch.stats.tx_bytes,
-                     (unsigned long)ch.stats.irqs);
+        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu\n", (unsigned long)ch.stats.rx_bytes,
+                     (unsigned long)ch.stats.tx_bytes, (unsigned long)ch.stats.irqs);
         reply(buf);
     } else {
         reply("error: unknown request\n");
