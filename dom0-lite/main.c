@@ -19,7 +19,9 @@
 #include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/program.h"
+#include "mgmt.h"
 
+#include <xen/errno.h>
 #include <xen/event_channel.h>
 
 #define LINE_MAX         256
@@ -169,6 +171,12 @@ void init(void)
                    "policy\n",
                    rc);
     }
+    rc = mgmt_init(); /* the management channel (mgmt.h) */
+    if (rc && rc != -XEN_ENODEV) {
+        dom_printf("dom0-lite: management channel unusable (%d)\n", rc);
+    } else if (!rc) {
+        dom_printf("dom0-lite: management channel ready\n");
+    }
     autostart();
     api_init(&con_api, &control_ops, con_api_write);
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
@@ -235,6 +243,8 @@ void notified(uint32_t port)
         api_changed(); /* the shutdown / crash, before the on_* policies act */
         builder_dom_exc();
         api_changed();
+    } else if (port && port == mgmt_port()) {
+        mgmt_serve();
     }
 }
 
