@@ -790,6 +790,21 @@ static int m_dmesg(struct api_server *s, const struct req *r)
     return fail(s, "not-supported", "the hypervisor's console log cannot be read back yet");
 }
 
+static int m_channel_stats(struct api_server *s, const struct req *r)
+{
+    uint64_t rx, tx, irqs;
+
+    (void)r;
+    if (!s->channel_stats) {
+        return fail(s, "not-supported", "this stream has no channel counters");
+    }
+    s->channel_stats(&rx, &tx, &irqs);
+    putf(s, "{\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"irqs\":%lu,", (unsigned long)rx,
+         (unsigned long)tx, (unsigned long)irqs);
+    putf(s, "\"requests\":%lu,\"errors\":%lu,\"events\":%lu}", s->requests, s->errors, s->events);
+    return 0;
+}
+
 static const char events_list[] =
     "[\"domain-started\",\"domain-paused\",\"domain-resumed\",\"domain-shutdown\","
     "\"domain-crashed\",\"domain-destroyed\"]";
@@ -836,6 +851,7 @@ static const struct method methods[] = {
     {"uptime", m_uptime, ""},
     {"console", m_console, "dom"},
     {"dmesg", m_dmesg, ""},
+    {"channel-stats", m_channel_stats, ""},
     {"subscribe", m_subscribe, ""},
     {"unsubscribe", m_unsubscribe, ""},
 };

@@ -58,6 +58,8 @@ struct api_server {
     char strs[API_MAX_OVERRIDES + 1][API_STR_MAX];
     /* counters (tests, docs) */
     unsigned long requests, errors, events;
+    /* Optional (set after api_init): the transport's counters, for `channel-stats`. */
+    void (*channel_stats)(uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *irqs);
 };
 
 /* Start (or restart) @s on back end @ops, answering through @write. */

@@ -30,9 +30,10 @@
 #define CONSOLEIO_BH_RAW 0x4249 /* ours: an unlabelled, unbuffered write (control only) */
 
 struct bundle boot_bundle;
-/* The JSON management API (docs/api.md); a line typed at bh> that starts with '{' is a
- * request too, answered on the console (tests, debugging). */
-static struct api_server con_api;
+/* The JSON management API (docs/api.md) on the management channel (mgmt.h); a line
+ * typed at bh> that starts with '{' is a request too, answered on the console (tests,
+ * debugging). */
+static struct api_server mgmt_api, con_api;
 
 static struct {
     uint32_t con_port, exc_port;
@@ -55,9 +56,27 @@ static void con_api_write(const char *s, size_t len)
     dom_write(s, len);
 }
 
+static void mgmt_api_write(const char *s, size_t len)
+{
+    mgmt_write(s, len); /* a host that stopped reading loses the rest of the line */
+}
+
+static void mgmt_api_stats(uint64_t *rx, uint64_t *tx, uint64_t *irqs)
+{
+    struct mgmt_stats st;
+
+    mgmt_get_stats(&st);
+    *rx = st.rx_bytes;
+    *tx = st.tx_bytes;
+    *irqs = st.irqs;
+}
+
 static void api_changed(void)
 {
     api_domains_changed(&con_api);
+    if (mgmt_api.ops) {
+        api_domains_changed(&mgmt_api);
+    }
 }
 
 static int autostart_one(const char *name)
@@ -179,6 +198,10 @@ void init(void)
     }
     autostart();
     api_init(&con_api, &control_ops, con_api_write);
+    if (!rc) {
+        api_init(&mgmt_api, &control_ops, mgmt_api_write);
+        mgmt_api.channel_stats = mgmt_api_stats;
+    }
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
                "start one;\n"
@@ -244,7 +267,12 @@ void notified(uint32_t port)
         builder_dom_exc();
         api_changed();
     } else if (port && port == mgmt_port()) {
-        mgmt_serve();
+        char buf[256];
+        size_t n;
+
+        while ((n = mgmt_read(buf, sizeof(buf))) > 0) {
+            api_input(&mgmt_api, buf, n);
+        }
     }
 }
 

@@ -4,29 +4,50 @@ real back end (control.c, the hypercalls) under QEMU, fed JSON lines typed at th
 prompt (a line starting with '{' is a request, answered on the console): create, list
 (the shell's domains), pause, resume, vcpu-list, sched-credit, host-info, destroy, the
 events (started, paused, resumed, crashed, destroyed), malformed requests answered with
-JSON errors while dom0-lite stays up. (Over the management channel's socket with
-`bh --connect`: when the channel, dom0-lite/mgmt.c, is in.)"""
+JSON errors while dom0-lite stays up. And over the management channel (a QEMU
+pci-serial passed through to dom0-lite, its host end a Unix socket: bh-boot
+--mgmt-socket): `bh --connect unix:PATH` creates, lists, pauses, unpauses and destroys a
+test guest with the shell's output and exit codes; a JSON client subscribes and gets the
+events; malformed, binary and oversized requests get JSON errors while dom0-lite stays
+up."""
 import json
+import os
 import re
+import subprocess
+import time
 
 import pytest
 
-from conftest import ARCHES
-from test_dom0 import _doms, _kernel, dom0, run, wait_for  # noqa: F401 (dom0: a fixture)
+from conftest import ARCHES, BUILD, TOP
+from test_mgmt_channel import _connect, _spawn
+from test_dom0 import OTHERS, PROMPT, _cfg, _doms, _kernel, dom0, run, wait_for  # noqa: F401 (dom0: a fixture)
+
+
+EVENT = re.compile(r'\{"event":[^\n]*\}\n')
 
 
 def api(child, request, timeout=30):
-    """Type a JSON request at bh>: its answer (parsed); the event lines printed with it
-    go to child.events."""
-    out = run(child, request, timeout=timeout)
+    """Type a JSON request at bh>: its answer (parsed); the event lines printed with it or
+    since the last prompt (whole lines, which may land inside the echo) go to
+    child.events."""
+    child.send(request + "\r")
+    child.expect_exact(PROMPT, timeout=timeout)
+    out = OTHERS.sub("", child.before.replace("\r", ""))
+    events = [json.loads(e) for e in EVENT.findall(out)]
+    out = EVENT.sub("", out).lstrip("\n")
+    assert out.startswith(request), f"no echo of {request!r}: {out!r}"
     try:
-        lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        lines = [json.loads(line) for line in out[len(request):].splitlines() if line]
     except ValueError:
         raise AssertionError(f"not JSON lines: {out!r}")
-    answers = [m for m in lines if "id" in m]
-    assert len(answers) == 1, out
-    child.events = getattr(child, "events", []) + [m for m in lines if "event" in m]
-    return answers[0]
+    assert len(lines) == 1 and "id" in lines[0], out
+    child.events = getattr(child, "events", [])
+    for e in events:
+        if e in getattr(child, "taken", []):  # event() saw it on the console already
+            child.taken.remove(e)
+        else:
+            child.events.append(e)
+    return lines[0]
 
 
 def event(child, **ev):
@@ -35,6 +56,7 @@ def event(child, **ev):
         child.events.remove(ev)
     else:
         wait_for(child, json.dumps(ev, separators=(",", ":")))
+        child.taken = getattr(child, "taken", []) + [ev]
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -100,3 +122,147 @@ def test_api_on_the_console(dom0, arch):
     out = run(child, "list")
     assert set(_doms(out)) == {"dom0-lite"}, out
     assert child.events == [] and '"event"' not in out, (child.events, out)  # no others
+    seen = child.seen.getvalue()
+    assert seen.count('{"event":') == 7, seen  # 2 started, paused, resumed, crashed, 2 destroyed
+
+
+BH = os.path.join(BUILD, "host", "bh")
+
+
+@pytest.fixture(scope="module")
+def built_bh():
+    r = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={BUILD}", "bh"],
+                       cwd=TOP, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def bh(sock, *args, timeout=60):
+    r = subprocess.run([BH, "--connect", f"unix:{sock}", *args], capture_output=True,
+                       text=True, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
+
+
+class Client:
+    """A JSON client on the channel (one at a time: QEMU's socket serves one)."""
+
+    def __init__(self, path):
+        self.s = _connect(path)
+        self.f = self.s.makefile("rb")
+        self.events = []
+        self.send(b"\n")
+
+    def send(self, raw):
+        self.s.sendall(raw)
+
+    def line(self):
+        line = self.f.readline()
+        assert line.endswith(b"\n"), line
+        return json.loads(line)
+
+    def answer(self, id):
+        while True:
+            msg = self.line()
+            if "event" in msg:
+                self.events.append(msg)
+            else:
+                assert msg.get("id") == id, msg
+                return msg
+
+    def call(self, id, method, **params):
+        self.send(json.dumps({"id": id, "method": method, "params": params}).encode() + b"\n")
+        return self.answer(id)
+
+    def event(self, name, timeout=60):
+        end = time.time() + timeout
+        while not any(e["event"] == name for e in self.events):
+            assert time.time() < end, f"no {name} event: {self.events}"
+            self.events.append(self.line())
+        e = next(e for e in self.events if e["event"] == name)
+        self.events.remove(e)
+        return e
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
+    k = _kernel(arch)
+    cfgs = {
+        "e1": f'name = "e1"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=console-echo ms=600000"\n',
+        "dies": f'name = "dies"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+                'extra = "test=shutdown reason=crash"\non_crash = "preserve"\n',
+    }
+    bundle = []
+    for name, text in cfgs.items():
+        bundle += ["--bundle", _cfg(tmp_path, name, text)]
+    child, sock = _spawn(request, str(tmp_path), arch, extra=bundle)
+    wait_for(child, "dom0-lite: management channel ready")
+    _connect(sock).close()  # QEMU has the socket up
+    # bh --connect: the shell's commands and formats, exit codes
+    times = []
+    for _ in range(5):
+        start = time.monotonic()
+        rc, out, err = bh(sock, "list")
+        times.append(time.monotonic() - start)
+        assert rc == 0 and err == "" and re.search(r"^dom0-lite +1 ", out, re.M), (out, err)
+    start = time.monotonic()
+    rc, out, err = bh(sock, "create", "e1")
+    print(f"\n{arch}: bh --connect list {sorted(times)[2] * 1000:.0f} ms (median of 5), "
+          f"create e1 {(time.monotonic() - start) * 1000:.0f} ms")
+    assert (rc, err) == (0, "") and re.fullmatch(r"create: e1 is d(\d+)\n", out), (out, err)
+    domid = int(re.fullmatch(r"create: e1 is d(\d+)\n", out).group(1))
+    rc, out, err = bh(sock, "create", "e1")
+    assert (rc, out) == (1, "") and err == f"create: a domain named 'e1' already exists (d{domid})\n"
+    assert bh(sock, "pause", "e1") == (0, "", "")
+    rc, out, _ = bh(sock, "list", "e1")
+    assert rc == 0 and re.search(rf"^e1 +{domid} +16 +1 +..p--- ", out, re.M), out
+    assert bh(sock, "unpause", str(domid)) == (0, "", "")
+    rc, out, _ = bh(sock, "list", "e1")
+    assert rc == 0 and re.search(rf"^e1 +{domid} +16 +1 +..-", out, re.M), out
+    rc, out, _ = bh(sock, "info")
+    assert rc == 0 and "xen_version            : Bulkhead" in out
+    rc, out, err = bh(sock, "console", "e1")
+    assert rc == 1 and "console bytes do not flow over the management API yet" in err
+    assert bh(sock, "frob")[0] == 2
+    # a JSON client: events, malformed requests
+    c = Client(sock)
+    assert c.call(1, "subscribe")["result"]["subscribed"] is True
+    assert c.call(2, "pause", dom="e1") == {"id": 2, "result": {}}
+    assert c.event("domain-paused") == {"event": "domain-paused", "domid": domid, "name": "e1"}
+    assert c.call(3, "resume", dom=domid) == {"id": 3, "result": {}}
+    assert c.event("domain-resumed")["domid"] == domid
+    r = c.call(4, "create", config="dies")
+    dies = r["result"]["domid"]
+    assert c.event("domain-started") == {"event": "domain-started", "domid": dies, "name": "dies"}
+    assert c.event("domain-crashed") == {"event": "domain-crashed", "domid": dies,
+                                         "name": "dies", "reason": "crash"}
+    assert c.call(5, "info", dom="dies")["result"]["state"] == "----c-"
+    bad = [b"not json\n", b"\x00\x01\x02\xff\xfe\n", b"[1]\n", b"{\"id\":6}\n",
+           b"{\"id\":7,\"method\":\"nope\"}\n",
+           b"{\"id\":8,\"method\":\"destroy\",\"params\":{\"dom\":[1]}}\n",
+           b"{\"x\":[" + b"1," * 3000 + b"1]}\n",
+           b"{" + b" " * 70000 + b"}\n"]
+    codes = []
+    for raw in bad:
+        c.send(raw)
+        msg = c.line()
+        while "event" in msg:
+            msg = c.line()
+        codes.append(msg["error"]["code"])
+    assert codes == ["parse-error", "parse-error", "invalid-request", "invalid-request",
+                     "unknown-method", "invalid-params", "invalid-request", "line-too-long"]
+    assert c.call(9, "destroy", dom="dies") == {"id": 9, "result": {}}
+    assert c.event("domain-destroyed")["domid"] == dies
+    c.close()
+    # bh again, then the shell: dom0-lite is still up
+    assert bh(sock, "destroy", "e1") == (0, "", "")
+    assert bh(sock, "destroy", "e1") == (1, "", "destroy: unknown domain 'e1'\n")
+    rc, out, _ = bh(sock, "list")
+    assert rc == 0 and "e1" not in out
+    out = run(child, "list")
+    assert "dom0-lite" in out and "e1 " not in out, out

@@ -3,16 +3,18 @@
 a QEMU pci-serial passed through to dom0-lite, its interrupt routed to dom0-lite alone,
 its host end a Unix socket (bh-boot --mgmt-socket). Both arches.
 
-- From the host side of the socket: `ping` answered `pong`, an unknown request and an
-  over-long line answered with error lines, then a 64 KiB burst of `echo` lines that must
-  come back whole and in order; dom0-lite's counters show the bytes came in FIFO-sized
-  batches, one interrupt each (no polling: nothing else reads the device).
+- From the host side of the socket (the JSON management API, docs/api.md): `version`
+  answered, an unknown method and an over-long line answered with JSON errors, then a
+  64 KiB burst of 64-byte requests whose answers must come back whole and in order;
+  dom0-lite's counters (`channel-stats`) show the bytes came in FIFO-sized batches, one
+  interrupt each (no polling: nothing else reads the device).
 - Meanwhile the board console keeps working (`list` at the bh> prompt) and a bystander
   test guest with every device interrupt of its own enabled (test=irqwatch) sees none.
 - At boot: a second domain naming the same device, and a channel node naming an
   interrupt that is not the device's (the hypervisor's UART's), are refused with a clear
   line; nothing panics.
 """
+import json
 import os
 import re
 import socket
@@ -66,6 +68,12 @@ class Lines:
         self.sock.sendall(request.encode() + b"\n")
         return self.read()[0]
 
+    def call(self, id, method):
+        return json.loads(self.ask(json.dumps({"id": id, "method": method})))
+
+    def ping(self):
+        return self.call(1, "version")["result"]["api"] == 1
+
 
 def _spawn(request, tmp_path, arch, extra=(), guests=()):
     import pexpect
@@ -100,15 +108,14 @@ def test_channel(request, tmp_path, arch):
 
     ch = Lines(_connect(path))
     for _ in range(3):
-        assert ch.ask("ping") == "pong"
-    assert ch.ask("frobnicate") == "error: unknown request"
-    assert ch.ask("x" * 5000) == "error: line too long (max 4096 bytes)"
-    assert ch.ask("ping") == "pong"  # still serving after the over-long line
-    before = dict(zip(*[iter(ch.ask("stats").split())] * 2))
+        assert ch.ping()
+    assert ch.call(2, "frobnicate")["error"]["code"] == "unknown-method"
+    assert json.loads(ch.ask("x" * 70000))["error"]["code"] == "line-too-long"
+    assert ch.ping()  # still serving after the over-long line
+    before = ch.call(3, "channel-stats")["result"]
 
-    # The burst: 1024 lines of 64 bytes sent at once, echoed back in order.
-    lines = [f"echo {i:05d} " + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQR"[:52]
-             for i in range(BURST_LINES)]
+    # The burst: 1024 requests of 64 bytes sent at once, answered in order.
+    lines = [f'{{"id":{i},"method":"version"}}'.ljust(63) for i in range(BURST_LINES)]
     blob = "".join(line + "\n" for line in lines).encode()
     assert len(blob) == 64 * 1024
     start = time.monotonic()
@@ -118,15 +125,15 @@ def test_channel(request, tmp_path, arch):
     got = ch.read(BURST_LINES)
     seconds = time.monotonic() - start
     sender.join()
-    want = [line[len("echo "):] for line in lines]
-    bad = next((i for i, (g, w) in enumerate(zip(got, want)) if g != w), None)
-    assert bad is None, f"line {bad}: got {got[bad]!r}, want {want[bad]!r}"
+    ids = [json.loads(g).get("id") for g in got]
+    bad = next((i for i, g in enumerate(ids) if g != i), None)
+    assert bad is None, f"answer {bad}: {got[bad]!r}"
 
-    after = dict(zip(*[iter(ch.ask("stats").split())] * 2))
-    rx = int(after["rx"]) - int(before["rx"])
-    irqs = int(after["irqs"]) - int(before["irqs"])
-    print(f"\n{arch}: 64 KiB burst echoed in {seconds:.2f} s ({64 / seconds:.0f} KiB/s each "
-          f"way), {rx} bytes in {irqs} interrupts ({rx / max(irqs, 1):.1f} bytes each)")
+    after = ch.call(4, "channel-stats")["result"]
+    rx = after["rx_bytes"] - before["rx_bytes"]
+    irqs = after["irqs"] - before["irqs"]
+    print(f"\n{arch}: 64 KiB burst answered in {seconds:.2f} s ({64 / seconds:.0f} KiB/s in, "
+          f"{sum(map(len, got)) // 1024} KiB out), {rx} bytes in {irqs} interrupts ({rx / max(irqs, 1):.1f} bytes each)")
     assert rx >= 64 * 1024
     # Interrupt-driven in FIFO batches: well under one interrupt per byte.
     assert 0 < irqs < rx / 4, f"{irqs} interrupts for {rx} bytes"
@@ -152,7 +159,7 @@ def test_second_owner_refused(request, tmp_path, arch):
     wait_for(child, "bulkhead: dom0less: other: xen,reg overlaps a device already given to "
                     "a domain; domain not created")
     wait_for(child, "dom0-lite: management channel ready")
-    assert Lines(_connect(path)).ask("ping") == "pong"
+    assert Lines(_connect(path)).ping()
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -99,6 +99,13 @@ static void expect_error(const char *line, const char *id, const char *code)
     assert_int_equal(valid_lines(got), 1);
 }
 
+static void fake_stats(uint64_t *rx, uint64_t *tx, uint64_t *irqs)
+{
+    *rx = 100;
+    *tx = 200;
+    *irqs = 3;
+}
+
 static void test_info_methods(void **state)
 {
     (void)state;
@@ -145,6 +152,11 @@ static void test_info_methods(void **state)
     expect_error("{\"id\":15,\"method\":\"console\",\"params\":{\"dom\":\"nobody\"}}", "15",
                  "unknown-domain");
     expect_error("{\"id\":16,\"method\":\"dmesg\"}", "16", "not-supported");
+    expect_error("{\"id\":18,\"method\":\"channel-stats\"}", "18", "not-supported");
+    srv.channel_stats = fake_stats;
+    expect("{\"id\":19,\"method\":\"channel-stats\"}",
+           "{\"id\":19,\"result\":{\"rx_bytes\":100,\"tx_bytes\":200,\"irqs\":3,"
+           "\"requests\":18,\"errors\":7,\"events\":0}}\n");
     expect("{\"id\":17,\"method\":\"unsubscribe\"}",
            "{\"id\":17,\"result\":{\"subscribed\":false}}\n");
 }
