@@ -58,7 +58,11 @@ static void con_api_write(const char *s, size_t len)
 
 static void mgmt_api_write(const char *s, size_t len)
 {
-    mgmt_write(s, len); /* a host that stopped reading loses the rest of the line */
+    /* A host that stopped reading loses the rest of the line (mgmt_write gave up after
+     * ~100 ms) and its events: they would stall dom0-lite that long each. */
+    if (mgmt_write(s, len) < len) {
+        mgmt_api.subscribed = false;
+    }
 }
 
 static void mgmt_api_stats(uint64_t *rx, uint64_t *tx, uint64_t *irqs)
