@@ -10,6 +10,8 @@
 #   make e2e                      an unmodified Debian riscv64 kernel on the hypervisor
 #                                 (fetched into build/e2e/ once; part of `make test`)
 #   make fuzz                     the long fuzzing runs (xenstored, hypervisor core, guests)
+#   make bh                       the host `bh --connect unix:PATH <command>` (build/host/bh,
+#                                 docs/api.md); make api-fuzz fuzzes its API server
 #   make layers-check             the core's layering rules (docs/layers.md)
 #   make deps | format | format-check | sloc | clean
 #
@@ -197,12 +199,13 @@ bench: deps images bench-plugin
 
 # The long fuzzing runs (docs/security.md): a million inputs into xenstored's parser and
 # dispatcher, and into each host fuzzer of the hypervisor (hypercalls, dom0less, the riscv64
-# decoder, the vGIC and the vPLIC); a
+# decoder, the vGIC and the vPLIC) and into the management API server (docs/api.md); a
 # million hypercalls per arch from the fuzzer guest over four seeds, and 3 vCPUs x 100,000.
 .PHONY: fuzz guest-fuzz
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-fuzz
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 hyp-fuzz
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 api-fuzz
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 guest-fuzz
 
 guest-fuzz: images
