@@ -883,111 +883,125 @@ static bool all_primitives_valid(const char *js, int n)
     return true;
 }
 
-/* Checks the envelope, then runs the method; fills s->out (the whole answer line). */
-static void request(struct api_server *s, const char *js, size_t len)
+/* The text as JSON (jsmn into tok[], then what jsmn lets through): the token count, or
+ * -1 after the error. */
+static int parse(struct api_server *s, const char *js, size_t len)
 {
     jsmn_parser p;
-    struct req r = {.js = js, .params = -1};
-    char id[24] = "null";
-    int iid = -1, imethod = -1;
-    const struct method *m = NULL;
-    char name[32];
-    int n, i;
+    int n;
 
-    s->requests++;
     for (size_t k = 0; k < len; k++) {
         if ((unsigned char)js[k] < 0x20 && js[k] != '\t' && js[k] != '\r') {
-            fail(s, "parse-error", "not JSON: control byte 0x%02x at offset %lu",
-                 (unsigned)(unsigned char)js[k], (unsigned long)k);
-            send_error(s, id);
-            return;
+            return fail(s, "parse-error", "not JSON: control byte 0x%02x at offset %lu",
+                        (unsigned)(unsigned char)js[k], (unsigned long)k);
         }
     }
     jsmn_init(&p);
     n = jsmn_parse(&p, js, len, tok, API_MAX_TOKENS);
     if (n == JSMN_ERROR_NOMEM) {
-        fail(s, "invalid-request", "too many JSON tokens (at most %d)", API_MAX_TOKENS);
-    } else if (n < 0 || n == 0) {
-        fail(s, "parse-error", "not JSON (%s)", n == JSMN_ERROR_PART ? "incomplete" : "invalid");
-    } else if (tok[0].type != JSMN_OBJECT) {
-        fail(s, "invalid-request", "a request is a JSON object");
-    } else if (api_json_skip(tok, n, 0) != n) {
-        fail(s, "parse-error", "not JSON (text after the object)");
-    } else if (!all_primitives_valid(js, n)) {
-        fail(s, "parse-error", "not JSON (a bad number or literal)");
-    } else {
-        n = n > 0 ? n : 0;
-        r.n = n;
-        s->ecode = NULL;
-        i = 1;
-        for (int k = 0; k < tok[0].size && !s->ecode; k++) {
-            if (i + 1 >= n || tok[i].type != JSMN_STRING || tok[i].size != 1) {
-                fail(s, "parse-error", "not JSON (a member without a string key)");
-                break;
-            }
-            if (api_json_is(js, &tok[i], "id") && iid < 0) {
-                iid = i + 1;
-            } else if (api_json_is(js, &tok[i], "method") && imethod < 0) {
-                imethod = i + 1;
-            } else if (api_json_is(js, &tok[i], "params") && r.params < 0) {
-                r.params = i + 1;
-            } else {
-                fail(s, "invalid-request",
-                     "unknown or repeated member in a request (id, method, params)");
-            }
-            i = api_json_skip(tok, n, i + 1);
-        }
-        if (!s->ecode) {
-            uint64_t v;
+        return fail(s, "invalid-request", "too many JSON tokens (at most %d)", API_MAX_TOKENS);
+    }
+    if (n <= 0) {
+        return fail(s, "parse-error", "not JSON (%s)",
+                    n == JSMN_ERROR_PART ? "incomplete" : "invalid");
+    }
+    if (tok[0].type != JSMN_OBJECT) {
+        return fail(s, "invalid-request", "a request is a JSON object");
+    }
+    if (api_json_skip(tok, n, 0) != n) {
+        return fail(s, "parse-error", "not JSON (text after the object)");
+    }
+    if (!all_primitives_valid(js, n)) {
+        return fail(s, "parse-error", "not JSON (a bad number or literal)");
+    }
+    return n;
+}
 
-            if (iid < 0 || !api_json_uint(js, &tok[iid], &v)) {
-                fail(s, "invalid-request", "a request needs an \"id\": an integer 0..2^53-1");
-            } else {
-                fmt_snprintf(id, sizeof(id), "%lu", (unsigned long)v);
-                if (imethod < 0 || !api_json_str(js, &tok[imethod], name, sizeof(name))) {
-                    fail(s, "invalid-request", "a request needs a \"method\" (a string)");
-                } else if (r.params >= 0 && tok[r.params].type != JSMN_OBJECT) {
-                    fail(s, "invalid-request", "\"params\" must be an object");
-                } else {
-                    for (unsigned k = 0; k < sizeof(methods) / sizeof(methods[0]); k++) {
-                        if (!strcmp(methods[k].name, name)) {
-                            m = &methods[k];
-                        }
-                    }
-                    if (!m) {
-                        fail(s, "unknown-method", "unknown method '%s'", name);
-                    }
-                }
-            }
-        }
-        /* Unknown or repeated parameters. */
-        for (int k = 0, j = r.params + 1; m && r.params >= 0 && !s->ecode && k < tok[r.params].size;
-             k++) {
-            char key[32];
+/* id, method, params: *@m and @id (the answer's, "null" until read); -1 after the error. */
+static int envelope(struct api_server *s, struct req *r, const struct method **m, char id[24])
+{
+    const char *js = r->js;
+    int iid = -1, imethod = -1, i = 1;
+    char name[32];
+    uint64_t v;
 
-            if (j + 1 >= n || tok[j].type != JSMN_STRING || tok[j].size != 1) {
-                fail(s, "parse-error", "not JSON (a member without a string key)");
-            } else if (!api_json_str(js, &tok[j], key, sizeof(key)) || !allowed(key, m->params)) {
-                fail(s, "invalid-params", "%s: unknown parameter '%s'; it takes %s", m->name,
-                     api_json_str(js, &tok[j], key, sizeof(key)) ? key : "?",
-                     m->params[0] ? m->params : "none");
-            } else if (param(&r, key) != j + 1) {
-                fail(s, "invalid-params", "%s: parameter '%s' given twice", m->name, key);
-            }
-            j = api_json_skip(tok, n, j + 1);
+    for (int k = 0; k < tok[0].size; k++) {
+        if (i + 1 >= r->n || tok[i].type != JSMN_STRING || tok[i].size != 1) {
+            return fail(s, "parse-error", "not JSON (a member without a string key)");
         }
-        if (!s->ecode) {
-            s->out_len = 0;
-            s->out_over = false;
-            putf(s, "{\"id\":%s,\"result\":", id);
-            if (m->fn(s, &r) == 0) {
-                puts_(s, "}");
-                if (!s->out_over) {
-                    send_out(s);
-                    return;
-                }
-                fail(s, "response-too-large", "the answer exceeds %d bytes", API_OUT_MAX);
+        if (api_json_is(js, &tok[i], "id") && iid < 0) {
+            iid = i + 1;
+        } else if (api_json_is(js, &tok[i], "method") && imethod < 0) {
+            imethod = i + 1;
+        } else if (api_json_is(js, &tok[i], "params") && r->params < 0) {
+            r->params = i + 1;
+        } else {
+            return fail(s, "invalid-request",
+                        "unknown or repeated member in a request (id, method, params)");
+        }
+        i = api_json_skip(tok, r->n, i + 1);
+    }
+    if (iid < 0 || !api_json_uint(js, &tok[iid], &v)) {
+        return fail(s, "invalid-request", "a request needs an \"id\": an integer 0..2^53-1");
+    }
+    fmt_snprintf(id, 24, "%lu", (unsigned long)v);
+    if (imethod < 0 || !api_json_str(js, &tok[imethod], name, sizeof(name))) {
+        return fail(s, "invalid-request", "a request needs a \"method\" (a string)");
+    }
+    if (r->params >= 0 && tok[r->params].type != JSMN_OBJECT) {
+        return fail(s, "invalid-request", "\"params\" must be an object");
+    }
+    for (unsigned k = 0; k < sizeof(methods) / sizeof(methods[0]); k++) {
+        if (!strcmp(methods[k].name, name)) {
+            *m = &methods[k];
+            return 0;
+        }
+    }
+    return fail(s, "unknown-method", "unknown method '%s'", name);
+}
+
+/* Every parameter one the method takes, and once. */
+static int check_params(struct api_server *s, const struct req *r, const struct method *m)
+{
+    for (int k = 0, j = r->params + 1; r->params >= 0 && k < tok[r->params].size; k++) {
+        char key[32];
+
+        if (j + 1 >= r->n || tok[j].type != JSMN_STRING || tok[j].size != 1) {
+            return fail(s, "parse-error", "not JSON (a member without a string key)");
+        }
+        if (!api_json_str(r->js, &tok[j], key, sizeof(key)) || !allowed(key, m->params)) {
+            return fail(s, "invalid-params", "%s: unknown parameter '%s'; it takes %s", m->name,
+                        api_json_str(r->js, &tok[j], key, sizeof(key)) ? key : "?",
+                        m->params[0] ? m->params : "none");
+        }
+        if (param(r, key) != j + 1) {
+            return fail(s, "invalid-params", "%s: parameter '%s' given twice", m->name, key);
+        }
+        j = api_json_skip(tok, r->n, j + 1);
+    }
+    return 0;
+}
+
+/* One request line: its answer line (or error line) out. */
+static void request(struct api_server *s, const char *js, size_t len)
+{
+    struct req r = {.js = js, .params = -1};
+    const struct method *m = NULL;
+    char id[24] = "null";
+
+    s->requests++;
+    r.n = parse(s, js, len);
+    if (r.n > 0 && !envelope(s, &r, &m, id) && !check_params(s, &r, m)) {
+        s->out_len = 0;
+        s->out_over = false;
+        putf(s, "{\"id\":%s,\"result\":", id);
+        if (m->fn(s, &r) == 0) {
+            puts_(s, "}");
+            if (!s->out_over) {
+                send_out(s);
+                return;
             }
+            fail(s, "response-too-large", "the answer exceeds %d bytes", API_OUT_MAX);
         }
     }
     send_error(s, id);
