@@ -26,27 +26,33 @@ from test_dom0 import OTHERS, PROMPT, _cfg, _doms, _kernel, dom0, run, wait_for 
 EVENT = re.compile(r'\{"event":[^\n]*\}\n')
 
 
-def api(child, request, timeout=30):
-    """Type a JSON request at bh>: its answer (parsed); the event lines printed with it or
-    since the last prompt (whole lines, which may land inside the echo) go to
-    child.events."""
-    child.send(request + "\r")
+def typed(child, line, timeout=30):
+    """Type @line at bh>: what it printed before the next prompt, without the event lines
+    (whole lines, which may land inside the echo, or come before it when they were
+    printed after the last prompt), which go to child.events."""
+    child.send(line + "\r")
     child.expect_exact(PROMPT, timeout=timeout)
     out = OTHERS.sub("", child.before.replace("\r", ""))
     events = [json.loads(e) for e in EVENT.findall(out)]
     out = EVENT.sub("", out).lstrip("\n")
-    assert out.startswith(request), f"no echo of {request!r}: {out!r}"
-    try:
-        lines = [json.loads(line) for line in out[len(request):].splitlines() if line]
-    except ValueError:
-        raise AssertionError(f"not JSON lines: {out!r}")
-    assert len(lines) == 1 and "id" in lines[0], out
+    assert out.startswith(line), f"no echo of {line!r}: {out!r}"
     child.events = getattr(child, "events", [])
     for e in events:
         if e in getattr(child, "taken", []):  # event() saw it on the console already
             child.taken.remove(e)
         else:
             child.events.append(e)
+    return out[len(line):].strip("\n")
+
+
+def api(child, request, timeout=30):
+    """Type a JSON request at bh>: its answer, parsed."""
+    out = typed(child, request, timeout)
+    try:
+        lines = [json.loads(line) for line in out.splitlines() if line]
+    except ValueError:
+        raise AssertionError(f"not JSON lines: {out!r}")
+    assert len(lines) == 1 and "id" in lines[0], out
     return lines[0]
 
 
@@ -83,7 +89,7 @@ def test_api_on_the_console(dom0, arch):
     r = api(child, '{"id":5,"method":"list"}')
     names = {d["name"]: d for d in r["result"]["domains"]}
     assert set(names) == {"dom0-lite", "e1"} and names["dom0-lite"]["domid"] == 1, names
-    shell = run(child, "list")  # the same domains, ids and sizes as the shell's list
+    shell = typed(child, "list")  # the same domains, ids and sizes as the shell's list
     for d in names.values():
         assert re.search(rf"^{d['name']} +{d['domid']} +{d['memory_kib'] // 1024} "
                          rf"+{d['vcpus']} ", shell, re.M), (d, shell)
@@ -117,13 +123,16 @@ def test_api_on_the_console(dom0, arch):
                        ('{"id":18,"method":"console","params":{"dom":"e1"}}', "not-supported"),
                        ('{"id":19,"method":"list"} {}', "parse-error")]:
         assert api(child, line)["error"]["code"] == code, line
-    assert api(child, '{"id":20,"method":"destroy","params":{"dom":"e1"}}')["result"] == {}
+    # shutdown: the guest powers off, its on_poweroff (destroy) applies
+    assert api(child, '{"id":20,"method":"shutdown","params":{"dom":"e1"}}')["result"] == {}
+    event(child, event="domain-shutdown", domid=e1, name="e1", reason="poweroff")
     event(child, event="domain-destroyed", domid=e1, name="e1")
-    out = run(child, "list")
+    out = typed(child, "list")
     assert set(_doms(out)) == {"dom0-lite"}, out
     assert child.events == [] and '"event"' not in out, (child.events, out)  # no others
     seen = child.seen.getvalue()
-    assert seen.count('{"event":') == 7, seen  # 2 started, paused, resumed, crashed, 2 destroyed
+    assert seen.count('{"event":') == 8, seen  # 2 started, paused, resumed, crashed,
+    # shutdown, 2 destroyed
 
 
 BH = os.path.join(BUILD, "host", "bh")
