@@ -6,7 +6,9 @@ its host end a Unix socket (bh-boot --mgmt-socket). Both arches.
 - From the host side of the socket: `ping` answered `pong`, an unknown request and an
   over-long line answered with error lines, then a 64 KiB burst of `echo` lines that must
   come back whole and in order; dom0-lite's counters show the bytes came in FIFO-sized
-  batches, one interrupt each (no polling: nothing else reads the device).
+  batches, one interrupt each (no polling: nothing else reads the device). Then `hold`:
+  dom0-lite reads nothing until its ring is full, the device is stopped, and 32 KiB
+  still come back whole.
 - Meanwhile the board console keeps working (`list` at the bh> prompt) and a bystander
   test guest with every device interrupt of its own enabled (test=irqwatch) sees none.
 - At boot: a second domain naming the same device, and a channel node naming an
@@ -130,6 +132,18 @@ def test_channel(request, tmp_path, arch):
     assert rx >= 64 * 1024
     # Interrupt-driven in FIFO batches: well under one interrupt per byte.
     assert 0 < irqs < rx / 4, f"{irqs} interrupts for {rx} bytes"
+
+    # Flow control: dom0-lite stops reading until its ring is full, so the handler turns
+    # the device's interrupt off and QEMU holds the rest; nothing may be lost.
+    assert ch.ask("hold") == "holding"
+    half = blob[:32 * 1024]
+    sender = threading.Thread(target=ch.sock.sendall, args=(half,))
+    sender.start()
+    got = ch.read(BURST_LINES // 2)
+    sender.join()
+    assert got == want[:BURST_LINES // 2], "lost or reordered bytes across a full ring"
+    stops = int(dict(zip(*[iter(ch.ask("stats").split())] * 2))["stops"])
+    assert stops - int(after["stops"]) >= 1, "the ring never filled: flow control not tested"
 
     # The board console still works, and the bystander saw no device interrupt.
     out = run(child, "list")
