@@ -132,6 +132,8 @@ RUN_TIMEOUT ?= 86400
 RUN_BUNDLE = configs/dom0/uart-$(ARCH).cfg configs/dom0/echo-$(ARCH).cfg \
 	configs/guests/demo-spin-$(ARCH).cfg
 RUN_GUESTS = configs/dom0/echo-$(ARCH).cfg
+# dom0-lite's management channel: its host end, a Unix socket (docs/dom0-lite.md).
+MGMT_SOCKET ?= $(O)/mgmt.sock
 DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg \
 	configs/guests/demo-uart-$(ARCH).cfg
 run: deps
@@ -143,7 +145,8 @@ run: deps
 prompt: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub dom0-lite
 	$(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
-		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $(RUN_GUESTS)
+		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $(RUN_GUESTS) \
+		--mgmt-socket $(abspath $(MGMT_SOCKET))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub

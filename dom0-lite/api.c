@@ -792,16 +792,27 @@ static int m_dmesg(struct api_server *s, const struct req *r)
 
 static int m_channel_stats(struct api_server *s, const struct req *r)
 {
-    uint64_t rx, tx, irqs;
+    uint64_t c[4];
 
     (void)r;
     if (!s->channel_stats) {
         return fail(s, "not-supported", "this stream has no channel counters");
     }
-    s->channel_stats(&rx, &tx, &irqs);
-    putf(s, "{\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"irqs\":%lu,", (unsigned long)rx,
-         (unsigned long)tx, (unsigned long)irqs);
+    s->channel_stats(c);
+    putf(s, "{\"rx_bytes\":%lu,\"tx_bytes\":%lu,\"irqs\":%lu,\"stops\":%lu,", (unsigned long)c[0],
+         (unsigned long)c[1], (unsigned long)c[2], (unsigned long)c[3]);
     putf(s, "\"requests\":%lu,\"errors\":%lu,\"events\":%lu}", s->requests, s->errors, s->events);
+    return 0;
+}
+
+static int m_channel_hold(struct api_server *s, const struct req *r)
+{
+    (void)r;
+    if (!s->channel_hold) {
+        return fail(s, "not-supported", "this stream cannot be held");
+    }
+    s->channel_hold();
+    puts_(s, "{\"holding\":true}");
     return 0;
 }
 
@@ -852,6 +863,7 @@ static const struct method methods[] = {
     {"console", m_console, "dom"},
     {"dmesg", m_dmesg, ""},
     {"channel-stats", m_channel_stats, ""},
+    {"channel-hold", m_channel_hold, ""},
     {"subscribe", m_subscribe, ""},
     {"unsubscribe", m_unsubscribe, ""},
 };

@@ -58,8 +58,12 @@ struct api_server {
     char strs[API_MAX_OVERRIDES + 1][API_STR_MAX];
     /* counters (tests, docs) */
     unsigned long requests, errors, events;
-    /* Optional (set after api_init): the transport's counters, for `channel-stats`. */
-    void (*channel_stats)(uint64_t *rx_bytes, uint64_t *tx_bytes, uint64_t *irqs);
+    /* Optional (set after api_init): the transport's counters, for `channel-stats`:
+     * bytes received, sent, interrupts, times its receive ring filled. */
+    void (*channel_stats)(uint64_t counters[4]);
+    /* Optional: stop reading the stream until the transport's receive ring is full (tests
+     * of its flow control), for `channel-hold`. */
+    void (*channel_hold)(void);
 };
 
 /* Start (or restart) @s on back end @ops, answering through @write. */

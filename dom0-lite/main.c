@@ -65,14 +65,44 @@ static void mgmt_api_write(const char *s, size_t len)
     }
 }
 
-static void mgmt_api_stats(uint64_t *rx, uint64_t *tx, uint64_t *irqs)
+static void mgmt_api_stats(uint64_t c[4])
 {
     struct mgmt_stats st;
 
     mgmt_get_stats(&st);
-    *rx = st.rx_bytes;
-    *tx = st.tx_bytes;
-    *irqs = st.irqs;
+    c[0] = st.rx_bytes;
+    c[1] = st.tx_bytes;
+    c[2] = st.irqs;
+    c[3] = st.stops;
+}
+
+/* channel-hold (tests): read nothing until the channel's ring has filled once more. */
+static uint64_t hold_stops;
+static bool holding;
+
+static void mgmt_api_hold(void)
+{
+    struct mgmt_stats st;
+
+    mgmt_get_stats(&st);
+    hold_stops = st.stops;
+    holding = true;
+}
+
+static void mgmt_input(void)
+{
+    struct mgmt_stats st;
+    char buf[256];
+    size_t n;
+
+    mgmt_get_stats(&st);
+    if (holding && st.stops == hold_stops) {
+        return; /* the handler notifies again when the ring is full */
+    }
+    holding = false;
+    while (!holding && (n = mgmt_read(buf, sizeof(buf))) > 0) {
+        api_input(&mgmt_api, buf, n);
+    }
 }
 
 static void api_changed(void)
@@ -205,6 +235,7 @@ void init(void)
     if (!rc) {
         api_init(&mgmt_api, &control_ops, mgmt_api_write);
         mgmt_api.channel_stats = mgmt_api_stats;
+        mgmt_api.channel_hold = mgmt_api_hold;
     }
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
@@ -270,13 +301,8 @@ void notified(uint32_t port)
         api_changed(); /* the shutdown / crash, before the on_* policies act */
         builder_dom_exc();
         api_changed();
-    } else if (port && port == mgmt_port()) {
-        char buf[256];
-        size_t n;
-
-        while ((n = mgmt_read(buf, sizeof(buf))) > 0) {
-            api_input(&mgmt_api, buf, n);
-        }
+    } else if (mgmt_api.ops && port == mgmt_port()) {
+        mgmt_input();
     }
 }
 

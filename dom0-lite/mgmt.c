@@ -73,6 +73,7 @@ static struct {
     char line[MGMT_LINE_MAX + 1];
     size_t len;
     bool too_long;
+    bool hold; /* `hold`: read nothing until the ring is full */
 } ch;
 
 static uint8_t rd(unsigned r)
@@ -126,6 +127,7 @@ static void isr(unsigned irq, void *ctx)
              * socket until mgmt_read makes room. */
             wr(UART_IER, 0);
             ch.rx_stopped = true;
+            ch.stats.stops++;
             break;
         }
         ch.ring[ch.head++ % RING_SIZE] = rd(UART_RBR);
@@ -273,9 +275,13 @@ static void serve_line(const char *l, size_t len)
         mgmt_write(l + 5, len - 5);
         reply("\n");
     } else if (len == 5 && !memcmp(l, "stats", 5)) {
-        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu\n", (unsigned long)ch.stats.rx_bytes,
-                     (unsigned long)ch.stats.tx_bytes, (unsigned long)ch.stats.irqs);
+        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu\n",
+                     (unsigned long)ch.stats.rx_bytes, (unsigned long)ch.stats.tx_bytes,
+                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops);
         reply(buf);
+    } else if (len == 4 && !memcmp(l, "hold", 4)) {
+        ch.hold = true;
+        reply("holding\n");
     } else {
         reply("error: unknown request\n");
     }
@@ -286,7 +292,15 @@ void mgmt_serve(void)
     char buf[256];
     size_t n;
 
-    while ((n = mgmt_read(buf, sizeof(buf))) > 0) {
+    for (;;) {
+        if (ch.hold && !ch.rx_stopped) {
+            return; /* the handler tells the loop again once the ring is full */
+        }
+        ch.hold = false;
+        n = mgmt_read(buf, sizeof(buf));
+        if (!n) {
+            return;
+        }
         for (size_t i = 0; i < n; i++) {
             char c = buf[i];
 

@@ -40,14 +40,17 @@ size_t mgmt_read(void *buf, size_t max);
 size_t mgmt_write(const void *buf, size_t len);
 
 /* The built-in line service (until the JSON API replaces it): reads what arrived and
- * answers each '\n'-terminated line: `ping` gets `pong`, a line longer than
+ * answers each '\n'-terminated line: `ping` gets `pong`, `echo TEXT` gets TEXT, `stats`
+ * the counters (`rx N tx N irqs N stops N`), `hold` (tests) gets `holding` and reads no
+ * more until the ring is full (the flow control's path), a line longer than
  * MGMT_LINE_MAX gets `error: line too long (max 4096 bytes)`, any other
  * `error: unknown request`. Call it from notified() for mgmt_port(). */
 void mgmt_serve(void);
 
-/* Counters for tests and `info`: bytes received and sent, interrupts taken. */
+/* Counters for tests and `info`: bytes received and sent, interrupts taken, times the
+ * ring filled and the device was stopped. */
 struct mgmt_stats {
-    uint64_t rx_bytes, tx_bytes, irqs;
+    uint64_t rx_bytes, tx_bytes, irqs, stops;
 };
 void mgmt_get_stats(struct mgmt_stats *s);
 

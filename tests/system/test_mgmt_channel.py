@@ -7,7 +7,9 @@ its host end a Unix socket (bh-boot --mgmt-socket). Both arches.
   answered, an unknown method and an over-long line answered with JSON errors, then a
   64 KiB burst of 64-byte requests whose answers must come back whole and in order;
   dom0-lite's counters (`channel-stats`) show the bytes came in FIFO-sized batches, one
-  interrupt each (no polling: nothing else reads the device).
+  interrupt each (no polling: nothing else reads the device). Then `channel-hold`:
+  dom0-lite reads nothing until its ring is full, the device is stopped, and the answers
+  to 32 KiB more requests still come back whole and in order.
 - Meanwhile the board console keeps working (`list` at the bh> prompt) and a bystander
   test guest with every device interrupt of its own enabled (test=irqwatch) sees none.
 - At boot: a second domain naming the same device, and a channel node naming an
@@ -137,6 +139,19 @@ def test_channel(request, tmp_path, arch):
     assert rx >= 64 * 1024
     # Interrupt-driven in FIFO batches: well under one interrupt per byte.
     assert 0 < irqs < rx / 4, f"{irqs} interrupts for {rx} bytes"
+
+    # Flow control: dom0-lite reads nothing until its ring is full (`channel-hold`), so
+    # the handler turns the device's interrupt off and QEMU holds the rest; nothing may
+    # be lost.
+    assert ch.call(5, "channel-hold") == {"id": 5, "result": {"holding": True}}
+    sender = threading.Thread(target=ch.sock.sendall, args=(blob[:32 * 1024],))
+    sender.start()
+    got = ch.read(BURST_LINES // 2)
+    sender.join()
+    ids = [json.loads(g).get("id") for g in got]
+    assert ids == list(range(BURST_LINES // 2)), "lost or reordered bytes across a full ring"
+    stops = ch.call(6, "channel-stats")["result"]["stops"]
+    assert stops - after["stops"] >= 1, "the ring never filled: flow control not tested"
 
     # The board console still works, and the bystander saw no device interrupt.
     out = run(child, "list")

@@ -99,11 +99,18 @@ static void expect_error(const char *line, const char *id, const char *code)
     assert_int_equal(valid_lines(got), 1);
 }
 
-static void fake_stats(uint64_t *rx, uint64_t *tx, uint64_t *irqs)
+static void fake_stats(uint64_t c[4])
 {
-    *rx = 100;
-    *tx = 200;
-    *irqs = 3;
+    c[0] = 100;
+    c[1] = 200;
+    c[2] = 3;
+    c[3] = 1;
+}
+
+static bool held;
+static void fake_hold(void)
+{
+    held = true;
 }
 
 static void test_info_methods(void **state)
@@ -155,8 +162,13 @@ static void test_info_methods(void **state)
     expect_error("{\"id\":18,\"method\":\"channel-stats\"}", "18", "not-supported");
     srv.channel_stats = fake_stats;
     expect("{\"id\":19,\"method\":\"channel-stats\"}",
-           "{\"id\":19,\"result\":{\"rx_bytes\":100,\"tx_bytes\":200,\"irqs\":3,"
+           "{\"id\":19,\"result\":{\"rx_bytes\":100,\"tx_bytes\":200,\"irqs\":3,\"stops\":1,"
            "\"requests\":18,\"errors\":7,\"events\":0}}\n");
+    expect_error("{\"id\":20,\"method\":\"channel-hold\"}", "20", "not-supported");
+    srv.channel_hold = fake_hold;
+    expect("{\"id\":21,\"method\":\"channel-hold\"}",
+           "{\"id\":21,\"result\":{\"holding\":true}}\n");
+    assert_true(held);
     expect("{\"id\":17,\"method\":\"unsubscribe\"}",
            "{\"id\":17,\"result\":{\"subscribed\":false}}\n");
 }

@@ -81,6 +81,12 @@ bool irq_route_eoi(const struct domain *d, uint32_t intid)
     return true;
 }
 
+bool irq_route_owned(const struct domain *d, uint32_t intid)
+{
+    return intid >= 32 && intid < VGIC_NR_IRQS &&
+           __atomic_load_n(&routes[intid].d, __ATOMIC_ACQUIRE) == d;
+}
+
 void irq_route_release(const struct domain *d)
 {
     spin_lock(&route_lock);

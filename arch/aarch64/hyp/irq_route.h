@@ -32,6 +32,9 @@ bool irq_route_fire(uint32_t intid);
  * which the host line sets again if the device still asserts it). */
 bool irq_route_eoi(const struct domain *d, uint32_t intid);
 
+/* Is line @intid of @d a host line routed to it (so a stub may not drive it)? */
+bool irq_route_owned(const struct domain *d, uint32_t intid);
+
 /* arch_domain_teardown: @d's lines are disabled and free again. */
 void irq_route_release(const struct domain *d);
 

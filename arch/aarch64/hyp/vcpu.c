@@ -214,5 +214,8 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v)
 
 int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
 {
+    if (irq_route_owned(d, irq)) {
+        return -EBUSY; /* a host device's line: the device drives it (irq_route.c) */
+    }
     return irq < 32 ? -EINVAL : vgic_set_level(d, irq, level);
 }

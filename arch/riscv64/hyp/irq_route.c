@@ -57,7 +57,7 @@ bool irq_route_fire(uint32_t src, uint32_t ctx)
     d = routes[src].d;
     if (d) {
         __atomic_store_n(&routes[src].claim_ctx, ctx, __ATOMIC_RELEASE);
-        if (arch_domain_irq_level(d, src, true)) {
+        if (vplic_set_level(d, src, true)) {
             plic_complete(src, ctx); /* cannot happen: checked at routing */
         }
     }
@@ -77,6 +77,11 @@ bool irq_route_complete(const struct domain *d, uint32_t src)
         plic_complete(src, ctx);
     }
     return true;
+}
+
+bool irq_route_owned(const struct domain *d, uint32_t src)
+{
+    return src >= 1 && src <= VPLIC_NDEV && __atomic_load_n(&routes[src].d, __ATOMIC_ACQUIRE) == d;
 }
 
 void irq_route_release(const struct domain *d)

@@ -34,6 +34,9 @@ bool irq_route_fire(uint32_t src, uint32_t ctx);
  * which the host sets again if the device still asserts it). */
 bool irq_route_complete(const struct domain *d, uint32_t src);
 
+/* Is source @src of @d a host source routed to it (so a stub may not drive it)? */
+bool irq_route_owned(const struct domain *d, uint32_t src);
+
 /* arch_domain_teardown: @d's sources are disabled and free again. */
 void irq_route_release(const struct domain *d);
 

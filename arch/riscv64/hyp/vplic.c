@@ -279,7 +279,7 @@ void vplic_raise(struct domain *d, unsigned src)
     notify(d, rose);
 }
 
-int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+int vplic_set_level(struct domain *d, uint32_t irq, bool level)
 {
     struct vplic *p = &d->arch.vplic;
     uint32_t rose, b;
@@ -303,6 +303,14 @@ int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
     vp_unlock(p);
     notify(d, rose);
     return 0;
+}
+
+int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+{
+    if (irq_route_owned(d, irq)) {
+        return -EBUSY; /* a host device's source: the device drives it (irq_route.c) */
+    }
+    return vplic_set_level(d, irq, level);
 }
 
 bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)

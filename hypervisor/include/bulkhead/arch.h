@@ -203,7 +203,8 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v);
 
 /* Set device interrupt line @irq of @d to @level (XEN_DMOP_set_irq_level from its
  * stub): aarch64 GIC SPI INTIDs 32..VGIC's last, level-sensitive (pending while high);
- * riscv64 PLIC sources 1..VPLIC_NDEV. -EINVAL for a line the domain does not have. */
+ * riscv64 PLIC sources 1..VPLIC_NDEV. -EINVAL for a line the domain does not have,
+ * -EBUSY for a host device's line passed through to it (arch_irq_route). */
 int __must_check arch_domain_irq_level(struct domain *d, uint32_t irq, bool level);
 
 /* Give host device interrupt @cells (@nr cells, the board controller's binding, as

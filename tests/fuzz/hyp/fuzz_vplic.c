@@ -48,6 +48,13 @@ bool irq_route_complete(const struct domain *d, uint32_t src)
     return false;
 }
 
+bool irq_route_owned(const struct domain *d, uint32_t src)
+{
+    (void)d;
+    (void)src;
+    return false;
+}
+
 void virq_kick(struct vcpu *v)
 {
     if (v->dom != &dom || v->id >= dom.nr_vcpus) {
