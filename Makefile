@@ -10,6 +10,8 @@
 #   make e2e                      an unmodified Debian riscv64 kernel on the hypervisor
 #                                 (fetched into build/e2e/ once; part of `make test`)
 #   make fuzz                     the long fuzzing runs (xenstored, hypervisor core, guests)
+#   make bh                       the host `bh --connect unix:PATH <command>` (build/host/bh,
+#                                 docs/api.md); make api-fuzz fuzzes its API server
 #   make layers-check             the core's layering rules (docs/layers.md)
 #   make deps | format | format-check | sloc | clean
 #
@@ -132,6 +134,8 @@ RUN_TIMEOUT ?= 86400
 RUN_BUNDLE = configs/dom0/uart-$(ARCH).cfg configs/dom0/echo-$(ARCH).cfg \
 	configs/guests/demo-spin-$(ARCH).cfg
 RUN_GUESTS = configs/dom0/echo-$(ARCH).cfg
+# dom0-lite's management channel: its host end, a Unix socket (docs/dom0-lite.md).
+MGMT_SOCKET ?= $(O)/mgmt.sock
 DEMO_GUESTS = configs/guests/hypercalls-$(ARCH).cfg configs/guests/demo-spin-$(ARCH).cfg \
 	configs/guests/demo-uart-$(ARCH).cfg
 run: deps
@@ -147,7 +151,8 @@ prompt: deps
 		echo "make run: no Linux guest (see build/e2e/*.err, build/session/*.err)"; \
 		run="$(RUN_GUESTS)"; fi; \
 	set -x; $(PYTHON) toolstack/bh-boot --arch $(ARCH) --image $(O)/bulkhead.bin \
-		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $$run
+		--timeout $(RUN_TIMEOUT) --dom0 $(addprefix --bundle ,$(RUN_BUNDLE)) $$run \
+		--mgmt-socket $(abspath $(MGMT_SOCKET))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory ARCH=$(ARCH) all test-guests stub
@@ -161,6 +166,7 @@ include tests/guests/guests.mk
 include drivers/stub/stub.mk
 include dom0-lite/dom0-lite.mk
 include tests/toolstack/toolstack.mk
+include toolstack/bh/bh.mk
 include dom0-lite/xenstored/xenstored.mk
 include tests/fuzz/hyp/fuzz.mk
 include tests/e2e/e2e.mk
@@ -204,12 +210,13 @@ bench: deps images bench-plugin
 
 # The long fuzzing runs (docs/security.md): a million inputs into xenstored's parser and
 # dispatcher, and into each host fuzzer of the hypervisor (hypercalls, dom0less, the riscv64
-# decoder, the vGIC and the vPLIC); a
+# decoder, the vGIC and the vPLIC) and into the management API server (docs/api.md); a
 # million hypercalls per arch from the fuzzer guest over four seeds, and 3 vCPUs x 100,000.
 .PHONY: fuzz guest-fuzz
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 xenstored-fuzz
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 hyp-fuzz
+	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 api-fuzz
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 guest-fuzz
 
 guest-fuzz: images

@@ -468,12 +468,7 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
                "since power-on\n",
                g->cfg.name, g->id, (unsigned long)((unpaused_ns - t0) / 1000),
                (unsigned long)(t0 / 1000), (unsigned long)(unpaused_ns / 1000));
-    if (g->stub_id) {
-        dom_printf("create: %s is d%u (stub d%u)\n", g->cfg.name, g->id, g->stub_id);
-    } else {
-        dom_printf("create: %s is d%u\n", g->cfg.name, g->id);
-    }
-    return 0;
+    return (int)g->id; /* the command table says "create: NAME is dID" */
 }
 
 int builder_destroy(unsigned id)

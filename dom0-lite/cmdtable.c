@@ -166,6 +166,19 @@ static int cmd_list(const struct bh_ops *ops, int argc, char **argv)
     return 0;
 }
 
+void bh_print_created(const struct bh_ops *ops, unsigned id)
+{
+    int n = ops->list(doms, BH_MAX_DOMS);
+
+    for (int i = 0; i < n; i++) {
+        if (doms[i].id == id && doms[i].stub_id) {
+            bh_printf(ops, "create: %s is d%u (stub d%u)\n", doms[i].name, id, doms[i].stub_id);
+        } else if (doms[i].id == id) {
+            bh_printf(ops, "create: %s is d%u\n", doms[i].name, id);
+        }
+    }
+}
+
 static int cmd_create(const struct bh_ops *ops, int argc, char **argv)
 {
     char err[BH_ERR_MAX] = "";
@@ -177,6 +190,9 @@ static int cmd_create(const struct bh_ops *ops, int argc, char **argv)
     rc = ops->create(argv[1], (unsigned)(argc - 2), argv + 2, err);
     if (rc < 0) {
         return report(ops, "create", rc, err);
+    }
+    if (rc > 0) {
+        bh_print_created(ops, (unsigned)rc);
     }
     return 0;
 }
@@ -583,7 +599,10 @@ static int cmd_xenstore(const struct bh_ops *ops, int argc, char **argv)
 static int cmd_crash(const struct bh_ops *ops, int argc, char **argv)
 {
     (void)argc;
-    (void)argv;
+    if (!ops->crash) {
+        bh_printf(ops, "%s: not supported by this back end\n", argv[0]);
+        return 1;
+    }
     ops->crash();
     return 1;
 }
@@ -680,7 +699,12 @@ int bh_run_line(const struct bh_ops *ops, char *line)
         }
     }
     argv[argc] = NULL;
-    if (!argc) {
+    return bh_run_argv(ops, argc, argv);
+}
+
+int bh_run_argv(const struct bh_ops *ops, int argc, char **argv)
+{
+    if (argc <= 0) {
         return 0;
     }
     const struct bh_cmd *c = lookup(argv[0]);

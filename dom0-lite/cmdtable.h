@@ -34,6 +34,7 @@ struct bh_dom {
     uint32_t flags;
     unsigned shutdown_code;
     uint64_t cpu_ns;
+    unsigned stub_id; /* the domain's stub (device model) domain, 0: none */
 };
 
 struct bh_vcpu {
@@ -52,7 +53,9 @@ struct bh_physinfo {
 };
 
 /* The back end. Every call returns 0 (or a count) or a negative Xen errno; on error it
- * may put a one-line reason (without the command's name) in @err (BH_ERR_MAX bytes). */
+ * may put a one-line reason (without the command's name) in @err (BH_ERR_MAX bytes).
+ * create returns the new domain's id (> 0; 0 is also success, without an id). Optional
+ * (NULL: "not supported by this back end"): vcpu_pin, crash. */
 struct bh_ops {
     void (*out)(const char *s, size_t len);
     int (*list)(struct bh_dom *doms, unsigned max);
@@ -112,6 +115,11 @@ extern const unsigned bh_cmd_count;
  * it. 0 for an empty line or success, 1 for an error (already printed as
  * "<command>: problem"), 2 for an unknown command. */
 int bh_run_line(const struct bh_ops *ops, char *line);
+/* The same for words already split (a host command line): @argv[0] is the command. */
+int bh_run_argv(const struct bh_ops *ops, int argc, char **argv);
+
+/* "create: NAME is dID[ (stub dSTUB)]": what create prints (and dom0-lite's autostart). */
+void bh_print_created(const struct bh_ops *ops, unsigned id);
 
 /* printf through ops->out. */
 void bh_printf(const struct bh_ops *ops, const char *fmt, ...)

@@ -91,6 +91,7 @@ static void fill(struct bh_dom *d, const struct xen_domctl_getdomaininfo *di)
                (BH_DOM_DYING | BH_DOM_SHUTDOWN | BH_DOM_PAUSED | BH_DOM_BLOCKED | BH_DOM_RUNNING);
     d->shutdown_code = (di->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
     d->cpu_ns = di->cpu_time;
+    d->stub_id = guest_find(di->domain) ? guest_find(di->domain)->stub_id : 0;
 }
 
 static int op_list(struct bh_dom *doms, unsigned max)

@@ -32,7 +32,15 @@ $(DOM0_LIBFDT_OBJS): $(DOM_O)/libfdt/%.o: $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(DOM_LIBFDT_CFLAGS) -MMD -MP -c $(LIBFDT_DIR)/$*.c -o $@
 
-$(DOM0_O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp
+# The management API (api.c) parses with Debian's libjsmn-dev (a header-only tokenizer):
+# a copy in build/, so the freestanding build sees that header and no other host one.
+JSMN_DIR := $(BUILD)/src/jsmn
+DOM0_CFLAGS += -I$(JSMN_DIR)
+$(JSMN_DIR)/jsmn.h: /usr/include/jsmn.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+$(DOM0_O)/obj/%.o: %.c $(LIBFDT_DIR)/.stamp $(XEN_INC)/.stamp $(JSMN_DIR)/jsmn.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(DOM0_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "api.h"
 #include "cmdtable.h"
 #include "consoled.h"
 #include "control.h"
@@ -21,7 +22,9 @@
 #include "dom/hypercall.h"
 #include "dom/program.h"
 #include "xsdom.h"
+#include "mgmt.h"
 
+#include <xen/errno.h>
 #include <xen/event_channel.h>
 #include <xen/vcpu.h>
 
@@ -30,6 +33,10 @@
 #define VIRQ_DOM_EXC_ 3 /* Xen's VIRQ_DOM_EXC (global, control domain only) */
 
 struct bundle boot_bundle;
+/* The JSON management API (docs/api.md) on the management channel (mgmt.h); a line
+ * typed at bh> that starts with '{' is a request too, answered on the console (tests,
+ * debugging). */
+static struct api_server mgmt_api, con_api;
 
 static struct {
     uint32_t con_port, exc_port;
@@ -48,6 +55,67 @@ static int bind_virq(uint32_t virq, uint32_t *port)
 }
 
 static char started[96]; /* the autostarted guests' names, for the banner */
+static void con_api_write(const char *s, size_t len)
+{
+    dom_write(s, len);
+}
+
+static void mgmt_api_write(const char *s, size_t len)
+{
+    /* A host that stopped reading loses the rest of the line (mgmt_write gave up after
+     * ~100 ms) and its events: they would stall dom0-lite that long each. */
+    if (mgmt_write(s, len) < len) {
+        mgmt_api.subscribed = false;
+    }
+}
+
+static void mgmt_api_stats(uint64_t c[4])
+{
+    struct mgmt_stats st;
+
+    mgmt_get_stats(&st);
+    c[0] = st.rx_bytes;
+    c[1] = st.tx_bytes;
+    c[2] = st.irqs;
+    c[3] = st.stops;
+}
+
+/* channel-hold (tests): read nothing until the channel's ring has filled once more. */
+static uint64_t hold_stops;
+static bool holding;
+
+static void mgmt_api_hold(void)
+{
+    struct mgmt_stats st;
+
+    mgmt_get_stats(&st);
+    hold_stops = st.stops;
+    holding = true;
+}
+
+static void mgmt_input(void)
+{
+    struct mgmt_stats st;
+    char buf[256];
+    size_t n;
+
+    mgmt_get_stats(&st);
+    if (holding && st.stops == hold_stops) {
+        return; /* the handler notifies again when the ring is full */
+    }
+    holding = false;
+    while (!holding && (n = mgmt_read(buf, sizeof(buf))) > 0) {
+        api_input(&mgmt_api, buf, n);
+    }
+}
+
+static void api_changed(void)
+{
+    api_domains_changed(&con_api);
+    if (mgmt_api.ops) {
+        api_domains_changed(&mgmt_api);
+    }
+}
 
 static int autostart_one(const char *name)
 {
@@ -57,11 +125,14 @@ static int autostart_one(const char *name)
 
     if (rc < 0) {
         dom_printf("dom0-lite: autostart %s: %s\n", name, err[0] ? err : bh_strerror(rc));
-    } else if (n + strlen(name) + 2 < sizeof(started)) {
-        if (n) {
-            started[n++] = ' ';
+    } else {
+        bh_print_created(&control_ops, (unsigned)rc);
+        if (n + strlen(name) + 2 < sizeof(started)) {
+            if (n) {
+                started[n++] = ' ';
+            }
+            memcpy(started + n, name, strlen(name) + 1);
         }
-        memcpy(started + n, name, strlen(name) + 1);
     }
     return rc;
 }
@@ -167,7 +238,19 @@ void init(void)
     }
     dom_printf("dom0-lite: up in %lu us (init at %lu us since power-on)\n",
                (unsigned long)((dom_now_ns() - t0) / 1000), (unsigned long)(t0 / 1000));
+    rc = mgmt_init(); /* the management channel (mgmt.h) */
+    if (rc && rc != -XEN_ENODEV) {
+        dom_printf("dom0-lite: management channel unusable (%d)\n", rc);
+    } else if (!rc) {
+        dom_printf("dom0-lite: management channel ready\n");
+    }
     autostart();
+    api_init(&con_api, &control_ops, con_api_write);
+    if (!rc) {
+        api_init(&mgmt_api, &control_ops, mgmt_api_write);
+        mgmt_api.channel_stats = mgmt_api_stats;
+        mgmt_api.channel_hold = mgmt_api_hold;
+    }
     xsdom_init(); /* xenstored, serving the domains running by now (docs/xenstored.md) */
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "
@@ -232,8 +315,14 @@ static void top_tick(void)
 static void run_line(void)
 {
     sh.line[sh.len] = '\0';
-    bh_run_line(&control_ops, sh.line);
-    xsdom_sync(); /* domains the command created or destroyed */
+    if (sh.line[0] == '{') {
+        sh.line[sh.len] = '\n';
+        api_input(&con_api, sh.line, sh.len + 1);
+    } else {
+        bh_run_line(&control_ops, sh.line);
+        xsdom_sync(); /* domains the command created or destroyed */
+        api_changed();
+    }
     sh.len = 0;
     if (bh_top_active) {
         top_start(); /* the prompt comes back when top ends */
@@ -289,8 +378,12 @@ void notified(uint32_t port)
             }
         }
     } else if (port == sh.exc_port) {
+        api_changed(); /* the shutdown / crash, before the on_* policies act */
         builder_dom_exc();
         xsdom_sync();
+        api_changed();
+    } else if (mgmt_api.ops && port == mgmt_port()) {
+        mgmt_input();
     } else if (port == top.timer_port && port) {
         top_tick();
     } else if (consoled_notified(port)) {

@@ -42,8 +42,21 @@ def board_config(arch):
     return conf
 
 
+# dom0-lite's management channel (docs/dom0-lite.md): a PCI 16550 at this slot of bus 0,
+# whose other end is a Unix socket QEMU listens on (toolstack/bhboot/mgmt.py gives it to
+# dom0-lite). `--mgmt-socket PATH` or BH_MGMT_SOCKET=PATH.
+MGMT_PCI_SLOT = 2
+
+
+def mgmt_argv(socket_path):
+    """QEMU options for the management channel with its host end at @socket_path."""
+    path = socket_path.replace(",", ",,")
+    return ["-chardev", f"socket,id=mgmt,path={path},server=on,wait=off",
+            "-device", f"pci-serial,chardev=mgmt,addr={MGMT_PCI_SLOT:#x}"]
+
+
 def qemu_argv(arch, image, smp=None, mem=None, append=None, icount=False, plugin=None,
-              shim=None, dtb=None, cpu=None, extra=()):
+              shim=None, dtb=None, cpu=None, extra=(), mgmt_socket=None):
     """The QEMU command line for booting @image on the board of @arch.
 
     With @shim and @dtb, the hypervisor is loaded raw at its link address and a tiny
@@ -68,6 +81,8 @@ def qemu_argv(arch, image, smp=None, mem=None, append=None, icount=False, plugin
         argv += ["-icount", "shift=0"]
     if plugin:
         argv += ["-plugin", plugin]
+    if mgmt_socket:
+        argv += mgmt_argv(mgmt_socket)
     argv += list(extra)
     return argv
 
@@ -222,11 +237,13 @@ def main():
     ap.add_argument("--icount", action="store_true", help="-icount shift=0")
     ap.add_argument("--plugin", help="a TCG plugin, QEMU -plugin syntax")
     ap.add_argument("--log", help="also write the console to this file")
+    ap.add_argument("--mgmt-socket", default=os.environ.get("BH_MGMT_SOCKET"),
+                    help="the management channel's host end (a Unix socket QEMU creates)")
     args = ap.parse_args()
     if not os.path.isfile(args.image):
         ap.error(f"{args.image}: no such image (run make first)")
     argv = qemu_argv(args.arch, args.image, smp=args.smp, mem=args.mem, append=args.append,
-                     icount=args.icount, plugin=args.plugin)
+                     icount=args.icount, plugin=args.plugin, mgmt_socket=args.mgmt_socket)
     result = run(argv, timeout=args.timeout, log_path=args.log)
     if result.status == EXIT_TIMEOUT:
         print(f"\nbhqemu: timeout after {args.timeout:g} s", file=sys.stderr)

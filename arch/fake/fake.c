@@ -286,11 +286,32 @@ int arch_irqc_init(const struct board_info *bi)
     return bi->irqc.nr_reg ? 0 : -ENODEV;
 }
 
+/* Host lines 32..127 taken: by a hypervisor driver (-1) or routed to a domain. */
+static const struct domain *fake_irq_owner[128];
+#define FAKE_IRQ_HYP ((const struct domain *)-1)
+
 /* Device interrupts never fire on the host: tests feed console input directly. */
 int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
 {
     (void)handler;
+    if (nr == 3 && cells[0] == 0 && cells[1] < 96) {
+        fake_irq_owner[cells[1] + 32] = FAKE_IRQ_HYP;
+    }
     return nr && cells[0] != 0xffffffffu ? 0 : -EINVAL;
+}
+
+/* As aarch64's: <0 spi flags>, SPIs 0..95 (INTIDs 32..127). */
+int arch_irq_route(struct domain *d, const uint32_t *cells, unsigned nr)
+{
+    if (nr != 3 || cells[0] != 0 || cells[1] >= 96) {
+        return -EINVAL;
+    }
+    if (fake_irq_owner[cells[1] + 32]) {
+        return -EBUSY;
+    }
+    fake_irq_owner[cells[1] + 32] = d;
+    d->arch.irq_routed[(cells[1] + 32) / 32] |= 1u << (cells[1] % 32);
+    return 0;
 }
 
 int arch_irqc_cpu_init(struct pcpu *cpu)
@@ -441,7 +462,11 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_teardown(struct domain *d)
 {
-    (void)d;
+    for (unsigned i = 0; i < 128; i++) {
+        if (fake_irq_owner[i] == d) {
+            fake_irq_owner[i] = NULL;
+        }
+    }
 }
 
 void arch_vcpu_evtchn_upcall(struct vcpu *v)

@@ -16,8 +16,10 @@
  * address, size, guest address>, in its parent's cells) and the host node in `xen,path`;
  * each range is mapped into the domain's stage 2 as device memory, refused where it
  * overlaps host RAM, the hypervisor's UART or interrupt controller, another domain's
- * device, or guest RAM / the foreign window / what the hypervisor emulates. Interrupts
- * are not routed yet (a warning says so).
+ * device, or guest RAM / the foreign window / what the hypervisor emulates. The node's
+ * `interrupts` (host specifiers: the guest line equals the host's, as Xen requires) must
+ * be among the host node's own (`interrupts`, or a bridge's `interrupt-map`) and owned by
+ * nobody else; each is then routed to this domain alone (arch_irq_route).
  *
  * A bad node gets a message naming it and is skipped; the other domains still boot.
  */
@@ -501,6 +503,100 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
     return v;
 }
 
+/* #interrupt-cells of the host interrupt controller: a specifier's length, the same in
+ * the guest's tree (Xen's dom0less passthrough: virtual interrupt == physical). */
+static int irq_cells(void)
+{
+    const fdt32_t *p = fdt_getprop(board.fdt, board.irqc.node, "#interrupt-cells", NULL);
+    uint32_t n = p ? fdt32_to_cpu(*p) : 0;
+
+    return n >= 1 && n <= 3 ? (int)n : -1;
+}
+
+static uint32_t u32_prop(const void *fdt, int node, const char *name, uint32_t dflt)
+{
+    int len = 0;
+    const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+
+    return p && len == 4 ? fdt32_to_cpu(*p) : dflt;
+}
+
+/* Is @spec (@n cells) one of host node @hn's interrupts: an entry of its `interrupts`
+ * or, for a bridge (PCI), a parent specifier of its `interrupt-map` (Devicetree spec
+ * 2.4.3: child unit address, child specifier, parent phandle, parent unit address,
+ * parent specifier)? */
+static bool host_irq_listed(int hn, const fdt32_t *spec, int n)
+{
+    const void *fdt = board.fdt;
+    int len = 0, i = 0;
+    const fdt32_t *p = fdt_getprop(fdt, hn, "interrupts", &len);
+    uint32_t child;
+
+    for (; p && len > 0 && i + n <= len / 4; i += n) {
+        if (!memcmp(p + i, spec, (size_t)n * 4)) {
+            return true;
+        }
+    }
+    p = fdt_getprop(fdt, hn, "interrupt-map", &len);
+    child = u32_prop(fdt, hn, "#address-cells", 3) + u32_prop(fdt, hn, "#interrupt-cells", 1);
+    for (i = 0; p && len > 0 && i + (int)child < len / 4;) {
+        int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(p[i + child]));
+        uint32_t pa = parent < 0 ? 0 : u32_prop(fdt, parent, "#address-cells", 0);
+        uint32_t pi = parent < 0 ? 0 : u32_prop(fdt, parent, "#interrupt-cells", 0);
+
+        if (parent < 0 || pa > 3 || pi < 1 || pi > 3) {
+            return false; /* a map we cannot read lists nothing */
+        }
+        i += (int)(child + 1 + pa);
+        if ((int)pi == n && i + n <= len / 4 && !memcmp(p + i, spec, (size_t)n * 4)) {
+            return true;
+        }
+        i += (int)pi;
+    }
+    return false;
+}
+
+/* Route the `interrupts` of passed-through node @node (guest tree @gdt) to @d, each
+ * checked against host node @hn. */
+static int passthrough_irqs(struct domain *d, const void *gdt, int node, int hn)
+{
+    int len = 0, n = irq_cells(), rc = 0;
+    const fdt32_t *p = fdt_getprop(gdt, node, "interrupts", &len);
+
+    if (!p) {
+        return 0;
+    }
+    if (n < 0 || len <= 0 || len % (n * 4)) {
+        return bad(d->name, "interrupts of a xen,passthrough node must be whole specifiers of "
+                            "the host interrupt controller");
+    }
+    for (int i = 0; i < len / 4 && rc == 0; i += n) {
+        uint32_t cells[3];
+
+        for (int k = 0; k < n; k++) {
+            cells[k] = fdt32_to_cpu(p[i + k]);
+        }
+        if (!host_irq_listed(hn, p + i, n)) {
+            printk("bulkhead: dom0less: %s: interrupt %u is not one of its xen,path device's "
+                   "(interrupts / interrupt-map); domain not created\n",
+                   d->name, cells[n > 1 ? 1 : 0]);
+            return -EINVAL;
+        }
+        rc = arch_irq_route(d, cells, (unsigned)n);
+        if (rc) {
+            printk("bulkhead: dom0less: %s: interrupt %u %s; domain not created\n", d->name,
+                   cells[n > 1 ? 1 : 0],
+                   rc == -EBUSY    ? "is already owned (by the hypervisor or another domain)"
+                   : rc == -ENOSPC ? "cannot be routed: every route slot is used"
+                                   : "is not a device interrupt a domain can be given");
+            return rc;
+        }
+        printk("bulkhead: d%u (%s): interrupt %u routed to it\n", d->id, d->name,
+               cells[n > 1 ? 1 : 0]);
+    }
+    return 0;
+}
+
 /* One xen,passthrough node of @d's device tree @gdt. */
 static int passthrough_node(struct domain *d, const void *gdt, int node)
 {
@@ -526,10 +622,8 @@ static int passthrough_node(struct domain *d, const void *gdt, int node)
 
         rc = assign_mmio(d, read_cells(e, ac), read_cells(e + ac, sc), read_cells(e + ac + sc, ac));
     }
-    if (rc == 0 && fdt_getprop(gdt, node, "interrupts", NULL)) {
-        printk("bulkhead: d%u (%s): %s: interrupts of passed-through devices are not routed "
-               "yet (issue 15 item 2): the device is polled only\n",
-               d->id, d->name, path);
+    if (rc == 0) {
+        rc = passthrough_irqs(d, gdt, node, fdt_path_offset(board.fdt, path));
     }
     return rc;
 }

@@ -28,6 +28,7 @@ static struct shared_info shinfo __attribute__((aligned(DOM_PAGE_SIZE)));
 static struct vcpu_info vinfo __attribute__((aligned(64)));
 static volatile struct vcpu_info *vi;
 static bool has_upcall_irq;
+static bool device_irqs;     /* dom_evtchn_take_device_irqs() */
 static bool scan_all = true; /* the first scan takes what was pending before set-up */
 
 static void upcall(unsigned irq, void *ctx)
@@ -191,6 +192,11 @@ void dom_evtchn_wait(void)
         dom_irq_local_disable();
         return;
     }
+    if (device_irqs) {
+        /* Handlers of interrupts already pending run now, and may raise events. */
+        dom_irq_local_enable();
+        dom_irq_local_disable();
+    }
     {
         struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = dom_now_ns() + BACKSTOP_NS};
 
@@ -201,4 +207,17 @@ void dom_evtchn_wait(void)
             HYPERVISOR_sched_op(SCHEDOP_block, NULL);
         }
     }
+    if (device_irqs) {
+        dom_irq_local_enable();
+        dom_irq_local_disable();
+    }
+}
+
+void dom_evtchn_take_device_irqs(void)
+{
+    if (!has_upcall_irq && !device_irqs) {
+        dom_irq_cpu_init();
+        dom_irq_local_disable();
+    }
+    device_irqs = true;
 }

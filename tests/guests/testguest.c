@@ -172,6 +172,7 @@ static const struct {
     {"cpuhog", mode_cpuhog},
     {"fuzz", mode_fuzz},
     {"heartbeat", mode_heartbeat},
+    {"irqwatch", mode_irqwatch},
     {"console-echo", mode_console_echo},
     {"uart", mode_uart},
     {"stub-echo", mode_stub_echo},

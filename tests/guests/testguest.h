@@ -43,6 +43,7 @@ int mode_exc_fatal(void);
 int mode_cpuhog(void);
 int mode_fuzz(void);
 int mode_heartbeat(void);
+int mode_irqwatch(void); /* irqwatch.c: device interrupts that are not ours */
 int mode_console_echo(void);
 int mode_uart(void);
 int mode_stub_echo(void);

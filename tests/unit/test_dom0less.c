@@ -145,6 +145,39 @@ static void domain_node(void *fdt, const struct node *n)
     OK(fdt_end_node(fdt));
 }
 
+#define HOST_GIC_PHANDLE 0x8002
+
+/* Host nodes for device assignment: a GIC-like controller (3 cells, 2 address cells as
+ * QEMU's), a device with SPI 7 and a PCI bridge whose interrupt-map names SPIs 5 and 6. */
+static void host_devices(void *fdt)
+{
+    fdt32_t three = cpu_to_fdt32(3), two = cpu_to_fdt32(2), one = cpu_to_fdt32(1);
+    fdt32_t ph = cpu_to_fdt32(HOST_GIC_PHANDLE), spi7[3] = {0, cpu_to_fdt32(7), cpu_to_fdt32(4)};
+    fdt32_t map[2 * 10];
+
+    OK(fdt_begin_node(fdt, "intc"));
+    OK(fdt_property(fdt, "#interrupt-cells", &three, 4));
+    OK(fdt_property(fdt, "#address-cells", &two, 4));
+    OK(fdt_property(fdt, "phandle", &ph, 4));
+    OK(fdt_end_node(fdt));
+    OK(fdt_begin_node(fdt, "gpio"));
+    OK(fdt_property(fdt, "interrupts", spi7, sizeof(spi7)));
+    OK(fdt_end_node(fdt));
+    /* <child address (3) pin (1) phandle parent address (2) parent specifier (3)> */
+    for (unsigned e = 0; e < 2; e++) {
+        const uint32_t v[10] = {0x1000 + e * 0x800, 0, 0, 1, HOST_GIC_PHANDLE, 0, 0, 0, 5 + e, 4};
+
+        for (unsigned k = 0; k < 10; k++) {
+            map[e * 10 + k] = cpu_to_fdt32(v[k]);
+        }
+    }
+    OK(fdt_begin_node(fdt, "pcie"));
+    OK(fdt_property(fdt, "#address-cells", &three, 4));
+    OK(fdt_property(fdt, "#interrupt-cells", &one, 4));
+    OK(fdt_property(fdt, "interrupt-map", map, sizeof(map)));
+    OK(fdt_end_node(fdt));
+}
+
 static void build(const struct node *nodes, unsigned count)
 {
     void *fdt = dtb;
@@ -157,9 +190,11 @@ static void build(const struct node *nodes, unsigned count)
         domain_node(fdt, &nodes[i]);
     }
     OK(fdt_end_node(fdt));
+    host_devices(fdt);
     OK(fdt_end_node(fdt));
     OK(fdt_finish(fdt));
     board.fdt = fdt;
+    board.irqc.node = fdt_path_offset(fdt, "/intc");
 }
 
 static int setup(void **state)
@@ -415,9 +450,11 @@ static void test_start_after(void **state)
 #define GIC_HOST  0x08000000ull
 
 /* The guest tree: one xen,passthrough node with @cells cells of xen,reg (6: one triple). */
+static uint32_t guest_spi = 7; /* the guest node's interrupts: <0 guest_spi 4> */
+
 static void guest_tree(uint64_t host, uint64_t size, uint64_t gpa, const char *path, int cells)
 {
-    fdt32_t two = cpu_to_fdt32(2), irq[3] = {0, cpu_to_fdt32(7), cpu_to_fdt32(4)};
+    fdt32_t two = cpu_to_fdt32(2), irq[3] = {0, cpu_to_fdt32(guest_spi), cpu_to_fdt32(4)};
     fdt32_t reg[6] = {cpu_to_fdt32(host >> 32), cpu_to_fdt32(host),      cpu_to_fdt32(size >> 32),
                       cpu_to_fdt32(size),       cpu_to_fdt32(gpa >> 32), cpu_to_fdt32(gpa)};
 
@@ -469,7 +506,7 @@ static void test_passthrough(void **state)
 
     (void)state;
     board_devices();
-    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/chosen", 6);
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/gpio", 6);
     fake_console_reset();
     build(two, 2); /* both ask for the same device: the second is refused */
     assert_int_equal(dom0less_create_domains(), 1);
@@ -478,13 +515,43 @@ static void test_passthrough(void **state)
     assert_null(domain_find("b"));
     assert_true(fake_console_contains("bulkhead: dom0less: b: xen,reg overlaps a device already"));
     assert_true(fake_console_contains("(a): device 0x9100000+0x1000 at guest 0x9100000"));
-    assert_true(fake_console_contains("are not routed yet"));
+    assert_true(fake_console_contains("(a): interrupt 7 routed to it"));
+    assert_int_equal(d->arch.irq_routed[1], 1u << 7); /* INTID 39, and nothing else */
     l = p2m_lock(&d->p2m);
     OK(p2m_lookup(l, ipa_init(DEV_GUEST + 0x10), &pa, NULL));
     p2m_unlock(l);
     assert_int_equal(pa_addr(pa), DEV_HOST + 0x10);
     /* Once "a" is gone, its device may be given again. */
     destroy_all();
+    build(one, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    destroy_all();
+
+    /* Interrupts: only the host node's own, through a PCI bridge's interrupt-map too;
+     * never one the hypervisor (or another domain) holds. */
+    guest_spi = 8;
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/gpio", 6);
+    pt_refused("a: interrupt 8 is not one of its xen,path device's");
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/chosen", 6);
+    pt_refused("a: interrupt 8 is not one of its xen,path device's");
+    guest_spi = 6;
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/pcie", 6);
+    fake_console_reset();
+    build(one, 1);
+    assert_int_equal(dom0less_create_domains(), 1);
+    assert_true(fake_console_contains("(a): interrupt 6 routed to it"));
+    destroy_all();
+    {
+        const uint32_t hyp_line[3] = {0, 5, 4};
+
+        OK(arch_irq_request(hyp_line, 3, NULL)); /* as the console UART's */
+    }
+    guest_spi = 5;
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/pcie", 6);
+    pt_refused("a: interrupt 5 is already owned (by the hypervisor or another domain)");
+    guest_spi = 7;
+    /* A refused domain gave its lines back: line 7 routes again. */
+    guest_tree(DEV_HOST, 0x1000, DEV_GUEST, "/gpio", 6);
     build(one, 1);
     assert_int_equal(dom0less_create_domains(), 1);
     destroy_all();

@@ -19,7 +19,7 @@ UNIT_CORE_SRCS := \
 	$(sort $(wildcard hypervisor/ioreq/*.c hypervisor/magic/*.c)) \
 	$(sort $(wildcard hypervisor/console/*.c)) lib/common/fmt/fmt.c arch/fake/fake.c \
 	arch/riscv64/hyp/insn.c $(sort $(wildcard drivers/uart/*.c)) \
-	dom0-lite/xlcfg.c dom0-lite/bundle.c dom0-lite/cmdtable.c
+	dom0-lite/xlcfg.c dom0-lite/bundle.c dom0-lite/cmdtable.c dom0-lite/api.c
 UNIT_LIBFDT_SRCS := fdt.c fdt_ro.c fdt_addresses.c fdt_strerror.c fdt_sw.c fdt_rw.c fdt_wip.c
 UNIT_TESTS := $(sort $(basename $(notdir $(wildcard tests/unit/test_*.c))))
 

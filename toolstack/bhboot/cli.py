@@ -90,6 +90,13 @@ def _args(argv):
     ap.add_argument("--autostart", action="append", default=[], metavar="NAME",
                     help="dom0-lite creates configs/NAME.cfg of its bundle at boot")
     ap.add_argument("--dom0-image", help="default build/ARCH/dom0-lite/dom0-lite.bin")
+    ap.add_argument("--mgmt-socket", default=os.environ.get("BH_MGMT_SOCKET"), metavar="PATH",
+                    help="with --dom0: dom0-lite's management channel, its host end a Unix "
+                    "socket QEMU creates at PATH (default $BH_MGMT_SOCKET)")
+    ap.add_argument("--mgmt-node", action="append", default=[], metavar="NAME",
+                    help="(tests) give the channel's node to boot-time domain NAME too")
+    ap.add_argument("--mgmt-irq", type=int, metavar="LINE",
+                    help="(tests) name this interrupt line in the channel's node")
     ap.add_argument("configs", nargs="*", metavar="GUEST.cfg")
     args = ap.parse_args(argv)
     conf = bhqemu.board_config(args.arch)
@@ -119,6 +126,8 @@ def _args(argv):
         args.dom0_image = os.path.join(TOP, "build", args.arch, "dom0-lite", "dom0-lite.bin")
     if (args.bundle or args.autostart) and not args.dom0:
         ap.error("--bundle and --autostart need --dom0")
+    if args.mgmt_socket and not args.dom0:
+        ap.error("--mgmt-socket needs --dom0")
     if args.dom0 and not os.path.isfile(args.dom0_image):
         ap.error(f"{args.dom0_image}: no such image (run `make ARCH={args.arch} dom0-lite`)")
     args.board = conf
@@ -176,6 +185,11 @@ def prepare(args, workdir):
     guests = with_stubs(guests, args.arch, args.stub_image, args.smp)
     for g in guests[:1] if args.dom0 else []:  # dom0-lite: the boot-time domains' names
         g.cmdline = "names=" + ",".join(f"{i}:{d.name}" for i, d in enumerate(guests, 1))
+    mgmt_owners = set(args.mgmt_node) | ({guests[0].name} if args.mgmt_socket else set())
+    for name in mgmt_owners - {g.name for g in guests}:
+        raise ToolError(f"--mgmt-node {name}: no boot-time domain of that name")
+    for g in guests:  # the management channel's node (docs/dom0-lite.md)
+        g.mgmt, g.mgmt_irq = g.name in mgmt_owners, args.mgmt_irq
     placements = []
     for g in guests:
         placements.append(guestdt.place(args.arch, g))
@@ -200,7 +214,7 @@ def prepare(args, workdir):
                       f"addr={m.host_addr:#x},force-raw=on"]
     argv = bhqemu.qemu_argv(args.arch, args.image, smp=args.smp, mem=mem,
                             append=args.append, icount=args.icount, plugin=args.plugin,
-                            extra=extra)
+                            extra=extra, mgmt_socket=args.mgmt_socket)
     return domains, argv
 
 

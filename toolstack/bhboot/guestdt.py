@@ -25,7 +25,7 @@ import re
 import struct
 import subprocess
 
-from . import stubdom
+from . import mgmt, stubdom
 from .xlcfg import ConfigError
 
 MiB = 1 << 20
@@ -231,6 +231,8 @@ def dts_aarch64(guest, p):
             f"\t\tinterrupts = <{_ppi(x['GUEST_EVTCHN_PPI'])}>;", "\t};"]
     if guest.stubdom:
         out += [""] + stubdom.uart_dts_aarch64()
+    if getattr(guest, "mgmt", False):  # the management channel (mgmt.py)
+        out += [""] + mgmt.node_dts("aarch64", getattr(guest, "mgmt_irq", None))
     out += ["};", ""]
     return "\n".join(out)
 
@@ -261,6 +263,8 @@ def dts_riscv64(guest, p):
             "\t\t#address-cells = <0>;", "\t};"]
     if guest.stubdom:
         out += [""] + stubdom.uart_dts_riscv64()
+    if getattr(guest, "mgmt", False):  # the management channel (mgmt.py)
+        out += [""] + mgmt.node_dts("riscv64", getattr(guest, "mgmt_irq", None))
     out += ["};", ""]
     return "\n".join(out)
 

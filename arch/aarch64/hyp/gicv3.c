@@ -14,6 +14,7 @@
 #include <bulkhead/printk.h>
 #include <bulkhead/sched.h>
 
+#include "irq_route.h"
 #include "vgic.h"
 
 #define GICD_CTLR       0x0000
@@ -171,10 +172,45 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     return 0;
 }
 
+unsigned gic_nr_lines(void)
+{
+    return nr_lines;
+}
+
+bool gic_spi_requested(uint32_t intid)
+{
+    for (unsigned i = 0; i < GIC_DEV_IRQS; i++) {
+        if (__atomic_load_n(&dev_irqs[i].fn, __ATOMIC_ACQUIRE) && dev_irqs[i].intid == intid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void gic_spi_enable(uint32_t intid, bool on)
+{
+    wr32(gicd + (on ? GICD_ISENABLER : GICD_ICENABLER) + intid / 32 * 4, 1u << (intid % 32));
+}
+
+void gic_spi_setup(uint32_t intid, bool edge)
+{
+    uint64_t mpidr = this_cpu()->hwid;
+    /* GICD_ICFGR: two bits per interrupt, the upper one set for edge. */
+    uint32_t cfg = rd32(gicd + GICD_ICFGR + intid / 16 * 4) & ~(2u << (intid % 16 * 2));
+
+    gic_spi_enable(intid, false);
+    if (edge) {
+        cfg |= 2u << (intid % 16 * 2);
+    }
+    wr32(gicd + GICD_ICFGR + intid / 16 * 4, cfg);
+    /* GICD_IROUTER<n> (ARE on): Aff3 at [39:32], Aff2.Aff1.Aff0 at [23:0]. */
+    *(volatile uint64_t *)(gicd + GICD_IROUTER + 8ull * intid) =
+        ((mpidr >> 8) & 0xff00000000ull) | (mpidr & 0xffffff);
+}
+
 int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
 {
-    uint32_t intid, cfg;
-    uint64_t mpidr = this_cpu()->hwid;
+    uint32_t intid;
 
     /* Arm's GIC binding: <type number flags>; only SPIs are device interrupts. */
     if (nr != 3 || cells[0] != GIC_DT_SPI || cells[1] >= nr_lines - 32) {
@@ -187,16 +223,8 @@ int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
         }
         dev_irqs[i].intid = intid;
         __atomic_store_n(&dev_irqs[i].fn, handler, __ATOMIC_RELEASE);
-        /* GICD_ICFGR: two bits per interrupt, the upper one set for edge. */
-        cfg = rd32(gicd + GICD_ICFGR + intid / 16 * 4) & ~(2u << (intid % 16 * 2));
-        if (cells[2] & GIC_DT_EDGE) {
-            cfg |= 2u << (intid % 16 * 2);
-        }
-        wr32(gicd + GICD_ICFGR + intid / 16 * 4, cfg);
-        /* GICD_IROUTER<n> (ARE on): Aff3 at [39:32], Aff2.Aff1.Aff0 at [23:0]. */
-        *(volatile uint64_t *)(gicd + GICD_IROUTER + 8ull * intid) =
-            ((mpidr >> 8) & 0xff00000000ull) | (mpidr & 0xffffff);
-        wr32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+        gic_spi_setup(intid, cells[2] & GIC_DT_EDGE);
+        gic_spi_enable(intid, true);
         return 0;
     }
     return -ENOSPC;
@@ -231,7 +259,7 @@ void gic_handle_irq(void)
         vtimer_phys_irq();
     } else if (intid == VGIC_PPI_MAINT) {
         vgic_maintenance();
-    } else if (!dev_irq(intid)) {
+    } else if (!dev_irq(intid) && !irq_route_fire(intid)) {
         printk("irq: unexpected interrupt %u on cpu%u\n", intid, this_cpu()->id);
     }
     write_sysreg(ICC_EOIR1_EL1, intid);

@@ -20,6 +20,7 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
+#include "irq_route.h"
 #include "vgic.h"
 
 #define PSR_MODE_EL1H 0x5
@@ -205,6 +206,7 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_teardown(struct domain *d)
 {
+    irq_route_release(d); /* before its vGIC goes */
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i]) {
             vtimer_vcpu_teardown(d->vcpus[i]);
@@ -224,5 +226,8 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v)
 
 int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
 {
+    if (irq_route_owned(d, irq)) {
+        return -EBUSY; /* a host device's line: the device drives it (irq_route.c) */
+    }
     return irq < 32 ? -EINVAL : vgic_set_level(d, irq, level);
 }

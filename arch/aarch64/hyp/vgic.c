@@ -21,6 +21,7 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
+#include "irq_route.h"
 #include "vgic.h"
 
 /* ICH_* registers by encoding (GICv3 12.4). */
@@ -279,6 +280,9 @@ static struct vcpu *fold_lrs(struct vcpu *v)
                  * pending again while its line is still high (and then handed to its
                  * route below, like any SPI pending again). */
                 lr_write(i, 0);
+                if (irq_route_eoi(v->dom, intid)) { /* a host line: it says if still high */
+                    dist_of(v)->level[intid / 32 - 1] &= ~(1u << (intid % 32));
+                }
                 if (intid >= 32 && intid < VGIC_NR_IRQS &&
                     test_bit32(dist_of(v)->level, intid - 32)) {
                     dist_of(v)->pending[intid / 32 - 1] |= 1u << (intid % 32);

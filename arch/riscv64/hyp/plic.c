@@ -17,6 +17,7 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/printk.h>
 
+#include "irq_route.h"
 #include "riscv.h"
 
 /* Register map (PLIC spec chapter 3, "Memory Map"). */
@@ -198,10 +199,38 @@ int arch_irqc_cpu_init(struct pcpu *cpu)
     return -ENODEV;
 }
 
+unsigned plic_nr_sources(void)
+{
+    return plic.nr_sources;
+}
+
+bool plic_src_requested(uint32_t src)
+{
+    for (unsigned i = 0; i < PLIC_DEV_IRQS; i++) {
+        if (__atomic_load_n(&dev_irqs[i].fn, __ATOMIC_ACQUIRE) && dev_irqs[i].src == src) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void plic_src_enable(uint32_t src, uint32_t ctx, bool on)
+{
+    uint32_t en = rd32(PLIC_ENABLE(ctx, src / 32));
+
+    /* Any priority above the threshold (0) interrupts; 0 never does (spec 3.1). */
+    wr32(PLIC_PRIORITY(src), on ? 1 : 0);
+    wr32(PLIC_ENABLE(ctx, src / 32), on ? en | 1u << (src % 32) : en & ~(1u << (src % 32)));
+}
+
+void plic_complete(uint32_t src, uint32_t ctx)
+{
+    wr32(PLIC_CLAIM(ctx), src); /* spec 3.6 */
+}
+
 int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
 {
     uint32_t src = nr == 1 ? cells[0] : 0;
-    uint32_t ctx = this_cpu()->arch.plic_ctx;
 
     /* The PLIC binding: one cell, the source (1..ndev). */
     if (src == 0 || src > plic.nr_sources) {
@@ -213,10 +242,8 @@ int arch_irq_request(const uint32_t *cells, unsigned nr, void (*handler)(void))
         }
         dev_irqs[i].src = src;
         __atomic_store_n(&dev_irqs[i].fn, handler, __ATOMIC_RELEASE);
-        /* Any priority above the threshold (0) interrupts; only this hart's S-mode
-         * context has it enabled. */
-        wr32(PLIC_PRIORITY(src), 1);
-        wr32(PLIC_ENABLE(ctx, src / 32), rd32(PLIC_ENABLE(ctx, src / 32)) | 1u << (src % 32));
+        /* Only this hart's S-mode context has it enabled. */
+        plic_src_enable(src, this_cpu()->arch.plic_ctx, true);
         return 0;
     }
     return -ENOSPC;
@@ -236,11 +263,14 @@ void plic_handle_irq(void)
 
         if (fn && dev_irqs[i].src == src) {
             fn();
-            wr32(PLIC_CLAIM(ctx), src); /* complete (spec 3.6) */
+            plic_complete(src, ctx);
             return;
         }
     }
+    if (irq_route_fire(src, ctx)) {
+        return; /* completed when its guest completes it */
+    }
     printk("irq: unexpected interrupt %u on cpu%u; masking it\n", src, this_cpu()->id);
     wr32(PLIC_PRIORITY(src), 0);
-    wr32(PLIC_CLAIM(ctx), src); /* complete */
+    plic_complete(src, ctx);
 }

@@ -68,6 +68,9 @@ uint32_t vplic_read(struct domain *d, uint64_t off);
 void vplic_write(struct domain *d, uint64_t off, uint32_t val);
 /* Make source @src pending (an edge from a device model). */
 void vplic_raise(struct domain *d, unsigned src);
+/* Set source @src's line level (arch_domain_irq_level without its passthrough check):
+ * level-sensitive, pending on a rising edge and again at completion while high. */
+int __must_check vplic_set_level(struct domain *d, uint32_t src, bool level);
 
 /* Emulate a guest load/store at @gpa (mmio.c): true if an emulated device is there
  * and the access was done (sepc advanced); false: nothing is there. */

@@ -21,6 +21,7 @@
 #include <bulkhead/percpu.h>
 #include <bulkhead/sched.h>
 
+#include "irq_route.h"
 #include "riscv.h"
 
 void fp_save(struct fp_state *fp);
@@ -187,6 +188,7 @@ int arch_domain_init(struct domain *d)
 
 void arch_domain_teardown(struct domain *d)
 {
+    irq_route_release(d);
     for (unsigned i = 0; i < d->nr_vcpus; i++) {
         if (d->vcpus[i]) {
             virq_vcpu_teardown(d->vcpus[i]);

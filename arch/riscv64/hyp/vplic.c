@@ -22,6 +22,7 @@
 #include <bulkhead/domain.h>
 #include <bulkhead/errno.h>
 
+#include "irq_route.h"
 #include "riscv.h"
 
 #define PRIO_MASK     7u
@@ -133,10 +134,13 @@ static uint32_t claim(struct vplic *p, unsigned c)
     return src;
 }
 
-static void complete(struct vplic *p, unsigned c, uint32_t src)
+static void complete(struct domain *d, struct vplic *p, unsigned c, uint32_t src)
 {
     if (src_valid(src) && bit(p->ctx[c].enable, src)) {
         p->claimed[src / 32] &= ~(1u << (src % 32));
+        if (irq_route_complete(d, src)) { /* a host source: the host says if still high */
+            p->level[src / 32] &= ~(1u << (src % 32));
+        }
         /* The gateway (spec 3.9): a level-sensitive line still high is pending again. */
         if (bit(p->level, src)) {
             p->pending[src / 32] |= 1u << (src % 32);
@@ -219,7 +223,7 @@ static void write_locked(struct domain *d, uint64_t off, uint32_t val)
             p->ctx[c].threshold = val & PRIO_MASK;
             break;
         case 4:
-            complete(p, (unsigned)c, val);
+            complete(d, p, (unsigned)c, val);
             break;
         default:
             break;
@@ -275,7 +279,7 @@ void vplic_raise(struct domain *d, unsigned src)
     notify(d, rose);
 }
 
-int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+int vplic_set_level(struct domain *d, uint32_t irq, bool level)
 {
     struct vplic *p = &d->arch.vplic;
     uint32_t rose, b;
@@ -299,6 +303,14 @@ int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
     vp_unlock(p);
     notify(d, rose);
     return 0;
+}
+
+int arch_domain_irq_level(struct domain *d, uint32_t irq, bool level)
+{
+    if (irq_route_owned(d, irq)) {
+        return -EBUSY; /* a host device's source: the device drives it (irq_route.c) */
+    }
+    return vplic_set_level(d, irq, level);
 }
 
 bool arch_guest_mmio_emulated(uint64_t ipa, uint64_t size)

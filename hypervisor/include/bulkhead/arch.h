@@ -207,8 +207,19 @@ void arch_vcpu_evtchn_upcall(struct vcpu *v);
 
 /* Set device interrupt line @irq of @d to @level (XEN_DMOP_set_irq_level from its
  * stub): aarch64 GIC SPI INTIDs 32..VGIC's last, level-sensitive (pending while high);
- * riscv64 PLIC sources 1..VPLIC_NDEV. -EINVAL for a line the domain does not have. */
+ * riscv64 PLIC sources 1..VPLIC_NDEV. -EINVAL for a line the domain does not have,
+ * -EBUSY for a host device's line passed through to it (arch_irq_route). */
 int __must_check arch_domain_irq_level(struct domain *d, uint32_t irq, bool level);
+
+/* Give host device interrupt @cells (@nr cells, the board controller's binding, as
+ * arch_irq_request takes it) to domain @d alone, as the same line of its virtual
+ * interrupt controller (Xen's dom0less passthrough: virtual == physical). When the line
+ * fires it is made pending in @d; a level-sensitive one stays masked at the host (GIC:
+ * disabled; PLIC: claimed) until @d's guest has ended it (EOI / completion), then the
+ * host line decides again. The route goes with arch_domain_teardown(). 0; -EINVAL for
+ * a specifier that is not a device line both controllers have; -EBUSY for a line the
+ * hypervisor or a domain owns; -ENOSPC when no route is left. */
+int __must_check arch_irq_route(struct domain *d, const uint32_t *cells, unsigned nr);
 
 /* Enter the loaded vCPU from the idle loop; the hypervisor stack starts over. */
 __noreturn void arch_vcpu_enter(void);

@@ -27,7 +27,8 @@ struct arch_p2m {
 };
 
 struct arch_domain {
-    uint32_t irq_level[4]; /* arch_domain_irq_level(): lines 32..127 (as aarch64's SPIs) */
+    uint32_t irq_level[4];  /* arch_domain_irq_level(): lines 32..127 (as aarch64's SPIs) */
+    uint32_t irq_routed[4]; /* arch_irq_route(): host lines given to it, as irq_level */
 };
 
 #endif

@@ -44,6 +44,14 @@ unsigned dom_evtchn_poll(void (*fn)(uint32_t port, void *ctx), void *ctx);
 /* Block vCPU 0 until an event may be pending (it may also return early, harmlessly). */
 void dom_evtchn_wait(void);
 
+/* A program whose device interrupts (dom/irq.h) signal events calls this once, before
+ * enabling them (it sets up the vCPU's interrupt delivery where dom_evtchn_init did not):
+ * dom_evtchn_wait then takes pending interrupts, with interrupts masked everywhere else,
+ * on every arch (aarch64 already does: its wait ends on any interrupt; riscv64's opens
+ * sstatus.SIE briefly before and after SCHEDOP_block, which a pending device interrupt
+ * also ends). So a handler never runs while the loop does. */
+void dom_evtchn_take_device_irqs(void);
+
 /* True if vCPU 0's upcall flag is set (something is pending). */
 bool dom_evtchn_upcall_pending(void);
 

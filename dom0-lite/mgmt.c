@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The management channel's driver (mgmt.h): QEMU's `pci-serial`, a 16550 behind PCI
+ * (vendor 0x1b36, device 0x0002, BAR 0 an 8-byte I/O range, INTx), passed through to
+ * dom0-lite by the hypervisor. Its device tree node (bh-boot, toolstack/bhboot/mgmt.py):
+ *
+ *   reg              <the function's ECAM config page>, <the I/O window page of BAR 0>
+ *   interrupts       its INTx line, as the host's interrupt-map names it
+ *   bulkhead,io-port the I/O port to place BAR 0 at (inside that page)
+ *
+ * No firmware enumerated the bus: we place BAR 0 and turn I/O decoding on. The UART runs
+ * with its FIFO (receive trigger at 8 bytes; QEMU's timeout interrupt takes the tail) and
+ * only the received-data interrupt. The interrupt handler moves the bytes into a ring and
+ * signals a loopback event channel, so the program's event loop is told on mgmt_port().
+ * Interrupts are taken only in the loop's wait (dom_evtchn_wait), never while the loop
+ * runs, so the ring and the IER flow control need no lock: the handler and the loop
+ * never overlap on dom0-lite's one vCPU.
+ */
+#include <string.h>
+
+#include <libfdt.h>
+
+#include "dom/dom.h"
+#include "dom/event.h"
+#include "dom/irq.h"
+#include "fmt.h"
+#include "mgmt.h"
+
+#include <xen/errno.h>
+#include <xen/xen.h>
+
+#define COMPAT "bulkhead,mgmt-pci-serial"
+
+/* PCI configuration space (PCI Local Bus 3.0, 6.1) and QEMU's ids for pci-serial. */
+#define PCI_ID         0x00
+#define PCI_COMMAND    0x04
+#define PCI_BAR0       0x10
+#define PCI_CMD_IO     (1u << 0)
+#define PCI_CMD_NO_INT (1u << 10)
+#define PCI_SERIAL_ID  0x00021b36u /* device 0x0002, vendor 0x1b36 (Red Hat, QEMU) */
+
+/* 16550 registers (byte offsets from BAR 0) and bits. */
+#define UART_RBR    0 /* read; THR on write; DLL with LCR.DLAB */
+#define UART_IER    1 /* DLM with LCR.DLAB */
+#define UART_FCR    2
+#define UART_LCR    3
+#define UART_MCR    4
+#define UART_LSR    5
+#define IER_RDI     0x01
+#define FCR_ENABLE  0x01
+#define FCR_CLEAR   0x06 /* both FIFOs */
+#define FCR_TRIG_8  0x80 /* receive interrupt at 8 bytes */
+#define LCR_DLAB    0x80
+#define LCR_8N1     0x03
+#define MCR_DTR_RTS 0x03
+#define MCR_OUT2    0x08 /* gates the interrupt line on PC-style boards */
+#define LSR_DR      0x01
+#define LSR_THRE    0x20
+#define TX_FIFO     16
+#define TX_WAIT_NS  100000000ull /* per byte, then mgmt_write gives up */
+
+#define RING_SIZE 8192u /* a power of two */
+
+static struct {
+    volatile uint8_t *regs;   /* BAR 0 through the I/O window page */
+    unsigned irq;             /* dom/irq.h number */
+    uint32_t port, send_port; /* the loop's end of the loopback channel, and the ISR's */
+    uint8_t ring[RING_SIZE];
+    uint32_t head, tail; /* head: the ISR's, tail: the loop's; free-running */
+    bool rx_stopped;     /* the ring filled: the ISR turned the receive interrupt off */
+    struct mgmt_stats stats;
+    /* mgmt_serve's line assembly */
+    char line[MGMT_LINE_MAX + 1];
+    size_t len;
+    bool too_long;
+    bool hold; /* `hold`: read nothing until the ring is full */
+} ch;
+
+static uint8_t rd(unsigned r)
+{
+    return ch.regs[r];
+}
+
+static void wr(unsigned r, uint8_t v)
+{
+    ch.regs[r] = v;
+}
+
+/* The two reg entries, the interrupt and the BAR's port of node @node. */
+static int read_node(const void *fdt, int node, uint64_t *ecam, uint64_t *io, uint32_t *port)
+{
+    int len = 0;
+    const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
+    const fdt32_t *irq;
+    const fdt32_t *p = fdt_getprop(fdt, node, "bulkhead,io-port", NULL);
+
+    /* The root's 2 address and 2 size cells (the guest tree's spec). */
+    if (!reg || len != 32 || !p) {
+        return -XEN_EINVAL;
+    }
+    *ecam = (uint64_t)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
+    *io = (uint64_t)fdt32_to_cpu(reg[4]) << 32 | fdt32_to_cpu(reg[5]);
+    *port = fdt32_to_cpu(*p);
+    irq = fdt_getprop(fdt, node, "interrupts", &len);
+    /* GIC <0 spi flags>: DOM_IRQ_DEV0 + spi; PLIC <source>: DOM_IRQ_DEV0 + source. */
+    if (!irq || (len != 12 && len != 4)) {
+        return -XEN_EINVAL;
+    }
+    ch.irq = DOM_IRQ_DEV0 + fdt32_to_cpu(irq[len == 12 ? 1 : 0]);
+    if (ch.irq >= DOM_IRQ_MAX || (*io & 0xfff) || (*port & 0xfff) > 0xff8) {
+        return -XEN_EINVAL;
+    }
+    return 0;
+}
+
+/* In interrupt context: take what the FIFO holds, as much as the ring has room for. */
+static void isr(unsigned irq, void *ctx)
+{
+    bool got = false;
+
+    (void)irq;
+    (void)ctx;
+    ch.stats.irqs++;
+    while (rd(UART_LSR) & LSR_DR) {
+        if (ch.head - ch.tail == RING_SIZE) {
+            /* Full: stop the interrupt (the line drops); QEMU keeps the rest on the
+             * socket until mgmt_read makes room. */
+            wr(UART_IER, 0);
+            ch.rx_stopped = true;
+            ch.stats.stops++;
+            break;
+        }
+        ch.ring[ch.head++ % RING_SIZE] = rd(UART_RBR);
+        got = true;
+    }
+    if (got || ch.rx_stopped) {
+        dom_evtchn_notify(ch.send_port);
+    }
+}
+
+static int setup_pci(uint64_t ecam, uint64_t io, uint32_t port)
+{
+    volatile uint32_t *cfg = (volatile uint32_t *)(uintptr_t)ecam;
+    uint32_t id = cfg[PCI_ID / 4];
+
+    if (id != PCI_SERIAL_ID) {
+        dom_printf("dom0-lite: management channel: PCI id 0x%08x at 0x%lx, not QEMU's "
+                   "pci-serial (0x%08x)\n",
+                   id, (unsigned long)ecam, PCI_SERIAL_ID);
+        return -XEN_ENODEV;
+    }
+    cfg[PCI_BAR0 / 4] = port;
+    cfg[PCI_COMMAND / 4] = (cfg[PCI_COMMAND / 4] | PCI_CMD_IO) & ~PCI_CMD_NO_INT;
+    ch.regs = (volatile uint8_t *)(uintptr_t)(io + (port & 0xfff));
+    return 0;
+}
+
+static void setup_uart(void)
+{
+    wr(UART_IER, 0);
+    wr(UART_LCR, LCR_DLAB);
+    wr(UART_RBR, 1); /* divisor 1: the fastest line, so QEMU's timeout comes soonest */
+    wr(UART_IER, 0);
+    wr(UART_LCR, LCR_8N1);
+    wr(UART_FCR, FCR_ENABLE | FCR_CLEAR | FCR_TRIG_8);
+    wr(UART_MCR, MCR_DTR_RTS | MCR_OUT2);
+    while (rd(UART_LSR) & LSR_DR) {
+        (void)rd(UART_RBR);
+    }
+}
+
+int mgmt_init(void)
+{
+    const void *fdt = dom_info.fdt;
+    int node = fdt_node_offset_by_compatible(fdt, -1, COMPAT);
+    uint64_t ecam, io;
+    uint32_t port;
+    int rc;
+
+    if (node < 0) {
+        return -XEN_ENODEV;
+    }
+    if (read_node(fdt, node, &ecam, &io, &port)) {
+        dom_printf("dom0-lite: management channel: its node's reg, interrupts or "
+                   "bulkhead,io-port is malformed\n");
+        return -XEN_EINVAL;
+    }
+    rc = setup_pci(ecam, io, port);
+    if (rc) {
+        return rc;
+    }
+    setup_uart();
+    /* A loopback channel: the ISR sends on one end, the loop is told on the other. */
+    rc = dom_evtchn_alloc_unbound(DOMID_SELF, &ch.port);
+    if (!rc) {
+        rc = dom_evtchn_bind_interdomain(DOMID_SELF, ch.port, &ch.send_port);
+    }
+    if (rc) {
+        dom_printf("dom0-lite: management channel: no loopback event channel (%d)\n", rc);
+        ch.port = 0;
+        return rc;
+    }
+    dom_evtchn_take_device_irqs();
+    dom_irq_register(ch.irq, isr, NULL);
+    dom_irq_enable(ch.irq);
+    wr(UART_IER, IER_RDI);
+    return 0;
+}
+
+uint32_t mgmt_port(void)
+{
+    return ch.port;
+}
+
+size_t mgmt_read(void *buf, size_t max)
+{
+    uint8_t *out = buf;
+    size_t n = 0;
+
+    if (!ch.regs) {
+        return 0;
+    }
+    for (; n < max && ch.tail != ch.head; n++) {
+        out[n] = ch.ring[ch.tail++ % RING_SIZE];
+    }
+    ch.stats.rx_bytes += n;
+    if (ch.rx_stopped && ch.head - ch.tail <= RING_SIZE / 2) {
+        ch.rx_stopped = false;
+        wr(UART_IER, IER_RDI); /* what waited in the FIFO interrupts at once */
+    }
+    return n;
+}
+
+size_t mgmt_write(const void *buf, size_t len)
+{
+    const uint8_t *in = buf;
+    size_t n = 0;
+
+    while (ch.regs && n < len) {
+        uint64_t deadline = dom_now_ns() + TX_WAIT_NS;
+
+        while (!(rd(UART_LSR) & LSR_THRE)) {
+            if (dom_now_ns() > deadline) {
+                ch.stats.tx_bytes += n;
+                return n;
+            }
+        }
+        /* THRE: the transmit FIFO is empty; fill it. */
+        for (unsigned k = 0; k < TX_FIFO && n < len; k++) {
+            wr(UART_RBR, in[n++]);
+        }
+    }
+    ch.stats.tx_bytes += n;
+    return n;
+}
+
+void mgmt_get_stats(struct mgmt_stats *s)
+{
+    *s = ch.stats;
+}
+
+static void reply(const char *s)
+{
+    mgmt_write(s, strlen(s));
+}
+
+/* One complete line of the built-in service. */
+static void serve_line(const char *l, size_t len)
+{
+    char buf[96];
+
+    if (len == 4 && !memcmp(l, "ping", 4)) {
+        reply("pong\n");
+    } else if (len >= 5 && !memcmp(l, "echo ", 5)) {
+        mgmt_write(l + 5, len - 5);
+        reply("\n");
+    } else if (len == 5 && !memcmp(l, "stats", 5)) {
+        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu\n",
+                     (unsigned long)ch.stats.rx_bytes, (unsigned long)ch.stats.tx_bytes,
+                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops);
+        reply(buf);
+    } else if (len == 4 && !memcmp(l, "hold", 4)) {
+        ch.hold = true;
+        reply("holding\n");
+    } else {
+        reply("error: unknown request\n");
+    }
+}
+
+void mgmt_serve(void)
+{
+    char buf[256];
+    size_t n;
+
+    for (;;) {
+        if (ch.hold && !ch.rx_stopped) {
+            return; /* the handler tells the loop again once the ring is full */
+        }
+        ch.hold = false;
+        n = mgmt_read(buf, sizeof(buf));
+        if (!n) {
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char c = buf[i];
+
+            if (c == '\n') {
+                if (ch.too_long) {
+                    reply("error: line too long (max 4096 bytes)\n");
+                } else {
+                    if (ch.len && ch.line[ch.len - 1] == '\r') {
+                        ch.len--;
+                    }
+                    serve_line(ch.line, ch.len);
+                }
+                ch.len = 0;
+                ch.too_long = false;
+            } else if (ch.len == MGMT_LINE_MAX) {
+                ch.too_long = true;
+            } else if (!ch.too_long) {
+                ch.line[ch.len++] = c;
+            }
+        }
+    }
+}

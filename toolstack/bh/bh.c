@@ -1,0 +1,554 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bh, the host front end of the bh command table (docs/api.md):
+ *
+ *   bh --connect unix:PATH [--timeout SECONDS] <command> [args ...]
+ *
+ * The same dom0-lite/cmdtable.c as the `bh>` shell, with a back end (struct bh_ops) that
+ * speaks dom0-lite's JSON management API over a Unix socket (QEMU's end of the
+ * management channel), so `bh --connect unix:S list` prints what `bh> list` prints.
+ * Output goes to stdout and the exit code is 0 on success; on an error the command's
+ * output goes to stderr and the exit code is 1 (2: unknown command, 3: no connection or
+ * a broken answer). The JSON helpers (and jsmn) are dom0-lite/api.c's.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cmdtable.h"
+
+#include <xen/errno.h>
+
+#define BH_EXIT_TRANSPORT 3
+#define MAX_TOKENS        8192
+#define RESP_MAX          (1 << 20)
+
+static const char *connect_to; /* "unix:PATH" */
+static int timeout_ms = 30000;
+static int sock = -1;
+static uint64_t next_id = 1;
+
+static char *outbuf; /* the command's output, shown at the end (stdout or stderr) */
+static size_t outlen, outcap;
+
+static char *resp;   /* the current answer line */
+static size_t rlen;  /* bytes in resp (the answer and what came after it) */
+static size_t rline; /* the answer's length, without its '\n' */
+static jsmntok_t *tok;
+static int ntok;
+
+static void out(const char *s, size_t len)
+{
+    if (outlen + len + 1 > outcap) {
+        outcap = (outlen + len + 1) * 2;
+        outbuf = realloc(outbuf, outcap);
+        if (!outbuf) {
+            fputs("bh: out of memory\n", stderr);
+            exit(BH_EXIT_TRANSPORT);
+        }
+    }
+    memcpy(outbuf + outlen, s, len);
+    outlen += len;
+}
+
+static void flush_out(FILE *f)
+{
+    if (outlen) {
+        fwrite(outbuf, 1, outlen, f);
+    }
+    outlen = 0;
+}
+
+/* The connection failed or answered nonsense: what was printed so far, then why. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    flush_out(stderr);
+    fputs("bh: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(BH_EXIT_TRANSPORT);
+}
+
+static void send_all(const char *s, size_t len);
+
+static void connect_api(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+    if (!connect_to) {
+        die("no management API to talk to: give --connect unix:PATH (QEMU's socket for "
+            "dom0-lite's management channel)");
+    }
+    if (strncmp(connect_to, "unix:", 5) || !connect_to[5]) {
+        die("--connect %s: only unix:PATH is supported", connect_to);
+    }
+    if (strlen(connect_to + 5) >= sizeof(sa.sun_path)) {
+        die("--connect %s: path too long", connect_to);
+    }
+    strcpy(sa.sun_path, connect_to + 5);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        die("cannot connect to %s: %s", connect_to, strerror(errno));
+    }
+    /* The channel is one stream across clients: end whatever line an earlier client
+     * left unfinished (an empty line gets no answer). */
+    send_all("\n", 1);
+}
+
+static void send_all(const char *s, size_t len)
+{
+    while (len) {
+        ssize_t n = send(sock, s, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            die("%s: write failed: %s", connect_to, strerror(errno));
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+/* The next line from the socket into resp[0..rline). */
+static void read_line(void)
+{
+    /* drop the previous line */
+    if (rline < rlen) {
+        memmove(resp, resp + rline + 1, rlen - rline - 1);
+        rlen -= rline + 1;
+    } else {
+        rlen = 0;
+    }
+    rline = 0;
+    for (;;) {
+        char *nl = memchr(resp, '\n', rlen);
+        struct pollfd p = {.fd = sock, .events = POLLIN};
+        ssize_t n;
+
+        if (nl) {
+            rline = (size_t)(nl - resp);
+            return;
+        }
+        if (rlen == RESP_MAX) {
+            die("%s: an answer longer than %d bytes", connect_to, RESP_MAX);
+        }
+        n = poll(&p, 1, timeout_ms);
+        if (n == 0) {
+            die("%s: no answer within %d s (is dom0-lite up?)", connect_to, timeout_ms / 1000);
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        n = recv(sock, resp + rlen, RESP_MAX - rlen, 0);
+        if (n == 0) {
+            die("%s: the connection closed", connect_to);
+        }
+        if (n < 0 && errno != EINTR) {
+            die("%s: read failed: %s", connect_to, strerror(errno));
+        }
+        rlen += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* One request; returns the token of "result", or -1 with @err (if any) and *@rc set. */
+static int call(const char *method, const char *params, char *err, int *rc)
+{
+    static char req[4096];
+    uint64_t id = next_id++;
+    int len;
+
+    if (sock < 0) {
+        connect_api();
+    }
+    len = snprintf(req, sizeof(req), "{\"id\":%llu,\"method\":\"%s\",\"params\":{%s}}\n",
+                   (unsigned long long)id, method, params ? params : "");
+    if (len < 0 || (size_t)len >= sizeof(req)) {
+        die("%s: request too long", method);
+    }
+    send_all(req, (size_t)len);
+    for (;;) {
+        jsmn_parser p;
+        uint64_t got;
+        int iid, ires, ierr;
+
+        read_line();
+        jsmn_init(&p);
+        ntok = jsmn_parse(&p, resp, rline, tok, MAX_TOKENS);
+        if (ntok <= 0 || tok[0].type != JSMN_OBJECT) {
+            die("%s: not a JSON answer: %.*s", connect_to, (int)(rline > 200 ? 200 : rline), resp);
+        }
+        iid = api_json_member(resp, tok, ntok, 0, "id");
+        if (iid < 0) {
+            continue; /* an event */
+        }
+        if (!api_json_uint(resp, &tok[iid], &got)) {
+            /* id null: the server could not read a request of ours */
+            got = 0;
+        }
+        if (got && got != id) {
+            continue; /* an answer to someone else's request: not ours */
+        }
+        ires = api_json_member(resp, tok, ntok, 0, "result");
+        if (ires >= 0 && got == id) {
+            return ires;
+        }
+        ierr = api_json_member(resp, tok, ntok, 0, "error");
+        if (ierr < 0) {
+            die("%s: an answer with neither result nor error", connect_to);
+        }
+        int im = api_json_member(resp, tok, ntok, ierr, "message");
+        int ie = api_json_member(resp, tok, ntok, ierr, "errno");
+        int ic = api_json_member(resp, tok, ntok, ierr, "code");
+        char msg[BH_ERR_MAX] = "";
+        uint64_t e;
+
+        if (im < 0 || !api_json_str(resp, &tok[im], msg, sizeof(msg))) {
+            snprintf(msg, sizeof(msg), "error");
+        }
+        if (!got) {
+            die("the management API refused our request: %s", msg);
+        }
+        *rc = -XEN_ENOSYS;
+        if (ie >= 0 && resp[tok[ie].start] == '-' &&
+            api_json_uint(resp,
+                          &(jsmntok_t){.type = JSMN_PRIMITIVE,
+                                       .start = tok[ie].start + 1,
+                                       .end = tok[ie].end},
+                          &e) &&
+            e > 0 && e < 4096) {
+            *rc = -(int)e;
+        } else if (ic >= 0 && api_json_is(resp, &tok[ic], "unknown-domain")) {
+            *rc = -XEN_ESRCH;
+        }
+        if (err) {
+            snprintf(err, BH_ERR_MAX, "%s", msg);
+        }
+        return -1;
+    }
+}
+
+static uint64_t num(int obj, const char *key)
+{
+    int i = api_json_member(resp, tok, ntok, obj, key);
+    uint64_t v = 0;
+
+    if (i >= 0 && resp[tok[i].start] == '-') {
+        return 0; /* -1: no CPU */
+    }
+    if (i >= 0 && !api_json_uint(resp, &tok[i], &v) && !api_json_is(resp, &tok[i], "null")) {
+        die("%s: bad '%s' in an answer", connect_to, key);
+    }
+    return v;
+}
+
+static bool flag(int obj, const char *key)
+{
+    int i = api_json_member(resp, tok, ntok, obj, key);
+
+    return i >= 0 && api_json_is(resp, &tok[i], "true");
+}
+
+/* ---- the back end ---- */
+
+static void fill_dom(struct bh_dom *d, int o)
+{
+    static const char letters[] = "rbpscd";
+    int i = api_json_member(resp, tok, ntok, o, "state");
+    char st[8] = "";
+
+    memset(d, 0, sizeof(*d));
+    d->id = (unsigned)num(o, "domid");
+    d->mem_kib = num(o, "memory_kib");
+    d->vcpus = (unsigned)num(o, "vcpus");
+    d->shutdown_code = (unsigned)num(o, "shutdown_code");
+    d->cpu_ns = num(o, "cpu_time_ns");
+    d->stub_id = (unsigned)num(o, "stub_domid");
+    i = api_json_member(resp, tok, ntok, o, "name");
+    if (i < 0 || !api_json_str(resp, &tok[i], d->name, sizeof(d->name))) {
+        die("%s: a domain without a name in an answer", connect_to);
+    }
+    i = api_json_member(resp, tok, ntok, o, "state");
+    if (i < 0 || !api_json_str(resp, &tok[i], st, sizeof(st)) || strlen(st) != 6) {
+        die("%s: a domain without its state in an answer", connect_to);
+    }
+    static const uint32_t bits[] = {BH_DOM_RUNNING,  BH_DOM_BLOCKED,  BH_DOM_PAUSED,
+                                    BH_DOM_SHUTDOWN, BH_DOM_SHUTDOWN, BH_DOM_DYING};
+
+    for (int k = 0; k < 6; k++) {
+        if (st[k] == letters[k]) {
+            d->flags |= bits[k];
+        }
+    }
+    if (st[4] == 'c') {
+        d->shutdown_code = BH_SHUTDOWN_CRASH;
+    }
+}
+
+static int r_list(struct bh_dom *doms, unsigned max)
+{
+    int rc = 0;
+    int r = call("list", NULL, NULL, &rc);
+    int a = api_json_member(resp, tok, ntok, r, "domains");
+    int n = 0;
+
+    if (r < 0) {
+        return rc;
+    }
+    if (a < 0 || tok[a].type != JSMN_ARRAY) {
+        die("%s: a list answer without domains", connect_to);
+    }
+    for (int k = 0, i = a + 1; k < tok[a].size && (unsigned)n < max;
+         k++, i = api_json_skip(tok, ntok, i)) {
+        fill_dom(&doms[n++], i);
+    }
+    return n;
+}
+
+static void quote(char *p, size_t size, const char *s)
+{
+    if (api_json_quote(p, size, s) >= size) {
+        die("an argument too long for a request: %.40s...", s);
+    }
+}
+
+static int r_create(const char *cfg, unsigned n, char *const ov[], char *err)
+{
+    static char params[3500], q[700];
+    size_t o;
+    int rc = 0, r;
+
+    quote(q, sizeof(q), cfg);
+    o = (size_t)snprintf(params, sizeof(params), "\"config\":%s,\"overrides\":[", q);
+    for (unsigned i = 0; i < n; i++) {
+        quote(q, sizeof(q), ov[i]);
+        o += (size_t)snprintf(params + o, sizeof(params) - o, "%s%s", i ? "," : "", q);
+        if (o >= sizeof(params)) {
+            die("create: the overrides are too long for a request");
+        }
+    }
+    snprintf(params + o, sizeof(params) - o, "]");
+    r = call("create", params, err, &rc);
+    if (r < 0) {
+        return rc;
+    }
+    return (int)num(r, "domid");
+}
+
+static int dom_call(const char *method, unsigned domid, char *err)
+{
+    char params[32];
+    int rc = 0;
+
+    snprintf(params, sizeof(params), "\"dom\":%u", domid);
+    return call(method, params, err, &rc) < 0 ? rc : 0;
+}
+
+static int r_destroy(unsigned domid, char *err)
+{
+    return dom_call("destroy", domid, err);
+}
+
+static int r_shutdown(unsigned domid, bool reboot, char *err)
+{
+    return dom_call(reboot ? "reboot" : "shutdown", domid, err);
+}
+
+static int r_pause(unsigned domid, bool pause, char *err)
+{
+    return dom_call(pause ? "pause" : "resume", domid, err);
+}
+
+static int r_console(unsigned domid, char *err)
+{
+    return dom_call("console", domid, err);
+}
+
+static int r_vcpus(unsigned domid, struct bh_vcpu *v, unsigned max)
+{
+    char params[32];
+    int rc = 0, r, a, n = 0;
+
+    snprintf(params, sizeof(params), "\"dom\":%u", domid);
+    r = call("vcpu-list", params, NULL, &rc);
+    if (r < 0) {
+        return rc;
+    }
+    a = api_json_member(resp, tok, ntok, r, "vcpus");
+    if (a < 0 || tok[a].type != JSMN_ARRAY) {
+        die("%s: a vcpu-list answer without vcpus", connect_to);
+    }
+    for (int k = 0, i = a + 1; k < tok[a].size && (unsigned)n < max;
+         k++, i = api_json_skip(tok, ntok, i)) {
+        int c = api_json_member(resp, tok, ntok, i, "cpu");
+
+        v[n++] =
+            (struct bh_vcpu){.id = (unsigned)num(i, "vcpu"),
+                             .cpu = c >= 0 && resp[tok[c].start] != '-' ? (int)num(i, "cpu") : -1,
+                             .online = flag(i, "online"),
+                             .running = flag(i, "running"),
+                             .blocked = flag(i, "blocked"),
+                             .cpu_ns = num(i, "cpu_time_ns"),
+                             .affinity = num(i, "affinity")};
+    }
+    return n;
+}
+
+static int r_vcpu_pin(unsigned domid, int vcpu, uint64_t mask, char *err)
+{
+    char params[512], cpus[300] = "";
+    size_t o = 0;
+    int rc = 0;
+
+    for (unsigned c = 0; c < 64; c++) {
+        if (mask >> c & 1) {
+            o += (size_t)snprintf(cpus + o, sizeof(cpus) - o, "%s%u", o ? "," : "", c);
+        }
+    }
+    if (vcpu < 0) {
+        snprintf(params, sizeof(params), "\"dom\":%u,\"vcpu\":\"all\",\"cpus\":\"%s\"", domid,
+                 cpus);
+    } else {
+        snprintf(params, sizeof(params), "\"dom\":%u,\"vcpu\":%d,\"cpus\":\"%s\"", domid, vcpu,
+                 cpus);
+    }
+    return call("vcpu-pin", params, err, &rc) < 0 ? rc : 0;
+}
+
+static int r_sched_get(unsigned domid, unsigned *weight, unsigned *cap)
+{
+    char params[32];
+    int rc = 0, r;
+
+    snprintf(params, sizeof(params), "\"dom\":%u", domid);
+    r = call("sched-credit", params, NULL, &rc);
+    if (r < 0) {
+        return rc;
+    }
+    *weight = (unsigned)num(r, "weight");
+    *cap = (unsigned)num(r, "cap");
+    return 0;
+}
+
+static int r_sched_set(unsigned domid, int weight, int cap)
+{
+    char params[96];
+    int o, rc = 0;
+
+    o = snprintf(params, sizeof(params), "\"dom\":%u", domid);
+    if (weight >= 0) {
+        o += snprintf(params + o, sizeof(params) - (size_t)o, ",\"weight\":%d", weight);
+    }
+    if (cap >= 0) {
+        snprintf(params + o, sizeof(params) - (size_t)o, ",\"cap\":%d", cap);
+    }
+    return call("sched-credit", params, NULL, &rc) < 0 ? rc : 0;
+}
+
+static char version[128] = "unknown";
+
+static int r_physinfo(struct bh_physinfo *pi)
+{
+    int rc = 0, r = call("host-info", NULL, NULL, &rc);
+    int v;
+
+    if (r < 0) {
+        return rc;
+    }
+    pi->nr_cpus = (unsigned)num(r, "nr_cpus");
+    pi->cpu_khz = (unsigned)num(r, "cpu_khz");
+    pi->total_pages = num(r, "total_pages");
+    pi->free_pages = num(r, "free_pages");
+    pi->page_size = num(r, "page_size");
+    v = api_json_member(resp, tok, ntok, r, "version");
+    if (v >= 0) {
+        api_json_str(resp, &tok[v], version, sizeof(version));
+    }
+    return 0;
+}
+
+static uint64_t r_uptime(void)
+{
+    int rc = 0, r = call("uptime", NULL, NULL, &rc);
+
+    if (r < 0) {
+        die("uptime: %s", bh_strerror(rc));
+    }
+    return num(r, "uptime_ns");
+}
+
+static const struct bh_ops remote_ops = {
+    .out = out,
+    .list = r_list,
+    .create = r_create,
+    .destroy = r_destroy,
+    .shutdown = r_shutdown,
+    .pause = r_pause,
+    .vcpus = r_vcpus,
+    .sched_get = r_sched_get,
+    .sched_set = r_sched_set,
+    .physinfo = r_physinfo,
+    .uptime_ns = r_uptime,
+    .console = r_console,
+    .vcpu_pin = r_vcpu_pin,
+    .crash = NULL,
+    .version = version,
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: bh --connect unix:PATH [--timeout SECONDS] <command> [args ...]\n"
+          "  The Bulkhead toolstack on the host, through dom0-lite's management API\n"
+          "  (docs/api.md). 'bh help' lists the commands, as the bh> shell's help.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1, rc;
+
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        if (!strcmp(argv[i], "--connect") && i + 1 < argc) {
+            connect_to = argv[++i];
+        } else if (!strncmp(argv[i], "--connect=", 10)) {
+            connect_to = argv[i] + 10;
+        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && atoi(argv[i + 1]) > 0) {
+            timeout_ms = atoi(argv[++i]) * 1000;
+        } else if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "bh: unknown or incomplete option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (i == argc) {
+        usage(stderr);
+        return 2;
+    }
+    resp = malloc(RESP_MAX);
+    tok = malloc(MAX_TOKENS * sizeof(*tok));
+    if (!resp || !tok) {
+        die("out of memory");
+    }
+    rc = bh_run_argv(&remote_ops, argc - i, argv + i);
+    flush_out(rc ? stderr : stdout);
+    if (sock >= 0) {
+        close(sock);
+    }
+    return rc;
+}
