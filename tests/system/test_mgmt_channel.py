@@ -26,7 +26,7 @@ import time
 import pytest
 
 from conftest import ARCHES, BUILD, LOG_DIR
-from test_dom0 import BH_BOOT, PROMPT, TIMEOUT, _cfg, _kernel, run, wait_for
+from test_dom0 import BH_BOOT, PROMPT, TIMEOUT, _cfg, _kernel, wait_for
 
 BURST_LINES = 1024  # of 64 bytes: 64 KiB each way
 UART_LINE = {"aarch64": 1, "riscv64": 10}  # the hypervisor's console UART's interrupt
@@ -128,10 +128,11 @@ def test_channel(request, tmp_path, arch):
     rx = int(after["rx"]) - int(before["rx"])
     irqs = int(after["irqs"]) - int(before["irqs"])
     print(f"\n{arch}: 64 KiB burst echoed in {seconds:.2f} s ({64 / seconds:.0f} KiB/s each "
-          f"way), {rx} bytes in {irqs} interrupts ({rx / max(irqs, 1):.1f} bytes each)")
+          f"way), {rx} bytes received in {irqs} interrupts (receive and transmit)")
     assert rx >= 64 * 1024
-    # Interrupt-driven in FIFO batches: well under one interrupt per byte.
-    assert 0 < irqs < rx / 4, f"{irqs} interrupts for {rx} bytes"
+    # Interrupt-driven in FIFO batches (receive and transmit): well under one interrupt
+    # per byte received.
+    assert 0 < irqs < rx / 2, f"{irqs} interrupts for {rx} bytes"
 
     # Flow control: dom0-lite stops reading until its ring is full, so the handler turns
     # the device's interrupt off and QEMU holds the rest; nothing may be lost.
@@ -146,8 +147,9 @@ def test_channel(request, tmp_path, arch):
     assert stops - int(after["stops"]) >= 1, "the ring never filled: flow control not tested"
 
     # The board console still works, and the bystander saw no device interrupt.
-    out = run(child, "list")
-    assert re.search(r"^dom0-lite\s+1\s", out, re.M) and re.search(r"^watch\s+2\s", out, re.M)
+    child.send("list\r")
+    child.expect(r"\ndom0-lite +1 .*\n(.*\n)?watch +2 ", timeout=30)
+    child.expect_exact(PROMPT)
     child.expect(r"\(d2\) IRQWATCH \d+ (\d+)", timeout=30)
     child.expect(r"\(d2\) IRQWATCH \d+ (\d+)", timeout=30)  # one surely after the burst
     assert child.match.group(1) == "0", "the bystander took a device interrupt"
