@@ -67,7 +67,7 @@
 #define TX_RING 16384u
 /* mgmt_serve: the most a reply can add beyond the line it answers (`stats`), and the
  * most bytes of reply one byte of input can cause (an empty line's error). */
-#define REPLY_EXTRA    64u
+#define REPLY_EXTRA    160u
 #define REPLY_PER_BYTE 24u
 
 static struct {
@@ -308,6 +308,7 @@ size_t mgmt_write(const void *buf, size_t len)
         ch.tx[ch.tx_head++ % TX_RING] = in[n];
     }
     if (n < len && ch.regs) {
+        ch.stats.tx_full++;
         ch.tx_wait = true; /* told on mgmt_port() when half the ring is free */
     }
     if (n) {
@@ -330,7 +331,7 @@ static void reply(const char *s)
 /* One complete line of the built-in service. */
 static void serve_line(const char *l, size_t len)
 {
-    char buf[96];
+    char buf[REPLY_EXTRA];
 
     if (len == 4 && !memcmp(l, "ping", 4)) {
         reply("pong\n");
@@ -338,9 +339,10 @@ static void serve_line(const char *l, size_t len)
         mgmt_write(l + 5, len - 5);
         reply("\n");
     } else if (len == 5 && !memcmp(l, "stats", 5)) {
-        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu\n",
+        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu full %lu\n",
                      (unsigned long)ch.stats.rx_bytes, (unsigned long)ch.stats.tx_bytes,
-                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops);
+                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops,
+                     (unsigned long)ch.stats.tx_full);
         reply(buf);
     } else if (len == 4 && !memcmp(l, "hold", 4)) {
         ch.hold = true;
@@ -366,6 +368,7 @@ void mgmt_serve(void)
          * (MGMT_LINE_MAX) and REPLY_EXTRA, and each byte read may end a line. Without
          * room the input waits (and, its ring full, waits in QEMU): nothing is lost. */
         if (room < MGMT_LINE_MAX + REPLY_EXTRA + REPLY_PER_BYTE) {
+            ch.stats.tx_full++;
             ch.tx_wait = true;
             return;
         }

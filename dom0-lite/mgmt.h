@@ -46,16 +46,17 @@ size_t mgmt_write_room(void);
 
 /* The built-in line service (until the JSON API replaces it): reads what arrived and
  * answers each '\n'-terminated line: `ping` gets `pong`, `echo TEXT` gets TEXT, `stats`
- * the counters (`rx N tx N irqs N stops N`), `hold` (tests) gets `holding` and reads no
+ * the counters (`rx N tx N irqs N stops N full N`), `hold` (tests) gets `holding` and reads no
  * more until the ring is full (the flow control's path), a line longer than
  * MGMT_LINE_MAX gets `error: line too long (max 4096 bytes)`, any other
  * `error: unknown request`. Call it from notified() for mgmt_port(). */
 void mgmt_serve(void);
 
 /* Counters for tests and `info`: bytes received and sent, interrupts taken, times the
- * ring filled and the device was stopped. */
+ * receive ring filled and the device was stopped, times the transmit ring was too full
+ * for what was to be sent. */
 struct mgmt_stats {
-    uint64_t rx_bytes, tx_bytes, irqs, stops;
+    uint64_t rx_bytes, tx_bytes, irqs, stops, tx_full;
 };
 void mgmt_get_stats(struct mgmt_stats *s);
 

@@ -8,7 +8,8 @@ its host end a Unix socket (bh-boot --mgmt-socket). Both arches.
   come back whole and in order; dom0-lite's counters show the bytes came in FIFO-sized
   batches, one interrupt each (no polling: nothing else reads the device). Then `hold`:
   dom0-lite reads nothing until its ring is full, the device is stopped, and 32 KiB
-  still come back whole.
+  still come back whole; and 64 KiB more while the host reads nothing for 5 s (the
+  transmit ring fills, dom0-lite stops reading, QEMU holds the input).
 - Meanwhile the board console keeps working (`list` at the bh> prompt) and a bystander
   test guest with every device interrupt of its own enabled (test=irqwatch) sees none.
 - At boot: a second domain naming the same device, and a channel node naming an
@@ -145,6 +146,18 @@ def test_channel(request, tmp_path, arch):
     assert got == want[:BURST_LINES // 2], "lost or reordered bytes across a full ring"
     stops = int(dict(zip(*[iter(ch.ask("stats").split())] * 2))["stops"])
     assert stops - int(after["stops"]) >= 1, "the ring never filled: flow control not tested"
+
+    # The host stops reading for a while: QEMU's socket fills, then dom0-lite's transmit
+    # ring; dom0-lite then stops reading, its receive ring fills, QEMU holds the input.
+    # Once the host reads again, everything comes back whole and in order.
+    sender = threading.Thread(target=ch.sock.sendall, args=(blob,))
+    sender.start()
+    time.sleep(5)
+    got = ch.read(BURST_LINES)
+    sender.join()
+    assert got == want, "lost or reordered bytes while the host was not reading"
+    full = int(dict(zip(*[iter(ch.ask("stats").split())] * 2))["full"])
+    assert full >= 1, "the transmit ring never filled: backpressure not tested"
 
     # The board console still works, and the bystander saw no device interrupt.
     child.send("list\r")
