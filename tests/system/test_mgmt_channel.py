@@ -16,6 +16,7 @@ its host end a Unix socket (bh-boot --mgmt-socket). Both arches.
   interrupt that is not the device's (the hypervisor's UART's), are refused with a clear
   line; nothing panics.
 """
+import io
 import os
 import re
 import socket
@@ -24,9 +25,10 @@ import sys
 import threading
 import time
 
+import pexpect
 import pytest
 
-from conftest import ARCHES, BUILD, LOG_DIR
+from conftest import ARCHES, LOG_DIR
 from test_dom0 import BH_BOOT, PROMPT, TIMEOUT, _cfg, _kernel, wait_for
 
 BURST_LINES = 1024  # of 64 bytes: 64 KiB each way
@@ -71,8 +73,6 @@ class Lines:
 
 
 def _spawn(request, tmp_path, arch, extra=(), guests=()):
-    import pexpect
-
     sock = os.path.join(tmp_path, "mgmt.sock")
     os.makedirs(LOG_DIR, exist_ok=True)
     log = os.path.join(LOG_DIR, re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".log")
@@ -80,7 +80,7 @@ def _spawn(request, tmp_path, arch, extra=(), guests=()):
             "--log", log] + list(extra) + list(guests)
     child = pexpect.spawn(sys.executable, args, encoding="utf-8", codec_errors="replace",
                           timeout=60, dimensions=(50, 200))
-    child.seen = __import__("io").StringIO()
+    child.seen = io.StringIO()
     child.logfile_read = child.seen
     request.addfinalizer(lambda: child.isalive() and child.terminate(force=True))
     child.expect_exact("CTRL-a three times moves the keyboard")
