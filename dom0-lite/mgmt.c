@@ -9,12 +9,13 @@
  *   bulkhead,io-port the I/O port to place BAR 0 at (inside that page)
  *
  * No firmware enumerated the bus: we place BAR 0 and turn I/O decoding on. The UART runs
- * with its FIFO (receive trigger at 8 bytes; QEMU's timeout interrupt takes the tail) and
- * only the received-data interrupt. The interrupt handler moves the bytes into a ring and
- * signals a loopback event channel, so the program's event loop is told on mgmt_port().
- * Interrupts are taken only in the loop's wait (dom_evtchn_wait), never while the loop
- * runs, so the ring and the IER flow control need no lock: the handler and the loop
- * never overlap on dom0-lite's one vCPU.
+ * with its FIFOs (receive trigger at 8 bytes; QEMU's timeout interrupt takes the tail),
+ * the received-data interrupt, and the transmit-empty interrupt while bytes wait to go.
+ * The interrupt handler moves received bytes into a ring, refills the transmit FIFO
+ * from another, and signals a loopback event channel, so the program's event loop is
+ * told on mgmt_port(). Interrupts are taken only in the loop's wait (dom_evtchn_wait),
+ * never while the loop runs, so the rings and IER need no lock: the handler and the
+ * loop never overlap on dom0-lite's one vCPU.
  */
 #include <string.h>
 
@@ -42,11 +43,15 @@
 /* 16550 registers (byte offsets from BAR 0) and bits. */
 #define UART_RBR    0 /* read; THR on write; DLL with LCR.DLAB */
 #define UART_IER    1 /* DLM with LCR.DLAB */
-#define UART_FCR    2
+#define UART_FCR    2 /* IIR on read */
+#define UART_IIR    2
 #define UART_LCR    3
 #define UART_MCR    4
 #define UART_LSR    5
 #define IER_RDI     0x01
+#define IER_THRI    0x02
+#define IIR_NONE    0x01 /* no interrupt pending */
+#define ISR_ROUNDS  16
 #define FCR_ENABLE  0x01
 #define FCR_CLEAR   0x06 /* both FIFOs */
 #define FCR_TRIG_8  0x80 /* receive interrupt at 8 bytes */
@@ -57,17 +62,25 @@
 #define LSR_DR      0x01
 #define LSR_THRE    0x20
 #define TX_FIFO     16
-#define TX_WAIT_NS  100000000ull /* per byte, then mgmt_write gives up */
 
-#define RING_SIZE 8192u /* a power of two */
+#define RX_RING 8192u /* powers of two */
+#define TX_RING 16384u
+/* mgmt_serve: the most a reply can add beyond the line it answers (`stats`), and the
+ * most bytes of reply one byte of input can cause (an empty line's error). */
+#define REPLY_EXTRA    160u
+#define REPLY_PER_BYTE 24u
 
 static struct {
     volatile uint8_t *regs;   /* BAR 0 through the I/O window page */
     unsigned irq;             /* dom/irq.h number */
     uint32_t port, send_port; /* the loop's end of the loopback channel, and the ISR's */
-    uint8_t ring[RING_SIZE];
-    uint32_t head, tail; /* head: the ISR's, tail: the loop's; free-running */
-    bool rx_stopped;     /* the ring filled: the ISR turned the receive interrupt off */
+    uint8_t ier;              /* what IER holds */
+    uint8_t rx[RX_RING];
+    uint32_t rx_head, rx_tail; /* head: the ISR's, tail: the loop's; free-running */
+    bool rx_stopped;           /* the ring filled: the ISR turned the receive interrupt off */
+    uint8_t tx[TX_RING];
+    uint32_t tx_head, tx_tail; /* head: mgmt_write's, tail: tx_pump's */
+    bool tx_wait;              /* the loop waits for room: the ISR tells it at half empty */
     struct mgmt_stats stats;
     /* mgmt_serve's line assembly */
     char line[MGMT_LINE_MAX + 1];
@@ -84,6 +97,14 @@ static uint8_t rd(unsigned r)
 static void wr(unsigned r, uint8_t v)
 {
     ch.regs[r] = v;
+}
+
+static void set_ier(uint8_t v)
+{
+    if (v != ch.ier) {
+        ch.ier = v;
+        wr(UART_IER, v);
+    }
 }
 
 /* The two reg entries, the interrupt and the BAR's port of node @node. */
@@ -113,27 +134,68 @@ static int read_node(const void *fdt, int node, uint64_t *ecam, uint64_t *io, ui
     return 0;
 }
 
-/* In interrupt context: take what the FIFO holds, as much as the ring has room for. */
-static void isr(unsigned irq, void *ctx)
+/* Either context (never both at once): when the transmit FIFO is empty, refill it from
+ * the ring; the transmit interrupt is on exactly while bytes wait in the ring. */
+static void tx_pump(void)
+{
+    if (ch.tx_head != ch.tx_tail && (rd(UART_LSR) & LSR_THRE)) {
+        for (unsigned k = 0; k < TX_FIFO && ch.tx_tail != ch.tx_head; k++) {
+            wr(UART_RBR, ch.tx[ch.tx_tail++ % TX_RING]);
+        }
+    }
+    set_ier((uint8_t)((ch.ier & ~IER_THRI) | (ch.tx_head != ch.tx_tail ? IER_THRI : 0)));
+}
+
+/* Received bytes into the ring while it has room; true if any came (or it filled). */
+static bool rx_drain(void)
 {
     bool got = false;
+
+    while (!ch.rx_stopped && (rd(UART_LSR) & LSR_DR)) {
+        if (ch.rx_head - ch.rx_tail == RX_RING) {
+            /* Full: stop the interrupt; QEMU keeps the rest on the socket until
+             * mgmt_read makes room. */
+            set_ier(ch.ier & ~IER_RDI);
+            ch.rx_stopped = true;
+            ch.stats.stops++;
+            return true;
+        }
+        ch.rx[ch.rx_head++ % RX_RING] = rd(UART_RBR);
+        got = true;
+    }
+    return got;
+}
+
+/* In interrupt context: take what the receive FIFO holds and keep the transmitter
+ * going, until the device asserts nothing (IIR), so its line is low when the handler
+ * returns: QEMU 7.2's PLIC forwards a source again only on a change of the line, not
+ * when it is still high at completion (PLIC spec 3.9 says it should), and the PCI INTx
+ * path reports no change while the line stays high. If the device keeps it asserted
+ * for ISR_ROUNDS rounds (a steady stream), IER off and on again makes a fresh edge. */
+static void isr(unsigned irq, void *ctx)
+{
+    bool wake = false;
 
     (void)irq;
     (void)ctx;
     ch.stats.irqs++;
-    while (rd(UART_LSR) & LSR_DR) {
-        if (ch.head - ch.tail == RING_SIZE) {
-            /* Full: stop the interrupt (the line drops); QEMU keeps the rest on the
-             * socket until mgmt_read makes room. */
-            wr(UART_IER, 0);
-            ch.rx_stopped = true;
-            ch.stats.stops++;
+    for (unsigned round = 0;; round++) {
+        wake |= rx_drain();
+        tx_pump();
+        if (rd(UART_IIR) & IIR_NONE) {
             break;
         }
-        ch.ring[ch.head++ % RING_SIZE] = rd(UART_RBR);
-        got = true;
+        if (round == ISR_ROUNDS) {
+            wr(UART_IER, 0);
+            wr(UART_IER, ch.ier);
+            break;
+        }
     }
-    if (got || ch.rx_stopped) {
+    if (ch.tx_wait && TX_RING - (ch.tx_head - ch.tx_tail) >= TX_RING / 2) {
+        ch.tx_wait = false;
+        wake = true;
+    }
+    if (wake) {
         dom_evtchn_notify(ch.send_port);
     }
 }
@@ -167,6 +229,7 @@ static void setup_uart(void)
     while (rd(UART_LSR) & LSR_DR) {
         (void)rd(UART_RBR);
     }
+    ch.ier = 0;
 }
 
 int mgmt_init(void)
@@ -203,7 +266,7 @@ int mgmt_init(void)
     dom_evtchn_take_device_irqs();
     dom_irq_register(ch.irq, isr, NULL);
     dom_irq_enable(ch.irq);
-    wr(UART_IER, IER_RDI);
+    set_ier(IER_RDI);
     return 0;
 }
 
@@ -220,37 +283,38 @@ size_t mgmt_read(void *buf, size_t max)
     if (!ch.regs) {
         return 0;
     }
-    for (; n < max && ch.tail != ch.head; n++) {
-        out[n] = ch.ring[ch.tail++ % RING_SIZE];
+    for (; n < max && ch.rx_tail != ch.rx_head; n++) {
+        out[n] = ch.rx[ch.rx_tail++ % RX_RING];
     }
     ch.stats.rx_bytes += n;
-    if (ch.rx_stopped && ch.head - ch.tail <= RING_SIZE / 2) {
+    if (ch.rx_stopped && ch.rx_head - ch.rx_tail <= RX_RING / 2) {
         ch.rx_stopped = false;
-        wr(UART_IER, IER_RDI); /* what waited in the FIFO interrupts at once */
+        set_ier(ch.ier | IER_RDI); /* what waited in the FIFO interrupts at once */
     }
     return n;
+}
+
+size_t mgmt_write_room(void)
+{
+    return ch.regs ? TX_RING - (ch.tx_head - ch.tx_tail) : 0;
 }
 
 size_t mgmt_write(const void *buf, size_t len)
 {
     const uint8_t *in = buf;
-    size_t n = 0;
+    size_t n = 0, room = mgmt_write_room();
 
-    while (ch.regs && n < len) {
-        uint64_t deadline = dom_now_ns() + TX_WAIT_NS;
-
-        while (!(rd(UART_LSR) & LSR_THRE)) {
-            if (dom_now_ns() > deadline) {
-                ch.stats.tx_bytes += n;
-                return n;
-            }
-        }
-        /* THRE: the transmit FIFO is empty; fill it. */
-        for (unsigned k = 0; k < TX_FIFO && n < len; k++) {
-            wr(UART_RBR, in[n++]);
-        }
+    for (; n < len && n < room; n++) {
+        ch.tx[ch.tx_head++ % TX_RING] = in[n];
     }
-    ch.stats.tx_bytes += n;
+    if (n < len && ch.regs) {
+        ch.stats.tx_full++;
+        ch.tx_wait = true; /* told on mgmt_port() when half the ring is free */
+    }
+    if (n) {
+        ch.stats.tx_bytes += n;
+        tx_pump();
+    }
     return n;
 }
 
@@ -267,7 +331,7 @@ static void reply(const char *s)
 /* One complete line of the built-in service. */
 static void serve_line(const char *l, size_t len)
 {
-    char buf[96];
+    char buf[REPLY_EXTRA];
 
     if (len == 4 && !memcmp(l, "ping", 4)) {
         reply("pong\n");
@@ -275,9 +339,10 @@ static void serve_line(const char *l, size_t len)
         mgmt_write(l + 5, len - 5);
         reply("\n");
     } else if (len == 5 && !memcmp(l, "stats", 5)) {
-        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu\n",
+        fmt_snprintf(buf, sizeof(buf), "rx %lu tx %lu irqs %lu stops %lu full %lu\n",
                      (unsigned long)ch.stats.rx_bytes, (unsigned long)ch.stats.tx_bytes,
-                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops);
+                     (unsigned long)ch.stats.irqs, (unsigned long)ch.stats.stops,
+                     (unsigned long)ch.stats.tx_full);
         reply(buf);
     } else if (len == 4 && !memcmp(l, "hold", 4)) {
         ch.hold = true;
@@ -293,11 +358,22 @@ void mgmt_serve(void)
     size_t n;
 
     for (;;) {
+        size_t room = mgmt_write_room(), chunk;
+
         if (ch.hold && !ch.rx_stopped) {
             return; /* the handler tells the loop again once the ring is full */
         }
         ch.hold = false;
-        n = mgmt_read(buf, sizeof(buf));
+        /* Read only what can be answered in full: a line's reply is at most the line
+         * (MGMT_LINE_MAX) and REPLY_EXTRA, and each byte read may end a line. Without
+         * room the input waits (and, its ring full, waits in QEMU): nothing is lost. */
+        if (room < MGMT_LINE_MAX + REPLY_EXTRA + REPLY_PER_BYTE) {
+            ch.stats.tx_full++;
+            ch.tx_wait = true;
+            return;
+        }
+        chunk = (room - MGMT_LINE_MAX - REPLY_EXTRA) / REPLY_PER_BYTE;
+        n = mgmt_read(buf, chunk < sizeof(buf) ? chunk : sizeof(buf));
         if (!n) {
             return;
         }

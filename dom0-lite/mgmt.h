@@ -7,9 +7,10 @@
  * page, the I/O page of its BAR and its INTx line, Xen's `xen,passthrough` binding) and
  * routes its interrupt to dom0-lite only. dom0-lite touches no other device.
  *
- * Receiving is interrupt-driven: the device's interrupt moves the bytes into a ring and
- * notifies the event loop on mgmt_port(); the program then drains it with mgmt_read().
- * When the ring is full the device stops taking bytes (QEMU holds the rest on the
+ * Both directions are interrupt-driven: the device's interrupt moves received bytes
+ * into a ring and notifies the event loop on mgmt_port(), the program drains it with
+ * mgmt_read(); mgmt_write() queues into a transmit ring the interrupt empties. When the
+ * receive ring is full the device stops taking bytes (QEMU holds the rest on the
  * socket), so nothing is lost. All calls are for vCPU 0's event loop.
  */
 #ifndef DOM0_LITE_MGMT_H
@@ -34,23 +35,28 @@ uint32_t mgmt_port(void);
 /* Take up to @max received bytes into @buf; never waits. Returns how many (0: none). */
 size_t mgmt_read(void *buf, size_t max);
 
-/* Send @len bytes in order. Waits while the device's transmit FIFO is full, at most
- * about 100 ms for each byte: returns how many were sent (fewer than @len when the host
- * stopped reading; the rest are the caller's to drop or retry). */
+/* Queue @len bytes for sending, in order; never waits. The transmit interrupt moves
+ * them from a 16 KiB ring to the device. Returns how many were queued: fewer than @len
+ * when the ring is full (the host is not reading); the program is then notified on
+ * mgmt_port() once half the ring is free again. */
 size_t mgmt_write(const void *buf, size_t len);
+
+/* Bytes mgmt_write would take now (0 without a channel). */
+size_t mgmt_write_room(void);
 
 /* The built-in line service (until the JSON API replaces it): reads what arrived and
  * answers each '\n'-terminated line: `ping` gets `pong`, `echo TEXT` gets TEXT, `stats`
- * the counters (`rx N tx N irqs N stops N`), `hold` (tests) gets `holding` and reads no
+ * the counters (`rx N tx N irqs N stops N full N`), `hold` (tests) gets `holding` and reads no
  * more until the ring is full (the flow control's path), a line longer than
  * MGMT_LINE_MAX gets `error: line too long (max 4096 bytes)`, any other
  * `error: unknown request`. Call it from notified() for mgmt_port(). */
 void mgmt_serve(void);
 
 /* Counters for tests and `info`: bytes received and sent, interrupts taken, times the
- * ring filled and the device was stopped. */
+ * receive ring filled and the device was stopped, times the transmit ring was too full
+ * for what was to be sent. */
 struct mgmt_stats {
-    uint64_t rx_bytes, tx_bytes, irqs, stops;
+    uint64_t rx_bytes, tx_bytes, irqs, stops, tx_full;
 };
 void mgmt_get_stats(struct mgmt_stats *s);
 
