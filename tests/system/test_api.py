@@ -238,6 +238,15 @@ def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
     rc, out, err = bh(sock, "console", "e1")
     assert rc == 1 and "console bytes do not flow over the management API yet" in err
     assert bh(sock, "frob")[0] == 2
+    # dmesg: the hypervisor's console history, boot banner first; -c only at the shell.
+    rc, out, err = bh(sock, "dmesg")
+    assert rc == 0 and out.lstrip("\n").startswith("Bulkhead hypervisor 0.1 on ") and "sched: " in out, err
+    rc, out, err = bh(sock, "dmesg", "-c")
+    assert rc == 1 and "-c (clear) is for the bh> shell" in err, (out, err)
+    # top: two frames a second apart, then it ends by itself.
+    rc, out, err = bh(sock, "top", "-d", "1", "-n", "2")
+    assert rc == 0 and out.count("bh top - ") == 2, (out, err)
+    assert re.search(rf"^ +e1 +{domid} ", out, re.M), out
     # a JSON client: events, malformed requests
     c = Client(sock)
     assert c.call(1, "subscribe")["result"]["subscribed"] is True
@@ -267,6 +276,9 @@ def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
                      "unknown-method", "invalid-params", "invalid-request", "line-too-long"]
     assert c.call(9, "destroy", dom="dies") == {"id": 9, "result": {}}
     assert c.event("domain-destroyed")["domid"] == dies
+    # The subscription is the stream's (docs/api.md): end it, or the next client would
+    # get events, and the tail of one QEMU dropped while nobody was connected.
+    assert c.call(10, "unsubscribe")["result"]["subscribed"] is False
     c.close()
     # bh again, then the shell: dom0-lite is still up
     assert bh(sock, "destroy", "e1") == (0, "", "")

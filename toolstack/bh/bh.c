@@ -490,6 +490,27 @@ static uint64_t r_uptime(void)
     return num(r, "uptime_ns");
 }
 
+static int r_dmesg(bool clear, void (*o)(const char *s, size_t len), char *err)
+{
+    static char text[API_OUT_MAX];
+    int rc = 0, r, i;
+
+    if (clear) {
+        snprintf(err, BH_ERR_MAX, "-c (clear) is for the bh> shell; the API only reads");
+        return -XEN_EOPNOTSUPP;
+    }
+    r = call("dmesg", NULL, err, &rc);
+    if (r < 0) {
+        return rc;
+    }
+    i = api_json_member(resp, tok, ntok, r, "text");
+    if (i < 0 || !api_json_str(resp, &tok[i], text, sizeof(text))) {
+        die("dmesg: %s: no text in the answer", connect_to);
+    }
+    o(text, strlen(text));
+    return 0;
+}
+
 static const struct bh_ops remote_ops = {
     .out = out,
     .list = r_list,
@@ -502,6 +523,7 @@ static const struct bh_ops remote_ops = {
     .sched_set = r_sched_set,
     .physinfo = r_physinfo,
     .uptime_ns = r_uptime,
+    .dmesg = r_dmesg,
     .console = r_console,
     .vcpu_pin = r_vcpu_pin,
     .crash = NULL,
@@ -547,6 +569,14 @@ int main(int argc, char **argv)
     }
     rc = bh_run_argv(&remote_ops, argc - i, argv + i);
     flush_out(rc ? stderr : stdout);
+    /* top: the further frames, every delay_s seconds (until -n frames or CTRL-c). */
+    while (!rc && bh_top_active &&
+           (!bh_top_request.iterations || bh_top_request.shown < bh_top_request.iterations)) {
+        sleep(bh_top_request.delay_s);
+        out("\n", 1);
+        bh_top_frame(&remote_ops, &bh_top_request);
+        flush_out(stdout);
+    }
     if (sock >= 0) {
         close(sock);
     }
