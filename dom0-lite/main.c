@@ -21,6 +21,7 @@
 #include "dom/event.h"
 #include "dom/hypercall.h"
 #include "dom/program.h"
+#include "timers.h"
 #include "xsdom.h"
 #include "mgmt.h"
 
@@ -265,51 +266,38 @@ void init(void)
 
 /* ---- top: a frame every delay_s seconds until a key is typed (or -n frames) ---- */
 
-static struct {
-    uint32_t timer_port; /* VIRQ_TIMER's */
-    uint64_t due;
-} top;
-
-static void top_arm(void)
-{
-    struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = top.due};
-
-    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-}
+static void top_tick(void);
+static struct d0_timer top_timer = {.fn = top_tick};
 
 static void top_start(void)
 {
-    if (!top.timer_port && bind_virq(VIRQ_TIMER, &top.timer_port)) {
+    if (!d0_timers_init()) {
         dom_printf("top: no timer (VIRQ_TIMER): one frame only\n");
         bh_top_active = false;
         return;
     }
-    top.due = dom_now_ns() + bh_top_request.delay_s * 1000000000ull;
-    top_arm();
+    d0_timer_set(&top_timer, dom_now_ns() + bh_top_request.delay_s * 1000000000ull);
 }
 
 static void top_end(void)
 {
     bh_top_active = false;
+    d0_timer_set(&top_timer, 0);
     dom_puts(PROMPT);
 }
 
-/* VIRQ_TIMER (the runtime's own wait may also arm it: only a due frame is shown). */
 static void top_tick(void)
 {
     if (!bh_top_active) {
         return;
     }
-    if (dom_now_ns() >= top.due) {
-        dom_puts("\n");
-        bh_top_frame(&control_ops, &bh_top_request);
-        if (bh_top_request.iterations && bh_top_request.shown >= bh_top_request.iterations) {
-            top_end();
-            return;
-        }
-        top.due += bh_top_request.delay_s * 1000000000ull;
+    dom_puts("\n");
+    bh_top_frame(&control_ops, &bh_top_request);
+    if (bh_top_request.iterations && bh_top_request.shown >= bh_top_request.iterations) {
+        top_end();
+        return;
     }
-    top_arm();
+    d0_timer_set(&top_timer, dom_now_ns() + bh_top_request.delay_s * 1000000000ull);
 }
 
 static void run_line(void)
@@ -384,8 +372,8 @@ void notified(uint32_t port)
         api_changed();
     } else if (mgmt_api.ops && port == mgmt_port()) {
         mgmt_input();
-    } else if (port == top.timer_port && port) {
-        top_tick();
+    } else if (d0_timers_notified(port)) {
+        /* xenstored's ticks, top's frames */
     } else if (consoled_notified(port)) {
         /* a stub's console ring: its guest's lines went out */
     }

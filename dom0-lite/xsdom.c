@@ -26,6 +26,7 @@
 #include "dom/page.h"
 #include "fmt.h"
 #include "transport_ring.h"
+#include "timers.h"
 #include "xsdom.h"
 
 #include <stdlib.h>
@@ -61,9 +62,7 @@ struct xsdom_guest {
 static struct {
     bool up;
     bool have_timer;
-    uint32_t timer_port; /* VIRQ_TIMER: resending the "connected" event */
-    uint64_t tick_at;    /* the next tick, 0 if none is armed */
-    bool shutdown_seen;  /* a served domain is shut down: sync on ticks until it goes */
+    bool shutdown_seen; /* a served domain is shut down: sync on ticks until it goes */
     struct store *store;
     struct xs_core core;
     struct xs_conn *local; /* dom0-lite's own connection, as dom0 */
@@ -304,17 +303,15 @@ static void unmap(struct xsdom_guest *g)
  * VIRQ_TIMER on a single-shot timer (on riscv64 the runtime's idle backstop re-arms it
  * sooner: the deadline is checked here).
  */
+static void timer_fired(void);
+static struct d0_timer tick = {.fn = timer_fired};
+
 static void arm_tick(void)
 {
-    struct vcpu_set_singleshot_timer t;
-
-    if (!xs.have_timer || xs.tick_at) {
+    if (!xs.have_timer || tick.due) {
         return;
     }
-    xs.tick_at = dom_now_ns() + XSDOM_RESEND_NS;
-    t.timeout_abs_ns = xs.tick_at;
-    t.flags = 0;
-    HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
+    d0_timer_set(&tick, dom_now_ns() + XSDOM_RESEND_NS);
 }
 
 /* Notify the connected domains that have not spoken yet; true if any is left. */
@@ -340,18 +337,6 @@ static bool resend(void)
 
 static void timer_fired(void)
 {
-    uint64_t at = xs.tick_at;
-
-    if (!at) {
-        return;
-    }
-    if (dom_now_ns() + XSDOM_RESEND_NS / 50 < at) {
-        /* Early (riscv64's idle backstop took the timer): wait on. */
-        struct vcpu_set_singleshot_timer t = {.timeout_abs_ns = at};
-        HYPERVISOR_vcpu_op(VCPUOP_set_singleshot_timer, 0, &t);
-        return;
-    }
-    xs.tick_at = 0;
     if (resend()) {
         arm_tick();
     }
@@ -491,10 +476,6 @@ void xsdom_sync(void)
 
 bool xsdom_notified(uint32_t port)
 {
-    if (xs.have_timer && port == xs.timer_port) {
-        timer_fired();
-        return true;
-    }
     for (unsigned i = 0; i < XSDOM_MAX; i++) {
         struct xsdom_guest *g = &xs.guests[i];
 
@@ -539,9 +520,7 @@ void xsdom_init(void)
     }
     xs.core.dom_ops =
         (struct xs_domain_ops){.introduce = hook_introduce, .release = hook_release, .ctx = NULL};
-    struct evtchn_bind_virq bv = {.virq = VIRQ_TIMER, .vcpu = 0};
-    if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv) == 0) {
-        xs.timer_port = bv.port;
+    if (d0_timers_init()) {
         xs.have_timer = true;
     } else {
         dom_printf("dom0-lite: xenstored: no VIRQ_TIMER: the connected event is sent once\n");
