@@ -79,6 +79,8 @@ SESSION_BUSYBOX := $(SESSION_O)/$(SESSION_DEB_ARCH)/busybox
 SESSION_CPIO := $(SESSION_O)/$(SESSION_DEB_ARCH)/initramfs.cpio
 SESSION_KERNEL := $(if $(filter aarch64,$(ARCH)),$(E2E_KERNEL_ARM64),$(E2E_KERNEL))
 
+# Kept once fetched (a pattern rule's target would be deleted as intermediate).
+.PRECIOUS: $(SESSION_O)/%/busybox
 $(SESSION_O)/%/busybox: mk/fetch-busybox.sh mk/debian-apt.sh
 	$(Q)mkdir -p $(SESSION_O) && rm -f $(SESSION_O)/fetch-$*.err
 	$(Q)mk/fetch-busybox.sh $* $(dir $@) >/dev/null 2>$(SESSION_O)/fetch-$*.err || \

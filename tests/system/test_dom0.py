@@ -118,7 +118,7 @@ def back_to_dom0(child):
     """CTRL-a x3 round the guests and the hypervisor until the keyboard is d1's again."""
     for _ in range(8):
         child.send(SWITCH)
-        if child.expect([r"Switching input to d1 ", r"Switching input to [^\r\n]+"]) == 0:
+        if child.expect([r"Switching input to d1 [^\r\n]*\r*\n", r"Switching input to [^\r\n]+\r*\n"]) == 0:
             run(child, "")
             return
     pytest.fail("CTRL-a x3 never came back to dom0-lite")
