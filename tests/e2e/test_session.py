@@ -103,10 +103,6 @@ def test_linux_session(dom0, arch):
         assert "(d" in child.before, f"lin1's prompt came as a whole line: {child.before!r}"
     child.send("echo hello from $(hostname) $((6*7)) on $(uname -m)\r")
     child.expect_exact(f"(d{d}) hello from lin1 42 on {arch}", timeout=60)
-    # The shell echoes the line typed (after its prompt, shown before: busybox's line
-    # editor also asks the terminal for the cursor position, ESC [6n, whose ESC the
-    # console shows as '?').
-    assert "on $(uname -m)" in child.seen.getvalue()
     if arch == "aarch64":
         # Linux's own xenbus (the guest tree's xen,xen node) connects to xenstored in
         # dom0-lite over its ring; Debian's xenstore-read (arm64 xenstore-utils in the
