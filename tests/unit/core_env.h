@@ -16,6 +16,7 @@
 #include <bulkhead/p2m.h>
 #include <bulkhead/page_alloc.h>
 #include <bulkhead/percpu.h>
+#include <bulkhead/sched.h>
 #include <bulkhead/time.h>
 
 /* Set the board up with @ram_size bytes of RAM; returns the RAM, and its free page
@@ -49,6 +50,38 @@ static inline void core_env_teardown(void *ram, uint64_t free0, bool check_free)
     }
     page_alloc_reset();
     free(ram);
+}
+
+/* A test file's board: @size bytes of host RAM, set up before each test and checked
+ * (every page back) after it, as cmocka's setup/teardown. */
+#define CORE_ENV_FIXTURE(size)                                                                     \
+    static uint8_t *ram;                                                                           \
+    static uint64_t free0;                                                                         \
+                                                                                                   \
+    static int setup(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        ram = core_env_setup((size), &free0);                                                      \
+        return 0;                                                                                  \
+    }                                                                                              \
+                                                                                                   \
+    static int teardown(void **state)                                                              \
+    {                                                                                              \
+        (void)state;                                                                               \
+        core_env_teardown(ram, free0, true);                                                       \
+        return 0;                                                                                  \
+    }
+
+/* Every CPU decides once: vCPUs of dying domains are reaped. */
+static inline void core_env_reap(void)
+{
+    for (unsigned i = 0; i < nr_pcpus; i++) {
+        arch_set_this_cpu(&pcpus[i]);
+        pcpus[i].need_resched = true;
+        (void)sched_schedule();
+        pcpus[i].curr = NULL;
+    }
+    arch_set_this_cpu(&pcpus[0]);
 }
 
 /* Guest-physical @gpa of @d as a host pointer (it must be mapped). */

@@ -35,22 +35,7 @@
 #define G(off)    (FAKE_GUEST_RAM_BASE + (off))
 #define HIGH      0xdeadbeef00000000ull /* bits 63:32 that Xen's int arguments drop */
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 /* A started 2-vCPU domain: vCPU i is current on CPU i. */
 static struct domain *running(void)

@@ -43,22 +43,7 @@
 #define HC_SCHED_OP  __HYPERVISOR_sched_op_compat
 #define HC_EVTCHN_OP __HYPERVISOR_event_channel_op_compat
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 static struct domain *boot_domain(const char *name, enum domain_role role)
 {
@@ -70,23 +55,11 @@ static struct domain *boot_domain(const char *name, enum domain_role role)
     return d;
 }
 
-/* Every CPU decides once: vCPUs of dying domains are reaped. */
-static void reap(void)
-{
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        arch_set_this_cpu(&pcpus[i]);
-        pcpus[i].need_resched = true;
-        (void)sched_schedule();
-        pcpus[i].curr = NULL;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-}
-
 static void end(struct domain *d)
 {
-    reap();
+    core_env_reap();
     domain_shutdown(d, SHUTDOWN_poweroff);
-    reap();
+    core_env_reap();
 }
 
 static int64_t domctl(struct domain *c, struct xen_domctl *op)
@@ -344,7 +317,7 @@ static void test_build_run_destroy(void **state)
     assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), 0);
     assert_int_equal(info(c, id, &di), 0); /* vCPUs still to be taken off */
     assert_true(di.flags & XEN_DOMINF_dying);
-    reap();
+    core_env_reap();
     assert_int_equal(info(c, id, &di), -ESRCH);
     assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), -ESRCH);
     /* Every page is back but the control domain's stage-2 tables of its foreign window,
@@ -384,7 +357,7 @@ static void test_shutdown_virq_dom_exc(void **state)
     memset(si->evtchn_pending, 0, sizeof(si->evtchn_pending));
     assert_int_equal(remote_shutdown(c, id, SHUTDOWN_reboot), 0);
     assert_true((si->evtchn_pending[b.port / 64] >> (b.port % 64)) & 1);
-    reap();
+    core_env_reap();
     /* Kept, shut down, until the control domain destroys it. */
     assert_int_equal(info(c, id, &di), 0);
     assert_true(di.flags & XEN_DOMINF_shutdown);
@@ -406,7 +379,7 @@ static void test_shutdown_virq_dom_exc(void **state)
         domain_shutdown(t, SHUTDOWN_crash);
         domain_put(t);
     }
-    reap();
+    core_env_reap();
     assert_int_equal(info(c, id, &di), 0);
     assert_int_equal((di.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask,
                      SHUTDOWN_crash);
@@ -429,7 +402,7 @@ static void test_pause_keeps_vcpus_off(void **state)
     assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, id), 0);
     t = domain_get(id);
     v = t->vcpus[0];
-    reap(); /* the CPUs run what they have */
+    core_env_reap(); /* the CPUs run what they have */
     assert_int_equal(simple(c, XEN_DOMCTL_pausedomain, id), 0);
     assert_int_equal(simple(c, XEN_DOMCTL_pausedomain, c->id), -EINVAL); /* itself */
     sched_wake(v);
@@ -460,7 +433,7 @@ static void test_pause_keeps_vcpus_off(void **state)
     }
     domain_put(t);
     assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), 0);
-    reap();
+    core_env_reap();
     end(c);
 }
 
@@ -480,10 +453,10 @@ static void test_100_domains_free_count(void **state)
             /* Half are started and shut down first. */
             assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, id), 0);
             assert_int_equal(remote_shutdown(c, id, SHUTDOWN_poweroff), 0);
-            reap();
+            core_env_reap();
         }
         assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), 0);
-        reap();
+        core_env_reap();
     }
     /* Exactly back, but for the window's stage-2 tables: the control domain's, charged to
      * it, kept for the next build (and freed with it: the teardown checks that). */
@@ -567,7 +540,7 @@ static void test_sched_affinity_and_target(void **state)
     domain_put(t);
     assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, sid), 0);
     assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, id), 0);
-    reap();
+    core_env_reap();
     end(c);
 }
 
@@ -585,7 +558,7 @@ static void test_control_end_orphans(void **state)
     assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, down), 0);
     assert_int_equal(simple(c, XEN_DOMCTL_unpausedomain, running), 0);
     assert_int_equal(remote_shutdown(c, down, SHUTDOWN_poweroff), 0);
-    reap();
+    core_env_reap();
     assert_int_equal(domain_count(), 4); /* the shut-down one is kept */
     end(c);
     /* The one under construction and the shut-down one are gone; the running one stays
@@ -597,7 +570,7 @@ static void test_control_end_orphans(void **state)
     assert_non_null(r);
     domain_shutdown(r, SHUTDOWN_poweroff);
     domain_put(r);
-    reap();
+    core_env_reap();
     assert_int_equal(domain_count(), 0);
 }
 

@@ -30,22 +30,7 @@
 #define GUEST_RAM (4 * MIB)
 #define ARGS      (FAKE_GUEST_RAM_BASE + 0x10000) /* where ops' structs go in guest RAM */
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 static struct domain *start(const char *name)
 {

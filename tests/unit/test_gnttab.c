@@ -33,22 +33,7 @@
 #define DATA      G(0x40000)                 /* the granter's page it grants */
 #define MAPAT     G(0x600000)                /* where the mapper maps grants */
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 /* A started domain with grant-table frame 0 mapped at TABLE_GFN. */
 static struct domain *start(const char *name)

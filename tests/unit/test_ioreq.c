@@ -34,22 +34,7 @@
 #define WINDOW    (FAKE_GUEST_RAM_BASE + FAKE_GUEST_RAM_MAX) /* the foreign window */
 #define DEV       0x0a000000ull
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 static struct domain *create(const char *name, enum domain_role role)
 {

@@ -45,22 +45,7 @@
 /* The rest of the host build sees Xen's interface version 0 (see test_domctl.c). */
 #define HC_EVTCHN_OP __HYPERVISOR_event_channel_op_compat
 
-static uint8_t *ram;
-static uint64_t free0;
-
-static int setup(void **state)
-{
-    (void)state;
-    ram = core_env_setup(RAM_SIZE, &free0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_env_teardown(ram, free0, true);
-    return 0;
-}
+CORE_ENV_FIXTURE(RAM_SIZE)
 
 /* A boot-time domain as dom0less builds it: created, its magic given, started. */
 static struct domain *boot(const char *name, enum domain_role role)
@@ -74,23 +59,11 @@ static struct domain *boot(const char *name, enum domain_role role)
     return d;
 }
 
-/* Every CPU decides once: vCPUs of dying domains are reaped. */
-static void reap(void)
-{
-    for (unsigned i = 0; i < nr_pcpus; i++) {
-        arch_set_this_cpu(&pcpus[i]);
-        pcpus[i].need_resched = true;
-        (void)sched_schedule();
-        pcpus[i].curr = NULL;
-    }
-    arch_set_this_cpu(&pcpus[0]);
-}
-
 static void end(struct domain *d)
 {
-    reap();
+    core_env_reap();
     domain_shutdown(d, SHUTDOWN_poweroff);
-    reap();
+    core_env_reap();
 }
 
 /* Hypercall @nr(@cmd, ARGS, @count) as @d with @size bytes of @op copied in and out. */
@@ -468,7 +441,7 @@ static void test_stub_has_them_and_no_new_rights(void **state)
     assert_int_equal(bind(s, g, g->magic.port[MAGIC_STORE], &other), -EINVAL);
     unmap(c, h);
     end(g); /* its stub follows */
-    reap();
+    core_env_reap();
     end(c);
 }
 
