@@ -62,6 +62,11 @@ void arch_set_this_cpu(struct pcpu *cpu)
 }
 
 /* Called by secondary_entry with sp and tp set, MMU still off. */
+/* For head.S: a secondary that OpenSBI 1.1 sent to _start finds its struct pcpu. */
+extern const uint64_t hyp_pcpu_stride, hyp_pcpu_hwid_offset;
+const uint64_t hyp_pcpu_stride = sizeof(struct pcpu);
+const uint64_t hyp_pcpu_hwid_offset = offsetof(struct pcpu, hwid);
+
 void arch_secondary_start(void);
 void arch_secondary_start(void)
 {
