@@ -144,10 +144,12 @@ void arch_vcpu_load(struct vcpu *v)
 
     csr_write(CSR_HGATP, hgatp);
     /* With one shared VMID, another domain's G-stage entries must go; with per-domain
-     * VMIDs, arch_p2m_flush() keeps them right on every hart. */
+     * VMIDs, arch_p2m_flush() keeps them right on every hart that has run the domain,
+     * and a hart's first run of it flushes the VMID (stage2_vcpu_load). */
     if (stage2_vmid_shared() && a->last_hgatp != hgatp) {
         stage2_flush_local(0);
     }
+    stage2_vcpu_load(&v->dom->p2m);
     /* VS-stage entries are tagged by VMID and ASID only: another vCPU of the same
      * domain (or of a domain that reused the VMID) must not see this one's. And a vCPU
      * that ran on another hart since it was last here may have changed its tables and

@@ -46,6 +46,9 @@ struct arch_vcpu {
 struct arch_p2m {
     uint64_t hgatp; /* Sv39x4 | VMID | stage-2 root PPN */
     uint16_t vmid;
+    /* Harts that may hold this VMID's G-stage entries: a hart sets its bit, and flushes
+     * the VMID, before it first runs one of the domain's vCPUs (stage2_vcpu_load). */
+    uint64_t harts;
 };
 
 /* QEMU virt's PLIC as a domain sees it (hyp/vplic.c): sources 1..VPLIC_NDEV, two
