@@ -10,8 +10,8 @@
  * answers n + WARM events, each by sending one back.
  * `test=wake role=ping peer=<domid> n=<n>`: binds the peer's port 1, then WARM + n
  * times sends and sleeps until the answer is there; prints
- * `WAKE n=<n> min=<ns> median=<ns> p90=<ns> max=<ns>` (guest time of the n timed
- * rounds) and `wake-round-trips` (every answer came within 10 s).
+ * `WAKE n=<n> min=<ns> median=<ns> p90=<ns> max=<ns>` (guest time of the first n timed
+ * rounds, at most 1000) and `wake-round-trips` (every answer came within 10 s).
  */
 #include <stdint.h>
 
@@ -24,7 +24,7 @@
 #include <xen/sched.h>
 
 #define WARM      5              /* untimed rounds first: both sides are asleep after them */
-#define MAX_N     1000           /* timed rounds kept */
+#define MAX_N     1000           /* timed rounds kept for the figures */
 #define GIVE_UPNS 10000000000ull /* a round that takes longer has lost its event */
 
 static uint64_t rtt[MAX_N];
@@ -92,7 +92,7 @@ static void ping(domid_t peer, uint64_t n)
 {
     uint64_t until = dom_now_ns() + GIVE_UPNS;
     uint32_t port;
-    uint64_t done = 0;
+    uint64_t done = 0, kept;
     int rc;
 
     while ((rc = dom_evtchn_bind_interdomain(peer, 1, &port)) != 0 && dom_now_ns() < until) {
@@ -109,16 +109,18 @@ static void ping(domid_t peer, uint64_t n)
         if (!wait_for(port, 1, t0 + GIVE_UPNS)) {
             break;
         }
-        if (i >= WARM) {
-            rtt[done++] = dom_now_ns() - t0;
+        if (i >= WARM && done < MAX_N) {
+            rtt[done] = dom_now_ns() - t0;
         }
+        done += i >= WARM;
     }
     if (!test_check(done == n, "wake-round-trips", "%lu of %lu answered", done, n) || !n) {
         return;
     }
-    sort(rtt, (unsigned)n);
-    dom_printf("WAKE n=%lu min=%lu median=%lu p90=%lu max=%lu\n", n, rtt[0], rtt[n / 2],
-               rtt[n * 9 / 10], rtt[n - 1]);
+    kept = n < MAX_N ? n : MAX_N;
+    sort(rtt, (unsigned)kept);
+    dom_printf("WAKE n=%lu min=%lu median=%lu p90=%lu max=%lu\n", kept, rtt[0], rtt[kept / 2],
+               rtt[kept * 9 / 10], rtt[kept - 1]);
 }
 
 int mode_wake(void)
@@ -127,11 +129,6 @@ int mode_wake(void)
     domid_t peer = (domid_t)dom_arg_u64("peer", 0);
     int rc;
 
-    if (n > MAX_N) {
-        test_fail("wake", "n=%lu: at most %u", n, MAX_N);
-        test_done();
-        return 0;
-    }
     spin = dom_arg_is("wait", "spin");
     rc = dom_evtchn_init();
     if (!test_expect("wake-evtchn-init", rc, 0)) {
