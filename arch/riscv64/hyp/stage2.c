@@ -125,6 +125,7 @@ int arch_p2m_init(struct p2m *p)
     /* No hart has run it: each flushes the VMID (which a destroyed domain may have
      * used) before it first does (stage2_vcpu_load). */
     p->arch.harts = 0;
+    p->arch.last_valid = false;
     return 0;
 }
 
@@ -177,6 +178,7 @@ void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
      * its mappings cost no IPI (each one a cross-hart round trip through M-mode). */
     uint64_t harts;
 
+    p->arch.last_valid = false; /* guest_va.c's cached translation */
     if (vmid_usable && size <= FLUSH_PAGES_MAX * PAGE_SIZE) {
         for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
             hfence_gvma_gpa_vmid(ipa_addr(ipa) + off, p->arch.vmid);
