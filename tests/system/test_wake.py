@@ -10,7 +10,7 @@ round trip is two wake-ups of a vCPU blocked on the other CPU.
 Under -icount shift=0 guest time follows instructions and QEMU runs the CPUs in one
 thread, so the figure is the hypervisor's own and does not depend on the host's load
 (without icount a round trip waits for the host to run QEMU's vCPU threads: 0.1 to 16 ms
-on a busy 2-core host). Measured: 5.8 us (aarch64), 10.3 us (riscv64). A wake-up that
+on a busy 2-core host). Measured: 5.6 us (aarch64), 9.0 us (riscv64). A wake-up that
 waited for a timer instead would take the riscv64 runtime's 20 ms backstop, or never
 come on aarch64 (its WFI has no timer).
 """
