@@ -29,20 +29,23 @@ MEDIAN_MAX_NS = 1000000  # 1 ms: ~100 times the measured figure, ~20 times under
 WAKE = re.compile(r"^\(d2\) WAKE n=(\d+) min=(\d+) median=(\d+) p90=(\d+) max=(\d+)$", re.M)
 
 
-def run(request, tmp_path, arch, icount=True):
+def run(request, tmp_path, arch, specs=None):
+    """Boot @specs [(name, cpu, bootargs, extra cfg lines)] (default: the wake pair) on 2
+    CPUs under -icount; returns (board output, log path)."""
     kernel = os.path.join(BUILD, arch, "guests", "testguest.bin")
     assert os.path.isfile(kernel), "run `make images` first"
+    specs = specs or [("serve", 1, f"test=wake role=serve peer=2 n={N}", "stubdom = 0\n"),
+                      ("ping", 0, f"test=wake role=ping peer=1 n={N}", "stubdom = 0\n")]
     cfgs = []
-    for name, cpu, args in (("serve", 1, f"role=serve peer=2 n={N}"),
-                            ("ping", 0, f"role=ping peer=1 n={N}")):
+    for name, cpu, args, extra in specs:
         path = tmp_path / f"{name}.cfg"
         path.write_text(f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\nvcpus = 1\n'
-                        f'cpus = "{cpu}"\nstubdom = 0\nextra = "test=wake {args}"\n')
+                        f'cpus = "{cpu}"\nextra = "{args}"\n{extra}')
         cfgs.append(str(path))
     log = os.path.join(LOG_DIR, re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name) + ".log")
     os.makedirs(LOG_DIR, exist_ok=True)
     argv = [sys.executable, BH_BOOT, "--arch", arch, "--smp", "2", "--timeout", "90",
-            "--log", log] + (["--icount"] if icount else [])
+            "--log", log, "--icount"]
     proc = subprocess.run(argv + cfgs, capture_output=True, text=True, timeout=150)
     return proc.stdout.replace("\r\n", "\n"), log
 
@@ -60,3 +63,21 @@ def test_event_wakes_blocked_vcpu_on_other_cpu(request, tmp_path, arch):
     assert median <= MEDIAN_MAX_NS, (
         f"{arch}: median round trip {median} ns (min {lo}, p90 {p90}, max {hi}): a blocked "
         f"vCPU on another CPU woke late; log {log}")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ioreq_completion_wakes_blocked_vcpu_on_other_cpu(request, tmp_path, arch):
+    """The MMIO client on CPU 0 blocks in its ioreq; its stub domain, asleep in WFI on
+    CPU 1, is woken by the request's event and completes it, which wakes the client:
+    two cross-CPU wake-ups per access (measured 4.6 us per access on aarch64)."""
+    if arch == "riscv64":
+        pytest.skip("riscv64's stub-echo yields between looks at its port (no upcall "
+                    "interrupt): under -icount that spinning CPU holds the client's off")
+    out, log = run(request, tmp_path, arch, [
+        ("client", 0, "test=mmio-client n=200 irq=off", ""),
+        ("stub", 1, "test=stub-echo target=1", 'role = "stub"\nstub_of = "client"\n')])
+    assert "bulkhead: d1 vCPU0 on CPU0" in out and "bulkhead: d2 vCPU0 on CPU1" in out, log
+    assert "(d1) DONE 13 passed, 0 failed" in out, log
+    m = re.search(r"^\(d1\) INFO mmio round trip: (\d+) ns average$", out, re.M)
+    assert m, log
+    assert int(m.group(1)) <= MEDIAN_MAX_NS, f"MMIO round trip {m.group(1)} ns; log {log}"
