@@ -21,7 +21,7 @@ static void dequeue(struct timer_queue *q, struct timer *t)
             break;
         }
     }
-    t->active = false;
+    __atomic_store_n(&t->active, false, __ATOMIC_RELAXED);
 }
 
 /* Under the lock: arm this CPU's hardware for the queue's head. Hardware already set to
@@ -73,7 +73,7 @@ void timer_set(struct timer *t, uint64_t expires)
     }
     t->next = *p;
     *p = t;
-    t->active = true;
+    __atomic_store_n(&t->active, true, __ATOMIC_RELAXED);
     first = q->head == t;
     if (first && &pcpus[t->cpu] == this_cpu()) {
         program(q);
@@ -90,6 +90,12 @@ static bool stop(struct timer *t)
     struct timer_queue *q = queue_of(t);
     bool was_active;
 
+    /* Off and on this CPU, where its callback cannot be under way: nothing to do, and no
+     * lock (vCPU loads stop their timers at every switch). A set racing from another CPU
+     * is ordered after this stop, as it would be after the lock. */
+    if (&pcpus[t->cpu] == this_cpu() && !__atomic_load_n(&t->active, __ATOMIC_RELAXED)) {
+        return false;
+    }
     spin_lock(&q->lock);
     was_active = t->active;
     if (t->active) {
@@ -154,7 +160,7 @@ void timer_interrupt(void)
             break;
         }
         q->head = t->next;
-        t->active = false;
+        __atomic_store_n(&t->active, false, __ATOMIC_RELAXED);
         __atomic_store_n(&q->running, t, __ATOMIC_RELAXED);
         spin_unlock(&q->lock);
         t->fn(t);

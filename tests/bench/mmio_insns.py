@@ -15,6 +15,9 @@ or fewer instructions in all.
 On aarch64 the stub sleeps in WFI until the event-channel upcall (PPI 31); riscv64 has
 no upcall interrupt yet (docs/abi-riscv.md), so its stub yields between looks at its
 port, which the figure includes.
+
+`mmio_insns.py --profile ARCH...` prints the hypervisor's part per function instead
+(the plugin's hist= per-block counts, as vcpu_insns.py --profile).
 """
 import os
 import re
@@ -34,7 +37,7 @@ N = 2000
 TARGET = 3000
 
 
-def counts(arch, n, workdir):
+def counts(arch, n, workdir, hist=None):
     kernel = os.path.join(BUILD, arch, "guests", "testguest.bin")
     guest = os.path.join(workdir, f"guest{n}.cfg")
     stub = os.path.join(workdir, f"stub{n}.cfg")
@@ -46,7 +49,8 @@ def counts(arch, n, workdir):
                 f'stub_of = "client"\nextra = "test=stub-echo target=1"\n')
     lo, hi = image_range(arch)
     args = cli._args(["--arch", arch, "--smp", "1", "--icount",
-                      "--plugin", f"{PLUGIN},lo={lo:#x},hi={hi:#x}", guest, stub])
+                      "--plugin", f"{PLUGIN},lo={lo:#x},hi={hi:#x}" + (f",hist={hist}" if hist else ""),
+                      guest, stub])
     _, argv = cli.prepare(args, workdir)
     log = os.path.join(workdir, f"plugin-{arch}-{n}.log")
     r = bhqemu.run(argv + ["-d", "plugin", "-D", log], timeout=600, echo=False)
@@ -57,8 +61,32 @@ def counts(arch, n, workdir):
     return int(m.group(1)), int(m.group(2))
 
 
+def profile(arch, workdir):
+    """Where the hypervisor's part goes, per function (vcpu_insns.py's method)."""
+    from vcpu_insns import functions, hist_by_function  # noqa: E402
+
+    syms, per = functions(arch), []
+    for n in (N, 0):
+        hist = os.path.join(workdir, f"hist-{arch}-{n}.txt")
+        counts(arch, n, workdir, hist)
+        per.append(hist_by_function(hist, syms))
+    diff = {f: (per[0].get(f, 0) - per[1].get(f, 0)) / N for f in set(per[0]) | set(per[1])}
+    print(f"{arch} mmio: {sum(diff.values()):.1f} hypervisor instructions per round trip")
+    for f, v in sorted(diff.items(), key=lambda kv: -abs(kv[1])):
+        if abs(v) >= 0.5:
+            print(f"  {v:8.1f}  {f}")
+
+
 def main():
     arches = sys.argv[1:] or ["aarch64", "riscv64"]
+    if arches[0] == "--profile":
+        workdir = tempfile.mkdtemp(prefix="bh-mmio-")
+        try:
+            for arch in arches[1:]:
+                profile(arch, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return
     print(f"MMIO round trip guest -> stub domain -> guest, n={N}, 1 CPU, -icount shift=0 "
           f"(target <= {TARGET} instructions)")
     workdir = tempfile.mkdtemp(prefix="bh-mmio-")

@@ -21,6 +21,10 @@ from the hypervisor image (every CPU); (count(n) - count(0)) / n per operation.
   evtchn    an event-channel notify round trip between two domains on one CPU, each
             yielding until its pending bit is set (the `evbench` mode): two EVTCHNOP_send,
             two SCHEDOP_yield and two vCPU switches
+  wake      an event-channel round trip between two domains blocked on two CPUs (the `wake`
+            mode, 2 CPUs): each send wakes a vCPU sleeping on the other CPU (WFI on aarch64,
+            SCHEDOP_block on riscv64), which leaves its idle loop on the kick, runs,
+            answers and sleeps again; both CPUs' instructions count
 
 `vcpu_insns.py [ARCH...]` (default both); BENCH_N sets n (default 2000).
 `vcpu_insns.py --profile ARCH OP...` (OP: a name above, or yield/yield2) instead prints, per
@@ -59,21 +63,24 @@ RUNS = {
     "yield2": ("yield", "peer=1", 1, 2, "two vCPUs yielding to each other on one CPU"),
     "evtchn": (None, "", 1, 1, "event-channel round trip, two domains on one CPU (2 sends, "
                                "2 yields, 2 switches)"),
+    "wake": (None, "", 2, 1, "event round trip, two domains blocked on two CPUs (2 sends, "
+                             "2 cross-CPU wake-ups)"),
 }
 ROWS = {
-    "aarch64": ["ctxsw", "ipi", "timer", "irqcread", "eoi", "wfi", "evtchn"],
-    "riscv64": ["ctxsw", "ipi", "timer", "timer-sstc", "irqcread", "eoi", "wfi", "evtchn"],
+    "aarch64": ["ctxsw", "ipi", "timer", "irqcread", "eoi", "wfi", "evtchn", "wake"],
+    "riscv64": ["ctxsw", "ipi", "timer", "timer-sstc", "irqcread", "eoi", "wfi", "evtchn", "wake"],
 }
 TARGETS = {"ctxsw": 1500, "ipi": 2000, "timer": 1000, "evtchn-notify": 1000}
 WHAT_CTXSW = "vCPU context switch (yield round / 2 - lone yield)"
 
 
-def guest_cfg(workdir, arch, fname, vcpus, extra):
+def guest_cfg(workdir, arch, fname, vcpus, extra, cpus=None):
     cfg = os.path.join(workdir, fname)
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(f'name = "{fname.split(".")[0]}"\n'
                 f'kernel = "{os.path.join(BUILD, arch, "guests", "testguest.bin")}"\n'
-                f'memory = 16\nvcpus = {vcpus}\nstubdom = 0\nextra = "{extra}"\n')
+                f'memory = 16\nvcpus = {vcpus}\nstubdom = 0\nextra = "{extra}"\n' +
+                (f'cpus = "{cpus}"\n' if cpus is not None else ""))
     return cfg
 
 
@@ -85,6 +92,13 @@ def hyp_insns(arch, name, n, workdir, hist=None):
                           f"test=evbench role=offer peer=2 n={n}"),
                 guest_cfg(workdir, arch, f"bind{n}.cfg", 1,
                           f"test=evbench role=bind peer=1 n={n}")]
+    elif name == "wake":
+        # d1 serves on CPU 1, d2 pings from CPU 0 (tests/guests/wake.c).
+        smp, done = 2, 2
+        cfgs = [guest_cfg(workdir, arch, f"serve{n}.cfg", 1,
+                          f"test=wake role=serve peer=2 n={n}", cpus=1),
+                guest_cfg(workdir, arch, f"ping{n}.cfg", 1,
+                          f"test=wake role=ping peer=1 n={n}", cpus=0)]
     else:
         op, extra, smp, vcpus, _ = RUNS[name]
         done = 1
@@ -219,6 +233,8 @@ def main():
                     xl, xr = xen.per_op("yield"), xen.per_op("yield2")
                     row(name, yield_round / 2 - lone, WHAT_CTXSW,
                         xr / 2 - xl if xl is not None and xr is not None else None)
+                elif name == "wake":
+                    row(name, per_op(arch, name, workdir), RUNS[name][4])
                 elif name == "evtchn":
                     per = per_op(arch, name, workdir)
                     row(name, per, RUNS[name][4])

@@ -184,6 +184,7 @@ static const struct {
     {"xs-bench", mode_xs_bench},
     {"xs-hog", mode_xs_hog},
     {"magic", mode_magic},
+    {"wake", mode_wake}, /* wake.c: cross-CPU wake-up round trips */
 };
 
 int dom_main(void *dtb)

@@ -57,6 +57,7 @@ int mode_xs_hog(void);
 int mode_magic(void);
 
 int mode_evbench(void);
+int mode_wake(void); /* wake.c */
 
 /* evtchn.c, for bench.c: map shared_info (its PASS/FAIL line says how it went); take
  * (test and clear) @port's pending bit there. */

@@ -36,15 +36,33 @@
 #define VSATP_MODE_SV57  10
 #define VSATP_PPN_MASK   ((1ull << 44) - 1)
 
-/* Guest-physical @gpa to host physical through the p2m: RAM only, @need attributes. */
+/* Guest-physical @gpa to host physical through the p2m: RAM only, @need attributes.
+ * The last page found is kept in the p2m (a one-entry TLB: hypercall arguments come
+ * from the same stack page call after call, and a table walk is ~200 instructions);
+ * every change to a valid entry flushes it (arch_p2m_flush), and while a deferred
+ * flush is pending (leaves cleared, pt_flush not yet run) it is not used. */
 static int gpa_to_pa(struct p2m_locked l, uint64_t gpa, unsigned need, paddr_t *pa)
 {
+    struct arch_p2m *a = &l.p2m->arch;
+    uint64_t page = gpa & ~(PAGE_SIZE - 1);
+    paddr_t base;
     unsigned attr;
 
-    if (p2m_lookup(l, ipa_init(gpa), pa, &attr) != 0 || (attr & PT_DEVICE) ||
-        (attr & need) != need) {
+    if (a->last_valid && a->last_gpa == page && l.p2m->pt.flush_lo >= l.p2m->pt.flush_hi) {
+        attr = a->last_attr;
+        base = pa_init(a->last_pa);
+    } else if (p2m_lookup(l, ipa_init(page), &base, &attr) != 0) {
+        return -EFAULT;
+    } else {
+        a->last_gpa = page;
+        a->last_pa = pa_addr(base);
+        a->last_attr = attr;
+        a->last_valid = true;
+    }
+    if ((attr & PT_DEVICE) || (attr & need) != need) {
         return -EFAULT;
     }
+    *pa = pa_add(base, gpa - page);
     return 0;
 }
 

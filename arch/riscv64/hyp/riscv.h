@@ -32,6 +32,10 @@ const char *timer_describe(void);
 
 /* Local G-stage flushes (stage2.c): the VMID's entries (or all, if VMIDs are shared). */
 void stage2_flush_local(uint64_t vmid);
+/* Before this hart runs a vCPU of @p's domain: mark the hart in @p->arch.harts, flushing
+ * the VMID the first time (arch_p2m_flush then fences this hart too). */
+struct p2m;
+void stage2_vcpu_load(struct p2m *p);
 
 /* True when hgatp has too few VMID bits: every domain runs as VMID 0. */
 bool stage2_vmid_shared(void);

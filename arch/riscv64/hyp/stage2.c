@@ -122,9 +122,24 @@ int arch_p2m_init(struct p2m *p)
     p->arch.vmid = vmid_usable ? (uint16_t)p->id : 0;
     p->arch.hgatp = HGATP_MODE_SV39X4 | ((uint64_t)p->arch.vmid << HGATP_VMID_SHIFT) |
                     (pa_addr(p->pt.root) >> PAGE_SHIFT);
-    /* The VMID may have belonged to a destroyed domain: flushed then, flushed again. */
-    arch_p2m_flush(p, ipa_init(0), p2m_ipa_limit(p));
+    /* No hart has run it: each flushes the VMID (which a destroyed domain may have
+     * used) before it first does (stage2_vcpu_load). */
+    p->arch.harts = 0;
+    p->arch.last_valid = false;
     return 0;
+}
+
+void stage2_vcpu_load(struct p2m *p)
+{
+    uint64_t bit = 1ull << this_cpu()->id;
+
+    if (__atomic_load_n(&p->arch.harts, __ATOMIC_RELAXED) & bit) {
+        return;
+    }
+    /* Set the bit, then flush: a change made on another hart either sees the bit (and
+     * fences this hart remotely) or was made before this flush reads the tables. */
+    __atomic_fetch_or(&p->arch.harts, bit, __ATOMIC_SEQ_CST);
+    stage2_flush_local(p->arch.vmid);
 }
 
 bool stage2_vmid_shared(void)
@@ -157,9 +172,13 @@ void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
 {
     struct pcpu *self = this_cpu();
 
-    /* This hart, then every other online hart through the firmware (SBI RFENCE,
-     * remote_hfence_gvma[_vmid] over the same range, SBI spec 8.5-8.6), which returns
-     * once they are done. */
+    /* This hart, then every other hart that has run the domain (p->arch.harts) through
+     * the firmware (SBI RFENCE, remote_hfence_gvma[_vmid] over the same range, SBI spec
+     * 8.5-8.6), which returns once they are done. A domain being built has run nowhere:
+     * its mappings cost no IPI (each one a cross-hart round trip through M-mode). */
+    uint64_t harts;
+
+    p->arch.last_valid = false; /* guest_va.c's cached translation */
     if (vmid_usable && size <= FLUSH_PAGES_MAX * PAGE_SIZE) {
         for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
             hfence_gvma_gpa_vmid(ipa_addr(ipa) + off, p->arch.vmid);
@@ -167,10 +186,13 @@ void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
     } else {
         stage2_flush_local(p->arch.vmid);
     }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST); /* the tables' change before the mask */
+    harts = __atomic_load_n(&p->arch.harts, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < nr_pcpus; i++) {
         struct pcpu *cpu = &pcpus[i];
 
-        if (cpu == self || !__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
+        if (cpu == self || !(harts & (1ull << i)) ||
+            !__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
             continue;
         }
         if (vmid_usable) {

@@ -46,6 +46,16 @@ struct arch_vcpu {
 struct arch_p2m {
     uint64_t hgatp; /* Sv39x4 | VMID | stage-2 root PPN */
     uint16_t vmid;
+    /* Harts that may hold this VMID's G-stage entries: a hart sets its bit, and flushes
+     * the VMID, before it first runs one of the domain's vCPUs (stage2_vcpu_load). */
+    uint64_t harts;
+    /* The last page hypercall copies translated (hyp/guest_va.c): guest-physical page
+     * -> host page and its attributes, if last_valid. Under the p2m lock; dropped with every
+     * flush of the domain's translations (arch_p2m_flush), as a TLB entry would be. */
+    uint64_t last_gpa;
+    uint64_t last_pa;
+    unsigned last_attr;
+    bool last_valid;
 };
 
 /* QEMU virt's PLIC as a domain sees it (hyp/vplic.c): sources 1..VPLIC_NDEV, two
