@@ -597,8 +597,8 @@ static int r_console(unsigned domid, char *err)
         uint64_t t = now_ms();
         int wait = in_open ? 1000 : CON_DRAIN_MS;
 
-        if (!in_open && t - (con.last_output_ms > eof_ms ? con.last_output_ms : eof_ms) >=
-                            CON_DRAIN_MS) {
+        if (!in_open &&
+            t - (con.last_output_ms > eof_ms ? con.last_output_ms : eof_ms) >= CON_DRAIN_MS) {
             break; /* stdin ended and the output is quiet */
         }
         if (!con.tty && timeout_given && t - start >= (uint64_t)timeout_ms) {
