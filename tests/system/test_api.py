@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -289,6 +290,9 @@ def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
     assert "dom0-lite" in out and "e1 " not in out, out
 
 
+FLOOD = 400  # lines of the console flood (~20 KiB: more than the channel's 16 KiB ring)
+
+
 def console_text(c, until, dom, timeout=60):
     """Console events of @dom from client @c (other lines kept in c.events) until @until
     is in their text: the text (bytes as latin-1)."""
@@ -317,6 +321,8 @@ def test_console_over_the_channel(request, built_bh, tmp_path, arch):
               'extra = "test=uart how=echo ms=600000"\non_poweroff = "destroy"\n',
         "e1": f'name = "e1"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
               'extra = "test=console-echo ms=600000"\n',
+        "flood": f'name = "flood"\nkernel = "{k}"\nmemory = 16\n'
+                 f'extra = "test=uart how=poll lines={FLOOD}"\non_poweroff = "destroy"\n',
     }
     bundle = []
     for name, text in cfgs.items():
@@ -344,9 +350,12 @@ def test_console_over_the_channel(request, built_bh, tmp_path, arch):
     text = r["history"]
     if "UART echo ready" not in text:
         text += console_text(c, "UART echo ready", ue)
+    t = time.monotonic()
     assert c.call(9, "console-input", dom=ue, data="hello api\r") == \
         {"id": 9, "result": {"taken": 10}}
     text = console_text(c, "UART echo got: hello api\r\n", ue)
+    print(f"\n{arch}: console-input to the guest's echo event: "
+          f"{(time.monotonic() - t) * 1000:.0f} ms")
     wait_for(child, f"(d{ue}) UART echo got: hello api")  # the board console's line too
     # the guest powers off after its line, on_poweroff = destroy: the console goes
     end = time.time() + 60
@@ -367,5 +376,54 @@ def test_console_over_the_channel(request, built_bh, tmp_path, arch):
     assert r.stdout.startswith(b"UART echo ready"), r.stdout
     rc, out, err = bh(sock, "console", "e1")
     assert rc == 1 and "has no console that dom0-lite serves" in err
+    # Flow: a guest writes FLOOD lines (~52 bytes each) faster than the channel carries
+    # them. The board console gets every line; the API client gets whole lines in order,
+    # and what it lost is counted in "dropped"; dom0-lite answers on.
+    import pexpect
+
+    stop = threading.Event()
+
+    def pump():  # read the board console meanwhile: a pty nobody reads stalls QEMU's UART
+        while not stop.is_set():
+            try:
+                child.expect(pexpect.TIMEOUT, timeout=0.2)
+            except pexpect.EOF:
+                return
+
+    pumping = threading.Thread(target=pump)
+    pumping.start()
+    c = Client(sock)
+    r = c.call(11, "create", config="flood")
+    fl = r["result"]["domid"]
+    start = time.monotonic()
+    text = c.call(12, "console", dom=fl)["result"]["history"]
+    dropped = events = 0
+    while True:
+        msg = c.line()
+        if msg.get("event") == "console-detached":
+            break
+        if msg.get("event") == "console":
+            events += 1
+            dropped += msg.get("dropped", 0)
+            text += msg["data"]
+    took = time.monotonic() - start
+    assert c.call(13, "list")["result"]["domains"][0]["name"] == "dom0-lite"
+    c.close()
+    stop.set()
+    pumping.join()
+    wait_for(child, f"(d{fl}) UART poll {FLOOD} abc", timeout=120)
+    board = [int(m) for m in re.findall(rf"^\(d{fl}\) UART poll (\d+) abcdefghijklmnopqrstuvwxyz"
+                                        r"0123456789$", child.seen.getvalue().replace("\r", ""),
+                                        re.M)]
+    assert board == list(range(1, FLOOD + 1)), "the board console lost lines"
+    got = [int(m) for m in re.findall(r"^UART poll (\d+) abcdefghijklmnopqrstuvwxyz0123456789\r?$",
+                                      text, re.M)]
+    assert got == sorted(set(got)) and got, got[:20]  # in order, no line twice
+    line = len(f"UART poll {FLOOD} abcdefghijklmnopqrstuvwxyz0123456789\r\n")
+    if len(got) < FLOOD:
+        assert dropped >= (FLOOD - len(got) - 60) * (line - 4), (len(got), dropped)
+    print(f"\n{arch}: console flood: {FLOOD} lines, {len(text)} bytes in {events} events "
+          f"over the channel in {took:.1f} s ({len(text) / took / 1024:.1f} KiB/s), "
+          f"{dropped} bytes dropped, {len(got)} lines whole")
     out = run(child, "list")
-    assert "dom0-lite" in out and "ue2 " not in out, out
+    assert "dom0-lite" in out and "ue2 " not in out and "flood" not in out, out
