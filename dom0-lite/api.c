@@ -220,6 +220,118 @@ size_t api_json_quote(char *out, size_t size, const char *s)
     return o;
 }
 
+size_t api_json_quote_bytes(char *out, size_t size, const char *data, size_t len, size_t *olen)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, i = 0;
+
+    if (size < 3) {
+        *olen = 0;
+        return 0;
+    }
+    out[o++] = '"';
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+        char e[6];
+        size_t n = 0;
+
+        if (c == '"' || c == '\\') {
+            e[n++] = '\\';
+            e[n++] = (char)c;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            e[n++] = '\\';
+            e[n++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c >= 0x7f) {
+            memcpy(e, "\\u00", 4);
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            n = 6;
+        } else {
+            e[n++] = (char)c;
+        }
+        if (o + n + 2 > size) { /* the closing quote and the NUL */
+            break;
+        }
+        memcpy(out + o, e, n);
+        o += n;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    *olen = o;
+    return i;
+}
+
+long api_json_bytes(const char *js, const jsmntok_t *t, char *out, size_t size)
+{
+    size_t o = 0;
+
+    if (t->type != JSMN_STRING) {
+        return -1;
+    }
+    for (int i = t->start; i < t->end; i++) {
+        unsigned char c = (unsigned char)js[i];
+
+        if (c < 0x20) {
+            return -1;
+        }
+        if (c == '\\') {
+            if (++i >= t->end) {
+                return -1;
+            }
+            switch (js[i]) {
+            case '"':
+            case '\\':
+            case '/':
+                c = (unsigned char)js[i];
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'u': {
+                unsigned u = 0;
+
+                if (i + 4 >= t->end) {
+                    return -1;
+                }
+                for (int k = 1; k <= 4; k++) {
+                    int h = hexval(js[i + k]);
+
+                    if (h < 0) {
+                        return -1;
+                    }
+                    u = u << 4 | (unsigned)h;
+                }
+                if (u > 0xff) {
+                    return -1; /* one code point a byte */
+                }
+                i += 4;
+                c = (unsigned char)u;
+                break;
+            }
+            default:
+                return -1;
+            }
+        }
+        if (o >= size) {
+            return -1;
+        }
+        out[o++] = (char)c;
+    }
+    return (long)o;
+}
+
 static bool digits(const char *js, int *i, int end)
 {
     int start = *i;
@@ -774,14 +886,140 @@ static int m_uptime(struct api_server *s, const struct req *r)
     return 0;
 }
 
+/* ---- console ---- */
+
+static void put_bytes(struct api_server *s, const char *data, size_t len)
+{
+    size_t room = sizeof(s->out) - s->out_len, olen;
+
+    if (api_json_quote_bytes(s->out + s->out_len, room, data, len, &olen) < len) {
+        s->out_over = true;
+        return;
+    }
+    s->out_len += olen;
+}
+
+static void con_detach(struct api_server *s)
+{
+    s->con_attached = false;
+    s->con_dropped = 0;
+}
+
+/* The domain's console, or NULL after the error. */
+static const struct bh_dom *con_dom_param(struct api_server *s, const struct req *r)
+{
+    const struct bh_dom *d = dom_param(s, r);
+
+    if (d && (!s->console_history || !s->console_input)) {
+        fail(s, "not-supported", "this stream cannot carry console bytes");
+        return NULL;
+    }
+    return d;
+}
+
+static void no_console(struct api_server *s, const struct bh_dom *d)
+{
+    fail(s, "no-console",
+         "d%u (%s) has no console that dom0-lite serves (no stub domain: its output goes "
+         "to the board console)",
+         d->id, d->name);
+}
+
 static int m_console(struct api_server *s, const struct req *r)
 {
-    if (!dom_param(s, r)) {
+    const struct bh_dom *d = con_dom_param(s, r);
+    long n;
+
+    if (!d) {
         return -1;
     }
-    return fail(s, "not-supported",
-                "console bytes do not flow over the management API yet: attach on the "
-                "board console (the shell's console command)");
+    n = s->console_history(d->id, s->con_buf, sizeof(s->con_buf));
+    if (n < 0) {
+        no_console(s, d);
+        return -1;
+    }
+    con_detach(s); /* from another domain's, if any */
+    s->con_attached = true;
+    s->con_dom = d->id;
+    memcpy(s->con_name, d->name, sizeof(s->con_name));
+    s->con_name[sizeof(s->con_name) - 1] = '\0';
+    putf(s, "{\"domid\":%u,\"name\":", d->id);
+    putq(s, d->name);
+    puts_(s, ",\"history\":");
+    put_bytes(s, s->con_buf, (size_t)n);
+    puts_(s, "}");
+    return 0;
+}
+
+static int m_console_input(struct api_server *s, const struct req *r)
+{
+    const struct bh_dom *d = con_dom_param(s, r);
+    int i = param(r, "data");
+    long n, taken;
+
+    if (!d) {
+        return -1;
+    }
+    if (i < 0) {
+        return fail(s, "invalid-params", "missing parameter 'data' (a string)");
+    }
+    n = api_json_bytes(r->js, &tok[i], s->con_buf, API_CON_IN_MAX);
+    if (n < 0) {
+        return fail(s, "invalid-params",
+                    "parameter 'data' must be a string of at most %d bytes (\\u0000-\\u00ff "
+                    "for any byte)",
+                    API_CON_IN_MAX);
+    }
+    taken = s->console_input(d->id, s->con_buf, (size_t)n);
+    if (taken < 0) {
+        no_console(s, d);
+        return -1;
+    }
+    putf(s, "{\"taken\":%ld}", taken);
+    return 0;
+}
+
+static int m_console_detach(struct api_server *s, const struct req *r)
+{
+    (void)r;
+    if (!s->con_attached) {
+        return fail(s, "not-attached", "no console is attached");
+    }
+    putf(s, "{\"domid\":%u}", s->con_dom);
+    con_detach(s);
+    return 0;
+}
+
+void api_console_output(struct api_server *s, unsigned dom, const char *data, size_t len)
+{
+    if (!s->con_attached || dom != s->con_dom) {
+        return;
+    }
+    s->con_bytes += len;
+    while (len) {
+        char *o = s->con_out;
+        int h = fmt_snprintf(o, API_CON_OUT, "{\"event\":\"console\",\"domid\":%u,", dom);
+        size_t olen, took;
+
+        if (s->con_dropped) {
+            h += fmt_snprintf(o + h, API_CON_OUT - (size_t)h, "\"dropped\":%lu,", s->con_dropped);
+        }
+        h += fmt_snprintf(o + h, API_CON_OUT - (size_t)h, "\"data\":");
+        took = api_json_quote_bytes(o + h, API_CON_OUT - (size_t)h - 2, data, len, &olen);
+        olen += (size_t)h;
+        o[olen++] = '}';
+        o[olen++] = '\n';
+        if (s->write_room && s->write_room() < olen + API_CON_RESERVE) {
+            s->con_dropped += len; /* the transport is behind: drop, say so later */
+            s->con_lost += len;
+            return;
+        }
+        s->write(o, olen);
+        s->con_dropped = 0;
+        s->events++;
+        data += took;
+        len -= took;
+    }
 }
 
 /* The console history's newest DMESG_MAX bytes (the answer must fit API_OUT_MAX). */
@@ -902,6 +1140,8 @@ static const struct method methods[] = {
     {"sched-credit", m_sched_credit, "dom weight cap"},
     {"uptime", m_uptime, ""},
     {"console", m_console, "dom"},
+    {"console-input", m_console_input, "dom data"},
+    {"console-detach", m_console_detach, ""},
     {"dmesg", m_dmesg, ""},
     {"channel-stats", m_channel_stats, ""},
     {"channel-hold", m_channel_hold, ""},
@@ -1076,6 +1316,7 @@ void api_reset(struct api_server *s)
     s->len = 0;
     s->discarding = false;
     s->subscribed = false;
+    con_detach(s);
 }
 
 static void line_done(struct api_server *s)
@@ -1166,6 +1407,28 @@ static void transitions(struct api_server *s, const struct api_snap *old,
     }
 }
 
+/* The attached console's domain is gone (destroyed, or its id holds another name now):
+ * say so and detach, whether or not the client subscribed to the domain events. */
+static void con_gone(struct api_server *s, const struct api_snap *snap, int n)
+{
+    for (int i = 0; i < n && s->con_attached; i++) {
+        if (snap[i].id == s->con_dom && !strcmp(snap[i].name, s->con_name)) {
+            return;
+        }
+    }
+    if (!s->con_attached) {
+        return;
+    }
+    s->out_len = 0;
+    s->out_over = false;
+    putf(s, "{\"event\":\"console-detached\",\"domid\":%u,\"name\":", s->con_dom);
+    putq(s, s->con_name);
+    puts_(s, ",\"reason\":\"domain-gone\"}");
+    s->events++;
+    send_out(s);
+    con_detach(s);
+}
+
 void api_domains_changed(struct api_server *s)
 {
     static struct bh_dom now[BH_MAX_DOMS];
@@ -1211,6 +1474,7 @@ void api_domains_changed(struct api_server *s)
             transitions(s, old, &snap[i]);
         }
     }
+    con_gone(s, snap, n);
     memcpy(s->snap, snap, (size_t)n * sizeof(snap[0]));
     s->nsnap = (unsigned)n;
     s->snap_valid = true;

@@ -27,6 +27,10 @@
 #define API_MAX_TOKENS    128         /* JSON tokens in one request */
 #define API_STR_MAX       640         /* a string parameter, unescaped, with its NUL */
 #define API_MAX_OVERRIDES (BH_MAX_ARGS - 2)
+#define API_CON_HISTORY   2048 /* console: the history bytes an attach answers with */
+#define API_CON_IN_MAX    1024 /* console-input: data bytes (decoded) in one request */
+#define API_CON_OUT       4096 /* a console event line (longer output: more events) */
+#define API_CON_RESERVE   1024 /* transport room console events leave for answers */
 
 struct api_snap {
     unsigned id;
@@ -64,6 +68,24 @@ struct api_server {
     /* Optional: stop reading the stream until the transport's receive ring is full (tests
      * of its flow control), for `channel-hold`. */
     void (*channel_hold)(void);
+    /* Optional: the console service (dom0-lite/consoled.h), for `console` and
+     * `console-input`: domain @dom's last output bytes (-1: no console), input for it
+     * (bytes taken, maybe fewer than @len; -1: no console). */
+    long (*console_history)(unsigned dom, char *buf, size_t max);
+    long (*console_input)(unsigned dom, const char *buf, size_t len);
+    /* Optional: bytes @write takes now without waiting. Console output that would leave
+     * less than API_CON_RESERVE is dropped (and counted in the next event), never waited
+     * for: a host that reads slowly cannot stall dom0-lite. */
+    size_t (*write_room)(void);
+    /* The console attached by `console` (one per stream): its output as events. */
+    bool con_attached;
+    unsigned con_dom;
+    char con_name[BH_NAME_MAX];
+    unsigned long con_dropped;         /* bytes lost since the last console event */
+    unsigned long con_bytes, con_lost; /* totals (tests, docs) */
+    char con_out[API_CON_OUT];         /* a console event (its own: it may be sent while
+                                        * an answer is being built in out[]) */
+    char con_buf[API_CON_HISTORY];     /* history / input bytes */
 };
 
 /* Start (or restart) @s on back end @ops, answering through @write. */
@@ -77,6 +99,10 @@ void api_input(struct api_server *s, const char *data, size_t len);
  * and send the events (domain-started, -paused, -resumed, -shutdown, -crashed,
  * -destroyed) to a subscribed client. Also called after every request. */
 void api_domains_changed(struct api_server *s);
+/* Domain @dom wrote @data (any bytes): a `console` event for a client attached to it.
+ * May be called at any time, while a request is being handled too (its answer then
+ * follows the event). */
+void api_console_output(struct api_server *s, unsigned dom, const char *data, size_t len);
 
 /* ---- JSON helpers, shared with the host `bh --connect` (toolstack/bh) ---- */
 
@@ -94,5 +120,14 @@ bool api_json_uint(const char *js, const jsmntok_t *t, uint64_t *v);
 /* @s as a JSON string with its quotes into @out (always NUL-terminated); the length it
  * needed. Bytes outside printable ASCII are escaped (controls) or become '?'. */
 size_t api_json_quote(char *out, size_t size, const char *s);
+/* Bytes as a JSON string, one code point per byte (U+0000..U+00FF, so any byte, NUL
+ * included, comes back exactly): printable ASCII as it is, \n \r \t \" \\, any other
+ * byte \u00XX. Takes as many of @data's @len bytes as fit @size (quotes and NUL
+ * included): how many; *@olen: the string's length. */
+size_t api_json_quote_bytes(char *out, size_t size, const char *data, size_t len, size_t *olen);
+/* A string token read as bytes, the way api_json_quote_bytes writes them: \u00XX is byte
+ * XX, other characters are taken as they are (UTF-8 text stays UTF-8). The byte count,
+ * or -1 for a bad escape, \u above 00ff, a raw control character or more than @size. */
+long api_json_bytes(const char *js, const jsmntok_t *t, char *out, size_t size);
 
 #endif

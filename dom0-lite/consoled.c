@@ -181,6 +181,30 @@ static void emit(struct cons *c)
     put(c, true);
 }
 
+/* ---- the tap (consoled_set_tap) ---- */
+
+static void (*tap)(unsigned label, const char *data, size_t len);
+
+void consoled_set_tap(void (*fn)(unsigned label, const char *data, size_t len))
+{
+    tap = fn;
+}
+
+/* The @n bytes drain() just took: the newest of the history (which holds a whole ring). */
+static void tap_out(struct cons *c, uint32_t n)
+{
+    uint32_t start = (c->hist_end - n) % HISTORY;
+    uint32_t first = n < HISTORY - start ? n : HISTORY - start;
+
+    _Static_assert(HISTORY >= sizeof(((struct xencons_interface *)0)->out), "a ring's worth");
+    if (tap && n) {
+        tap(c->label, c->hist + start, first);
+        if (n > first) {
+            tap(c->label, c->hist, n - first);
+        }
+    }
+}
+
 /* Who has the board's keyboard (0: the hypervisor; -1: we cannot tell). */
 static long focus(void)
 {
@@ -192,6 +216,7 @@ static void drain(struct cons *c)
 {
     volatile struct xencons_interface *r = c->ring;
     XENCONS_RING_IDX cons_i = r->out_cons, prod = r->out_prod;
+    uint32_t taken = c->hist_end; /* for the tap */
 
     __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the index before the bytes */
     if ((XENCONS_RING_IDX)(prod - cons_i) > sizeof(r->out)) {
@@ -212,6 +237,7 @@ static void drain(struct cons *c)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     r->out_cons = cons_i;
     dom_evtchn_notify(c->port); /* room again: a stub waiting for it goes on */
+    tap_out(c, c->hist_end - taken);
     /* The guest the operator types to: a partial line (its shell's prompt) shows now. */
     if (c->len > c->shown && focus() == (long)c->label) {
         put(c, false);

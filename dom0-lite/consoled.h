@@ -35,4 +35,9 @@ long consoled_input(unsigned label, const char *buf, size_t len);
  * clients that attach late: copied into @buf; -1 if not attached. */
 long consoled_history(unsigned label, char *buf, size_t max);
 
+/* A tap on the consoles' output (the management API's `console`, dom0-lite/api.c): @fn
+ * gets every chunk a domain writes, as it is taken from the ring, before or after its
+ * board-console lines; NULL: none. The board console's output is the same either way. */
+void consoled_set_tap(void (*fn)(unsigned label, const char *data, size_t len));
+
 #endif

@@ -118,6 +118,15 @@ static void api_changed(void)
     }
 }
 
+/* Guests' console output, for API clients attached with `console` (docs/api.md). */
+static void console_tap(unsigned label, const char *data, size_t len)
+{
+    api_console_output(&con_api, label, data, len);
+    if (mgmt_api.ops) {
+        api_console_output(&mgmt_api, label, data, len);
+    }
+}
+
 static int autostart_one(const char *name)
 {
     char err[BH_ERR_MAX] = "";
@@ -251,7 +260,13 @@ void init(void)
         api_init(&mgmt_api, &control_ops, mgmt_api_write);
         mgmt_api.channel_stats = mgmt_api_stats;
         mgmt_api.channel_hold = mgmt_api_hold;
+        mgmt_api.write_room = mgmt_write_room;
+        mgmt_api.console_history = consoled_history;
+        mgmt_api.console_input = consoled_input;
     }
+    con_api.console_history = consoled_history; /* console: the API's `console` */
+    con_api.console_input = consoled_input;
+    consoled_set_tap(console_tap);
     xsdom_init(); /* xenstored, serving the domains running by now (docs/xenstored.md) */
     dom_printf("\ndom0-lite: the Bulkhead control domain; %u configs in the boot bundle.\n"
                "  Type 'help' for the commands, 'list' for the domains, 'create <config>' to "

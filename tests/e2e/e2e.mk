@@ -57,12 +57,13 @@ $(E2E_KERNEL_ARM64): mk/fetch-linux-arm64.sh mk/fetch-debian-kernel.sh mk/debian
 e2e-files: $(E2E_CPIO) $(E2E_KERNEL) $(E2E_CPIO_ARM64) $(E2E_KERNEL_ARM64) \
 	$(BUILD)/session/arm64/initramfs.cpio $(BUILD)/session/riscv64/initramfs.cpio
 
-# test_session.py also needs dom0-lite, the stub and the test guest of each arch.
+# test_session.py also needs dom0-lite, the stub and the test guest of each arch;
+# test_session_connect.py (the same session through `bh --connect`) builds build/host/bh.
 e2e: deps
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=riscv64 all stub dom0-lite test-guests \
 		e2e-files
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=aarch64 all stub dom0-lite test-guests
-	timeout 900 $(PYTHON) -m pytest -q tests/e2e
+	timeout 1500 $(PYTHON) -m pytest -q tests/e2e
 
 e2e-bench: deps bench-plugin
 	$(Q)$(MAKE) --no-print-directory SKIP_DEPS=1 ARCH=riscv64 all e2e-files

@@ -308,6 +308,19 @@ static bool rx_ready(void)
     return kind == UART_PL011 ? !(rd32(0x18) & (1u << 4)) : (rd8(5) & 0x01);
 }
 
+/* @a and @b and a newline through the UART (polling), as the line modes send theirs. */
+static void uart_say(const char *a, const char *b)
+{
+    for (; *a; a++) {
+        putc_poll(*a);
+    }
+    for (; *b; b++) {
+        putc_poll(*b);
+    }
+    putc_poll('\r');
+    putc_poll('\n');
+}
+
 static int echo(void)
 {
     char line[128];
@@ -321,6 +334,7 @@ static int echo(void)
         wr8(2, 0x07); /* FCR: FIFOs on, cleared */
     }
     dom_printf("ECHO ready\n");
+    uart_say("UART echo ready", ""); /* on the UART too: a console client sees them */
     while (dom_now_ns() < end) {
         char c;
 
@@ -332,6 +346,7 @@ static int echo(void)
         if (c == '\r' || c == '\n') {
             line[n] = '\0';
             dom_printf("ECHO got: %s\n", line);
+            uart_say("UART echo got: ", line);
             test_pass("uart-echo-line");
             test_done();
             return 0;

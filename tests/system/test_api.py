@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -120,7 +121,7 @@ def test_api_on_the_console(dom0, arch):
                        ('{"id":15,"method":"frob"}', "unknown-method"),
                        ('{"id":16,"method":"destroy","params":{"dom":[1]}}', "invalid-params"),
                        ('{"id":17,"method":"destroy","params":{"dom":"zz"}}', "unknown-domain"),
-                       ('{"id":18,"method":"console","params":{"dom":"e1"}}', "not-supported"),
+                       ('{"id":18,"method":"console","params":{"dom":"e1"}}', "no-console"),
                        ('{"id":19,"method":"list"} {}', "parse-error")]:
         assert api(child, line)["error"]["code"] == code, line
     # shutdown: the guest powers off, its on_poweroff (destroy) applies
@@ -236,7 +237,7 @@ def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
     rc, out, _ = bh(sock, "info")
     assert rc == 0 and "xen_version            : Bulkhead" in out
     rc, out, err = bh(sock, "console", "e1")
-    assert rc == 1 and "console bytes do not flow over the management API yet" in err
+    assert rc == 1 and f"d{domid} (e1) has no console that dom0-lite serves" in err, err
     assert bh(sock, "frob")[0] == 2
     # dmesg: the hypervisor's console history, boot banner first; -c only at the shell.
     rc, out, err = bh(sock, "dmesg")
@@ -287,3 +288,142 @@ def test_bh_connect_over_the_channel(request, built_bh, tmp_path, arch):
     assert rc == 0 and "e1" not in out
     out = run(child, "list")
     assert "dom0-lite" in out and "e1 " not in out, out
+
+
+FLOOD = 400  # lines of the console flood (~20 KiB: more than the channel's 16 KiB ring)
+
+
+def console_text(c, until, dom, timeout=60):
+    """Console events of @dom from client @c (other lines kept in c.events) until @until
+    is in their text: the text (bytes as latin-1)."""
+    text = ""
+    end = time.time() + timeout
+    while until not in text:
+        assert time.time() < end, f"no {until!r} in {text!r}"
+        msg = c.line()
+        if msg.get("event") == "console" and msg["domid"] == dom:
+            assert "dropped" not in msg, msg
+            text += msg["data"]
+        else:
+            c.events.append(msg)
+    return text
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_console_over_the_channel(request, built_bh, tmp_path, arch):
+    """#15 item 4's console verb: a guest with a stub (the test guest's UART echo mode)
+    attached over the management channel: its history in the answer, its output as
+    events, console-input reaching its UART, console-detached when it is gone; the errors;
+    and `bh --connect ... console` from a pipe. The board console shows the same lines."""
+    k = _kernel(arch)
+    cfgs = {
+        "ue": f'name = "ue"\nkernel = "{k}"\nmemory = 16\n'
+              'extra = "test=uart how=echo ms=600000"\non_poweroff = "destroy"\n',
+        "e1": f'name = "e1"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=console-echo ms=600000"\n',
+        "flood": f'name = "flood"\nkernel = "{k}"\nmemory = 16\n'
+                 f'extra = "test=uart how=poll lines={FLOOD}"\non_poweroff = "destroy"\n',
+    }
+    bundle = []
+    for name, text in cfgs.items():
+        bundle += ["--bundle", _cfg(tmp_path, name, text)]
+    child, sock = _spawn(request, str(tmp_path), arch, extra=bundle)
+    wait_for(child, "dom0-lite: management channel ready")
+    _connect(sock).close()
+    rc, out, err = bh(sock, "create", "ue")
+    assert rc == 0, (out, err)
+    ue = int(re.match(r"create: ue is d(\d+)", out).group(1))
+    assert bh(sock, "create", "e1")[0] == 0
+    c = Client(sock)
+    # errors: unknown domain, no console (no stub; dom0-lite), bad data, not attached
+    assert c.call(1, "console", dom="nobody")["error"]["code"] == "unknown-domain"
+    assert c.call(2, "console", dom="e1")["error"]["code"] == "no-console"
+    assert c.call(3, "console", dom=1)["error"]["code"] == "no-console"
+    assert c.call(4, "console-detach")["error"]["code"] == "not-attached"
+    assert c.call(5, "console-input", dom=ue, data="x" * 1025)["error"]["code"] == \
+        "invalid-params"
+    assert c.call(6, "console-input", dom=ue, data="\u0100")["error"]["code"] == "invalid-params"
+    assert c.call(7, "console-input", dom=ue)["error"]["code"] == "invalid-params"
+    # attach: the history (the guest may not have said it yet: then it comes as events)
+    r = c.call(8, "console", dom="ue")["result"]
+    assert (r["domid"], r["name"]) == (ue, "ue"), r
+    text = r["history"]
+    if "UART echo ready" not in text:
+        text += console_text(c, "UART echo ready", ue)
+    t = time.monotonic()
+    assert c.call(9, "console-input", dom=ue, data="hello api\r") == \
+        {"id": 9, "result": {"taken": 10}}
+    text = console_text(c, "UART echo got: hello api\r\n", ue)
+    print(f"\n{arch}: console-input to the guest's echo event: "
+          f"{(time.monotonic() - t) * 1000:.0f} ms")
+    wait_for(child, f"(d{ue}) UART echo got: hello api")  # the board console's line too
+    # the guest powers off after its line, on_poweroff = destroy: the console goes
+    end = time.time() + 60
+    while not any(e.get("event") == "console-detached" for e in c.events):
+        assert time.time() < end, c.events
+        c.events.append(c.line())
+    assert {"event": "console-detached", "domid": ue, "name": "ue",
+            "reason": "domain-gone"} in c.events
+    assert c.call(10, "console-detach")["error"]["code"] == "not-attached"
+    c.close()
+    # bh --connect console from a pipe: stdin to the guest, its output to stdout
+    rc, out, err = bh(sock, "create", "ue", "name=ue2")
+    ue2 = int(re.match(r"create: ue2 is d(\d+)", out).group(1))
+    wait_for(child, f"(d{ue2}) UART echo ready")
+    r = subprocess.run([BH, "--connect", f"unix:{sock}", "console", "ue2"], input=b"via bh\r",
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and b"UART echo got: via bh\r\n" in r.stdout, r
+    assert r.stdout.startswith(b"UART echo ready"), r.stdout
+    rc, out, err = bh(sock, "console", "e1")
+    assert rc == 1 and "has no console that dom0-lite serves" in err
+    # Flow: a guest writes FLOOD lines (~52 bytes each) faster than the channel carries
+    # them. The board console gets every line; the API client gets whole lines in order,
+    # and what it lost is counted in "dropped"; dom0-lite answers on.
+    import pexpect
+
+    stop = threading.Event()
+
+    def pump():  # read the board console meanwhile: a pty nobody reads stalls QEMU's UART
+        while not stop.is_set():
+            try:
+                child.expect(pexpect.TIMEOUT, timeout=0.2)
+            except pexpect.EOF:
+                return
+
+    pumping = threading.Thread(target=pump)
+    pumping.start()
+    c = Client(sock)
+    r = c.call(11, "create", config="flood")
+    fl = r["result"]["domid"]
+    start = time.monotonic()
+    text = c.call(12, "console", dom=fl)["result"]["history"]
+    dropped = events = 0
+    while True:
+        msg = c.line()
+        if msg.get("event") == "console-detached":
+            break
+        if msg.get("event") == "console":
+            events += 1
+            dropped += msg.get("dropped", 0)
+            text += msg["data"]
+    took = time.monotonic() - start
+    assert c.call(13, "list")["result"]["domains"][0]["name"] == "dom0-lite"
+    c.close()
+    stop.set()
+    pumping.join()
+    wait_for(child, f"(d{fl}) UART poll {FLOOD} abc", timeout=120)
+    board = [int(m) for m in re.findall(rf"^\(d{fl}\) UART poll (\d+) abcdefghijklmnopqrstuvwxyz"
+                                        r"0123456789$", child.seen.getvalue().replace("\r", ""),
+                                        re.M)]
+    assert board == list(range(1, FLOOD + 1)), "the board console lost lines"
+    got = [int(m) for m in re.findall(r"^UART poll (\d+) abcdefghijklmnopqrstuvwxyz0123456789\r?$",
+                                      text, re.M)]
+    assert got == sorted(set(got)) and got, got[:20]  # in order, no line twice
+    line = len(f"UART poll {FLOOD} abcdefghijklmnopqrstuvwxyz0123456789\r\n")
+    if len(got) < FLOOD:
+        assert dropped >= (FLOOD - len(got) - 60) * (line - 4), (len(got), dropped)
+    print(f"\n{arch}: console flood: {FLOOD} lines, {len(text)} bytes in {events} events "
+          f"over the channel in {took:.1f} s ({len(text) / took / 1024:.1f} KiB/s), "
+          f"{dropped} bytes dropped, {len(got)} lines whole")
+    out = run(child, "list")
+    assert "dom0-lite" in out and "ue2 " not in out and "flood" not in out, out

@@ -44,6 +44,11 @@ static void to_client(const char *s, size_t len)
     }
 }
 
+static void con_echo(unsigned dom, const char *s, size_t len)
+{
+    api_console_output(&srv, dom, s, len);
+}
+
 static void to_stdout(const char *s, size_t len)
 {
     fwrite(s, 1, len, stdout);
@@ -137,5 +142,8 @@ int main(int argc, char **argv)
         return 2;
     }
     api_init(&srv, &fake_ops, to_client);
+    srv.console_history = fake_con_history; /* consoles: fake_bh.h's, echoing input */
+    srv.console_input = fake_con_input;
+    fake_con_echo = con_echo;
     return serve(path);
 }

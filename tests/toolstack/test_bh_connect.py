@@ -143,13 +143,62 @@ def test_exit_codes_and_stderr(server, tmp_path):
     assert r.returncode == 0 and " vcpu-pin " in r.stdout
 
 
-def test_console_says_it_cannot(server):
+def test_console_from_a_pipe(server):
+    """Not at a terminal: stdin goes to the guest, its output (history first) to stdout,
+    every byte as it was; bh exits 0 once stdin ended and the output is quiet."""
+    assert bh(server, "create", "uart")[0] == 0
+    r = subprocess.run([BH, "--connect", f"unix:{server}", "console", "uart"],
+                       input=b"hello\r" + bytes(range(0x80, 0x100)), capture_output=True,
+                       timeout=30)
+    assert (r.returncode, r.stderr) == (0, b""), r
+    assert r.stdout == (b"booted\r\n\x01\xff d3 login: hello\r\r\nok\r\n" +
+                        bytes(range(0x80, 0x100))), r.stdout
+    # more than one request's worth (512 bytes) and more than the guest takes at once (64)
+    data = bytes(i % 200 + 32 for i in range(3000)).replace(b"\r", b"_")
+    r = subprocess.run([BH, "--connect", f"unix:{server}", "console", "3"], input=data,
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.endswith(data), r
+    # the domain goes away (the fake's CTRL-d): bh says so and ends, exit 0
+    r = subprocess.run([BH, "--connect", f"unix:{server}", "console", "uart"],
+                       input=b"bye\x04", capture_output=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.endswith(b"login: bye"), r
+    assert r.stderr == b"[bh: d3 is gone: console detached]\n", r.stderr
+    assert "uart" not in bh(server, "list")[1]
+
+
+def test_console_errors(server):
     rc, out, err = bh(server, "console", "echo")
-    assert rc == 1 and out == ""
-    assert err == ("console: console bytes do not flow over the management API yet: attach "
-                   "on the board console (the shell's console command)\n")
-    rc, out, err = bh(server, "console", "nobody")
-    assert (rc, err) == (1, "console: unknown domain 'nobody'\n")
+    assert (rc, out) == (1, "")
+    assert err == ("console: d2 (echo) has no console that dom0-lite serves (no stub domain: "
+                   "its output goes to the board console)\n")
+    assert bh(server, "console", "nobody") == (1, "", "console: unknown domain 'nobody'\n")
+    assert bh(server, "console")[0] == 1
+    assert bh(server, "console", "dom0-lite")[0] == 1
+
+
+def test_console_at_a_terminal(server):
+    """At a terminal (a pty): raw mode, typed bytes reach the guest as they are typed,
+    CTRL-] detaches and gives the terminal back as it was; the next client finds the
+    console detached."""
+    pexpect = pytest.importorskip("pexpect")
+    assert bh(server, "create", "uart")[0] == 0
+    child = pexpect.spawn(BH, ["--connect", f"unix:{server}", "console", "uart"], timeout=20)
+    try:
+        child.expect_exact(b"[bh: console of d3; CTRL-] detaches]")
+        child.expect_exact(b"d3 login: ")
+        child.send(b"ab\x03c")  # CTRL-c is a byte for the guest, not a signal to bh
+        child.expect_exact(b"ab\x03c")
+        child.send(b"\r")
+        child.expect_exact(b"\r\nok\r\n")
+        child.send(b"q\x1dignored")
+        child.expect_exact(b"[bh: detached from d3]")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.exitstatus
+    c = Client(server)
+    assert c.call(1, "console-detach")["error"]["code"] == "not-attached"
+    assert c.call(2, "console", dom="uart")["result"]["history"].endswith("d3 login: ")
 
 
 class Client:
@@ -212,6 +261,28 @@ def test_raw_protocol_events_and_errors(server):
     assert r == {"id": None, "error": {"code": "line-too-long",
                                        "message": "a request line is at most 65536 bytes"}}
     assert c.call(12, "list")["result"]["domains"][0]["name"] == "dom0-lite"
+
+
+def test_raw_protocol_console(server):
+    c = Client(server)
+    assert c.call(1, "create", config="uart")["result"]["domid"] == 3
+    r = c.call(2, "console", dom="uart")
+    assert r == {"id": 2, "result": {"domid": 3, "name": "uart",
+                                     "history": "booted\r\n\x01\xff d3 login: "}}
+    c.send(json.dumps({"id": 3, "method": "console-input",
+                       "params": {"dom": 3, "data": "\u00e9\r"}}) + "\n")
+    got = [c.line() for _ in range(4)]
+    assert got == [{"event": "console", "domid": 3, "data": "\u00e9"},
+                   {"event": "console", "domid": 3, "data": "\r"},
+                   {"event": "console", "domid": 3, "data": "\r\nok\r\n"},
+                   {"id": 3, "result": {"taken": 2}}], got
+    assert c.call(4, "console-input", dom=3, data="x" * 1025)["error"]["code"] == \
+        "invalid-params"
+    assert c.call(5, "console-input", dom=3, data="\u0100")["error"]["code"] == "invalid-params"
+    assert c.call(6, "console", dom=2)["error"]["code"] == "no-console"
+    assert c.call(7, "console-detach") == {"id": 7, "result": {"domid": 3}}
+    assert c.call(8, "console-detach")["error"] == {"code": "not-attached",
+                                                     "message": "no console is attached"}
 
 
 def fake_api(path, behaviour):

@@ -317,6 +317,52 @@ static int fake_vcpu_pin(unsigned id, int vcpu, uint64_t mask, char *err)
     return 0;
 }
 
+/* Consoles (for the API's console methods): a domain with a stub has one, which says
+ * "d<id> login: " at first; input is taken up to 64 bytes a call (a full ring takes no
+ * more) and echoed back through fake_con_echo (api_console_output), with "\r\nok\r\n"
+ * after a '\r'; CTRL-d (0x04) powers the domain off (it and its stub are destroyed). */
+#define FAKE_CON_IN 64
+static void (*fake_con_echo)(unsigned dom, const char *s, size_t len);
+
+static long fake_con_history(unsigned dom, char *buf, size_t max)
+{
+    struct fake_dom *f = fake_find(dom);
+    char h[64];
+    int n;
+
+    if (!f || !f->d.stub_id) {
+        return -1;
+    }
+    n = snprintf(h, sizeof(h), "booted\r\n\x01\xff d%u login: ", dom);
+    n = (size_t)n < max ? n : (int)max;
+    memcpy(buf, h, (size_t)n);
+    return n;
+}
+
+static long fake_con_input(unsigned dom, const char *buf, size_t len)
+{
+    struct fake_dom *f = fake_find(dom);
+    size_t n = len < FAKE_CON_IN ? len : FAKE_CON_IN;
+
+    if (!f || !f->d.stub_id) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == 0x04) {
+            fake_destroy(dom, NULL);
+            return (long)(i + 1);
+        }
+        if (!fake_con_echo) {
+            continue;
+        }
+        fake_con_echo(dom, buf + i, 1);
+        if (buf[i] == '\r') {
+            fake_con_echo(dom, "\r\nok\r\n", 6);
+        }
+    }
+    return (long)n;
+}
+
 static void fake_out_fn(const char *s, size_t len)
 {
     if (fake_out) {

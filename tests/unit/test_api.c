@@ -583,6 +583,168 @@ static void out_capture(const char *s, size_t len)
     outb[outl] = '\0';
 }
 
+static void con_echo(unsigned dom, const char *s, size_t len)
+{
+    api_console_output(&srv, dom, s, len);
+}
+
+static size_t room = (size_t)-1;
+static size_t fake_room(void)
+{
+    return room;
+}
+
+/* console, console-input, console-detach: history, output events (any byte, split into
+ * lines of at most API_CON_OUT), input taken, drops when the transport has no room, the
+ * domain going away, every error. */
+static void test_console(void **state)
+{
+    static char big[3 * API_CON_OUT];
+    const char *got;
+
+    (void)state;
+    srv.console_history = fake_con_history;
+    srv.console_input = fake_con_input;
+    fake_con_echo = con_echo;
+    expect("{\"id\":1,\"method\":\"create\",\"params\":{\"config\":\"uart\"}}",
+           "{\"id\":1,\"result\":{\"domid\":3,\"name\":\"uart\",\"memory_kib\":16384,"
+           "\"vcpus\":1,\"state\":\"r-----\",\"shutdown_reason\":null,\"cpu_time_ns\":0,"
+           "\"stub_domid\":4}}\n");
+    /* errors: unknown domain, no console (no stub), bad data, not attached */
+    expect_error("{\"id\":2,\"method\":\"console\",\"params\":{\"dom\":\"nobody\"}}", "2",
+                 "unknown-domain");
+    expect("{\"id\":3,\"method\":\"console\",\"params\":{\"dom\":\"echo\"}}",
+           "{\"id\":3,\"error\":{\"code\":\"no-console\",\"message\":\"d2 (echo) has no "
+           "console that dom0-lite serves (no stub domain: its output goes to the board "
+           "console)\"}}\n");
+    expect_error("{\"id\":4,\"method\":\"console-input\",\"params\":{\"dom\":2,\"data\":\"x\"}}",
+                 "4", "no-console");
+    expect_error("{\"id\":5,\"method\":\"console-detach\"}", "5", "not-attached");
+    expect_error("{\"id\":6,\"method\":\"console\"}", "6", "invalid-params");
+    expect_error("{\"id\":7,\"method\":\"console\",\"params\":{\"dom\":3,\"x\":1}}", "7",
+                 "invalid-params");
+    for (unsigned i = 0; i < 6; i++) {
+        static const char *const bad[] = {
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"dom\":3}}",
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":1}}",
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":\"\\u0100\"}}",
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":null}}",
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":[\"a\"]}}",
+            "{\"id\":8,\"method\":\"console-input\",\"params\":{\"data\":\"a\"}}",
+        };
+        expect_error(bad[i], "8", "invalid-params");
+    }
+    memset(big, 'a', API_CON_IN_MAX + 1);
+    snprintf(big + API_CON_IN_MAX + 1, 64, "\"}}");
+    {
+        static char line[2 * API_CON_OUT];
+
+        snprintf(line, sizeof(line),
+                 "{\"id\":9,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":\"%.1100s",
+                 big);
+        expect_error(line, "9", "invalid-params"); /* 1025 bytes */
+    }
+    /* attach: the history, every byte as one code point */
+    expect("{\"id\":10,\"method\":\"console\",\"params\":{\"dom\":\"uart\"}}",
+           "{\"id\":10,\"result\":{\"domid\":3,\"name\":\"uart\",\"history\":"
+           "\"booted\\r\\n\\u0001\\u00ff d3 login: \"}}\n");
+    /* input: taken, echoed as events before the answer (the fake echoes at once) */
+    expect("{\"id\":11,\"method\":\"console-input\",\"params\":{\"dom\":3,\"data\":"
+           "\"\\u0000\\r\"}}",
+           "{\"event\":\"console\",\"domid\":3,\"data\":\"\\u0000\"}\n"
+           "{\"event\":\"console\",\"domid\":3,\"data\":\"\\r\"}\n"
+           "{\"event\":\"console\",\"domid\":3,\"data\":\"\\r\\nok\\r\\n\"}\n"
+           "{\"id\":11,\"result\":{\"taken\":2}}\n");
+    /* a full ring takes part: 64 of 100 */
+    fake_con_echo = NULL;
+    memset(big, 'b', 100);
+    big[100] = '\0';
+    {
+        static char line[512];
+
+        snprintf(line, sizeof(line),
+                 "{\"id\":12,\"method\":\"console-input\",\"params\":{\"dom\":\"uart\","
+                 "\"data\":\"%.100s\"}}",
+                 big);
+        expect(line, "{\"id\":12,\"result\":{\"taken\":64}}\n");
+    }
+    /* output of another domain: nothing; a long chunk of binary: several events of at most
+     * API_CON_OUT bytes, every byte back */
+    wlen = 0;
+    api_console_output(&srv, 2, "x", 1);
+    assert_int_equal(wlen, 0);
+    for (unsigned i = 0; i < sizeof(big); i++) {
+        big[i] = (char)(i * 7);
+    }
+    api_console_output(&srv, 3, big, sizeof(big));
+    {
+        static jsmntok_t t[16];
+        static char bytes[sizeof(big)];
+        size_t have = 0;
+        int lines = valid_lines(wbuf);
+
+        assert_true(lines >= 3); /* 12 KiB, most of it escaped: over 40 KiB of text */
+        for (const char *p = wbuf; *p;) {
+            const char *nl = strchr(p, '\n');
+            jsmn_parser jp;
+            int n, d;
+
+            assert_true(nl - p <= API_CON_OUT);
+            jsmn_init(&jp);
+            n = jsmn_parse(&jp, p, (size_t)(nl - p), t, 16);
+            d = api_json_member(p, t, n, 0, "data");
+            assert_true(d > 0);
+            have += (size_t)api_json_bytes(p, &t[d], bytes + have, sizeof(bytes) - have);
+            p = nl + 1;
+        }
+        assert_int_equal(have, sizeof(big));
+        assert_memory_equal(bytes, big, sizeof(big));
+    }
+    /* a transport without room: dropped, counted in the next event */
+    srv.write_room = fake_room;
+    room = 100;
+    wlen = 0;
+    api_console_output(&srv, 3, "lost", 4);
+    api_console_output(&srv, 3, "lost too", 8);
+    assert_int_equal(wlen, 0);
+    room = 4096;
+    api_console_output(&srv, 3, "back", 4);
+    assert_string_equal(wbuf, "{\"event\":\"console\",\"domid\":3,\"dropped\":12,\"data\":"
+                              "\"back\"}\n");
+    assert_int_equal(srv.con_lost, 12);
+    wlen = 0;
+    api_console_output(&srv, 3, "on", 2);
+    assert_string_equal(wbuf, "{\"event\":\"console\",\"domid\":3,\"data\":\"on\"}\n");
+    srv.write_room = NULL;
+    /* detach; again: not attached; attach, another console (a second uart), its history */
+    expect("{\"id\":13,\"method\":\"console-detach\"}", "{\"id\":13,\"result\":{\"domid\":3}}\n");
+    wlen = 0;
+    api_console_output(&srv, 3, "x", 1);
+    assert_int_equal(wlen, 0);
+    expect_error("{\"id\":14,\"method\":\"console-detach\"}", "14", "not-attached");
+    got = req("{\"id\":15,\"method\":\"create\",\"params\":{\"config\":\"uart\","
+              "\"overrides\":[\"name=u2\"]}}");
+    assert_non_null(strstr(got, "\"domid\":5"));
+    assert_non_null(
+        strstr(req("{\"id\":16,\"method\":\"console\",\"params\":{\"dom\":3}}"), "d3 login"));
+    assert_non_null(
+        strstr(req("{\"id\":17,\"method\":\"console\",\"params\":{\"dom\":5}}"), "d5 login"));
+    wlen = 0;
+    api_console_output(&srv, 3, "x", 1);
+    assert_int_equal(wlen, 0);
+    /* the domain goes away (CTRL-d powers the fake off): console-detached, once, unasked */
+    fake_con_echo = con_echo;
+    expect("{\"id\":18,\"method\":\"console-input\",\"params\":{\"dom\":5,\"data\":\"\\u0004\"}}",
+           "{\"id\":18,\"result\":{\"taken\":1}}\n"
+           "{\"event\":\"console-detached\",\"domid\":5,\"name\":\"u2\","
+           "\"reason\":\"domain-gone\"}\n");
+    expect_error("{\"id\":19,\"method\":\"console-detach\"}", "19", "not-attached");
+    /* a new client on the stream starts detached */
+    req("{\"id\":20,\"method\":\"console\",\"params\":{\"dom\":3}}");
+    api_reset(&srv);
+    expect_error("{\"id\":21,\"method\":\"console-detach\"}", "21", "not-attached");
+}
+
 static void test_print_created(void **state)
 {
     char line[64];
@@ -614,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup(test_stream, setup),
         cmocka_unit_test_setup(test_fuzz, setup),
         cmocka_unit_test_setup(test_print_created, setup),
+        cmocka_unit_test_setup(test_console, setup),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

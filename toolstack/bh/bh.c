@@ -17,8 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -32,6 +35,7 @@
 
 static const char *connect_to; /* "unix:PATH" */
 static int timeout_ms = 30000;
+static bool timeout_given; /* --timeout: also ends a console session fed from a pipe */
 static int sock = -1;
 static uint64_t next_id = 1;
 
@@ -43,6 +47,9 @@ static size_t rlen;  /* bytes in resp (the answer and what came after it) */
 static size_t rline; /* the answer's length, without its '\n' */
 static jsmntok_t *tok;
 static int ntok;
+
+/* Called for every event line call() reads while it waits for its answer (console). */
+static void (*on_event)(void);
 
 static void out(const char *s, size_t len)
 {
@@ -193,6 +200,9 @@ static int call(const char *method, const char *params, char *err, int *rc)
         }
         iid = api_json_member(resp, tok, ntok, 0, "id");
         if (iid < 0) {
+            if (on_event) {
+                on_event();
+            }
             continue; /* an event */
         }
         if (!api_json_uint(resp, &tok[iid], &got)) {
@@ -372,9 +382,273 @@ static int r_pause(unsigned domid, bool pause, char *err)
     return dom_call(pause ? "pause" : "resume", domid, err);
 }
 
+/* ---- console: attach, forward, detach (docs/api.md, "bh --connect ... console") ---- */
+
+#define CON_ESCAPE   0x1d /* CTRL-], as xl console */
+#define CON_DRAIN_MS 2000 /* stdin a pipe, at its end: output until this long quiet */
+#define CON_CHUNK    512  /* stdin bytes a console-input request carries at most */
+
+static struct {
+    unsigned dom;
+    bool tty, raw, gone;
+    struct termios saved;
+    uint64_t last_output_ms;
+} con;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void write_fd(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void con_restore(void)
+{
+    if (con.raw) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &con.saved);
+        con.raw = false;
+    }
+}
+
+static void con_signal(int sig)
+{
+    con_restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void con_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void con_note(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        /* at a raw terminal, a line needs its \r */
+        write_fd(STDERR_FILENO, con.raw ? "\r\n" : "", con.raw ? 2 : 0);
+        write_fd(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+        write_fd(STDERR_FILENO, con.raw ? "\r\n" : "\n", con.raw ? 2 : 1);
+    }
+}
+
+/* A string member of the object at @o as bytes, to stdout. */
+static void con_print(int o, const char *key)
+{
+    static char bytes[RESP_MAX];
+    int i = api_json_member(resp, tok, ntok, o, key);
+    long n = i < 0 ? -1 : api_json_bytes(resp, &tok[i], bytes, sizeof(bytes));
+
+    if (n < 0) {
+        die("%s: console: a bad '%s' in: %.200s", connect_to, key, resp);
+    }
+    write_fd(STDOUT_FILENO, bytes, (size_t)n);
+    if (n) {
+        con.last_output_ms = now_ms();
+    }
+}
+
+/* An event line in resp: our console's output, or its end. */
+static void con_event(void)
+{
+    int e = api_json_member(resp, tok, ntok, 0, "event");
+    int d = api_json_member(resp, tok, ntok, 0, "domid");
+    uint64_t dom = 0;
+
+    if (e < 0 || d < 0 || !api_json_uint(resp, &tok[d], &dom) || dom != con.dom) {
+        return; /* another domain's, a domain event */
+    }
+    if (api_json_is(resp, &tok[e], "console")) {
+        int dr = api_json_member(resp, tok, ntok, 0, "dropped");
+        uint64_t lost = 0;
+
+        if (dr >= 0 && api_json_uint(resp, &tok[dr], &lost) && lost) {
+            con_note("[bh: %llu bytes of d%u's output lost: the channel was behind]",
+                     (unsigned long long)lost, con.dom);
+        }
+        con_print(0, "data");
+    } else if (api_json_is(resp, &tok[e], "console-detached")) {
+        con.gone = true;
+    }
+}
+
+/* One line from the server (waiting for it): a console event is shown, an answer (the
+ * detach's, late) ignored. */
+static void con_line(void)
+{
+    jsmn_parser jp;
+
+    read_line();
+    jsmn_init(&jp);
+    ntok = jsmn_parse(&jp, resp, rline, tok, MAX_TOKENS);
+    if (ntok <= 0 || tok[0].type != JSMN_OBJECT) {
+        die("%s: not a JSON answer: %.*s", connect_to, (int)(rline > 200 ? 200 : rline), resp);
+    }
+    if (api_json_member(resp, tok, ntok, 0, "id") < 0) {
+        con_event();
+    }
+}
+
+/* Whether a whole line after the current one has been received already. */
+static bool con_buffered(void)
+{
+    return rline < rlen && memchr(resp + rline + 1, '\n', rlen - rline - 1);
+}
+
+/* What the server sends for up to @ms (0: what has arrived), console events shown. */
+static void con_wait(int ms)
+{
+    uint64_t end = now_ms() + (uint64_t)ms;
+
+    while (!con.gone) {
+        struct pollfd p = {.fd = sock, .events = POLLIN};
+        uint64_t t = now_ms();
+
+        if (!con_buffered() && poll(&p, 1, t >= end ? 0 : (int)(end - t)) <= 0) {
+            return;
+        }
+        con_line(); /* a closed connection ends bh there */
+    }
+}
+
+/* @len bytes to the guest, in requests of at most CON_CHUNK; a full ring takes fewer:
+ * the rest again after a while (the output goes on meanwhile). */
+static int con_send(const char *p, size_t len, char *err)
+{
+    static char params[64 + 6 * CON_CHUNK];
+
+    while (len && !con.gone) {
+        size_t n = len < CON_CHUNK ? len : CON_CHUNK, qlen;
+        int o = snprintf(params, sizeof(params), "\"dom\":%u,\"data\":", con.dom);
+        int rc = 0, r, it;
+        uint64_t taken;
+
+        api_json_quote_bytes(params + o, sizeof(params) - (size_t)o, p, n, &qlen);
+        r = call("console-input", params, err, &rc);
+        if (r < 0) {
+            return rc;
+        }
+        it = api_json_member(resp, tok, ntok, r, "taken");
+        if (it < 0 || !api_json_uint(resp, &tok[it], &taken) || taken > n) {
+            die("%s: console-input: a bad answer: %.200s", connect_to, resp);
+        }
+        p += taken;
+        len -= taken;
+        if (taken < n) {
+            con_wait(20); /* the guest's input ring is full */
+        }
+    }
+    return 0;
+}
+
 static int r_console(unsigned domid, char *err)
 {
-    return dom_call("console", domid, err);
+    char params[32];
+    int rc = 0, r, fail = 0;
+    bool in_open = true;
+    uint64_t start = now_ms(), eof_ms = 0;
+
+    snprintf(params, sizeof(params), "\"dom\":%u", domid);
+    r = call("console", params, err, &rc);
+    if (r < 0) {
+        return rc;
+    }
+    con.dom = domid;
+    con.tty = isatty(STDIN_FILENO);
+    on_event = con_event;
+    flush_out(stdout);
+    if (con.tty && tcgetattr(STDIN_FILENO, &con.saved) == 0) {
+        struct termios raw = con.saved;
+
+        cfmakeraw(&raw);
+        atexit(con_restore); /* die() too */
+        signal(SIGTERM, con_signal);
+        signal(SIGHUP, con_signal);
+        if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0) {
+            con.raw = true;
+        }
+        con_note("[bh: console of d%u; CTRL-] detaches]", domid);
+    }
+    con_print(r, "history");
+    while (!con.gone && !fail) {
+        struct pollfd p[2] = {{.fd = sock, .events = POLLIN},
+                              {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+        char buf[CON_CHUNK];
+        uint64_t t = now_ms();
+        int wait = in_open ? 1000 : CON_DRAIN_MS;
+
+        if (!in_open &&
+            t - (con.last_output_ms > eof_ms ? con.last_output_ms : eof_ms) >= CON_DRAIN_MS) {
+            break; /* stdin ended and the output is quiet */
+        }
+        if (!con.tty && timeout_given && t - start >= (uint64_t)timeout_ms) {
+            break;
+        }
+        if (con_buffered()) {
+            con_wait(0); /* lines received already */
+            continue;
+        }
+        if (poll(p, 2, wait) < 0 && errno != EINTR) {
+            die("poll: %s", strerror(errno));
+        }
+        if (p[0].revents) {
+            con_wait(0);
+        }
+        if (p[1].revents) {
+            ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+            char *esc = con.tty && n > 0 ? memchr(buf, CON_ESCAPE, (size_t)n) : NULL;
+
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                in_open = false; /* a pipe's end: what it sent gets its answers */
+                eof_ms = now_ms();
+                continue;
+            }
+            rc = con_send(buf, esc ? (size_t)(esc - buf) : (size_t)n, err);
+            if (rc < 0) {
+                fail = rc;
+            }
+            if (esc) {
+                break;
+            }
+        }
+    }
+    on_event = NULL;
+    con_restore();
+    if (con.gone) {
+        con_note("[bh: d%u is gone: console detached]", domid);
+        return fail;
+    }
+    if (!fail) {
+        rc = 0;
+        call("console-detach", NULL, NULL, &rc); /* not-attached if it went meanwhile */
+    }
+    if (con.tty) {
+        con_note("[bh: detached from d%u]", domid);
+    }
+    return fail;
 }
 
 static int r_vcpus(unsigned domid, struct bh_vcpu *v, unsigned max)
@@ -534,7 +808,10 @@ static void usage(FILE *f)
 {
     fputs("Usage: bh --connect unix:PATH [--timeout SECONDS] <command> [args ...]\n"
           "  The Bulkhead toolstack on the host, through dom0-lite's management API\n"
-          "  (docs/api.md). 'bh help' lists the commands, as the bh> shell's help.\n",
+          "  (docs/api.md). 'bh help' lists the commands, as the bh> shell's help.\n"
+          "  console <dom>: at a terminal, what you type goes to the domain and CTRL-]\n"
+          "  detaches; from a pipe, stdin is sent and bh exits 2 s after its end once the\n"
+          "  output is quiet (or after --timeout SECONDS).\n",
           f);
 }
 
@@ -549,6 +826,7 @@ int main(int argc, char **argv)
             connect_to = argv[i] + 10;
         } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && atoi(argv[i + 1]) > 0) {
             timeout_ms = atoi(argv[++i]) * 1000;
+            timeout_given = true;
         } else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;

@@ -33,6 +33,11 @@ static void check(const char *s, size_t len)
     lines++;
 }
 
+static void con_echo(unsigned dom, const char *s, size_t len)
+{
+    api_console_output(&srv, dom, s, len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,7 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fake_reset();
     api_init(&srv, &fake_ops, check);
-    srv.subscribed = data[0] & 0x80; /* events too */
+    srv.subscribed = data[0] & 0x80;        /* events too */
+    srv.console_history = fake_con_history; /* console events too */
+    srv.console_input = fake_con_input;
+    fake_con_echo = con_echo;
     step = 1 + (data[0] & 63);
     for (size_t i = 1; i < size; i += step) {
         api_input(&srv, (const char *)data + i, size - i < step ? size - i : step);
