@@ -163,6 +163,29 @@ static int vcpus_create(struct domain *d, const struct domain_config *cfg)
     return 0;
 }
 
+/* Under domain_lock: a control domain is there and has not begun to end. */
+static bool control_alive_locked(void)
+{
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        if (domains[i] && domains[i]->role == ROLE_CONTROL &&
+            READ_ONCE(domains[i]->state) != DOM_DYING) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Under domain_lock, as @d is published: a boot-time guest is kept after it ends, as a
+ * built one is, while a control domain is there to apply its on_* policy (docs/control.md).
+ * Decided under the lock that orphan_built_domains() scans under, after the control
+ * domain's DOM_DYING: either it sees @d kept, or @d is not kept. */
+static void keep_for_control_locked(struct domain *d)
+{
+    if (!d->kept && d->role == ROLE_GUEST) {
+        d->kept = control_alive_locked();
+    }
+}
+
 /* Ids are handed out round robin, as Xen does: a new domain does not take the id of one
  * that just ended, so logs and tools never confuse the two. */
 static int id_alloc(struct domain *d, domid_t want)
@@ -171,6 +194,7 @@ static int id_alloc(struct domain *d, domid_t want)
     int rc = -ENOSPC;
 
     spin_lock(&domain_lock);
+    keep_for_control_locked(d);
     if (want) {
         rc = domains[want] ? -EEXIST : 0;
         if (rc == 0) {
@@ -524,6 +548,11 @@ int domain_pair_stub(struct domain *stub, struct domain *target)
     } else {
         target->stub = stub;
         stub->target = target;
+        /* A boot-time stub is kept with its kept guest (as a built pair): the control
+         * domain destroys both. Orphaned since? Then neither is kept any more. */
+        stub->kept =
+            stub->kept || (target->kept && control_alive_locked() &&
+                           !(__atomic_load_n(&target->end_flags, __ATOMIC_ACQUIRE) & END_ORPHANED));
         target->refcnt++; /* under domain_lock, published: cannot be 0 */
     }
     spin_unlock(&domain_lock);
