@@ -54,11 +54,29 @@ static int errf(char *err, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* The bundle's config @path, parsed and overridden. */
+static int load_path(const char *path, unsigned n, char *const ov[], struct xlcfg *x, char *err)
+{
+    struct bundle_file f;
+
+    if (bundle_find(&boot_bundle, path, &f)) {
+        return errf(err, -XEN_ENOENT, "%s: no such config in the boot bundle", path);
+    }
+    if (xlcfg_parse(path, (const char *)f.data, f.size, x, err)) {
+        return -XEN_EINVAL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (xlcfg_override(path, ov[i], x, err)) {
+            return -XEN_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* configs/<cfg>.cfg (or the path given), parsed and overridden. */
 static int load_config(const char *cfg, unsigned n, char *const ov[], struct xlcfg *x, char *path,
                        char *err)
 {
-    struct bundle_file f;
     size_t l = strlen(cfg);
 
     if (l > 4 && !strcmp(cfg + l - 4, ".cfg")) {
@@ -74,18 +92,7 @@ static int load_config(const char *cfg, unsigned n, char *const ov[], struct xlc
     memcpy(path, "configs/", 8);
     memcpy(path + 8, cfg, l);
     memcpy(path + 8 + l, ".cfg", 5);
-    if (bundle_find(&boot_bundle, path, &f)) {
-        return errf(err, -XEN_ENOENT, "%s: no such config in the boot bundle", path);
-    }
-    if (xlcfg_parse(path, (const char *)f.data, f.size, x, err)) {
-        return -XEN_EINVAL;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        if (xlcfg_override(path, ov[i], x, err)) {
-            return -XEN_EINVAL;
-        }
-    }
-    return 0;
+    return load_path(path, n, ov, x, err);
 }
 
 static int domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
@@ -545,4 +552,61 @@ void builder_dom_exc(void)
             ended(g, code);
         }
     }
+}
+
+/* A boot-time domain's id, by the name bh-boot gave it (dom0-lite's bootargs), or 0. */
+static unsigned boot_id(const char *name, const char *suffix)
+{
+    size_t l = strlen(name);
+
+    for (unsigned id = 1; id < BH_MAX_DOMS; id++) {
+        const char *n = names_get(id);
+
+        if (n && !strncmp(n, name, l) && !strcmp(n + l, suffix)) {
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* boot/<name>.cfg: a boot-time guest (and its stub, "<name>-stub") is one of ours. */
+static int adopt_one(const struct bundle_file *f, void *ctx)
+{
+    size_t l = strlen(f->name);
+    struct guest_rec *g = NULL;
+    char err[BH_ERR_MAX] = "";
+
+    (void)ctx;
+    if (strncmp(f->name, "boot/", 5) || l < 10 || strcmp(f->name + l - 4, ".cfg") ||
+        l >= XLCFG_PATH_MAX) {
+        return 0;
+    }
+    for (unsigned i = 0; i < MAX_GUESTS && !g; i++) {
+        g = guests[i].used ? NULL : &guests[i];
+    }
+    if (!g) {
+        dom_printf("dom0-lite: %s: more than %u guests; its on_* policy is not applied\n", f->name,
+                   MAX_GUESTS);
+        return 0;
+    }
+    memset(g, 0, sizeof(*g));
+    memcpy(g->cfg_file, f->name, l + 1);
+    if (load_path(g->cfg_file, 0, NULL, &g->cfg, err)) {
+        dom_printf("dom0-lite: %s; its on_* policy is not applied\n", err);
+        return 0;
+    }
+    g->id = boot_id(g->cfg.name, "");
+    if (!g->id) {
+        dom_printf("dom0-lite: %s: no boot-time domain named '%s'\n", f->name, g->cfg.name);
+        return 0;
+    }
+    g->stub_id = boot_id(g->cfg.name, "-stub");
+    g->used = true;
+    return 0;
+}
+
+void builder_adopt_boot(void)
+{
+    bundle_walk(&boot_bundle, adopt_one, NULL, NULL);
+    builder_dom_exc(); /* one that ended before we were up */
 }

@@ -51,5 +51,8 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
 int builder_destroy(unsigned id);
 /* VIRQ_DOM_EXC: apply each built guest's on_poweroff / on_reboot / on_crash. */
 void builder_dom_exc(void);
+/* The boot-time guests bh-boot put in the bundle (boot/<name>.cfg): their on_* policies
+ * apply as for guests dom0-lite built (docs/dom0-lite.md). */
+void builder_adopt_boot(void);
 
 #endif

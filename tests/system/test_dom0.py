@@ -419,3 +419,45 @@ def test_create_destroy_100(dom0, arch):
     assert ids == set(range(2, 64)), sorted(ids)
     assert _free_mib(child, settle_to=base_mib) == base_mib
     assert _free_pages(child) == base_pages
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_policies(dom0, arch, tmp_path):
+    """Boot-time guests (bh-boot's, not dom0-lite's) get their config's on_* policy too
+    (issue 15): on_reboot = "restart" comes back as a new domain from the bundle's copy of
+    its config and runs again; on_poweroff's default (destroy) removes a guest and its
+    boot-time stub; on_crash = "preserve" keeps it listed as crashed until `destroy`."""
+    k = _kernel(arch)
+    rb = _cfg(tmp_path, "rb", f'name = "rb"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=console-echo ms=600000"\non_reboot = "restart"\n')
+    po = _cfg(tmp_path, "po", uart_cfg(k, "po", "test=uart how=poll lines=5"))
+    keep = _cfg(tmp_path, "keep", f'name = "keep"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+                'extra = "test=shutdown reason=crash"\non_crash = "preserve"\n')
+    child = dom0(arch, {}, guests=[rb, po, keep], ready=["(d2) ECHO READY"])
+    _need_control(child)
+    # d1 dom0-lite, d2 rb, d3 po, d4 its stub, d5 keep.
+    wait_for(child, "dom0-lite: po (d3) powered off: on_poweroff = destroy")
+    wait_for(child, "dom0-lite: keep (d5) crashed: on_crash = preserve")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert "po" not in doms and "po-stub" not in doms, doms
+    assert doms["keep"] == (5, "----c-"), doms
+    assert doms["rb"][0] == 2, doms
+    # A reboot asked from the shell: a new domain, built from boot/rb.cfg, running.
+    assert run(child, "reboot rb") == ""
+    wait_for(child, "dom0-lite: rb (d2) rebooted: on_reboot = restart")
+    child.expect(r"dom0-lite: rb restarted as d(\d+)")
+    new_rb = int(child.match.group(1))
+    assert new_rb > 5
+    wait_for(child, f"(d{new_rb}) ECHO READY")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert doms["rb"][0] == new_rb and doms["keep"][1] == "----c-", doms
+    child.send(f"console rb\r")
+    child.expect_exact(f"*** Switching input to d{new_rb}")
+    child.send("again\r")
+    child.expect_exact(f"(d{new_rb}) ECHO again")
+    back_to_dom0(child)
+    assert run(child, "destroy keep") == ""
+    assert run(child, "destroy rb") == ""
+    assert set(_doms(run(child, "list"))) == {"dom0-lite"}
