@@ -322,6 +322,18 @@ static int build_one(const char *what, domid_t *out, uint64_t mem, unsigned vcpu
     return 0;
 }
 
+/* The guest's UART output reaches us through its stub's console ring; without one (no
+ * console pages on this board) the stub writes to the board console. */
+static void attach_console(unsigned sid, unsigned id, const char *name)
+{
+    char cerr[BH_ERR_MAX];
+    int crc = consoled_attach(sid, id, cerr);
+
+    if (crc && crc != -XEN_ENOENT) {
+        dom_printf("dom0-lite: %s: %s; its output goes to the board console\n", name, cerr);
+    }
+}
+
 static int build_guest(struct guest_rec *g, char *err)
 {
     const struct xlcfg *x = &g->cfg;
@@ -386,14 +398,7 @@ static int build_guest(struct guest_rec *g, char *err)
         }
     }
     if (!rc && sid) {
-        /* The guest's UART output reaches us through its stub's console ring; without
-         * one (no console pages on this board) the stub writes to the board console. */
-        char cerr[BH_ERR_MAX];
-        int crc = consoled_attach(sid, id, cerr);
-
-        if (crc && crc != -XEN_ENOENT) {
-            dom_printf("dom0-lite: %s: %s; its output goes to the board console\n", x->name, cerr);
-        }
+        attach_console(sid, id, x->name);
     }
     if (!rc) {
         /* The guest first: the hypervisor holds its vCPUs until the stub enables its
@@ -602,6 +607,10 @@ static int adopt_one(const struct bundle_file *f, void *ctx)
     }
     g->stub_id = boot_id(g->cfg.name, "-stub");
     g->used = true;
+    if (g->stub_id) {
+        /* It holds the guest's output until we attach it (drivers/stub/cons.c). */
+        attach_console(g->stub_id, g->id, g->cfg.name);
+    }
     return 0;
 }
 

@@ -461,3 +461,41 @@ def test_boot_time_policies(dom0, arch, tmp_path):
     assert run(child, "destroy keep") == ""
     assert run(child, "destroy rb") == ""
     assert set(_doms(run(child, "list"))) == {"dom0-lite"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_stub_console(dom0, arch, tmp_path):
+    """A boot-time guest's UART output goes through dom0-lite's console service as for
+    guests it built: its stub holds what the guest writes until dom0-lite attaches it at
+    start, so every line comes out once, whole, in order, and none went the board
+    console's way (the hypervisor's `dmesg` history has the guest's own console lines but
+    not its UART lines). The keyboard still reaches it with CTRL-a x3."""
+    k = _kernel(arch)
+    n = 200
+    ub = _cfg(tmp_path, "ub", uart_cfg(k, "ub", f"test=uart how=irq lines={n}",
+                                       'on_poweroff = "preserve"\n'))
+    ue = _cfg(tmp_path, "ue", uart_cfg(k, "ue", "test=uart how=echo ms=600000"))
+    child = dom0(arch, {}, guests=[ub, ue])
+    # d1 dom0-lite, d2 ub, d3 its stub, d4 ue, d5 its stub.
+    wait_for(child, "(d2) UART END irq")
+    wait_for(child, "dom0-lite: ub (d2) powered off: on_poweroff = preserve")
+    seen = child.seen.getvalue().replace("\r", "")
+    got = re.findall(r"\(d2\) UART irq (\d+) abcdefghijklmnopqrstuvwxyz0123456789\n", seen)
+    assert [int(i) for i in got] == list(range(1, n + 1)), got[:5]
+    assert "stub: no console service attached" not in seen
+    run(child, "dmesg", timeout=60)
+    out = child.before  # run() leaves out the (dN) lines: they are what is checked here
+    assert "(d2) DONE" in out and "(d2) stub: d2: " in out, out[-2000:]
+    assert "(d2) UART irq" not in out
+    # The keyboard: CTRL-a x3 goes round to ue (d4), through its stub's UART model.
+    wait_for(child, "(d4) ECHO ready")
+    for _ in range(6):
+        child.send(SWITCH)
+        if child.expect([r"Switching input to d4 ", r"Switching input to [^\r\n]+\r*\n"]) == 0:
+            break
+    else:
+        pytest.fail("CTRL-a x3 never reached d4")
+    child.send("typed at a boot-time guest\r")
+    child.expect_exact("(d4) ECHO got: typed at a boot-time guest")
+    back_to_dom0(child)
+    assert _doms(run(child, "list"))["ub"][1][3] == "s"
