@@ -11,6 +11,8 @@
   not enough memory.
 - `autostart` in the bundle: guests dom0-lite builds at boot, which keep running (with
   their stubs) after dom0-lite crashes.
+- Boot-time guests (bh-boot's) get their on_* policies from dom0-lite, and their stubs'
+  UART output goes through its console service, none lost.
 - 100 create/destroy cycles of a guest with its stub: the page allocator's free pages
   (the hypervisor's `m` key) and `info`'s free_memory are back to their baseline exactly,
   domain ids are reused, `list` is clean.
