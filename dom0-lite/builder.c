@@ -14,6 +14,7 @@
 #include "dom/hypercall.h"
 #include "fmt.h"
 #include "guestdt.h"
+#include "timers.h"
 
 #include <libfdt.h>
 
@@ -540,7 +541,7 @@ void builder_dom_exc(void)
         struct xen_domctl op = {0};
         uint32_t f;
 
-        if (!g->used) {
+        if (!g->used || g->pending) {
             continue;
         }
         if (domctl(XEN_DOMCTL_getdomaininfo, (domid_t)g->id, &op) < 0 ||
@@ -607,15 +608,73 @@ static int adopt_one(const struct bundle_file *f, void *ctx)
     }
     g->stub_id = boot_id(g->cfg.name, "-stub");
     g->used = true;
-    if (g->stub_id) {
-        /* It holds the guest's output until we attach it (drivers/stub/cons.c). */
-        attach_console(g->stub_id, g->id, g->cfg.name);
-    }
+    g->pending = true; /* dom0less may still be building it: adopt_pending() */
     return 0;
+}
+
+/* Is boot-time domain @id started (the hypervisor shows it once it is)? */
+static bool started(unsigned id)
+{
+    struct xen_domctl op = {0};
+
+    return domctl(XEN_DOMCTL_getdomaininfo, (domid_t)id, &op) == 0 &&
+           op.u.getdomaininfo.domain == id;
+}
+
+/* Take the boot-time guests that have started (with their stubs); true if some have
+ * not yet. */
+static bool adopt_pending(void)
+{
+    bool left = false;
+
+    for (unsigned i = 0; i < MAX_GUESTS; i++) {
+        struct guest_rec *g = &guests[i];
+
+        if (!g->used || !g->pending) {
+            continue;
+        }
+        if (!started(g->id) || (g->stub_id && !started(g->stub_id))) {
+            left = true;
+            continue;
+        }
+        g->pending = false;
+        if (g->stub_id) {
+            /* It holds the guest's output until we attach it (drivers/stub/cons.c). */
+            attach_console(g->stub_id, g->id, g->cfg.name);
+        }
+    }
+    return left;
+}
+
+#define ADOPT_EVERY_NS (20 * 1000000ull)
+#define ADOPT_TRIES    1500 /* 30 s: a boot-time Linux guest's modules take ~1 s */
+
+static void adopt_tick(void);
+static struct d0_timer adopt_timer = {.fn = adopt_tick};
+static unsigned adopt_tries;
+
+static void adopt_tick(void)
+{
+    if (!adopt_pending()) {
+        builder_dom_exc(); /* one that ended before we took it */
+        return;
+    }
+    if (++adopt_tries < ADOPT_TRIES && d0_timers_init()) {
+        d0_timer_set(&adopt_timer, dom_now_ns() + ADOPT_EVERY_NS);
+        return;
+    }
+    for (unsigned i = 0; i < MAX_GUESTS; i++) {
+        if (guests[i].used && guests[i].pending) {
+            dom_printf("dom0-lite: boot-time guest %s (d%u) never started; its on_* policy is "
+                       "not applied\n",
+                       guests[i].cfg.name, guests[i].id);
+            guests[i].used = false;
+        }
+    }
 }
 
 void builder_adopt_boot(void)
 {
     bundle_walk(&boot_bundle, adopt_one, NULL, NULL);
-    builder_dom_exc(); /* one that ended before we were up */
+    adopt_tick();
 }

@@ -41,6 +41,7 @@ struct guest_rec {
     struct xlcfg cfg;
     char cfg_file[XLCFG_PATH_MAX];
     bool preserved; /* its end was handled (kept when on_* = preserve) */
+    bool pending;   /* a boot-time guest the hypervisor has not started yet (or its stub) */
 };
 struct guest_rec *guest_find(unsigned id);
 

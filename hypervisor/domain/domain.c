@@ -175,14 +175,23 @@ static bool control_alive_locked(void)
     return false;
 }
 
-/* Under domain_lock, as @d is published: a boot-time guest is kept after it ends, as a
- * built one is, while a control domain is there to apply its on_* policy (docs/control.md).
- * Decided under the lock that orphan_built_domains() scans under, after the control
- * domain's DOM_DYING: either it sees @d kept, or @d is not kept. */
+/* Under domain_lock, as boot-time @d starts (DOM_RUNNING, no vCPU started yet): a guest
+ * is kept after it ends, as a built one is, while a control domain is there to apply its
+ * on_* policy (docs/control.md); so is the stub of such a guest. Decided under the lock
+ * that orphan_built_domains() scans under, after the control domain's DOM_DYING: either
+ * that scan sees @d kept (and running: not destroyed by it), or @d is not kept. */
 static void keep_for_control_locked(struct domain *d)
 {
-    if (!d->kept && d->role == ROLE_GUEST) {
-        d->kept = control_alive_locked();
+    const struct domain *t = d->target;
+
+    if (d->kept || !control_alive_locked()) {
+        return;
+    }
+    if (d->role == ROLE_GUEST) {
+        d->kept = true;
+    } else if (d->role == ROLE_STUB && t && t->kept &&
+               !(__atomic_load_n(&t->end_flags, __ATOMIC_ACQUIRE) & END_ORPHANED)) {
+        d->kept = true;
     }
 }
 
@@ -194,7 +203,6 @@ static int id_alloc(struct domain *d, domid_t want)
     int rc = -ENOSPC;
 
     spin_lock(&domain_lock);
-    keep_for_control_locked(d);
     if (want) {
         rc = domains[want] ? -EEXIST : 0;
         if (rc == 0) {
@@ -292,6 +300,11 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     if (rc) {
         domain_destroy(d);
         return rc;
+    }
+    if (cfg->under_construction) {
+        spin_lock(&domain_lock);
+        d->ready = true; /* complete: the control domain that asked for it may look */
+        spin_unlock(&domain_lock);
     }
     *out = d;
     return 0;
@@ -506,6 +519,10 @@ void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
     d->held_arg = dtb;
     d->live_vcpus = d->nr_vcpus;
     __atomic_store_n(&d->state, DOM_RUNNING, __ATOMIC_RELEASE);
+    spin_lock(&domain_lock);
+    d->ready = true;
+    keep_for_control_locked(d); /* before any vCPU can end it */
+    spin_unlock(&domain_lock);
     /* After held_entry/held_arg: a release that finds STARTED reads them. */
     uint32_t old = __atomic_fetch_or(&d->held, DOM_HOLD_STARTED, __ATOMIC_ACQ_REL);
 
@@ -548,11 +565,6 @@ int domain_pair_stub(struct domain *stub, struct domain *target)
     } else {
         target->stub = stub;
         stub->target = target;
-        /* A boot-time stub is kept with its kept guest (as a built pair): the control
-         * domain destroys both. Orphaned since? Then neither is kept any more. */
-        stub->kept =
-            stub->kept || (target->kept && control_alive_locked() &&
-                           !(__atomic_load_n(&target->end_flags, __ATOMIC_ACQUIRE) & END_ORPHANED));
         target->refcnt++; /* under domain_lock, published: cannot be 0 */
     }
     spin_unlock(&domain_lock);
@@ -1014,7 +1026,7 @@ struct domain *domain_get_any(domid_t id)
     struct domain *d = NULL;
 
     spin_lock(&domain_lock);
-    if (id < MAX_DOMAINS && domains[id]) {
+    if (id < MAX_DOMAINS && domains[id] && domains[id]->ready) {
         d = domains[id];
         __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
     }
@@ -1028,7 +1040,7 @@ struct domain *domain_get_next(domid_t first)
 
     spin_lock(&domain_lock);
     for (unsigned i = first; i < MAX_DOMAINS && !d; i++) {
-        if (domains[i]) {
+        if (domains[i] && domains[i]->ready) {
             d = domains[i];
             __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
         }

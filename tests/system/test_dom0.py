@@ -435,9 +435,11 @@ def test_boot_time_policies(dom0, arch, tmp_path):
     po = _cfg(tmp_path, "po", uart_cfg(k, "po", "test=uart how=poll lines=5"))
     keep = _cfg(tmp_path, "keep", f'name = "keep"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
                 'extra = "test=shutdown reason=crash"\non_crash = "preserve"\n')
-    child = dom0(arch, {}, guests=[rb, po, keep], ready=["(d2) ECHO READY"])
+    rs = _cfg(tmp_path, "rs", uart_cfg(k, "rs", "test=uart how=echo ms=600000",
+                                       'on_reboot = "restart"\n'))
+    child = dom0(arch, {}, guests=[rb, po, keep, rs], ready=["(d2) ECHO READY"])
     _need_control(child)
-    # d1 dom0-lite, d2 rb, d3 po, d4 its stub, d5 keep.
+    # d1 dom0-lite, d2 rb, d3 po, d4 its stub, d5 keep, d6 rs, d7 its stub.
     wait_for(child, "dom0-lite: po (d3) powered off: on_poweroff = destroy")
     wait_for(child, "dom0-lite: keep (d5) crashed: on_crash = preserve")
     run(child, "")
@@ -460,8 +462,25 @@ def test_boot_time_policies(dom0, arch, tmp_path):
     child.send("again\r")
     child.expect_exact(f"(d{new_rb}) ECHO again")
     back_to_dom0(child)
-    assert run(child, "destroy keep") == ""
-    assert run(child, "destroy rb") == ""
+    # With its boot-time stub: both go, a new pair is built (the stub from stub.bin).
+    wait_for(child, "(d6) ECHO ready")
+    assert run(child, "reboot rs") == ""
+    wait_for(child, "dom0-lite: rs (d6) rebooted: on_reboot = restart")
+    child.expect(r"dom0-lite: rs restarted as d(\d+)")
+    new_rs = int(child.match.group(1))
+    wait_for(child, f"(d{new_rs}) ECHO ready")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert doms["rs"][0] == new_rs and "rs-dm" in doms and "rs-stub" not in doms, doms
+    child.send("console rs\r")
+    child.expect_exact(f"*** Switching input to d{new_rs}")
+    child.send("through the new stub\r")
+    child.expect_exact(f"(d{new_rs}) ECHO got: through the new stub")
+    # Its test ends after one line: powered off, destroyed (default) with its new stub.
+    wait_for(child, f"dom0-lite: rs (d{new_rs}) powered off: on_poweroff = destroy")
+    back_to_dom0(child)
+    for name in ("keep", "rb"):
+        assert run(child, f"destroy {name}") == ""
     assert set(_doms(run(child, "list"))) == {"dom0-lite"}
 
 

@@ -653,6 +653,39 @@ static void test_boot_time_control_ends(void **state)
     assert_int_equal(domain_count(), 0);
 }
 
+/* A boot-time domain dom0less is still building (created, not started): the control
+ * domain neither sees nor destroys it (its vCPUs may not be there yet), and the control
+ * domain's end leaves it to dom0less; kept or not is decided when it starts. */
+static void test_boot_time_half_built(void **state)
+{
+    struct domain_config cfg = {
+        .name = "half", .role = ROLE_GUEST, .ram_size = CTL_RAM, .nr_vcpus = 2};
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL), *h, *h2;
+    struct xen_domctl_getdomaininfo di;
+    struct xen_sysctl sop = {.cmd = XEN_SYSCTL_getdomaininfolist};
+
+    (void)state;
+    assert_int_equal(domain_create(&cfg, &h), 0);
+    assert_int_equal(info(c, h->id, &di), -ESRCH);
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, h->id), -ESRCH);
+    sop.u.getdomaininfolist.max_domains = 8;
+    set_xen_guest_handle(sop.u.getdomaininfolist.buffer, (void *)(uintptr_t)LIST);
+    assert_int_equal(sysctl(c, &sop), 0);
+    assert_int_equal(sop.u.getdomaininfolist.num_domains, 1); /* the control domain only */
+    domain_start(h, FAKE_GUEST_RAM_BASE, 0);
+    assert_true(h->kept);
+    assert_int_equal(info(c, h->id, &di), 0);
+    cfg.name = "half2";
+    assert_int_equal(domain_create(&cfg, &h2), 0);
+    end(c); /* h2 is dom0less's still: not destroyed by the control domain's end */
+    assert_int_equal(domain_count(), 2);
+    domain_start(h2, FAKE_GUEST_RAM_BASE, 0);
+    assert_false(h2->kept); /* nobody left to destroy it */
+    end(h2);
+    end(h); /* kept, then orphaned: freed as it ends */
+    assert_int_equal(domain_count(), 0);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
@@ -814,6 +847,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_control_end_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boot_time_kept_with_control, setup, teardown),
         cmocka_unit_test_setup_teardown(test_boot_time_control_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_boot_time_half_built, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readconsole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_to_other_roles, setup, teardown),
