@@ -653,9 +653,24 @@ static void adopt_tick(void);
 static struct d0_timer adopt_timer = {.fn = adopt_tick};
 static unsigned adopt_tries;
 
+/* Every boot-time domain bh-boot named has started (the hypervisor shows them then). */
+static bool boot_domains_started(void)
+{
+    for (unsigned id = 1; id < BH_MAX_DOMS; id++) {
+        if (names_get(id) && !started(id)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static void adopt_tick(void)
 {
-    if (!adopt_pending()) {
+    bool left = adopt_pending();
+
+    left = !boot_domains_started() || left;
+    xsdom_sync(); /* xenstored serves each boot-time domain as it appears */
+    if (!left) {
         builder_dom_exc(); /* one that ended before we took it */
         return;
     }
