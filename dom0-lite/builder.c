@@ -575,6 +575,22 @@ static unsigned boot_id(const char *name, const char *suffix)
     return 0;
 }
 
+/* Its boot-time stub: the one boot/<name>.stub names (a stub given as its own config),
+ * else bh-boot's own "<name>-stub"; 0 if none. */
+static unsigned boot_stub_id(const char *name)
+{
+    char path[XLCFG_PATH_MAX], stub[XLCFG_NAME_MAX];
+    struct bundle_file f;
+
+    fmt_snprintf(path, sizeof(path), "boot/%s.stub", name);
+    if (bundle_find(&boot_bundle, path, &f) || f.size == 0 || f.size >= sizeof(stub)) {
+        return boot_id(name, "-stub");
+    }
+    memcpy(stub, f.data, f.size);
+    stub[f.size] = '\0';
+    return boot_id(stub, "");
+}
+
 /* boot/<name>.cfg: a boot-time guest (and its stub, "<name>-stub") is one of ours. */
 static int adopt_one(const struct bundle_file *f, void *ctx)
 {
@@ -606,7 +622,7 @@ static int adopt_one(const struct bundle_file *f, void *ctx)
         dom_printf("dom0-lite: %s: no boot-time domain named '%s'\n", f->name, g->cfg.name);
         return 0;
     }
-    g->stub_id = boot_id(g->cfg.name, "-stub");
+    g->stub_id = boot_stub_id(g->cfg.name);
     g->used = true;
     g->pending = true; /* dom0less may still be building it: adopt_pending() */
     return 0;

@@ -520,3 +520,22 @@ def test_boot_time_stub_console(dom0, arch, tmp_path):
     child.expect_exact("(d4) ECHO got: typed at a boot-time guest")
     back_to_dom0(child)
     assert _doms(run(child, "list"))["ub"][1][3] == "s"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_own_stub_config(dom0, arch, tmp_path):
+    """A boot-time guest whose stub is a config of its own (role "stub", stub_of, any
+    name): bh-boot tells dom0-lite the pair (boot/NAME.stub), so the guest's on_poweroff
+    (destroy) takes the stub too; neither is left listed."""
+    k = _kernel(arch)
+    mc = _cfg(tmp_path, "mc", f'name = "mc"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=mmio-client n=50"\n')
+    dev = _cfg(tmp_path, "mcdev", f'name = "mcdev"\nkernel = "{k}"\nmemory = 8\n'
+               'extra = "test=stub-echo target=2"\nrole = "stub"\nstub_of = "mc"\n')
+    child = dom0(arch, {}, guests=[mc, dev])
+    _need_control(child)
+    wait_for(child, "(d2) DONE ")
+    wait_for(child, "dom0-lite: mc (d2) powered off: on_poweroff = destroy")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert set(doms) == {"dom0-lite"}, doms

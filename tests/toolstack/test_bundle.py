@@ -104,8 +104,9 @@ def test_bundle_boot_time_guests(tmp_path):
     dm = tmp_path / "dm.cfg"
     dm.write_text('name = "web-dm"\nkernel = "g.bin"\nrole = "stub"\nstub_of = "web"\n')
     files = bundle.bundle_files([str(web)], [], str(stub), [str(web), str(echo), str(dm)])
-    assert set(files) == {"configs/web.cfg", "boot/web.cfg", "boot/echo.cfg", "Image", "g.bin",
-                          "stub.bin", "autostart"}
+    assert set(files) == {"configs/web.cfg", "boot/web.cfg", "boot/echo.cfg", "boot/web.stub",
+                          "Image", "g.bin", "stub.bin", "autostart"}
+    assert files["boot/web.stub"] == b"web-dm"
     assert files["boot/web.cfg"] == files["configs/web.cfg"]
     assert b'kernel = "g.bin"' in files["boot/echo.cfg"]
     with pytest.raises(ConfigError, match="a second config named 'web'"):

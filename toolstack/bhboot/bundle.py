@@ -39,6 +39,7 @@ def cpio(files):
 
 
 _ROLE_KEY = re.compile(r"""^\s*role\s*=\s*(["'])([A-Za-z]+)\1\s*(#.*)?$""", re.M)
+_STUB_OF_KEY = re.compile(r"""^\s*stub_of\s*=\s*(["'])([A-Za-z0-9_.-]{1,63})\1\s*(#.*)?$""", re.M)
 
 
 def bundle_files(configs, autostart, stub_image, boot_configs=()):
@@ -53,7 +54,13 @@ def bundle_files(configs, autostart, stub_image, boot_configs=()):
             raise ConfigError(path, 0, None, f"cannot read: {e}") from None
         role = _ROLE_KEY.search(text)
         if prefix == "boot" and role and role.group(2) != "guest":
-            continue  # a stub, driver or control domain: no on_* policy of its own
+            # A stub, driver or control domain: no on_* policy of its own. A stub given
+            # as its own config: boot/GUEST.stub names it (else dom0-lite looks for
+            # GUEST-stub, the name bh-boot gives the stubs it makes).
+            of, name = _STUB_OF_KEY.search(text), _NAME_KEY.search(text)
+            if role.group(2) == "stub" and of and name:
+                files[f"boot/{of.group(2)}.stub"] = name.group(2).encode()
+            continue
         # Named as `create` will name it: by its `name`, else by its file name.
         m = _NAME_KEY.search(text)
         stem = m.group(2) if m else (base[:-4] if base.endswith(".cfg") else base)
