@@ -14,6 +14,7 @@
 #include "dom/hypercall.h"
 #include "fmt.h"
 #include "guestdt.h"
+#include "timers.h"
 
 #include <libfdt.h>
 
@@ -54,11 +55,29 @@ static int errf(char *err, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* The bundle's config @path, parsed and overridden. */
+static int load_path(const char *path, unsigned n, char *const ov[], struct xlcfg *x, char *err)
+{
+    struct bundle_file f;
+
+    if (bundle_find(&boot_bundle, path, &f)) {
+        return errf(err, -XEN_ENOENT, "%s: no such config in the boot bundle", path);
+    }
+    if (xlcfg_parse(path, (const char *)f.data, f.size, x, err)) {
+        return -XEN_EINVAL;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (xlcfg_override(path, ov[i], x, err)) {
+            return -XEN_EINVAL;
+        }
+    }
+    return 0;
+}
+
 /* configs/<cfg>.cfg (or the path given), parsed and overridden. */
 static int load_config(const char *cfg, unsigned n, char *const ov[], struct xlcfg *x, char *path,
                        char *err)
 {
-    struct bundle_file f;
     size_t l = strlen(cfg);
 
     if (l > 4 && !strcmp(cfg + l - 4, ".cfg")) {
@@ -74,18 +93,7 @@ static int load_config(const char *cfg, unsigned n, char *const ov[], struct xlc
     memcpy(path, "configs/", 8);
     memcpy(path + 8, cfg, l);
     memcpy(path + 8 + l, ".cfg", 5);
-    if (bundle_find(&boot_bundle, path, &f)) {
-        return errf(err, -XEN_ENOENT, "%s: no such config in the boot bundle", path);
-    }
-    if (xlcfg_parse(path, (const char *)f.data, f.size, x, err)) {
-        return -XEN_EINVAL;
-    }
-    for (unsigned i = 0; i < n; i++) {
-        if (xlcfg_override(path, ov[i], x, err)) {
-            return -XEN_EINVAL;
-        }
-    }
-    return 0;
+    return load_path(path, n, ov, x, err);
 }
 
 static int domctl(uint32_t cmd, domid_t dom, struct xen_domctl *op)
@@ -315,6 +323,18 @@ static int build_one(const char *what, domid_t *out, uint64_t mem, unsigned vcpu
     return 0;
 }
 
+/* The guest's UART output reaches us through its stub's console ring; without one (no
+ * console pages on this board) the stub writes to the board console. */
+static void attach_console(unsigned sid, unsigned id, const char *name)
+{
+    char cerr[BH_ERR_MAX];
+    int crc = consoled_attach(sid, id, cerr);
+
+    if (crc && crc != -XEN_ENOENT) {
+        dom_printf("dom0-lite: %s: %s; its output goes to the board console\n", name, cerr);
+    }
+}
+
 static int build_guest(struct guest_rec *g, char *err)
 {
     const struct xlcfg *x = &g->cfg;
@@ -379,14 +399,7 @@ static int build_guest(struct guest_rec *g, char *err)
         }
     }
     if (!rc && sid) {
-        /* The guest's UART output reaches us through its stub's console ring; without
-         * one (no console pages on this board) the stub writes to the board console. */
-        char cerr[BH_ERR_MAX];
-        int crc = consoled_attach(sid, id, cerr);
-
-        if (crc && crc != -XEN_ENOENT) {
-            dom_printf("dom0-lite: %s: %s; its output goes to the board console\n", x->name, cerr);
-        }
+        attach_console(sid, id, x->name);
     }
     if (!rc) {
         /* The guest first: the hypervisor holds its vCPUs until the stub enables its
@@ -528,7 +541,7 @@ void builder_dom_exc(void)
         struct xen_domctl op = {0};
         uint32_t f;
 
-        if (!g->used) {
+        if (!g->used || g->pending) {
             continue;
         }
         if (domctl(XEN_DOMCTL_getdomaininfo, (domid_t)g->id, &op) < 0 ||
@@ -545,4 +558,154 @@ void builder_dom_exc(void)
             ended(g, code);
         }
     }
+}
+
+/* A boot-time domain's id, by the name bh-boot gave it (dom0-lite's bootargs), or 0. */
+static unsigned boot_id(const char *name, const char *suffix)
+{
+    size_t l = strlen(name);
+
+    for (unsigned id = 1; id < BH_MAX_DOMS; id++) {
+        const char *n = names_get(id);
+
+        if (n && !strncmp(n, name, l) && !strcmp(n + l, suffix)) {
+            return id;
+        }
+    }
+    return 0;
+}
+
+/* Its boot-time stub: the one boot/<name>.stub names (a stub given as its own config),
+ * else bh-boot's own "<name>-stub"; 0 if none. */
+static unsigned boot_stub_id(const char *name)
+{
+    char path[XLCFG_PATH_MAX], stub[XLCFG_NAME_MAX];
+    struct bundle_file f;
+
+    fmt_snprintf(path, sizeof(path), "boot/%s.stub", name);
+    if (bundle_find(&boot_bundle, path, &f) || f.size == 0 || f.size >= sizeof(stub)) {
+        return boot_id(name, "-stub");
+    }
+    memcpy(stub, f.data, f.size);
+    stub[f.size] = '\0';
+    return boot_id(stub, "");
+}
+
+/* boot/<name>.cfg: a boot-time guest (and its stub, "<name>-stub") is one of ours. */
+static int adopt_one(const struct bundle_file *f, void *ctx)
+{
+    size_t l = strlen(f->name);
+    struct guest_rec *g = NULL;
+    char err[BH_ERR_MAX] = "";
+
+    (void)ctx;
+    if (strncmp(f->name, "boot/", 5) || l < 10 || strcmp(f->name + l - 4, ".cfg") ||
+        l >= XLCFG_PATH_MAX) {
+        return 0;
+    }
+    for (unsigned i = 0; i < MAX_GUESTS && !g; i++) {
+        g = guests[i].used ? NULL : &guests[i];
+    }
+    if (!g) {
+        dom_printf("dom0-lite: %s: more than %u guests; its on_* policy is not applied\n", f->name,
+                   MAX_GUESTS);
+        return 0;
+    }
+    memset(g, 0, sizeof(*g));
+    memcpy(g->cfg_file, f->name, l + 1);
+    if (load_path(g->cfg_file, 0, NULL, &g->cfg, err)) {
+        dom_printf("dom0-lite: %s; its on_* policy is not applied\n", err);
+        return 0;
+    }
+    g->id = boot_id(g->cfg.name, "");
+    if (!g->id) {
+        dom_printf("dom0-lite: %s: no boot-time domain named '%s'\n", f->name, g->cfg.name);
+        return 0;
+    }
+    g->stub_id = boot_stub_id(g->cfg.name);
+    g->used = true;
+    g->pending = true; /* dom0less may still be building it: adopt_pending() */
+    return 0;
+}
+
+/* Is boot-time domain @id started (the hypervisor shows it once it is)? */
+static bool started(unsigned id)
+{
+    struct xen_domctl op = {0};
+
+    return domctl(XEN_DOMCTL_getdomaininfo, (domid_t)id, &op) == 0 &&
+           op.u.getdomaininfo.domain == id;
+}
+
+/* Take the boot-time guests that have started (with their stubs); true if some have
+ * not yet. */
+static bool adopt_pending(void)
+{
+    bool left = false;
+
+    for (unsigned i = 0; i < MAX_GUESTS; i++) {
+        struct guest_rec *g = &guests[i];
+
+        if (!g->used || !g->pending) {
+            continue;
+        }
+        if (!started(g->id) || (g->stub_id && !started(g->stub_id))) {
+            left = true;
+            continue;
+        }
+        g->pending = false;
+        if (g->stub_id) {
+            /* It holds the guest's output until we attach it (drivers/stub/cons.c). */
+            attach_console(g->stub_id, g->id, g->cfg.name);
+        }
+    }
+    return left;
+}
+
+#define ADOPT_EVERY_NS (20 * 1000000ull)
+#define ADOPT_TRIES    1500 /* 30 s: a boot-time Linux guest's modules take ~1 s */
+
+static void adopt_tick(void);
+static struct d0_timer adopt_timer = {.fn = adopt_tick};
+static unsigned adopt_tries;
+
+/* Every boot-time domain bh-boot named has started (the hypervisor shows them then). */
+static bool boot_domains_started(void)
+{
+    for (unsigned id = 1; id < BH_MAX_DOMS; id++) {
+        if (names_get(id) && !started(id)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void adopt_tick(void)
+{
+    bool left = adopt_pending();
+
+    left = !boot_domains_started() || left;
+    xsdom_sync(); /* xenstored serves each boot-time domain as it appears */
+    if (!left) {
+        builder_dom_exc(); /* one that ended before we took it */
+        return;
+    }
+    if (++adopt_tries < ADOPT_TRIES && d0_timers_init()) {
+        d0_timer_set(&adopt_timer, dom_now_ns() + ADOPT_EVERY_NS);
+        return;
+    }
+    for (unsigned i = 0; i < MAX_GUESTS; i++) {
+        if (guests[i].used && guests[i].pending) {
+            dom_printf("dom0-lite: boot-time guest %s (d%u) never started; its on_* policy is "
+                       "not applied\n",
+                       guests[i].cfg.name, guests[i].id);
+            guests[i].used = false;
+        }
+    }
+}
+
+void builder_adopt_boot(void)
+{
+    bundle_walk(&boot_bundle, adopt_one, NULL, NULL);
+    adopt_tick();
 }

@@ -2,7 +2,8 @@
 /*
  * The boot bundle (docs/dom0-lite.md): dom0-lite's ramdisk, a cpio "newc" archive
  * (070701 headers, as tests/e2e/mkcpio.py and the kernel's initramfs write them) holding
- * configs/<name>.cfg, the files they name, stub.bin and `autostart`. Read in place: a
+ * configs/<name>.cfg, the files they name, stub.bin, `autostart` and boot/<name>.cfg
+ * (bh-boot's boot-time guests). Read in place: a
  * file is a pointer into the archive. Every header field is checked against the archive's
  * end, so a corrupt bundle is an error, never a wild read.
  */

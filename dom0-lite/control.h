@@ -41,6 +41,7 @@ struct guest_rec {
     struct xlcfg cfg;
     char cfg_file[XLCFG_PATH_MAX];
     bool preserved; /* its end was handled (kept when on_* = preserve) */
+    bool pending;   /* a boot-time guest the hypervisor has not started yet (or its stub) */
 };
 struct guest_rec *guest_find(unsigned id);
 
@@ -51,5 +52,8 @@ int builder_create(const char *cfg, unsigned n, char *const overrides[], char *e
 int builder_destroy(unsigned id);
 /* VIRQ_DOM_EXC: apply each built guest's on_poweroff / on_reboot / on_crash. */
 void builder_dom_exc(void);
+/* The boot-time guests bh-boot put in the bundle (boot/<name>.cfg): their on_* policies
+ * apply as for guests dom0-lite built (docs/dom0-lite.md). */
+void builder_adopt_boot(void);
 
 #endif

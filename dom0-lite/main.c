@@ -246,6 +246,7 @@ void init(void)
                    "policy\n",
                    rc);
     }
+    builder_adopt_boot(); /* the boot-time guests' on_* policies (builder.c) */
     dom_printf("dom0-lite: up in %lu us (init at %lu us since power-on)\n",
                (unsigned long)((dom_now_ns() - t0) / 1000), (unsigned long)(t0 / 1000));
     rc = mgmt_init(); /* the management channel (mgmt.h) */

@@ -11,6 +11,13 @@
  * hypervisor closes a dead domain's ports) or output untaken for STALL_NS (a service
  * alive but stuck; it may be busy building a guest for a second or two) makes the stub
  * replay what the service has not consumed to the board console and stay there.
+ *
+ * A boot-time stub starts before dom0-lite can attach it. When the board has a control
+ * domain (the hypervisor gave us a xenstore port: HVM_PARAM_STORE_EVTCHN) the stub
+ * holds the guest's output (up to HOLD_MAX bytes, at most HOLD_NS) and looks for the
+ * ring every CHECK_NS: once the service has bound it, what was held goes into the ring
+ * first, so the service's history has the guest's output from its first byte. A full
+ * hold buffer or no service by then sends what was held to the board console, in order.
  */
 #include <string.h>
 
@@ -30,6 +37,8 @@
 #define STALL_NS (5000 * 1000000ull)
 #define IDLE_NS  (20 * 1000000ull)
 #define LINE_MAX 255 /* the hypervisor splits console lines there anyway */
+#define HOLD_NS  (3000 * 1000000ull)
+#define HOLD_MAX 4096
 
 static struct {
     volatile struct xencons_interface *ring; /* NULL: the board console */
@@ -39,10 +48,15 @@ static struct {
     uint64_t armed_for;         /* the singleshot deadline set, 0: none */
     char line[LINE_MAX];
     unsigned len;
-    uint64_t last_tx; /* when the guest last wrote a byte */
+    uint64_t last_tx;  /* when the guest last wrote a byte */
+    bool holding;      /* waiting for the service to attach a boot-time stub */
+    uint64_t hold_end; /* ... until then */
+    unsigned hold_len;
+    char hold[HOLD_MAX];
 } c;
 
 static void cons_write(const char *s, size_t len);
+static void arm_by(uint64_t deadline);
 
 static void board_write(const char *s, size_t len)
 {
@@ -71,10 +85,24 @@ static uint64_t get_param(uint32_t index)
     return HYPERVISOR_hvm_op(HVMOP_get_param, &p) ? 0 : p.value;
 }
 
-void cons_init(void)
+/* The ring, if the console service has bound our console port. */
+static bool find_ring(void)
 {
     uint64_t pfn = get_param(HVM_PARAM_CONSOLE_PFN);
     uint64_t port = get_param(HVM_PARAM_CONSOLE_EVTCHN);
+
+    if (!pfn || !port || port > UINT32_MAX || !c.timer) {
+        return false;
+    }
+    c.port = (uint32_t)port;
+    c.ring = (volatile struct xencons_interface *)(uintptr_t)(pfn * DOM_PAGE_SIZE);
+    c.seen_cons = c.ring->out_cons;
+    c.seen_at = dom_now_ns();
+    return true;
+}
+
+void cons_init(void)
+{
     struct evtchn_bind_virq v = {.virq = VIRQ_TIMER, .vcpu = 0};
 
     /* The timer (VIRQ_TIMER, single-shot): a partial line's idle flush, and the ring's
@@ -82,13 +110,24 @@ void cons_init(void)
     if (HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &v) == 0) {
         c.timer = v.port;
     }
-    if (!pfn || !port || port > UINT32_MAX || !c.timer) {
-        return;
+    if (!find_ring() && c.timer && get_param(HVM_PARAM_STORE_EVTCHN)) {
+        c.holding = true; /* a control domain is there: it may attach us soon */
+        c.hold_end = dom_now_ns() + HOLD_NS;
+        arm_by(dom_now_ns() + CHECK_NS);
     }
-    c.port = (uint32_t)port;
-    c.ring = (volatile struct xencons_interface *)(uintptr_t)(pfn * DOM_PAGE_SIZE);
-    c.seen_cons = c.ring->out_cons;
-    c.seen_at = dom_now_ns();
+}
+
+/* Stop holding: what was held goes to the ring if there is one now, else the board. */
+static void release_hold(void)
+{
+    c.holding = false;
+    if (!c.ring) {
+        dom_printf("stub: no console service attached in %u ms; the guest's output goes to the "
+                   "board console (%u bytes held)\n",
+                   (unsigned)(HOLD_NS / 1000000), c.hold_len);
+    }
+    cons_write(c.hold, c.hold_len);
+    c.hold_len = 0;
 }
 
 bool cons_on_ring(void)
@@ -177,6 +216,14 @@ void cons_putc(char ch)
 
 static void cons_write(const char *s, size_t len)
 {
+    if (c.holding && c.hold_len + len <= HOLD_MAX) {
+        memcpy(c.hold + c.hold_len, s, len);
+        c.hold_len += (unsigned)len;
+        return;
+    }
+    if (c.holding) {
+        release_hold(); /* full: in order, what was held first */
+    }
     while (c.ring && len) {
         volatile struct xencons_interface *r = c.ring;
         XENCONS_RING_IDX prod = r->out_prod;
@@ -225,6 +272,11 @@ bool cons_notified(uint32_t port)
     }
     if (port == c.timer) {
         c.armed_for = 0;
+        if (c.holding && (find_ring() || dom_now_ns() >= c.hold_end)) {
+            release_hold();
+        } else if (c.holding) {
+            arm_by(dom_now_ns() + CHECK_NS);
+        }
         /* A partial line the guest has not added to for IDLE_NS goes out now. */
         if (c.len && dom_now_ns() - c.last_tx >= IDLE_NS) {
             cons_write(c.line, c.len);

@@ -163,6 +163,38 @@ static int vcpus_create(struct domain *d, const struct domain_config *cfg)
     return 0;
 }
 
+/* Under domain_lock: a control domain is there and has not begun to end. */
+static bool control_alive_locked(void)
+{
+    for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+        if (domains[i] && domains[i]->role == ROLE_CONTROL &&
+            READ_ONCE(domains[i]->state) != DOM_DYING) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Under domain_lock, as boot-time @d starts (DOM_RUNNING, no vCPU started yet): a guest
+ * is kept after it ends, as a built one is, while a control domain is there to apply its
+ * on_* policy (docs/control.md); so is the stub of such a guest. Decided under the lock
+ * that orphan_built_domains() scans under, after the control domain's DOM_DYING: either
+ * that scan sees @d kept (and running: not destroyed by it), or @d is not kept. */
+static void keep_for_control_locked(struct domain *d)
+{
+    const struct domain *t = d->target;
+
+    if (d->kept || !control_alive_locked()) {
+        return;
+    }
+    if (d->role == ROLE_GUEST) {
+        d->kept = true;
+    } else if (d->role == ROLE_STUB && t && t->kept &&
+               !(__atomic_load_n(&t->end_flags, __ATOMIC_ACQUIRE) & END_ORPHANED)) {
+        d->kept = true;
+    }
+}
+
 /* Ids are handed out round robin, as Xen does: a new domain does not take the id of one
  * that just ended, so logs and tools never confuse the two. */
 static int id_alloc(struct domain *d, domid_t want)
@@ -268,6 +300,11 @@ int domain_create(const struct domain_config *cfg, struct domain **out)
     if (rc) {
         domain_destroy(d);
         return rc;
+    }
+    if (cfg->under_construction) {
+        spin_lock(&domain_lock);
+        d->ready = true; /* complete: the control domain that asked for it may look */
+        spin_unlock(&domain_lock);
     }
     *out = d;
     return 0;
@@ -482,6 +519,10 @@ void domain_start(struct domain *d, uint64_t entry, uint64_t dtb)
     d->held_arg = dtb;
     d->live_vcpus = d->nr_vcpus;
     __atomic_store_n(&d->state, DOM_RUNNING, __ATOMIC_RELEASE);
+    spin_lock(&domain_lock);
+    d->ready = true;
+    keep_for_control_locked(d); /* before any vCPU can end it */
+    spin_unlock(&domain_lock);
     /* After held_entry/held_arg: a release that finds STARTED reads them. */
     uint32_t old = __atomic_fetch_or(&d->held, DOM_HOLD_STARTED, __ATOMIC_ACQ_REL);
 
@@ -985,7 +1026,7 @@ struct domain *domain_get_any(domid_t id)
     struct domain *d = NULL;
 
     spin_lock(&domain_lock);
-    if (id < MAX_DOMAINS && domains[id]) {
+    if (id < MAX_DOMAINS && domains[id] && domains[id]->ready) {
         d = domains[id];
         __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
     }
@@ -999,7 +1040,7 @@ struct domain *domain_get_next(domid_t first)
 
     spin_lock(&domain_lock);
     for (unsigned i = first; i < MAX_DOMAINS && !d; i++) {
-        if (domains[i]) {
+        if (domains[i] && domains[i]->ready) {
             d = domains[i];
             __atomic_fetch_add(&d->refcnt, 1, __ATOMIC_RELAXED);
         }

@@ -11,6 +11,8 @@
   not enough memory.
 - `autostart` in the bundle: guests dom0-lite builds at boot, which keep running (with
   their stubs) after dom0-lite crashes.
+- Boot-time guests (bh-boot's) get their on_* policies from dom0-lite, and their stubs'
+  UART output goes through its console service, none lost.
 - 100 create/destroy cycles of a guest with its stub: the page allocator's free pages
   (the hypervisor's `m` key) and `info`'s free_memory are back to their baseline exactly,
   domain ids are reused, `list` is clean.
@@ -419,3 +421,121 @@ def test_create_destroy_100(dom0, arch):
     assert ids == set(range(2, 64)), sorted(ids)
     assert _free_mib(child, settle_to=base_mib) == base_mib
     assert _free_pages(child) == base_pages
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_policies(dom0, arch, tmp_path):
+    """Boot-time guests (bh-boot's, not dom0-lite's) get their config's on_* policy too
+    (issue 15): on_reboot = "restart" comes back as a new domain from the bundle's copy of
+    its config and runs again; on_poweroff's default (destroy) removes a guest and its
+    boot-time stub; on_crash = "preserve" keeps it listed as crashed until `destroy`."""
+    k = _kernel(arch)
+    rb = _cfg(tmp_path, "rb", f'name = "rb"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=console-echo ms=600000"\non_reboot = "restart"\n')
+    po = _cfg(tmp_path, "po", uart_cfg(k, "po", "test=uart how=poll lines=5"))
+    keep = _cfg(tmp_path, "keep", f'name = "keep"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+                'extra = "test=shutdown reason=crash"\non_crash = "preserve"\n')
+    rs = _cfg(tmp_path, "rs", uart_cfg(k, "rs", "test=uart how=echo ms=600000",
+                                       'on_reboot = "restart"\n'))
+    child = dom0(arch, {}, guests=[rb, po, keep, rs], ready=["(d2) ECHO READY"])
+    _need_control(child)
+    # d1 dom0-lite, d2 rb, d3 po, d4 its stub, d5 keep, d6 rs, d7 its stub.
+    wait_for(child, "dom0-lite: po (d3) powered off: on_poweroff = destroy")
+    wait_for(child, "dom0-lite: keep (d5) crashed: on_crash = preserve")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert "po" not in doms and "po-stub" not in doms, doms
+    assert doms["keep"] == (5, "----c-"), doms
+    assert doms["rb"][0] == 2, doms
+    # A reboot asked from the shell: a new domain, built from boot/rb.cfg, running.
+    assert run(child, "reboot rb") == ""
+    wait_for(child, "dom0-lite: rb (d2) rebooted: on_reboot = restart")
+    child.expect(r"dom0-lite: rb restarted as d(\d+)")
+    new_rb = int(child.match.group(1))
+    assert new_rb > 5
+    wait_for(child, f"(d{new_rb}) ECHO READY")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert doms["rb"][0] == new_rb and doms["keep"][1] == "----c-", doms
+    child.send(f"console rb\r")
+    child.expect_exact(f"*** Switching input to d{new_rb}")
+    child.send("again\r")
+    child.expect_exact(f"(d{new_rb}) ECHO again")
+    back_to_dom0(child)
+    # With its boot-time stub: both go, a new pair is built (the stub from stub.bin).
+    wait_for(child, "(d6) ECHO ready")
+    assert run(child, "reboot rs") == ""
+    wait_for(child, "dom0-lite: rs (d6) rebooted: on_reboot = restart")
+    child.expect(r"dom0-lite: rs restarted as d(\d+)")
+    new_rs = int(child.match.group(1))
+    wait_for(child, f"(d{new_rs}) ECHO ready")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert doms["rs"][0] == new_rs and "rs-dm" in doms and "rs-stub" not in doms, doms
+    child.send("console rs\r")
+    child.expect_exact(f"*** Switching input to d{new_rs}")
+    child.send("through the new stub\r")
+    child.expect_exact(f"(d{new_rs}) ECHO got: through the new stub")
+    # Its test ends after one line: powered off, destroyed (default) with its new stub.
+    wait_for(child, f"dom0-lite: rs (d{new_rs}) powered off: on_poweroff = destroy")
+    back_to_dom0(child)
+    for name in ("keep", "rb"):
+        assert run(child, f"destroy {name}") == ""
+    assert set(_doms(run(child, "list"))) == {"dom0-lite"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_stub_console(dom0, arch, tmp_path):
+    """A boot-time guest's UART output goes through dom0-lite's console service as for
+    guests it built: its stub holds what the guest writes until dom0-lite attaches it at
+    start, so every line comes out once, whole, in order, and none went the board
+    console's way (the hypervisor's `dmesg` history has the guest's own console lines but
+    not its UART lines). The keyboard still reaches it with CTRL-a x3."""
+    k = _kernel(arch)
+    n = 200
+    ub = _cfg(tmp_path, "ub", uart_cfg(k, "ub", f"test=uart how=irq lines={n}",
+                                       'on_poweroff = "preserve"\n'))
+    ue = _cfg(tmp_path, "ue", uart_cfg(k, "ue", "test=uart how=echo ms=600000"))
+    child = dom0(arch, {}, guests=[ub, ue])
+    # d1 dom0-lite, d2 ub, d3 its stub, d4 ue, d5 its stub.
+    wait_for(child, "(d2) UART END irq")
+    wait_for(child, "dom0-lite: ub (d2) powered off: on_poweroff = preserve")
+    seen = child.seen.getvalue().replace("\r", "")
+    got = re.findall(r"\(d2\) UART irq (\d+) abcdefghijklmnopqrstuvwxyz0123456789\n", seen)
+    assert [int(i) for i in got] == list(range(1, n + 1)), got[:5]
+    assert "stub: no console service attached" not in seen
+    run(child, "dmesg", timeout=60)
+    out = child.before  # run() leaves out the (dN) lines: they are what is checked here
+    assert "(d2) DONE" in out and "(d2) stub: d2: " in out, out[-2000:]
+    assert "(d2) UART irq" not in out
+    # The keyboard: CTRL-a x3 goes round to ue (d4), through its stub's UART model.
+    wait_for(child, "(d4) ECHO ready")
+    for _ in range(6):
+        child.send(SWITCH)
+        if child.expect([r"Switching input to d4 ", r"Switching input to [^\r\n]+\r*\n"]) == 0:
+            break
+    else:
+        pytest.fail("CTRL-a x3 never reached d4")
+    child.send("typed at a boot-time guest\r")
+    child.expect_exact("(d4) ECHO got: typed at a boot-time guest")
+    back_to_dom0(child)
+    assert _doms(run(child, "list"))["ub"][1][3] == "s"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_boot_time_own_stub_config(dom0, arch, tmp_path):
+    """A boot-time guest whose stub is a config of its own (role "stub", stub_of, any
+    name): bh-boot tells dom0-lite the pair (boot/NAME.stub), so the guest's on_poweroff
+    (destroy) takes the stub too; neither is left listed."""
+    k = _kernel(arch)
+    mc = _cfg(tmp_path, "mc", f'name = "mc"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
+              'extra = "test=mmio-client n=50"\n')
+    dev = _cfg(tmp_path, "mcdev", f'name = "mcdev"\nkernel = "{k}"\nmemory = 8\n'
+               'extra = "test=stub-echo target=2"\nrole = "stub"\nstub_of = "mc"\n')
+    child = dom0(arch, {}, guests=[mc, dev])
+    _need_control(child)
+    wait_for(child, "(d2) DONE ")
+    wait_for(child, "dom0-lite: mc (d2) powered off: on_poweroff = destroy")
+    run(child, "")
+    doms = _doms(run(child, "list"))
+    assert set(doms) == {"dom0-lite"}, doms

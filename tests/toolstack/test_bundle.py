@@ -87,3 +87,27 @@ def test_bundle_named_by_name_key(tmp_path):
     assert "configs/uart.cfg" in files
     with pytest.raises(ConfigError, match="a second config named 'uart'"):
         bundle.bundle_files([str(a), str(b)], [], str(stub))
+
+
+def test_bundle_boot_time_guests(tmp_path):
+    """bh-boot --dom0: each boot-time guest's config and files under boot/, for its on_*
+    policy and restart; stubs and other roles have no policy of their own: left out."""
+    (tmp_path / "Image").write_bytes(b"K")
+    (tmp_path / "g.bin").write_bytes(b"G")
+    stub = tmp_path / "stub.bin"
+    stub.write_bytes(b"S")
+    web = tmp_path / "web.cfg"
+    web.write_text('name = "web"\nkernel = "Image"\nmemory = 8\non_reboot = "restart"\n')
+    echo = tmp_path / "echo.cfg"
+    echo.write_text(f'name = "echo"\nkernel = "{tmp_path}/g.bin"\nmemory = 4\n'
+                    'role = "guest"\n')
+    dm = tmp_path / "dm.cfg"
+    dm.write_text('name = "web-dm"\nkernel = "g.bin"\nrole = "stub"\nstub_of = "web"\n')
+    files = bundle.bundle_files([str(web)], [], str(stub), [str(web), str(echo), str(dm)])
+    assert set(files) == {"configs/web.cfg", "boot/web.cfg", "boot/echo.cfg", "boot/web.stub",
+                          "Image", "g.bin", "stub.bin", "autostart"}
+    assert files["boot/web.stub"] == b"web-dm"
+    assert files["boot/web.cfg"] == files["configs/web.cfg"]
+    assert b'kernel = "g.bin"' in files["boot/echo.cfg"]
+    with pytest.raises(ConfigError, match="a second config named 'web'"):
+        bundle.bundle_files([], [], str(stub), [str(web), str(web)])

@@ -66,9 +66,12 @@ def test_load_guest_full(ws):
     # Unknown keys: one warning each, naming file, line and key.
     assert warnings == [
         f"bh-boot: {ws.path}/good.cfg:8: warning: key 'disk': unknown key, ignored",
-        f"bh-boot: {ws.path}/good.cfg:12: warning: key 'on_crash': unknown key, ignored",
         f"bh-boot: {ws.path}/good.cfg:12: warning: key 'maxmem': unknown key, ignored",
         f"bh-boot: {ws.path}/good.cfg:13: warning: key 'empty': unknown key, ignored"]
+    # on_* (dom0-lite applies them to boot-time guests): known, and checked.
+    ws.cfg("bad.cfg", GOOD.replace('on_crash = "destroy"', 'on_crash = "explode"'))
+    with pytest.raises(ConfigError, match=r"bad\.cfg:12: key 'on_crash': must be \"destroy\""):
+        xlcfg.load_guest(os.path.join(ws.path, "bad.cfg"), 3072)
 
 
 def test_cmdline_root_extra_as_xl(ws):

@@ -574,6 +574,118 @@ static void test_control_end_orphans(void **state)
     assert_int_equal(domain_count(), 0);
 }
 
+/* Boot-time guests (dom0less) with a control domain: kept after they end, as built ones
+ * are, so dom0-lite can apply their on_* policy; the boot-time stub with its guest. */
+static void test_boot_time_kept_with_control(void **state)
+{
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
+    struct domain *g = boot_domain("web", ROLE_GUEST), *s, *g2;
+    struct domain_config scfg = {
+        .name = "web-stub", .role = ROLE_STUB, .ram_size = CTL_RAM, .nr_vcpus = 1};
+    struct xen_domctl_getdomaininfo di;
+    uint16_t gid = g->id, sid, g2id;
+
+    (void)state;
+    assert_int_equal(domain_create(&scfg, &s), 0);
+    assert_int_equal(domain_pair_stub(s, g), 0);
+    domain_start(s, FAKE_GUEST_RAM_BASE, 0);
+    sid = s->id;
+    g2 = boot_domain("db", ROLE_GUEST);
+    g2id = g2->id;
+    core_env_reap();
+    /* A reboot: the guest and (by the pairing rule) its stub end, and both are kept. */
+    domain_shutdown(g, SHUTDOWN_reboot);
+    core_env_reap();
+    assert_int_equal(domain_count(), 4);
+    assert_int_equal(info(c, gid, &di), 0);
+    assert_true(di.flags & XEN_DOMINF_shutdown);
+    assert_int_equal((di.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask,
+                     SHUTDOWN_reboot);
+    assert_int_equal(info(c, sid, &di), 0);
+    assert_true(di.flags & XEN_DOMINF_shutdown);
+    /* The control domain destroys them; their pages come back. */
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, gid), 0);
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, sid), 0);
+    core_env_reap();
+    assert_int_equal(domain_count(), 2);
+    assert_int_equal(info(c, gid, &di), -ESRCH);
+    /* A running boot-time guest destroyed: gone once its vCPUs are off. */
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, g2id), 0);
+    core_env_reap();
+    assert_int_equal(domain_count(), 1);
+    assert_null(domain_get_any(g2id));
+    end(c);
+}
+
+/* Without a control domain nothing changes: a boot-time guest is freed as it ends. And
+ * once the control domain ends, kept boot-time guests go, running ones go as they end. */
+static void test_boot_time_control_ends(void **state)
+{
+    struct domain *plain = boot_domain("plain", ROLE_GUEST), *c, *down, *up;
+    uint16_t down_id, up_id;
+
+    (void)state;
+    assert_false(plain->kept);
+    end(plain);
+    assert_int_equal(domain_count(), 0);
+    c = boot_domain("dom0-lite", ROLE_CONTROL);
+    down = boot_domain("down", ROLE_GUEST);
+    up = boot_domain("up", ROLE_GUEST);
+    down_id = down->id;
+    up_id = up->id;
+    end(down);
+    assert_non_null(domain_get_any(down_id)); /* kept for the control domain */
+    domain_put(down);
+    assert_int_equal(domain_count(), 3);
+    end(c);
+    /* The kept one is destroyed with the control domain; the running one stays. */
+    assert_null(domain_get_any(down_id));
+    assert_int_equal(domain_count(), 1);
+    /* Created after the control domain ended: not kept (nobody would destroy it). */
+    plain = boot_domain("late", ROLE_GUEST);
+    assert_false(plain->kept);
+    end(plain);
+    up = domain_get(up_id);
+    assert_non_null(up);
+    domain_shutdown(up, SHUTDOWN_crash);
+    domain_put(up);
+    core_env_reap();
+    assert_int_equal(domain_count(), 0);
+}
+
+/* A boot-time domain dom0less is still building (created, not started): the control
+ * domain neither sees nor destroys it (its vCPUs may not be there yet), and the control
+ * domain's end leaves it to dom0less; kept or not is decided when it starts. */
+static void test_boot_time_half_built(void **state)
+{
+    struct domain_config cfg = {
+        .name = "half", .role = ROLE_GUEST, .ram_size = CTL_RAM, .nr_vcpus = 2};
+    struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL), *h, *h2;
+    struct xen_domctl_getdomaininfo di;
+    struct xen_sysctl sop = {.cmd = XEN_SYSCTL_getdomaininfolist};
+
+    (void)state;
+    assert_int_equal(domain_create(&cfg, &h), 0);
+    assert_int_equal(info(c, h->id, &di), -ESRCH);
+    assert_int_equal(simple(c, XEN_DOMCTL_destroydomain, h->id), -ESRCH);
+    sop.u.getdomaininfolist.max_domains = 8;
+    set_xen_guest_handle(sop.u.getdomaininfolist.buffer, (void *)(uintptr_t)LIST);
+    assert_int_equal(sysctl(c, &sop), 0);
+    assert_int_equal(sop.u.getdomaininfolist.num_domains, 1); /* the control domain only */
+    domain_start(h, FAKE_GUEST_RAM_BASE, 0);
+    assert_true(h->kept);
+    assert_int_equal(info(c, h->id, &di), 0);
+    cfg.name = "half2";
+    assert_int_equal(domain_create(&cfg, &h2), 0);
+    end(c); /* h2 is dom0less's still: not destroyed by the control domain's end */
+    assert_int_equal(domain_count(), 2);
+    domain_start(h2, FAKE_GUEST_RAM_BASE, 0);
+    assert_false(h2->kept); /* nobody left to destroy it */
+    end(h2);
+    end(h); /* kept, then orphaned: freed as it ends */
+    assert_int_equal(domain_count(), 0);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct domain *c = boot_domain("dom0-lite", ROLE_CONTROL);
@@ -733,6 +845,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_100_domains_free_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sched_affinity_and_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_end_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_boot_time_kept_with_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_boot_time_control_ends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_boot_time_half_built, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readconsole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_to_other_roles, setup, teardown),

@@ -5,7 +5,9 @@ Contents: configs/<name>.cfg for every config given (<name> its `name`, else its
 name; the file's text, with its `kernel`
 and `ramdisk` lines pointing at the files' names inside the bundle), those files,
 `stub.bin` (the stub domain program) and `autostart` (the names dom0-lite creates at
-boot, one a line). The configs are not checked here: dom0-lite's own parser does that,
+boot, one a line). boot/<name>.cfg, the same way, for each boot-time guest (role
+"guest") bh-boot boots next to dom0-lite: dom0-lite applies its on_* policy and
+restarts it from there. The configs are not checked here: dom0-lite's own parser does that,
 with the same FILE:LINE: key messages, when they are created.
 """
 import os
@@ -36,23 +38,36 @@ def cpio(files):
     return out + _entry(0, "TRAILER!!!", 0)
 
 
-def bundle_files(configs, autostart, stub_image):
+_ROLE_KEY = re.compile(r"""^\s*role\s*=\s*(["'])([A-Za-z]+)\1\s*(#.*)?$""", re.M)
+_STUB_OF_KEY = re.compile(r"""^\s*stub_of\s*=\s*(["'])([A-Za-z0-9_.-]{1,63})\1\s*(#.*)?$""", re.M)
+
+
+def bundle_files(configs, autostart, stub_image, boot_configs=()):
     """{name in the bundle: bytes}. Raises ConfigError for a file that cannot be read."""
     files = {}
-    for path in configs:
+    for prefix, path in [("configs", p) for p in configs] + [("boot", p) for p in boot_configs]:
         base = os.path.basename(path)
         try:
             with open(path, encoding="utf-8") as f:
                 text = f.read()
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(path, 0, None, f"cannot read: {e}") from None
+        role = _ROLE_KEY.search(text)
+        if prefix == "boot" and role and role.group(2) != "guest":
+            # A stub, driver or control domain: no on_* policy of its own. A stub given
+            # as its own config: boot/GUEST.stub names it (else dom0-lite looks for
+            # GUEST-stub, the name bh-boot gives the stubs it makes).
+            of, name = _STUB_OF_KEY.search(text), _NAME_KEY.search(text)
+            if role.group(2) == "stub" and of and name:
+                files[f"boot/{of.group(2)}.stub"] = name.group(2).encode()
+            continue
         # Named as `create` will name it: by its `name`, else by its file name.
         m = _NAME_KEY.search(text)
         stem = m.group(2) if m else (base[:-4] if base.endswith(".cfg") else base)
         if not _NAME.match(stem):
             raise ConfigError(path, 0, None, f"'{stem}': a bundle config's file name is "
                               "letters, digits, '_', '-' and '.'")
-        if f"configs/{stem}.cfg" in files:
+        if f"{prefix}/{stem}.cfg" in files:
             raise ConfigError(path, 0, None, f"a second config named '{stem}' in the bundle")
         lines = text.split("\n")
         for i, line in enumerate(lines):
@@ -70,7 +85,7 @@ def bundle_files(configs, autostart, stub_image):
                                   "already in the bundle")
             files[inner] = data
             lines[i] = f'{m.group(1)}"{inner}"{m.group(5)}'
-        files[f"configs/{stem}.cfg"] = "\n".join(lines).encode()
+        files[f"{prefix}/{stem}.cfg"] = "\n".join(lines).encode()
     for name in autostart:
         if f"configs/{name}.cfg" not in files:
             raise ConfigError("--autostart", 0, None, f"'{name}' is not a config in the bundle")
@@ -80,8 +95,8 @@ def bundle_files(configs, autostart, stub_image):
     return files
 
 
-def write_bundle(out_path, configs, autostart, stub_image):
-    data = cpio(bundle_files(configs, autostart, stub_image))
+def write_bundle(out_path, configs, autostart, stub_image, boot_configs=()):
+    data = cpio(bundle_files(configs, autostart, stub_image, boot_configs))
     with open(out_path, "wb") as f:
         f.write(data)
     return len(data)

@@ -175,7 +175,8 @@ def prepare(args, workdir):
     configs = list(args.configs)
     if args.dom0:
         bundle_path = os.path.join(workdir, "bundle.cpio")
-        size = bundle.write_bundle(bundle_path, args.bundle, args.autostart, args.stub_image)
+        size = bundle.write_bundle(bundle_path, args.bundle, args.autostart, args.stub_image,
+                                   args.configs)
         control = os.path.join(workdir, "dom0-lite.cfg")
         bundle.control_config(control, os.path.abspath(args.dom0_image), bundle_path, size)
         configs.insert(0, control)

@@ -318,7 +318,13 @@ KEYS = {
     "cap": ("int", False),
     "cpus": (("string", "list"), False),
     "stubdom": ("int", False),
+    # Applied by dom0-lite (bh-boot --dom0: the config goes into its bundle as boot/NAME.cfg);
+    # without dom0-lite a boot-time guest that ends is freed (docs/bh-boot.md).
+    "on_poweroff": ("string", False),
+    "on_reboot": ("string", False),
+    "on_crash": ("string", False),
 }
+ACTIONS = ("destroy", "restart", "preserve")
 
 _KIND_NAME = {"string": "a \"string\"", "int": "an integer", "list": "a [list]"}
 
@@ -395,6 +401,9 @@ def load_guest(path, max_memory_mib, warn=None):
     if g.stubdom and g.role != "guest":
         raise g.error("stubdom", f"a {g.role} domain has no stub domain (only role "
                       "\"guest\" does)")
+    for key in ("on_poweroff", "on_reboot", "on_crash"):
+        if get(key, "destroy") not in ACTIONS:
+            raise g.error(key, 'must be "destroy", "restart" or "preserve"')
     g.stub_of = get("stub_of")
     if g.stub_of is not None:
         if g.role != "stub":

@@ -157,6 +157,12 @@ struct domain {
     /* Built through domctl (docs/control.md): kept, shut down, after its vCPUs are off
      * their CPUs until XEN_DOMCTL_destroydomain, so the control domain can read why. */
     bool kept;
+    /* Visible to the control operations' lookups (domain_get_any, domain_get_next): set
+     * once domain_create is done for a domain built through domctl, at domain_start for
+     * a boot-time one. Before that its id is taken but it is dom0less's alone: a control
+     * domain listing it (its vCPUs not there yet) or destroying it then would find it
+     * half made. Under domain_lock. */
+    bool ready;
     uint32_t end_flags; /* END_*: who of "all vCPUs off" and "destroy asked" came first */
     uint64_t ram_pages; /* RAM pages populated (Xen's tot_pages) */
     uint64_t max_pages; /* XEN_DOMCTL_max_mem limit on ram_pages */
