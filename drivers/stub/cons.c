@@ -33,12 +33,13 @@
 #include <xen/hvm/params.h>
 #include <xen/io/console.h>
 
-#define CHECK_NS (100 * 1000000ull)
-#define STALL_NS (5000 * 1000000ull)
-#define IDLE_NS  (20 * 1000000ull)
-#define LINE_MAX 255 /* the hypervisor splits console lines there anyway */
-#define HOLD_NS  (3000 * 1000000ull)
-#define HOLD_MAX 4096
+#define CHECK_NS         (100 * 1000000ull)
+#define STALL_NS         (5000 * 1000000ull)
+#define IDLE_NS          (20 * 1000000ull)
+#define LINE_MAX         255 /* the hypervisor splits console lines there anyway */
+#define SERVICE_LINE_MAX 240 /* dom0-lite's console service splits longer lines */
+#define HOLD_NS          (3000 * 1000000ull)
+#define HOLD_MAX         4096
 
 static struct {
     volatile struct xencons_interface *ring; /* NULL: the board console */
@@ -146,6 +147,16 @@ static void fall_back(const char *why)
     c.ring = NULL;
     if ((XENCONS_RING_IDX)(prod - cons) > sizeof(r->out)) {
         cons = prod - sizeof(r->out); /* a corrupt index: what the ring can hold */
+    }
+    /* The service prints whole lines: the bytes of a line it took but had not ended yet
+     * died with it. Replay from that line's start (still in the ring unless written
+     * over; a line the service split at its own limit is not looked back past). */
+    for (XENCONS_RING_IDX at = cons, floor = prod - sizeof(r->out);
+         at != floor && (XENCONS_RING_IDX)(cons - at) < SERVICE_LINE_MAX; at--) {
+        if (r->out[MASK_XENCONS_IDX(at - 1, r->out)] == '\n') {
+            cons = at;
+            break;
+        }
     }
     dom_printf("stub: the console service %s; the guest's output goes to the board console "
                "from here (%u bytes replayed)\n",

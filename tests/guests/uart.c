@@ -253,7 +253,9 @@ static void on_timer(unsigned irq, void *ctx)
 /* Wait (WFI, interrupts masked around the check) for the count to pass @seen. */
 static bool wait_irq(unsigned seen)
 {
-    uint64_t deadline = dom_arch_counter() + dom_info.timer_hz / 5; /* 200 ms */
+    /* Generous: the stub may hold the byte while its console sink is full or changing
+     * (dom0-lite gone), and a loaded TCG host stalls vCPUs for a while. */
+    uint64_t deadline = dom_arch_counter() + dom_info.timer_hz * 2; /* 2 s */
 
     dom_irq_local_disable();
     dom_irq_timer_set(deadline);
