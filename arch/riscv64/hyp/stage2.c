@@ -131,13 +131,16 @@ int arch_p2m_init(struct p2m *p)
 
 void stage2_vcpu_load(struct p2m *p)
 {
-    uint64_t bit = 1ull << this_cpu()->id;
+    struct pcpu *self = this_cpu();
+    uint64_t bit = 1ull << self->id;
 
-    if (__atomic_load_n(&p->arch.harts, __ATOMIC_RELAXED) & bit) {
+    /* Say which p2m this hart uses, then look at its bit (arch_p2m_flush does the
+     * reverse): a change on another hart either sees this hart on @p and fences it, or
+     * took the bit before this look, and then this hart flushes here. */
+    __atomic_store_n(&self->arch.s2_loaded, (const void *)p, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&p->arch.harts, __ATOMIC_SEQ_CST) & bit) {
         return;
     }
-    /* Set the bit, then flush: a change made on another hart either sees the bit (and
-     * fences this hart remotely) or was made before this flush reads the tables. */
     __atomic_fetch_or(&p->arch.harts, bit, __ATOMIC_SEQ_CST);
     stage2_flush_local(p->arch.vmid);
 }
@@ -172,10 +175,14 @@ void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
 {
     struct pcpu *self = this_cpu();
 
-    /* This hart, then every other hart that has run the domain (p->arch.harts) through
-     * the firmware (SBI RFENCE, remote_hfence_gvma[_vmid] over the same range, SBI spec
-     * 8.5-8.6), which returns once they are done. A domain being built has run nowhere:
-     * its mappings cost no IPI (each one a cross-hart round trip through M-mode). */
+    /* This hart, then the other harts whose entries for the domain are current
+     * (p->arch.harts): one still on the domain (its s2_loaded) through the firmware (SBI
+     * RFENCE, remote_hfence_gvma[_vmid] over the same range, SBI spec 8.5-8.6), which
+     * returns once it is done; one that has moved on only loses its bit, and flushes
+     * when it next loads the domain (stage2_vcpu_load). So a domain being built, or one
+     * whose vCPU runs on this hart alone (dom0-lite mapping guest pages to fill them),
+     * costs no IPI per change (each a cross-hart round trip through M-mode). Callers
+     * hold the p2m lock, so no other change runs between the clear and the look. */
     uint64_t harts;
 
     p->arch.last_valid = false; /* guest_va.c's cached translation */
@@ -195,6 +202,11 @@ void arch_p2m_flush(struct p2m *p, ipaddr_t ipa, uint64_t size)
             !__atomic_load_n(&cpu->online, __ATOMIC_ACQUIRE)) {
             continue;
         }
+        __atomic_fetch_and(&p->arch.harts, ~(1ull << i), __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&cpu->arch.s2_loaded, __ATOMIC_SEQ_CST) != (const void *)p) {
+            continue; /* it flushes before it loads the domain again */
+        }
+        __atomic_fetch_or(&p->arch.harts, 1ull << i, __ATOMIC_SEQ_CST);
         if (vmid_usable) {
             sbi_ecall5(SBI_EXT_RFENCE, SBI_RFENCE_HFENCE_GVMA_VMID, 1, cpu->hwid, ipa_addr(ipa),
                        size, p->arch.vmid);

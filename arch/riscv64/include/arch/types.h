@@ -15,6 +15,10 @@ struct arch_pcpu {
     bool probe_faulted;  /* ... and it was taken (the instruction was skipped) */
     uint64_t last_uid;   /* the vCPU whose VS-stage TLB entries this hart may hold */
     uint64_t last_hgatp; /* hgatp of the last domain entered here */
+    /* The p2m whose vCPU this hart loaded last (stage2.c): it may be using its G-stage
+     * entries now, so a change to that p2m fences this hart at once; a hart that moved
+     * on only loses its bit in the p2m's harts and flushes when it comes back. */
+    const void *s2_loaded;
 };
 
 /* The VS-level CSRs a vCPU owns (H extension 8.2.11-8.2.19), switched between vCPUs. */
@@ -46,8 +50,9 @@ struct arch_vcpu {
 struct arch_p2m {
     uint64_t hgatp; /* Sv39x4 | VMID | stage-2 root PPN */
     uint16_t vmid;
-    /* Harts that may hold this VMID's G-stage entries: a hart sets its bit, and flushes
-     * the VMID, before it first runs one of the domain's vCPUs (stage2_vcpu_load). */
+    /* Harts whose G-stage entries for this VMID are current: a hart without its bit
+     * sets it, and flushes the VMID, before it runs one of the domain's vCPUs
+     * (stage2_vcpu_load). Changed under the p2m lock or by the hart itself (atomic). */
     uint64_t harts;
     /* The last page hypercall copies translated (hyp/guest_va.c): guest-physical page
      * -> host page and its attributes, if last_valid. Under the p2m lock; dropped with every
