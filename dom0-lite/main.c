@@ -63,9 +63,10 @@ static void con_api_write(const char *s, size_t len)
 
 static void mgmt_api_write(const char *s, size_t len)
 {
-    /* A host that stopped reading loses the rest of the line (mgmt_write gave up after
-     * ~100 ms) and its events: they would stall dom0-lite that long each. */
-    if (mgmt_write(s, len) < len) {
+    /* A host that stopped reading loses the rest of the line (mgmt_write_all gave up
+     * after MGMT_STALL_MS without progress) and its events: they would stall dom0-lite
+     * that long each. */
+    if (mgmt_write_all(s, len) < len) {
         mgmt_api.subscribed = false;
     }
 }
@@ -105,7 +106,8 @@ static void mgmt_input(void)
         return; /* the handler notifies again when the ring is full */
     }
     holding = false;
-    while (!holding && (n = mgmt_read(buf, sizeof(buf))) > 0) {
+    /* Take requests while their answers have room (else notified when they have). */
+    while (!holding && mgmt_tx_has_room() && (n = mgmt_read(buf, sizeof(buf))) > 0) {
         api_input(&mgmt_api, buf, n);
     }
 }

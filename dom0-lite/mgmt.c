@@ -318,6 +318,33 @@ size_t mgmt_write(const void *buf, size_t len)
     return n;
 }
 
+size_t mgmt_write_all(const void *buf, size_t len)
+{
+    const uint8_t *in = buf;
+    size_t n = mgmt_write(in, len);
+    uint64_t since = dom_now_ns();
+    uint32_t tail = ch.tx_tail;
+
+    while (n < len && ch.regs && dom_now_ns() - since < MGMT_STALL_MS * 1000000ull) {
+        tx_pump();
+        if (ch.tx_tail != tail) {
+            tail = ch.tx_tail;
+            since = dom_now_ns();
+        }
+        n += mgmt_write(in + n, len - n);
+    }
+    return n;
+}
+
+bool mgmt_tx_has_room(void)
+{
+    if (!ch.regs || mgmt_write_room() >= TX_RING / 2) {
+        return true;
+    }
+    ch.tx_wait = true;
+    return false;
+}
+
 void mgmt_get_stats(struct mgmt_stats *s)
 {
     *s = ch.stats;

@@ -44,6 +44,17 @@ size_t mgmt_write(const void *buf, size_t len);
 /* Bytes mgmt_write would take now (0 without a channel). */
 size_t mgmt_write_room(void);
 
+/* mgmt_write that waits while the ring is full and the host reads: it feeds the device
+ * itself (the interrupt is not taken outside the event loop's wait) and gives up when
+ * nothing has left for MGMT_STALL_MS. Returns how many bytes were queued. */
+#define MGMT_STALL_MS 100
+size_t mgmt_write_all(const void *buf, size_t len);
+
+/* Is half the transmit ring free? If not, the program is notified on mgmt_port() once
+ * it is: a reader stops taking requests until then, and the host's further input
+ * waits in the receive ring and then in QEMU (nothing is lost). */
+bool mgmt_tx_has_room(void);
+
 /* The built-in line service (until the JSON API replaces it): reads what arrived and
  * answers each '\n'-terminated line: `ping` gets `pong`, `echo TEXT` gets TEXT, `stats`
  * the counters (`rx N tx N irqs N stops N full N`), `hold` (tests) gets `holding` and reads no
