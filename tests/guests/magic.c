@@ -280,7 +280,8 @@ static unsigned serve_requests(domid_t peer, volatile struct xenstore_domain_int
     uint64_t until = dom_now_ns() + 6 * WAIT_MS * 1000000ull, kick = dom_now_ns(), v;
     unsigned served = 0, kicks = 0;
 
-    while (dom_now_ns() < until && param(peer, HVM_PARAM_STORE_EVTCHN, &v) == 0) {
+    while (dom_now_ns() < until && param(peer, HVM_PARAM_STORE_EVTCHN, &v) == 0 &&
+           !tg_peer_ended(peer)) {
         uint32_t cons = xs->req_cons, prod = xs->req_prod;
         struct xsd_sockmsg req;
         char path[64] = "";
@@ -387,7 +388,7 @@ static void absent(domid_t peer)
         long rc = param(peer, HVM_PARAM_STORE_EVTCHN, &v);
 
         seen |= rc == 0;
-        if (seen && rc != 0) {
+        if (seen && (rc != 0 || tg_peer_ended(peer))) {
             break;
         }
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);

@@ -71,6 +71,11 @@ bool tg_free_pages(uint64_t *p0, uint64_t *p1);
 /* magic_domctl.c: is vCPU @vcpu of domain @dom up (control domain only)? */
 bool tg_vcpu_online(uint16_t dom, unsigned vcpu);
 
+/* magic_domctl.c: has domain @dom ended (control domain only)? A control domain keeps
+ * a domain that ended until it destroys it (docs/control.md): this one destroys it
+ * then, as dom0-lite does. True also once it is gone. */
+bool tg_peer_ended(uint16_t dom);
+
 /* One past the last byte of guest RAM. */
 uint64_t tg_ram_end(void);
 
