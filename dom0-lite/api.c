@@ -68,6 +68,49 @@ static int hexval(char c)
     return -1;
 }
 
+/* The escape at js[*i] (a backslash) inside a string ending before @end: its code point
+ * (a \uXXXX one is 0..0xffff), with *i on its last character; -1 if malformed. */
+static long json_escape(const char *js, int *i, int end)
+{
+    unsigned u = 0;
+
+    if (++*i >= end) {
+        return -1;
+    }
+    switch (js[*i]) {
+    case '"':
+    case '\\':
+    case '/':
+        return js[*i];
+    case 'b':
+        return '\b';
+    case 'f':
+        return '\f';
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'u':
+        if (*i + 4 >= end) {
+            return -1;
+        }
+        for (int k = 1; k <= 4; k++) {
+            int h = hexval(js[*i + k]);
+
+            if (h < 0) {
+                return -1;
+            }
+            u = u << 4 | (unsigned)h;
+        }
+        *i += 4;
+        return (long)u;
+    default:
+        return -1;
+    }
+}
+
 bool api_json_str(const char *js, const jsmntok_t *t, char *out, size_t size)
 {
     size_t o = 0;
@@ -76,81 +119,39 @@ bool api_json_str(const char *js, const jsmntok_t *t, char *out, size_t size)
         return false;
     }
     for (int i = t->start; i < t->end; i++) {
-        char c = js[i];
-        unsigned u = 0;
+        unsigned char c = (unsigned char)js[i];
+        char b[3];
+        size_t nb = 1;
+        long u;
 
-        if (c == '\\') {
-            if (++i >= t->end) {
+        if (c != '\\') {
+            if (c < 0x20 || o + 1 >= size) {
                 return false;
             }
-            switch (js[i]) {
-            case '"':
-            case '\\':
-            case '/':
-                c = js[i];
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'u':
-                if (i + 4 >= t->end) {
-                    return false;
-                }
-                for (int k = 1; k <= 4; k++) {
-                    int h = hexval(js[i + k]);
-
-                    if (h < 0) {
-                        return false;
-                    }
-                    u = u << 4 | (unsigned)h;
-                }
-                i += 4;
-                if (u == 0 || (u >= 0xd800 && u <= 0xdfff)) {
-                    return false; /* no NULs, no surrogate halves */
-                }
-                if (u >= 0x80) { /* UTF-8, 2 or 3 bytes */
-                    char b[3];
-                    size_t nb = u < 0x800 ? 2 : 3;
-
-                    if (nb == 2) {
-                        b[0] = (char)(0xc0 | u >> 6);
-                        b[1] = (char)(0x80 | (u & 0x3f));
-                    } else {
-                        b[0] = (char)(0xe0 | u >> 12);
-                        b[1] = (char)(0x80 | (u >> 6 & 0x3f));
-                        b[2] = (char)(0x80 | (u & 0x3f));
-                    }
-                    if (o + nb >= size) {
-                        return false;
-                    }
-                    memcpy(out + o, b, nb);
-                    o += nb;
-                    continue;
-                }
-                c = (char)u;
-                break;
-            default:
-                return false;
-            }
-        } else if ((unsigned char)c < 0x20) {
+            out[o++] = (char)c; /* a raw byte, UTF-8 or not: as it is */
+            continue;
+        }
+        u = json_escape(js, &i, t->end);
+        if (u <= 0 || (u >= 0xd800 && u <= 0xdfff)) {
+            return false; /* malformed, or a NUL or a surrogate half */
+        }
+        if (u < 0x80) {
+            b[0] = (char)u;
+        } else if (u < 0x800) { /* UTF-8, 2 or 3 bytes */
+            b[0] = (char)(0xc0 | u >> 6);
+            b[1] = (char)(0x80 | (u & 0x3f));
+            nb = 2;
+        } else {
+            b[0] = (char)(0xe0 | u >> 12);
+            b[1] = (char)(0x80 | (u >> 6 & 0x3f));
+            b[2] = (char)(0x80 | (u & 0x3f));
+            nb = 3;
+        }
+        if (o + nb >= size) {
             return false;
         }
-        if (o + 1 >= size) {
-            return false;
-        }
-        out[o++] = c;
+        memcpy(out + o, b, nb);
+        o += nb;
     }
     out[o] = '\0';
     return true;
@@ -269,59 +270,15 @@ long api_json_bytes(const char *js, const jsmntok_t *t, char *out, size_t size)
         return -1;
     }
     for (int i = t->start; i < t->end; i++) {
-        unsigned char c = (unsigned char)js[i];
+        long c = (unsigned char)js[i];
 
         if (c < 0x20) {
             return -1;
         }
         if (c == '\\') {
-            if (++i >= t->end) {
-                return -1;
-            }
-            switch (js[i]) {
-            case '"':
-            case '\\':
-            case '/':
-                c = (unsigned char)js[i];
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'u': {
-                unsigned u = 0;
-
-                if (i + 4 >= t->end) {
-                    return -1;
-                }
-                for (int k = 1; k <= 4; k++) {
-                    int h = hexval(js[i + k]);
-
-                    if (h < 0) {
-                        return -1;
-                    }
-                    u = u << 4 | (unsigned)h;
-                }
-                if (u > 0xff) {
-                    return -1; /* one code point a byte */
-                }
-                i += 4;
-                c = (unsigned char)u;
-                break;
-            }
-            default:
-                return -1;
+            c = json_escape(js, &i, t->end);
+            if (c < 0 || c > 0xff) {
+                return -1; /* one code point a byte */
             }
         }
         if (o >= size) {
