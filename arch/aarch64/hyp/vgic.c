@@ -793,6 +793,28 @@ static const struct {
     {GICD_ICACTIVER, BANK_CACTIVE},
 };
 
+/* The value of a constant identification register (TYPER, IIDR, TYPER2, PIDR2); false
+ * if @off is not one. */
+static bool dist_id_reg(unsigned off, uint64_t *r)
+{
+    switch (off) {
+    case GICD_TYPER:
+        *r = VGIC_TYPER;
+        return true;
+    case GICD_IIDR:
+        *r = VGIC_IIDR;
+        return true;
+    case GICD_TYPER2:
+        *r = 0;
+        return true;
+    case GICD_PIDR2:
+        *r = VGIC_PIDR2;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Distributor access at @off; the lock is held. Undefined offsets and widths read as
  * zero and ignore writes (RAZ/WI). Returns a vCPU to notify after unlocking. */
 static struct vcpu *dist_access(struct vcpu *v, unsigned off, bool write, unsigned size,
@@ -872,17 +894,12 @@ static struct vcpu *dist_access(struct vcpu *v, unsigned off, bool write, unsign
             /* RWP (bit 31) is always 0: writes take effect at once. */
             r = g->ctlr | GICD_CTLR_ARE | GICD_CTLR_DS;
             break;
-        case GICD_TYPER:
-            r = VGIC_TYPER;
-            break;
-        case GICD_IIDR:
-            r = VGIC_IIDR;
-            break;
-        case GICD_PIDR2:
-            r = VGIC_PIDR2;
-            break;
         default:
-            r = 0; /* TYPER2, STATUSR, ITARGETSR, IGRPMODR, NSACR, SGIR, ...: RAZ/WI */
+            /* The identification registers at other widths; STATUSR, ITARGETSR,
+             * IGRPMODR, NSACR, SGIR, ...: RAZ/WI */
+            if (!dist_id_reg(off, &r)) {
+                r = 0;
+            }
             break;
         }
     }
@@ -983,23 +1000,7 @@ static bool dist_id_access(unsigned off, bool write, unsigned size, uint64_t *va
 {
     uint64_t r;
 
-    if (size != 4) {
-        return false;
-    }
-    switch (off) {
-    case GICD_TYPER:
-        r = VGIC_TYPER;
-        break;
-    case GICD_IIDR:
-        r = VGIC_IIDR;
-        break;
-    case GICD_TYPER2:
-        r = 0;
-        break;
-    case GICD_PIDR2:
-        r = VGIC_PIDR2;
-        break;
-    default:
+    if (size != 4 || !dist_id_reg(off, &r)) {
         return false;
     }
     if (!write) {
