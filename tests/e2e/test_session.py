@@ -28,8 +28,8 @@ import pytest
 from e2e_boot import BUILD, TOP, assert_clean_linux, files
 
 sys.path.insert(0, os.path.join(TOP, "tests", "system"))
-from test_dom0 import (SWITCH, _doms, _free_mib, back_to_dom0, create, dom0,  # noqa: E402,F401
-                       run, wait_for)  # (dom0: the fixture)
+from test_dom0 import (_doms, _free_mib, back_to_dom0, create,  # noqa: E402,F401
+                       crash_dom0_then_focus, dom0, run, wait_for)  # (dom0: the fixture)
 
 DEB_ARCH = {"aarch64": "arm64", "riscv64": "riscv64"}
 TTY = {"aarch64": "ttyAMA0", "riscv64": "ttyS0"}
@@ -162,13 +162,7 @@ def test_linux_outlives_dom0(dom0, arch):
     child = dom0(arch, {"lin1": linux_cfg(arch, "lin1", kernel, cpio)}, autostart=["lin1"],
                  ready=["create: lin1 is d2 (stub d3)"], timeout=600)
     wait_for(child, "(d2) session: lin1: busybox ", timeout=LINUX_WAIT)
-    child.send("crash-dom0\r")
-    child.expect_exact("dom0-lite: crashing on purpose")
-    child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
-    child.send("x")  # the focus was dom0-lite's: the hypervisor takes it back
-    child.expect_exact("console: d1 is gone; input goes back to the hypervisor")
-    child.send(SWITCH)
-    child.expect_exact("*** Switching input to d2")
+    crash_dom0_then_focus(child, 2)
     for i in range(3):
         child.send(f"echo still alive {i} $(( {i} * 7 ))\r")
         child.expect_exact(f"(d2) still alive {i} {i * 7}", timeout=60)

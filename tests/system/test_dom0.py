@@ -126,6 +126,18 @@ def back_to_dom0(child):
     pytest.fail("CTRL-a x3 never came back to dom0-lite")
 
 
+def crash_dom0_then_focus(child, domid):
+    """`crash-dom0` at the prompt; the hypervisor takes the keyboard back, and CTRL-a x3
+    gives it to d@domid."""
+    child.send("crash-dom0\r")
+    child.expect_exact("dom0-lite: crashing on purpose")
+    child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
+    child.send("x")  # the focus was dom0-lite's: the hypervisor takes it back
+    child.expect_exact("console: d1 is gone; input goes back to the hypervisor")
+    child.send(SWITCH)
+    child.expect_exact(f"*** Switching input to d{domid}")
+
+
 def uart_cfg(kernel, name, extra="test=uart how=poll lines=3", more=""):
     return f'name = "{name}"\nkernel = "{kernel}"\nmemory = 16\nextra = "{extra}"\n{more}'
 
@@ -225,13 +237,7 @@ def test_guest_outlives_dom0(dom0, arch, tmp_path):
     echo = _cfg(tmp_path, "echo", f'name = "echo"\nkernel = "{k}"\nmemory = 16\nstubdom = 0\n'
                 'extra = "test=console-echo"\n')
     child = dom0(arch, {}, guests=[echo], ready=["(d2) ECHO READY"])
-    child.send("crash-dom0\r")
-    child.expect_exact("dom0-lite: crashing on purpose")
-    child.expect(r"bulkhead: d1 \(dom0-lite\) crashed")
-    child.send("x")  # the focus was dom0-lite's: the hypervisor takes it back
-    child.expect_exact("console: d1 is gone; input goes back to the hypervisor")
-    child.send(SWITCH)
-    child.expect_exact("*** Switching input to d2")
+    crash_dom0_then_focus(child, 2)
     for i in range(3):
         child.send(f"still here {i}\r")
         child.expect_exact(f"(d2) ECHO still here {i}")
@@ -457,7 +463,7 @@ def test_boot_time_policies(dom0, arch, tmp_path):
     run(child, "")
     doms = _doms(run(child, "list"))
     assert doms["rb"][0] == new_rb and doms["keep"][1] == "----c-", doms
-    child.send(f"console rb\r")
+    child.send("console rb\r")
     child.expect_exact(f"*** Switching input to d{new_rb}")
     child.send("again\r")
     child.expect_exact(f"(d{new_rb}) ECHO again")
